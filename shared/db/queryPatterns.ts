@@ -1,0 +1,101 @@
+/**
+ * The "Query Patterns" of the schema document, as they run against this schema. Each keeps the
+ * document's intent; where the document's SQL is invalid or wrong against versioned tables, the
+ * comment says what changed (also in README "Schema decisions").
+ */
+export const QUERY_PATTERNS = {
+  /** As documented. $1 = market_id. */
+  currentMarketPrice: `
+SELECT yes_price, no_price, volume
+FROM markets
+WHERE market_id = $1 AND row_current_ind = TRUE`,
+
+  /** As documented, with the thresholds as parameters: $1 = minimum EV (document: 0.08). */
+  activeEdgesAboveThreshold: `
+SELECT e.*, m.ticker, m.title
+FROM edges e
+JOIN markets m ON e.market_id = m.market_id AND m.row_current_ind = TRUE
+WHERE e.row_current_ind = TRUE
+  AND e.expected_value >= $1
+  AND e.confidence_level IN ('high', 'medium')
+ORDER BY e.expected_value DESC`,
+
+  /**
+   * Corrected. The document's version is invalid SQL: it uses the output alias total_cost inside
+   * the same SELECT list, groups by position_id while selecting p.* (position_id is no longer the
+   * primary key once positions are versioned) and m.yes_price ungrouped. It also priced NO
+   * positions at the YES price and charged the cost of contracts already sold by partial exits
+   * against the ones still held. Here: total_cost is the cost of all buys (from trades); the
+   * unrealized P&L is the remaining quantity marked at the current price of the position's side
+   * minus its cost basis (quantity × average entry price); trailing-stop keys follow the trading
+   * rules (active, current_stop_price).
+   */
+  positionPnlWithTrailingStop: `
+SELECT p.*,
+       c.total_cost,
+       p.quantity * (CASE p.side WHEN 'yes' THEN m.yes_price ELSE m.no_price END)
+         - p.quantity * p.entry_price AS unrealized_pnl_now,
+       (p.trailing_stop_state->>'active')::boolean AS trailing_stop_active,
+       (p.trailing_stop_state->>'current_stop_price')::numeric AS current_stop_price
+FROM positions p
+JOIN markets m ON m.market_id = p.market_id AND m.row_current_ind = TRUE
+LEFT JOIN LATERAL (
+  SELECT COALESCE(SUM(t.quantity * t.price) FILTER (WHERE t.side = 'buy'), 0) AS total_cost
+  FROM trades t
+  WHERE t.position_id = p.position_id
+) c ON TRUE
+WHERE p.row_current_ind = TRUE AND p.status = 'open'
+ORDER BY p.position_id`,
+
+  /** As documented. */
+  tradeAttributionLast7Days: `
+SELECT * FROM trade_attribution
+WHERE created_at >= NOW() - INTERVAL '7 days'
+ORDER BY created_at DESC`,
+
+  /**
+   * As documented (valid: strategy_id is the primary key, so s.* is functionally dependent), with
+   * the strategy name as $1 and versions in semantic order.
+   */
+  abTestStrategyVersions: `
+SELECT
+    s.strategy_name,
+    s.strategy_version,
+    s.config,
+    COUNT(t.trade_id) AS trades,
+    AVG(t.price) AS avg_price,
+    s.paper_roi
+FROM strategies s
+LEFT JOIN trades t ON s.strategy_id = t.strategy_id
+WHERE s.strategy_name = $1
+GROUP BY s.strategy_id
+ORDER BY version_sort_key(s.strategy_version) DESC`,
+
+  /** As documented, with the model name as $1 and versions in semantic order. */
+  compareModelPerformance: `
+SELECT
+    pm.model_name,
+    pm.model_version,
+    pm.validation_accuracy,
+    pm.validation_calibration,
+    COUNT(t.trade_id) AS live_trades
+FROM probability_models pm
+LEFT JOIN trades t ON pm.model_id = t.model_id
+WHERE pm.model_name = $1
+GROUP BY pm.model_id
+ORDER BY version_sort_key(pm.model_version) DESC`,
+
+  /**
+   * As documented: edge_id names the exact edge version a trade acted on, and settlements are
+   * unique per market, so neither join multiplies rows.
+   */
+  tradeHistoryForAnalysis: `
+SELECT t.*, e.expected_value, e.confidence_level, s.outcome
+FROM trades t
+LEFT JOIN edges e ON t.edge_id = e.edge_id
+LEFT JOIN settlements s ON t.market_id = s.market_id
+WHERE t.created_at >= NOW() - INTERVAL '30 days'
+ORDER BY t.created_at DESC`,
+} as const;
+
+export type QueryPatternName = keyof typeof QUERY_PATTERNS;
