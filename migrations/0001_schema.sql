@@ -394,7 +394,7 @@ CREATE TABLE exit_attempts (
     timeout_seconds      INT CHECK (timeout_seconds >= 0),
     success              BOOLEAN,
     created_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
-    CHECK (order_type = 'market' OR limit_price IS NOT NULL)
+    CONSTRAINT exit_attempts_limit_has_price CHECK (order_type = 'market' OR limit_price IS NOT NULL)
 );
 CREATE INDEX idx_exit_attempts_position ON exit_attempts (position_id);
 CREATE INDEX idx_exit_attempts_condition ON exit_attempts (exit_condition);
