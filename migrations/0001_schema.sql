@@ -7,12 +7,14 @@
 --        game_states.game_state_id / (sport, external_game_id), edges.edge_id /
 --        (market_id, strategy_id, model_id, side), account_balance.balance_id /
 --        (platform_id, execution_mode, currency).
---      A partial unique index allows exactly one row_current_ind = TRUE row per business key.
+--      A partial unique index allows exactly one row_current_ind = TRUE row per business key; it
+--      carries the document's idx_<table>_current name and replaces its (row_current_ind) index.
 --  D2  Each versioned entity also has a stable identity row (*_identities). Foreign keys point at
 --      the identity (a unique target, unlike a business key repeated across versions), and the
 --      versioned upsert locks identity rows to serialise concurrent writers of the same key.
 --      References from append-only history that must pin an exact version point at the version
---      key instead (trades.edge_id -> edges.edge_id, *.position_version_id, trades.market_version_id).
+--      too: trades.edge_id -> edges.edge_id, trades (market_id, market_version_id) -> markets,
+--      position_exits/exit_attempts (position_id, position_version_id) -> positions.
 --  D3  No ON DELETE CASCADE anywhere: every foreign key is RESTRICT, so deleting a platform,
 --      market or position can never erase trades, settlements, position_exits or exit_attempts.
 --  D4  TIMESTAMPTZ instead of TIMESTAMP: every instant is unambiguous, the clock is the database's.
@@ -29,6 +31,10 @@
 --  D8  Widened types: volume and open_interest BIGINT (counts can pass 2^31), account_balance.balance
 --      DECIMAL(14,4) (DECIMAL(10,4) caps an account at $999,999.9999). Same 4-decimal precision.
 --  D9  Enumerations are CHECK constraints on VARCHAR (as the document's types), listed below.
+--  D10 Secondary indexes on versioned tables that serve current-row lookups (by event, platform,
+--      status, ...) are partial (WHERE row_current_ind): closed versions never enter them.
+--  D11 markets and positions have (business key, version key) primary keys: one index answers
+--      both "this exact version" and "the history of this market/position".
 
 -- ---------------------------------------------------------------------------------------------
 -- Shared helper: order semantic version strings ('v1.10' after 'v1.9').
@@ -95,16 +101,17 @@ CREATE INDEX idx_events_start ON events (start_time);
 CREATE TABLE market_identities (
     market_id    VARCHAR PRIMARY KEY,
     platform_id  VARCHAR NOT NULL REFERENCES platforms (platform_id) ON DELETE RESTRICT,
-    created_at   TIMESTAMPTZ NOT NULL DEFAULT now()
+    created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+    UNIQUE (market_id, platform_id)
 );
 
 -- Versioned market snapshots (SCD-2, D1).
 -- status: Kalshi's lifecycle folded into unopened (initialized), open (active), paused (inactive),
 -- closed, determined (result known, not final), disputed, settled (finalized).
 CREATE TABLE markets (
-    market_version_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    market_id         VARCHAR NOT NULL REFERENCES market_identities (market_id) ON DELETE RESTRICT,
-    platform_id       VARCHAR NOT NULL REFERENCES platforms (platform_id) ON DELETE RESTRICT,
+    market_version_id BIGINT GENERATED ALWAYS AS IDENTITY,
+    market_id         VARCHAR NOT NULL,
+    platform_id       VARCHAR NOT NULL,
     event_id          VARCHAR REFERENCES events (event_id) ON DELETE RESTRICT,
     external_id       VARCHAR NOT NULL,
     ticker            VARCHAR,
@@ -122,13 +129,20 @@ CREATE TABLE markets (
     updated_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
     superseded_at     TIMESTAMPTZ,
     row_current_ind   BOOLEAN NOT NULL DEFAULT TRUE,
-    CONSTRAINT markets_current_has_no_end CHECK (row_current_ind = (superseded_at IS NULL))
+    -- D11: the primary key leads with the business key, so one index serves both "version N" and
+    -- "the history of market X", and closing a version adds an entry to this index only.
+    CONSTRAINT markets_pkey PRIMARY KEY (market_id, market_version_id),
+    CONSTRAINT markets_current_has_no_end CHECK (row_current_ind = (superseded_at IS NULL)),
+    -- One foreign key checks both the identity and that a version never moves platform.
+    CONSTRAINT markets_identity_fkey FOREIGN KEY (market_id, platform_id)
+        REFERENCES market_identities (market_id, platform_id) ON DELETE RESTRICT
 );
-CREATE UNIQUE INDEX uq_markets_one_current ON markets (market_id) WHERE row_current_ind;
-CREATE INDEX idx_markets_market ON markets (market_id, created_at);
-CREATE INDEX idx_markets_event ON markets (event_id);
-CREATE INDEX idx_markets_platform ON markets (platform_id);
-CREATE INDEX idx_markets_current ON markets (row_current_ind) WHERE row_current_ind = TRUE;
+-- D1/D10: the document's idx_markets_current (current rows) is this partial UNIQUE index on the
+-- business key: it finds current rows and allows exactly one per market. Lookups by event and
+-- platform are of current rows too, so those indexes are partial and closed versions stay out.
+CREATE UNIQUE INDEX idx_markets_current ON markets (market_id) WHERE row_current_ind;
+CREATE INDEX idx_markets_event ON markets (event_id) WHERE row_current_ind;
+CREATE INDEX idx_markets_platform ON markets (platform_id) WHERE row_current_ind;
 
 -- ---------------------------------------------------------------------------------------------
 -- 2. Live game data
@@ -161,10 +175,10 @@ CREATE TABLE game_states (
     CONSTRAINT game_states_current_has_no_end CHECK (row_current_ind = (superseded_at IS NULL)),
     FOREIGN KEY (sport, external_game_id) REFERENCES game_identities (sport, external_game_id) ON DELETE RESTRICT
 );
-CREATE UNIQUE INDEX uq_game_states_one_current ON game_states (sport, external_game_id) WHERE row_current_ind;
-CREATE INDEX idx_game_states_event ON game_states (event_id);
-CREATE INDEX idx_game_states_sport ON game_states (sport);
-CREATE INDEX idx_game_states_current ON game_states (row_current_ind) WHERE row_current_ind = TRUE;
+CREATE UNIQUE INDEX idx_game_states_current ON game_states (sport, external_game_id) WHERE row_current_ind;
+CREATE INDEX idx_game_states_history ON game_states (sport, external_game_id, game_state_id);
+CREATE INDEX idx_game_states_event ON game_states (event_id) WHERE row_current_ind;
+CREATE INDEX idx_game_states_sport ON game_states (sport) WHERE row_current_ind;
 
 -- ---------------------------------------------------------------------------------------------
 -- 3. Probability and edge detection
@@ -266,13 +280,12 @@ CREATE TABLE edges (
     FOREIGN KEY (market_id, strategy_id, model_id, side)
         REFERENCES edge_identities (market_id, strategy_id, model_id, side) ON DELETE RESTRICT
 );
-CREATE UNIQUE INDEX uq_edges_one_current ON edges (market_id, strategy_id, model_id, side) WHERE row_current_ind;
+CREATE UNIQUE INDEX idx_edges_current ON edges (market_id, strategy_id, model_id, side) WHERE row_current_ind;
 CREATE INDEX idx_edges_market ON edges (market_id);
 CREATE INDEX idx_edges_probability ON edges (probability_matrix_id);
 CREATE INDEX idx_edges_strategy ON edges (strategy_id);
 CREATE INDEX idx_edges_model ON edges (model_id);
 CREATE INDEX idx_edges_ev ON edges (expected_value) WHERE row_current_ind = TRUE;
-CREATE INDEX idx_edges_current ON edges (row_current_ind) WHERE row_current_ind = TRUE;
 
 -- ---------------------------------------------------------------------------------------------
 -- 4. Trading and positions
@@ -291,7 +304,7 @@ CREATE TABLE position_identities (
 CREATE INDEX idx_position_identities_market ON position_identities (market_id);
 
 CREATE TABLE positions (
-    position_version_id  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    position_version_id  BIGINT GENERATED ALWAYS AS IDENTITY,
     position_id          BIGINT NOT NULL REFERENCES position_identities (position_id) ON DELETE RESTRICT,
     market_id            VARCHAR NOT NULL REFERENCES market_identities (market_id) ON DELETE RESTRICT,
     platform_id          VARCHAR NOT NULL REFERENCES platforms (platform_id) ON DELETE RESTRICT,
@@ -316,20 +329,20 @@ CREATE TABLE positions (
     updated_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
     superseded_at        TIMESTAMPTZ,
     row_current_ind      BOOLEAN NOT NULL DEFAULT TRUE,
+    CONSTRAINT positions_pkey PRIMARY KEY (position_id, position_version_id),  -- D11, as markets
     CONSTRAINT positions_current_has_no_end CHECK (row_current_ind = (superseded_at IS NULL)),
     CONSTRAINT positions_closed_at_zero CHECK (status = 'open' OR quantity = 0)
 );
-CREATE UNIQUE INDEX uq_positions_one_current ON positions (position_id) WHERE row_current_ind;
-CREATE INDEX idx_positions_market ON positions (market_id);
-CREATE INDEX idx_positions_platform ON positions (platform_id);
-CREATE INDEX idx_positions_status ON positions (status);
-CREATE INDEX idx_positions_current ON positions (row_current_ind) WHERE row_current_ind = TRUE;
-CREATE INDEX idx_positions_last_update ON positions (last_update);
+CREATE UNIQUE INDEX idx_positions_current ON positions (position_id) WHERE row_current_ind;
+CREATE INDEX idx_positions_market ON positions (market_id) WHERE row_current_ind;
+CREATE INDEX idx_positions_platform ON positions (platform_id) WHERE row_current_ind;
+CREATE INDEX idx_positions_status ON positions (status) WHERE row_current_ind;
+CREATE INDEX idx_positions_last_update ON positions (last_update) WHERE row_current_ind;
 
 CREATE TABLE trades (
     trade_id                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     market_id                VARCHAR NOT NULL REFERENCES market_identities (market_id) ON DELETE RESTRICT,
-    market_version_id        BIGINT REFERENCES markets (market_version_id) ON DELETE RESTRICT,
+    market_version_id        BIGINT,
     platform_id              VARCHAR NOT NULL REFERENCES platforms (platform_id) ON DELETE RESTRICT,
     position_id              BIGINT REFERENCES position_identities (position_id) ON DELETE RESTRICT,
     edge_id                  BIGINT REFERENCES edges (edge_id) ON DELETE RESTRICT,
@@ -345,7 +358,9 @@ CREATE TABLE trades (
     fees                     DECIMAL(10,4) CHECK (fees >= 0),
     edge_at_execution        DECIMAL(10,4) CHECK (edge_at_execution BETWEEN -1 AND 1),
     confidence_at_execution  VARCHAR CHECK (confidence_at_execution IN ('high', 'medium', 'low')),
-    created_at               TIMESTAMPTZ NOT NULL DEFAULT now()
+    created_at               TIMESTAMPTZ NOT NULL DEFAULT now(),
+    -- The market version (prices) the trade was decided on.
+    FOREIGN KEY (market_id, market_version_id) REFERENCES markets (market_id, market_version_id) ON DELETE RESTRICT
 );
 CREATE INDEX idx_trades_market ON trades (market_id);
 CREATE INDEX idx_trades_platform ON trades (platform_id);
@@ -361,7 +376,7 @@ CREATE INDEX idx_trades_client_order ON trades (client_order_id);
 CREATE TABLE position_exits (
     exit_id                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     position_id             BIGINT NOT NULL REFERENCES position_identities (position_id) ON DELETE RESTRICT,
-    position_version_id     BIGINT REFERENCES positions (position_version_id) ON DELETE RESTRICT,
+    position_version_id     BIGINT,
     trade_id                BIGINT REFERENCES trades (trade_id) ON DELETE RESTRICT,
     exit_condition          VARCHAR(50) NOT NULL CHECK (exit_condition IN ('stop_loss', 'circuit_breaker', 'trailing_stop',
                                 'time_based_urgent', 'liquidity_dried_up', 'profit_target', 'partial_exit_target',
@@ -370,7 +385,8 @@ CREATE TABLE position_exits (
     quantity_exited         INT NOT NULL CHECK (quantity_exited > 0),
     exit_price              DECIMAL(10,4) NOT NULL CHECK (exit_price BETWEEN 0 AND 1),
     unrealized_pnl_at_exit  DECIMAL(10,4),
-    created_at              TIMESTAMPTZ NOT NULL DEFAULT now()
+    created_at              TIMESTAMPTZ NOT NULL DEFAULT now(),
+    FOREIGN KEY (position_id, position_version_id) REFERENCES positions (position_id, position_version_id) ON DELETE RESTRICT
 );
 CREATE INDEX idx_position_exits_position ON position_exits (position_id);
 CREATE INDEX idx_position_exits_condition ON position_exits (exit_condition);
@@ -380,7 +396,7 @@ CREATE INDEX idx_position_exits_created ON position_exits (created_at);
 CREATE TABLE exit_attempts (
     attempt_id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     position_id          BIGINT NOT NULL REFERENCES position_identities (position_id) ON DELETE RESTRICT,
-    position_version_id  BIGINT REFERENCES positions (position_version_id) ON DELETE RESTRICT,
+    position_version_id  BIGINT,
     exit_condition       VARCHAR(50) NOT NULL CHECK (exit_condition IN ('stop_loss', 'circuit_breaker', 'trailing_stop',
                              'time_based_urgent', 'liquidity_dried_up', 'profit_target', 'partial_exit_target',
                              'early_exit', 'edge_disappeared', 'rebalance')),
@@ -394,7 +410,8 @@ CREATE TABLE exit_attempts (
     timeout_seconds      INT CHECK (timeout_seconds >= 0),
     success              BOOLEAN,
     created_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
-    CONSTRAINT exit_attempts_limit_has_price CHECK (order_type = 'market' OR limit_price IS NOT NULL)
+    CONSTRAINT exit_attempts_limit_has_price CHECK (order_type = 'market' OR limit_price IS NOT NULL),
+    FOREIGN KEY (position_id, position_version_id) REFERENCES positions (position_id, position_version_id) ON DELETE RESTRICT
 );
 CREATE INDEX idx_exit_attempts_position ON exit_attempts (position_id);
 CREATE INDEX idx_exit_attempts_condition ON exit_attempts (exit_condition);
@@ -433,9 +450,8 @@ CREATE TABLE account_balance (
     FOREIGN KEY (platform_id, execution_mode, currency)
         REFERENCES balance_identities (platform_id, execution_mode, currency) ON DELETE RESTRICT
 );
-CREATE UNIQUE INDEX uq_account_balance_one_current ON account_balance (platform_id, execution_mode, currency) WHERE row_current_ind;
+CREATE UNIQUE INDEX idx_balance_current ON account_balance (platform_id, execution_mode, currency) WHERE row_current_ind;
 CREATE INDEX idx_balance_platform ON account_balance (platform_id);
-CREATE INDEX idx_balance_current ON account_balance (row_current_ind) WHERE row_current_ind = TRUE;
 
 -- ---------------------------------------------------------------------------------------------
 -- 5. Configuration and state

@@ -128,7 +128,7 @@ describe('versioned history', () => {
       pool.query(
         `INSERT INTO markets (market_id, platform_id, external_id, title) VALUES ('KXNFLGAME-25NOV27KCDAL-KC', 'kalshi', 'x', 'dup')`,
       ),
-    ).rejects.toThrow(/uq_markets_one_current/);
+    ).rejects.toThrow(/idx_markets_current/);
   });
 });
 

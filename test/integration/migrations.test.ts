@@ -49,7 +49,7 @@ describe('migrations', () => {
 
   it('gives every versioned table a one-current-row partial unique index', async () => {
     const { rows } = await db().pool.query(
-      `SELECT tablename, indexdef FROM pg_indexes WHERE indexname LIKE 'uq_%_one_current' ORDER BY tablename`,
+      `SELECT tablename, indexdef FROM pg_indexes WHERE indexname LIKE 'idx_%_current' ORDER BY tablename`,
     );
     expect(rows.map((r) => r.tablename)).toEqual(['account_balance', 'edges', 'game_states', 'markets', 'positions']);
     for (const row of rows) expect(row.indexdef).toMatch(/UNIQUE INDEX .* WHERE row_current_ind/);

@@ -1,0 +1,33 @@
+import { printResult, recordResults, withBenchServer, type Bench, type BenchResult } from './harness';
+import { versionedUpsertBench } from './benches/versionedUpsert';
+
+/** Every benchmark, by the key it records in bench/results.json. */
+const BENCHES: Record<string, Bench> = {
+  'versioned-upsert': versionedUpsertBench,
+};
+
+async function main() {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((name) => !(name in BENCHES));
+  if (unknown.length > 0) {
+    console.error(`unknown bench: ${unknown.join(', ')} (known: ${Object.keys(BENCHES).join(', ')})`);
+    process.exit(2);
+  }
+  const selected = wanted.length > 0 ? wanted : Object.keys(BENCHES);
+  const results = await withBenchServer(async (ctx) => {
+    const done: BenchResult[] = [];
+    for (const name of selected) {
+      const result = await BENCHES[name]!(ctx);
+      printResult(result);
+      done.push(result);
+    }
+    return done;
+  });
+  await recordResults(results);
+  console.log(`\nfigures written to bench/results.json`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
