@@ -4,9 +4,12 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/globalSetup.ts'],
+    reporters: ['default', './test/helpers/summaryReporter.ts'],
     // Each test file gets its own database, so files run in parallel safely.
     pool: 'forks',
     testTimeout: 60_000,
+    // Handlers log JSON through Powertools; keep test output to warnings and errors.
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
     hookTimeout: 120_000,
   },
 });

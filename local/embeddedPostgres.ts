@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,9 +29,21 @@ async function freePort(): Promise<number> {
  * binaries in node_modules: nothing is downloaded. As root, the server runs as the `postgres`
  * user (created if missing), so its data directory lives in a folder that user can reach.
  */
-export async function startEmbeddedPostgres(options: { onLog?: (message: unknown) => void } = {}): Promise<RunningPostgres> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'precog-pg-'));
+export async function startEmbeddedPostgres(
+  options: {
+    onLog?: (message: unknown) => void;
+    /**
+     * Keep the cluster in this folder across runs (the local runtime). Default: a throw-away
+     * folder removed on stop (tests, benches). Its parent must be reachable by the `postgres` user.
+     */
+    persistentDir?: string;
+  } = {},
+): Promise<RunningPostgres> {
+  const persistent = options.persistentDir !== undefined;
+  const root = persistent ? options.persistentDir! : await mkdtemp(path.join(os.tmpdir(), 'precog-pg-'));
+  await mkdir(root, { recursive: true });
   await chmod(root, 0o755);
+  const alreadyInitialised = persistent && existsSync(path.join(root, 'data', 'PG_VERSION'));
   const port = await freePort();
   const password = 'precog';
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -39,7 +52,7 @@ export async function startEmbeddedPostgres(options: { onLog?: (message: unknown
     port,
     user: 'postgres',
     password,
-    persistent: false,
+    persistent,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
     // A disposable server: durability settings off make tests and local runs fast; listening on
@@ -56,10 +69,10 @@ export async function startEmbeddedPostgres(options: { onLog?: (message: unknown
     onError: options.onLog ?? (() => undefined),
   });
   try {
-    await server.initialise();
+    if (!alreadyInitialised) await server.initialise();
     await server.start();
   } catch (error) {
-    await rm(root, { recursive: true, force: true });
+    if (!persistent) await rm(root, { recursive: true, force: true });
     throw new Error(`could not start embedded PostgreSQL: ${(error as Error)?.message ?? String(error)}`);
   }
   return {
@@ -67,7 +80,7 @@ export async function startEmbeddedPostgres(options: { onLog?: (message: unknown
     port,
     async stop() {
       await server.stop();
-      await rm(root, { recursive: true, force: true });
+      if (!persistent) await rm(root, { recursive: true, force: true });
     },
   };
 }

@@ -16,12 +16,15 @@ export interface MigrateOptions {
   /** A connected client (the caller closes it) or a connection string. */
   connection: pg.ClientBase | string;
   dir?: string;
+  /** List what would be applied without applying it. */
+  dryRun?: boolean;
   log?: (message: string) => void;
 }
 
 /**
  * Applies every pending migration in one transaction, under node-pg-migrate's advisory lock so
- * two deploys cannot migrate at once. Returns the names applied (empty when up to date).
+ * two deploys cannot migrate at once. Returns the names applied, or on a dry run the names
+ * pending (empty when up to date).
  */
 export async function migrate(options: MigrateOptions): Promise<string[]> {
   const connection =
@@ -34,6 +37,7 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
     checkOrder: true,
     singleTransaction: true,
     advisoryLockMode: 'wait',
+    dryRun: options.dryRun ?? false,
     log: options.log ?? (() => undefined),
   } as Parameters<typeof runner>[0]);
   return applied.map((m) => m.name);

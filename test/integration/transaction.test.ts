@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { withTransaction } from '../../shared/db';
+import { useTestDatabase } from '../helpers/database';
+
+const db = useTestDatabase();
+
+describe('withTransaction', () => {
+  it('commits on success and rolls everything back on error', async () => {
+    const { pool } = db();
+    await pool.query('CREATE TABLE IF NOT EXISTS tx_probe (n int)');
+    await withTransaction(pool, (c) => c.query('INSERT INTO tx_probe VALUES (1)'));
+    await expect(
+      withTransaction(pool, async (c) => {
+        await c.query('INSERT INTO tx_probe VALUES (2)');
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const { rows } = await pool.query('SELECT array_agg(n ORDER BY n) AS ns FROM tx_probe');
+    expect(rows[0].ns).toEqual([1]);
+  });
+
+  it('re-runs the whole callback after a serialization failure, not after other errors', async () => {
+    const { pool } = db();
+    let calls = 0;
+    const result = await withTransaction(pool, async (c) => {
+      calls++;
+      await c.query('SELECT 1');
+      if (calls < 3) throw Object.assign(new Error('could not serialize access'), { code: '40001' });
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(calls).toBe(3);
+
+    let failing = 0;
+    await expect(
+      withTransaction(pool, async () => {
+        failing++;
+        throw Object.assign(new Error('unique violation'), { code: '23505' });
+      }),
+    ).rejects.toThrow('unique violation');
+    expect(failing).toBe(1);
+  });
+
+  it('gives up after the configured retries', async () => {
+    let calls = 0;
+    await expect(
+      withTransaction(db().pool, async () => {
+        calls++;
+        throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+      }, { retries: 1 }),
+    ).rejects.toThrow('deadlock detected');
+    expect(calls).toBe(2);
+  });
+});
