@@ -44,6 +44,15 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   FROM unnest(string_to_array(ltrim(v, 'v'), '.')) WITH ORDINALITY AS t(part, ord)
 $$;
 
+-- Enumerations used by several tables, defined once (D9).
+CREATE DOMAIN exit_condition AS VARCHAR(50) CHECK (VALUE IN (
+    'stop_loss', 'circuit_breaker', 'trailing_stop', 'time_based_urgent', 'liquidity_dried_up',
+    'profit_target', 'partial_exit_target', 'early_exit', 'edge_disappeared', 'rebalance'));
+CREATE DOMAIN exit_priority AS VARCHAR(20) CHECK (VALUE IN ('CRITICAL', 'HIGH', 'MEDIUM', 'LOW'));
+CREATE DOMAIN contract_side AS VARCHAR CHECK (VALUE IN ('yes', 'no'));
+CREATE DOMAIN execution_mode AS VARCHAR CHECK (VALUE IN ('paper', 'live'));
+CREATE DOMAIN semantic_version AS VARCHAR CHECK (VALUE ~ '^v[0-9]+\.[0-9]+(\.[0-9]+)?$');
+
 -- ---------------------------------------------------------------------------------------------
 -- 1. Platform and market hierarchy
 
@@ -187,7 +196,7 @@ CREATE TABLE probability_matrices (
     probability_id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     category                   VARCHAR NOT NULL,
     subcategory                VARCHAR NOT NULL,
-    version                    VARCHAR NOT NULL CHECK (version ~ '^v[0-9]+\.[0-9]+(\.[0-9]+)?$'),
+    version                    semantic_version NOT NULL,
     state_descriptor           VARCHAR NOT NULL,
     value_bucket               VARCHAR NOT NULL,
     situational_factors        JSONB,
@@ -208,7 +217,7 @@ CREATE UNIQUE INDEX uq_probability_cell ON probability_matrices
 CREATE TABLE probability_models (
     model_id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     model_name              VARCHAR NOT NULL,
-    model_version           VARCHAR NOT NULL CHECK (model_version ~ '^v[0-9]+\.[0-9]+(\.[0-9]+)?$'),
+    model_version           semantic_version NOT NULL,
     model_type              VARCHAR NOT NULL CHECK (model_type IN ('elo', 'regression', 'ensemble', 'ml', 'matrix')),
     sport                   VARCHAR,
     config                  JSONB NOT NULL,
@@ -229,7 +238,7 @@ CREATE INDEX idx_probability_models_active ON probability_models (status) WHERE 
 CREATE TABLE strategies (
     strategy_id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     strategy_name       VARCHAR NOT NULL,
-    strategy_version    VARCHAR NOT NULL CHECK (strategy_version ~ '^v[0-9]+\.[0-9]+(\.[0-9]+)?$'),
+    strategy_version    semantic_version NOT NULL,
     strategy_type       VARCHAR NOT NULL CHECK (strategy_type IN ('entry', 'exit', 'sizing', 'hedging')),
     sport               VARCHAR,
     config              JSONB NOT NULL,
@@ -252,7 +261,7 @@ CREATE TABLE edge_identities (
     market_id    VARCHAR NOT NULL REFERENCES market_identities (market_id) ON DELETE RESTRICT,
     strategy_id  BIGINT NOT NULL REFERENCES strategies (strategy_id) ON DELETE RESTRICT,
     model_id     BIGINT NOT NULL REFERENCES probability_models (model_id) ON DELETE RESTRICT,
-    side         VARCHAR NOT NULL CHECK (side IN ('yes', 'no')),
+    side         contract_side NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (market_id, strategy_id, model_id, side)
 );
@@ -264,7 +273,7 @@ CREATE TABLE edges (
     strategy_id                 BIGINT NOT NULL REFERENCES strategies (strategy_id) ON DELETE RESTRICT,
     model_id                    BIGINT NOT NULL REFERENCES probability_models (model_id) ON DELETE RESTRICT,
     game_state_id               BIGINT REFERENCES game_states (game_state_id) ON DELETE RESTRICT,
-    side                        VARCHAR NOT NULL CHECK (side IN ('yes', 'no')),
+    side                        contract_side NOT NULL,
     edge                        DECIMAL(10,4) CHECK (edge BETWEEN -1 AND 1),
     expected_value              DECIMAL(10,4) NOT NULL CHECK (expected_value BETWEEN -1 AND 1),
     true_win_probability        DECIMAL(10,4) NOT NULL CHECK (true_win_probability BETWEEN 0 AND 1),
@@ -295,10 +304,10 @@ CREATE TABLE position_identities (
     position_id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     market_id       VARCHAR NOT NULL REFERENCES market_identities (market_id) ON DELETE RESTRICT,
     platform_id     VARCHAR NOT NULL REFERENCES platforms (platform_id) ON DELETE RESTRICT,
-    side            VARCHAR NOT NULL CHECK (side IN ('yes', 'no')),
+    side            contract_side NOT NULL,
     strategy_id     BIGINT REFERENCES strategies (strategy_id) ON DELETE RESTRICT,
     model_id        BIGINT REFERENCES probability_models (model_id) ON DELETE RESTRICT,
-    execution_mode  VARCHAR NOT NULL DEFAULT 'paper' CHECK (execution_mode IN ('paper', 'live')),
+    execution_mode  execution_mode NOT NULL DEFAULT 'paper',
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX idx_position_identities_market ON position_identities (market_id);
@@ -308,8 +317,8 @@ CREATE TABLE positions (
     position_id          BIGINT NOT NULL REFERENCES position_identities (position_id) ON DELETE RESTRICT,
     market_id            VARCHAR NOT NULL REFERENCES market_identities (market_id) ON DELETE RESTRICT,
     platform_id          VARCHAR NOT NULL REFERENCES platforms (platform_id) ON DELETE RESTRICT,
-    side                 VARCHAR NOT NULL CHECK (side IN ('yes', 'no')),
-    execution_mode       VARCHAR NOT NULL DEFAULT 'paper' CHECK (execution_mode IN ('paper', 'live')),
+    side                 contract_side NOT NULL,
+    execution_mode       execution_mode NOT NULL DEFAULT 'paper',
     entry_price          DECIMAL(10,4) NOT NULL CHECK (entry_price BETWEEN 0 AND 1),
     quantity             INT NOT NULL CHECK (quantity >= 0),
     original_quantity    INT CHECK (original_quantity >= 0),
@@ -321,10 +330,8 @@ CREATE TABLE positions (
     unrealized_pnl_pct   DECIMAL(6,4),
     last_update          TIMESTAMPTZ,
     trailing_stop_state  JSONB,
-    exit_reason          VARCHAR(50) CHECK (exit_reason IN ('stop_loss', 'circuit_breaker', 'trailing_stop',
-                             'time_based_urgent', 'liquidity_dried_up', 'profit_target', 'partial_exit_target',
-                             'early_exit', 'edge_disappeared', 'rebalance')),
-    exit_priority        VARCHAR(20) CHECK (exit_priority IN ('CRITICAL', 'HIGH', 'MEDIUM', 'LOW')),
+    exit_reason          exit_condition,
+    exit_priority        exit_priority,
     created_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
     superseded_at        TIMESTAMPTZ,
@@ -351,8 +358,8 @@ CREATE TABLE trades (
     order_id                 VARCHAR,
     client_order_id          VARCHAR,
     side                     VARCHAR NOT NULL CHECK (side IN ('buy', 'sell')),
-    contract_side            VARCHAR CHECK (contract_side IN ('yes', 'no')),
-    execution_mode           VARCHAR NOT NULL DEFAULT 'paper' CHECK (execution_mode IN ('paper', 'live')),
+    contract_side            contract_side,
+    execution_mode           execution_mode NOT NULL DEFAULT 'paper',
     price                    DECIMAL(10,4) NOT NULL CHECK (price BETWEEN 0 AND 1),
     quantity                 INT NOT NULL CHECK (quantity > 0),
     fees                     DECIMAL(10,4) CHECK (fees >= 0),
@@ -378,10 +385,8 @@ CREATE TABLE position_exits (
     position_id             BIGINT NOT NULL REFERENCES position_identities (position_id) ON DELETE RESTRICT,
     position_version_id     BIGINT,
     trade_id                BIGINT REFERENCES trades (trade_id) ON DELETE RESTRICT,
-    exit_condition          VARCHAR(50) NOT NULL CHECK (exit_condition IN ('stop_loss', 'circuit_breaker', 'trailing_stop',
-                                'time_based_urgent', 'liquidity_dried_up', 'profit_target', 'partial_exit_target',
-                                'early_exit', 'edge_disappeared', 'rebalance')),
-    exit_priority           VARCHAR(20) NOT NULL CHECK (exit_priority IN ('CRITICAL', 'HIGH', 'MEDIUM', 'LOW')),
+    exit_condition          exit_condition NOT NULL,
+    exit_priority           exit_priority NOT NULL,
     quantity_exited         INT NOT NULL CHECK (quantity_exited > 0),
     exit_price              DECIMAL(10,4) NOT NULL CHECK (exit_price BETWEEN 0 AND 1),
     unrealized_pnl_at_exit  DECIMAL(10,4),
@@ -397,10 +402,8 @@ CREATE TABLE exit_attempts (
     attempt_id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     position_id          BIGINT NOT NULL REFERENCES position_identities (position_id) ON DELETE RESTRICT,
     position_version_id  BIGINT,
-    exit_condition       VARCHAR(50) NOT NULL CHECK (exit_condition IN ('stop_loss', 'circuit_breaker', 'trailing_stop',
-                             'time_based_urgent', 'liquidity_dried_up', 'profit_target', 'partial_exit_target',
-                             'early_exit', 'edge_disappeared', 'rebalance')),
-    priority_level       VARCHAR(20) NOT NULL CHECK (priority_level IN ('CRITICAL', 'HIGH', 'MEDIUM', 'LOW')),
+    exit_condition       exit_condition NOT NULL,
+    priority_level       exit_priority NOT NULL,
     order_type           VARCHAR(20) NOT NULL CHECK (order_type IN ('market', 'limit')),
     order_id             VARCHAR,
     limit_price          DECIMAL(10,4) CHECK (limit_price BETWEEN 0 AND 1),
@@ -431,7 +434,7 @@ CREATE INDEX idx_settlements_platform ON settlements (platform_id);
 
 CREATE TABLE balance_identities (
     platform_id     VARCHAR NOT NULL REFERENCES platforms (platform_id) ON DELETE RESTRICT,
-    execution_mode  VARCHAR NOT NULL CHECK (execution_mode IN ('paper', 'live')),
+    execution_mode  execution_mode NOT NULL,
     currency        VARCHAR NOT NULL,
     created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (platform_id, execution_mode, currency)
@@ -440,7 +443,7 @@ CREATE TABLE balance_identities (
 CREATE TABLE account_balance (
     balance_id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     platform_id      VARCHAR NOT NULL REFERENCES platforms (platform_id) ON DELETE RESTRICT,
-    execution_mode   VARCHAR NOT NULL DEFAULT 'paper' CHECK (execution_mode IN ('paper', 'live')),
+    execution_mode   execution_mode NOT NULL DEFAULT 'paper',
     balance          DECIMAL(14,4) NOT NULL CHECK (balance >= 0),
     currency         VARCHAR NOT NULL DEFAULT 'USD',
     created_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -503,3 +506,4 @@ DROP TABLE IF EXISTS system_health, circuit_breaker_events, config_overrides, ac
     probability_matrices, game_states, game_identities, markets, market_identities, events,
     series, platforms;
 DROP FUNCTION IF EXISTS version_sort_key(text);
+DROP DOMAIN IF EXISTS exit_condition, exit_priority, contract_side, execution_mode, semantic_version;

@@ -25,45 +25,32 @@ $$;
 
 -- Immutable versions: a strategy or model version's identity and config never change once
 -- inserted; status, metrics, notes stay updatable (A/B attribution depends on this).
-CREATE FUNCTION reject_strategy_version_change() RETURNS trigger
+-- Arguments: the name column, the version column, then every column that must not change.
+CREATE FUNCTION reject_immutable_version_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+  old_row jsonb := to_jsonb(OLD);
+  new_row jsonb := to_jsonb(NEW);
+  col text;
 BEGIN
-  IF NEW.strategy_id IS DISTINCT FROM OLD.strategy_id
-     OR NEW.strategy_name IS DISTINCT FROM OLD.strategy_name
-     OR NEW.strategy_version IS DISTINCT FROM OLD.strategy_version
-     OR NEW.strategy_type IS DISTINCT FROM OLD.strategy_type
-     OR NEW.sport IS DISTINCT FROM OLD.sport
-     OR NEW.config IS DISTINCT FROM OLD.config
-     OR NEW.created_at IS DISTINCT FROM OLD.created_at THEN
-    RAISE EXCEPTION 'strategy % % is an immutable version: its name, version, type, sport and config cannot change',
-      OLD.strategy_name, OLD.strategy_version
-      USING ERRCODE = 'restrict_violation', HINT = 'Create a new version instead.';
-  END IF;
+  FOREACH col IN ARRAY TG_ARGV[2:] LOOP
+    IF old_row -> col IS DISTINCT FROM new_row -> col THEN
+      RAISE EXCEPTION '% % % is an immutable version: % cannot change',
+        TG_TABLE_NAME, old_row ->> TG_ARGV[0], old_row ->> TG_ARGV[1], col
+        USING ERRCODE = 'restrict_violation', HINT = 'Create a new version instead.';
+    END IF;
+  END LOOP;
   RETURN NEW;
 END
 $$;
 CREATE TRIGGER strategies_immutable_version BEFORE UPDATE ON strategies
-  FOR EACH ROW EXECUTE FUNCTION reject_strategy_version_change();
-
-CREATE FUNCTION reject_model_version_change() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  IF NEW.model_id IS DISTINCT FROM OLD.model_id
-     OR NEW.model_name IS DISTINCT FROM OLD.model_name
-     OR NEW.model_version IS DISTINCT FROM OLD.model_version
-     OR NEW.model_type IS DISTINCT FROM OLD.model_type
-     OR NEW.sport IS DISTINCT FROM OLD.sport
-     OR NEW.config IS DISTINCT FROM OLD.config
-     OR NEW.created_at IS DISTINCT FROM OLD.created_at THEN
-    RAISE EXCEPTION 'model % % is an immutable version: its name, version, type, sport and config cannot change',
-      OLD.model_name, OLD.model_version
-      USING ERRCODE = 'restrict_violation', HINT = 'Create a new version instead.';
-  END IF;
-  RETURN NEW;
-END
-$$;
+  FOR EACH ROW EXECUTE FUNCTION reject_immutable_version_change(
+    'strategy_name', 'strategy_version',
+    'strategy_id', 'strategy_name', 'strategy_version', 'strategy_type', 'sport', 'config', 'created_at');
 CREATE TRIGGER probability_models_immutable_version BEFORE UPDATE ON probability_models
-  FOR EACH ROW EXECUTE FUNCTION reject_model_version_change();
+  FOR EACH ROW EXECUTE FUNCTION reject_immutable_version_change(
+    'model_name', 'model_version',
+    'model_id', 'model_name', 'model_version', 'model_type', 'sport', 'config', 'created_at');
 
 -- Probability matrix cells are published data: a correction is a new matrix version.
 CREATE TRIGGER probability_matrices_immutable BEFORE UPDATE ON probability_matrices
@@ -145,4 +132,4 @@ BEGIN
 END
 $$;
 DROP FUNCTION IF EXISTS touch_updated_at(), guard_circuit_breaker_event(), reject_version_rewrite(),
-  reject_model_version_change(), reject_strategy_version_change(), reject_append_only_change();
+  reject_immutable_version_change(), reject_append_only_change();

@@ -86,7 +86,7 @@ describe('immutable strategy and model versions', () => {
     const { pool } = db();
     const strategies = new StrategyRepository(pool);
     await expect(pool.query(`UPDATE strategies SET config = '{"min_lead": 10}' WHERE strategy_id = $1`, [ids.strategyId]))
-      .rejects.toThrow(/strategy halftime_entry v1.0 is an immutable version/);
+      .rejects.toThrow(/strategies halftime_entry v1.0 is an immutable version: config cannot change/);
     await expect(pool.query(`UPDATE strategies SET strategy_version = 'v1.1' WHERE strategy_id = $1`, [ids.strategyId]))
       .rejects.toThrow(/immutable version/);
     await expect(pool.query(`UPDATE strategies SET strategy_name = 'other' WHERE strategy_id = $1`, [ids.strategyId]))
@@ -103,7 +103,7 @@ describe('immutable strategy and model versions', () => {
   it('does the same for probability models', async () => {
     const { pool } = db();
     await expect(pool.query(`UPDATE probability_models SET config = '{"k_factor": 30}' WHERE model_id = $1`, [ids.modelId]))
-      .rejects.toThrow(/model elo_nfl v1.0 is an immutable version/);
+      .rejects.toThrow(/probability_models elo_nfl v1.0 is an immutable version: config cannot change/);
     const validated = await new ProbabilityModelRepository(pool).recordValidation(ids.modelId, {
       accuracy: dec('0.6120'), calibration: dec('0.2150'), sampleSize: 512,
     });
@@ -179,14 +179,14 @@ describe('CHECK constraints', () => {
 
   it.each([
     [`INSERT INTO strategies (strategy_name, strategy_version, strategy_type, config, status) VALUES ('s', 'v1.0', 'entry', '{}', 'live')`, /strategies_status_check/],
-    [`INSERT INTO strategies (strategy_name, strategy_version, strategy_type, config) VALUES ('s', '1.0', 'entry', '{}')`, /strategies_strategy_version_check/],
+    [`INSERT INTO strategies (strategy_name, strategy_version, strategy_type, config) VALUES ('s', '1.0', 'entry', '{}')`, /semantic_version_check/],
     [`INSERT INTO strategies (strategy_name, strategy_version, strategy_type, config) VALUES ('s', 'v1.0', 'arbitrage', '{}')`, /strategies_strategy_type_check/],
     [`INSERT INTO probability_models (model_name, model_version, model_type, config, status) VALUES ('m', 'v1.0', 'elo', '{}', 'retired')`, /probability_models_status_check/],
     [`INSERT INTO platforms (platform_id, platform_type, display_name) VALUES ('x', 'exchange', 'X')`, /platforms_platform_type_check/],
     [`INSERT INTO system_health (component, status) VALUES ('db', 'ok')`, /system_health_status_check/],
     [`INSERT INTO circuit_breaker_events (breaker_type) VALUES ('vibes')`, /circuit_breaker_events_breaker_type_check/],
-    [`INSERT INTO exit_attempts (position_id, exit_condition, priority_level, order_type, quantity, attempt_number) VALUES ($1, 'stop_loss', 'URGENT', 'market', 1, 1)`, /exit_attempts_priority_level_check/],
-    [`INSERT INTO exit_attempts (position_id, exit_condition, priority_level, order_type, quantity, attempt_number) VALUES ($1, 'panic', 'HIGH', 'market', 1, 1)`, /exit_attempts_exit_condition_check/],
+    [`INSERT INTO exit_attempts (position_id, exit_condition, priority_level, order_type, quantity, attempt_number) VALUES ($1, 'stop_loss', 'URGENT', 'market', 1, 1)`, /exit_priority_check/],
+    [`INSERT INTO exit_attempts (position_id, exit_condition, priority_level, order_type, quantity, attempt_number) VALUES ($1, 'panic', 'HIGH', 'market', 1, 1)`, /exit_condition_check/],
     [`INSERT INTO exit_attempts (position_id, exit_condition, priority_level, order_type, limit_price, quantity, attempt_number) VALUES ($1, 'stop_loss', 'HIGH', 'stop', 0.5, 1, 1)`, /exit_attempts_order_type_check/],
     [`INSERT INTO exit_attempts (position_id, exit_condition, priority_level, order_type, quantity, attempt_number) VALUES ($1, 'stop_loss', 'HIGH', 'limit', 1, 1)`, /exit_attempts_limit_has_price/],
     [`INSERT INTO trades (market_id, platform_id, side, price, quantity) VALUES ('KXNFLGAME-25NOV27KCDAL-KC', 'kalshi', 'short', 0.5, 1)`, /trades_side_check/],
