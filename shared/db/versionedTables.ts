@@ -23,6 +23,10 @@ export const MARKETS: VersionedTableSpec = {
     status: 'text',
     settlement_value: 'numeric',
     metadata: 'jsonb',
+    yes_bid: 'numeric',
+    no_bid: 'numeric',
+    last_price: 'numeric',
+    close_time: 'timestamptz',
   },
 };
 

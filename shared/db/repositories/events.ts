@@ -54,13 +54,16 @@ export class EventRepository {
          platform_id = EXCLUDED.platform_id, series_id = EXCLUDED.series_id, external_id = EXCLUDED.external_id,
          category = EXCLUDED.category, subcategory = EXCLUDED.subcategory, title = EXCLUDED.title,
          description = EXCLUDED.description, start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time,
-         status = EXCLUDED.status, result = EXCLUDED.result, metadata = EXCLUDED.metadata
+         -- Two sources update events (exchange, scoreboard): a source that does not know the
+         -- status or result (NULL) keeps what the other one wrote.
+         status = COALESCE(EXCLUDED.status, events.status), result = COALESCE(EXCLUDED.result, events.result),
+         metadata = EXCLUDED.metadata
        WHERE (events.platform_id, events.series_id, events.external_id, events.category, events.subcategory,
               events.title, events.description, events.start_time, events.end_time, events.status, events.result,
               events.metadata)
          IS DISTINCT FROM (EXCLUDED.platform_id, EXCLUDED.series_id, EXCLUDED.external_id, EXCLUDED.category,
               EXCLUDED.subcategory, EXCLUDED.title, EXCLUDED.description, EXCLUDED.start_time, EXCLUDED.end_time,
-              EXCLUDED.status, EXCLUDED.result, EXCLUDED.metadata)`,
+              COALESCE(EXCLUDED.status, events.status), COALESCE(EXCLUDED.result, events.result), EXCLUDED.metadata)`,
       [
         col('eventId'), col('platformId'), col('seriesId'), col('externalId'), col('category'), col('subcategory'),
         col('title'), col('description'),

@@ -17,8 +17,16 @@ export interface MarketSnapshot {
   ticker?: string | null;
   title: string;
   marketType?: MarketType | null;
+  /** Price to buy YES (best YES ask). */
   yesPrice?: Decimal | null;
+  /** Price to buy NO (best NO ask). */
   noPrice?: Decimal | null;
+  /** Best YES bid: what selling YES fetches. */
+  yesBid?: Decimal | null;
+  /** Best NO bid. */
+  noBid?: Decimal | null;
+  lastPrice?: Decimal | null;
+  closeTime?: Date | null;
   volume?: number | null;
   openInterest?: number | null;
   spread?: Decimal | null;
@@ -46,6 +54,10 @@ function toMarketVersion(r: Record<string, any>): MarketVersion {
     marketType: r.market_type,
     yesPrice: decimalOrNull(r.yes_price),
     noPrice: decimalOrNull(r.no_price),
+    yesBid: decimalOrNull(r.yes_bid),
+    noBid: decimalOrNull(r.no_bid),
+    lastPrice: decimalOrNull(r.last_price),
+    closeTime: r.close_time,
     volume: r.volume,
     openInterest: r.open_interest,
     spread: decimalOrNull(r.spread),
@@ -75,6 +87,10 @@ export function marketSnapshotRow(s: MarketSnapshot) {
     status: s.status ?? null,
     settlement_value: s.settlementValue ?? null,
     metadata: s.metadata ?? null,
+    yes_bid: s.yesBid ?? null,
+    no_bid: s.noBid ?? null,
+    last_price: s.lastPrice ?? null,
+    close_time: s.closeTime ?? null,
   };
 }
 
