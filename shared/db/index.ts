@@ -9,3 +9,4 @@ export * from './repositories/series';
 export * from './repositories/events';
 export * from './repositories/markets';
 export * from './repositories/versionedConfigs';
+export * from './repositories/operations';
