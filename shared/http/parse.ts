@@ -1,4 +1,5 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import { Decimal } from '../domain/decimal';
 import { PayloadError } from './errors';
 
 function describe(issue: z.core.$ZodIssue): string {
@@ -11,10 +12,49 @@ function pathOf(prefix: string, issue: z.core.$ZodIssue): string {
   return path || '(root)';
 }
 
+/**
+ * A list inside a payload that is parsed later, element by element (nested markets of an event,
+ * the records of a page): the checks below leave it to that later parse.
+ */
+export class Deferred {
+  constructor(readonly items: readonly unknown[]) {}
+}
+
+/** A list to be parsed element by element later (see Deferred). */
+export const deferredList = () => z.array(z.unknown()).transform((items) => new Deferred(items));
+
+/**
+ * What no schema should let into the database, checked for every parser in one place, on the
+ * parsed record: strings containing NUL (PostgreSQL text cannot hold them) and numbers that are
+ * not finite or exceed the safe-integer range (counts, scores).
+ */
+function unsafeValue(parsed: unknown): { path: string; reason: string } | undefined {
+  const walk = (value: unknown, path: string, depth: number): { path: string; reason: string } | undefined => {
+    if (typeof value === 'string') return value.includes('\u0000') ? { path, reason: 'contains a NUL character' } : undefined;
+    if (typeof value === 'number') {
+      return !Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value))
+        ? { path, reason: 'number out of range' }
+        : undefined;
+    }
+    if (depth > 8 || value === null || typeof value !== 'object') return undefined;
+    if (value instanceof Date || value instanceof Deferred || Decimal.isDecimal(value)) return undefined;
+    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+      const found = walk(child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(parsed, '', 0);
+}
+
 /** Parses a whole payload or throws a PayloadError naming the first offending field. */
 export function parseStrict<S extends z.ZodType>(source: string, schema: S, value: unknown, prefix = ''): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const unsafe = unsafeValue(parsed.data);
+    if (!unsafe) return parsed.data;
+    throw new PayloadError(source, `${prefix || '(root)'}${unsafe.path}`, unsafe.reason);
+  }
   const issue = parsed.error.issues[0]!;
   throw new PayloadError(source, pathOf(prefix, issue), describe(issue));
 }
@@ -44,18 +84,19 @@ export function parseEach<S extends z.ZodType>(
   const rejected: RejectedRecord[] = [];
   list.forEach((value, index) => {
     const parsed = schema.safeParse(value);
+    const rawId = idField && value && typeof value === 'object' ? (value as Record<string, unknown>)[idField] : undefined;
+    const id = typeof rawId === 'string' && !rawId.includes('\u0000') ? rawId : undefined;
     if (parsed.success) {
-      items.push(parsed.data);
+      const unsafe = unsafeValue(parsed.data);
+      if (!unsafe) {
+        items.push(parsed.data);
+        return;
+      }
+      rejected.push({ at: `${listName}[${index}]`, id, path: `${listName}[${index}]${unsafe.path}`, reason: `${source}: ${unsafe.reason}` });
       return;
     }
     const issue = parsed.error.issues[0]!;
-    const rawId = idField && value && typeof value === 'object' ? (value as Record<string, unknown>)[idField] : undefined;
-    rejected.push({
-      at: `${listName}[${index}]`,
-      id: typeof rawId === 'string' ? rawId : undefined,
-      path: pathOf(`${listName}[${index}]`, issue),
-      reason: `${source}: ${describe(issue)}`,
-    });
+    rejected.push({ at: `${listName}[${index}]`, id, path: pathOf(`${listName}[${index}]`, issue), reason: `${source}: ${describe(issue)}` });
   });
   return { items, rejected };
 }

@@ -125,6 +125,13 @@ export async function ingestMarkets(deps: IngestMarketsDeps, options: IngestMark
     }
   }
 
+  // A record may only name parents that exist (in this batch or already stored): otherwise one
+  // record's foreign key would fail the whole batch's write.
+  const orphans = await rejectOrphans(deps.pool, series, events, markets);
+  rejected.push(...orphans.rejected);
+  events.splice(0, events.length, ...orphans.events);
+  markets.splice(0, markets.length, ...orphans.markets);
+
   const operations = new OperationsRepository(deps.pool);
   const recordFailures = async () => {
     for (const [api, list] of deps.failures.byApi) await operations.recordApiErrors(api, INGEST_MARKETS_COMPONENT, list);
@@ -159,4 +166,35 @@ export async function ingestMarkets(deps: IngestMarketsDeps, options: IngestMark
     rejected: rejected.slice(0, 50), rejectedCount: rejected.length, errors,
   });
   return result;
+}
+
+async function rejectOrphans(
+  pool: pg.Pool,
+  series: readonly Series[],
+  events: readonly MarketEvent[],
+  markets: readonly MarketSnapshot[],
+): Promise<{ events: MarketEvent[]; markets: MarketSnapshot[]; rejected: RejectedRecord[] }> {
+  const batchSeries = new Set(series.map((s) => s.seriesId));
+  const batchEvents = new Set(events.map((e) => e.eventId));
+  const unknownSeries = [...new Set(events.map((e) => e.seriesId).filter((id): id is string => !!id && !batchSeries.has(id)))];
+  const unknownEvents = [...new Set(markets.map((m) => m.eventId).filter((id): id is string => !!id && !batchEvents.has(id)))];
+  const { rows } = await pool.query(
+    `SELECT 'series' AS kind, series_id AS id FROM series WHERE series_id = ANY($1::text[])
+     UNION ALL SELECT 'event', event_id FROM events WHERE event_id = ANY($2::text[])`,
+    [unknownSeries, unknownEvents],
+  );
+  const stored = new Set(rows.map((r) => `${r.kind}:${r.id}`));
+  const rejected: RejectedRecord[] = [];
+  const keptEvents = events.filter((e) => {
+    const ok = !e.seriesId || batchSeries.has(e.seriesId) || stored.has(`series:${e.seriesId}`);
+    if (!ok) rejected.push({ at: e.eventId, id: e.eventId, path: `${e.eventId}.series`, reason: `unknown series ${e.seriesId}` });
+    return ok;
+  });
+  const keptEventIds = new Set(keptEvents.map((e) => e.eventId));
+  const keptMarkets = markets.filter((m) => {
+    const ok = !m.eventId || keptEventIds.has(m.eventId) || stored.has(`event:${m.eventId}`);
+    if (!ok) rejected.push({ at: m.marketId, id: m.marketId, path: `${m.marketId}.event`, reason: `unknown event ${m.eventId}` });
+    return ok;
+  });
+  return { events: keptEvents, markets: keptMarkets, rejected };
 }

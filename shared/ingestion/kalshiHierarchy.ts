@@ -131,8 +131,24 @@ export function kalshiHierarchy(
     const s = toSeries(series);
     out.series.push(s);
     for (const event of events) {
+      if (event.series_ticker !== series.ticker) {
+        out.rejected.push({
+          at: event.event_ticker, id: event.event_ticker, path: `${event.event_ticker}.series_ticker`,
+          reason: `kalshi event: listed under series ${series.ticker} but names ${event.series_ticker}`,
+        });
+        continue;
+      }
       out.events.push(toEvent(event, s));
-      event.markets.forEach(addMarket);
+      for (const market of event.markets) {
+        if (market.eventTicker !== event.event_ticker) {
+          out.rejected.push({
+            at: market.ticker, id: market.ticker, path: `${market.ticker}.event_ticker`,
+            reason: `kalshi market: nested in event ${event.event_ticker} but names ${market.eventTicker}`,
+          });
+          continue;
+        }
+        addMarket(market);
+      }
     }
   }
   extraMarkets.forEach(addMarket);

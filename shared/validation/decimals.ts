@@ -29,11 +29,19 @@ export const centsPrice = z
   .max(100, { message: 'price is outside 0..1' })
   .transform((c) => new Decimal(c).div(100));
 
-/** A non-negative count sent as a fixed-point string ("1234.00") or an integer. */
+/** A non-negative count sent as a fixed-point string ("1234.00") or an integer; whole contracts. */
 export const count = z.union([
-  z.number().int().nonnegative(),
+  z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   z
     .string()
     .refine((v) => /^\d+(\.\d+)?$/.test(v.trim()), { message: 'not a non-negative count' })
-    .transform((v) => new Decimal(v.trim()).floor().toNumber()),
+    .transform((v) => new Decimal(v.trim()).floor())
+    .refine((d) => d.lte(Number.MAX_SAFE_INTEGER), { message: 'count is too large' })
+    .transform((d) => d.toNumber()),
 ]);
+
+/**
+ * Text from outside: PostgreSQL cannot store NUL characters, so a string containing one is
+ * rejected here rather than failing the whole batch's write.
+ */
+export const text = z.string().refine((v) => !v.includes('\u0000'), { message: 'contains a NUL character' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HttpClient, type FailedAttempt, type RetryPolicy } from '../../http/httpClient';
-import { parseEach, parseStrict, type RejectedRecord } from '../../http/parse';
+import { deferredList, parseEach, parseStrict, type RejectedRecord } from '../../http/parse';
 import type { TokenBucket } from '../../http/rateLimiter';
 
 /**
@@ -130,7 +130,7 @@ export const espnEventSchema = z
 export type EspnEvent = z.infer<typeof espnEventSchema>;
 
 /** The scoreboard response: only `events` must be there; the rest (leagues, season, week) is ignored. */
-const envelopeSchema = z.object({ events: z.array(z.unknown()) });
+const envelopeSchema = z.object({ events: deferredList() });
 
 // ---------------------------------------------------------------------------------------------
 // Mapping
@@ -265,7 +265,7 @@ export class EspnScoreboardClient {
     if (date !== undefined) checkDate(date);
     const json = await this.http.get(`/${ESPN_LEAGUES[league].path}/scoreboard`, { dates: date });
     const envelope = parseStrict(SOURCE, envelopeSchema, json);
-    const { items, rejected } = parseEach(SOURCE, espnEventSchema, envelope.events, 'events', 'id');
+    const { items, rejected } = parseEach(SOURCE, espnEventSchema, envelope.events.items, 'events', 'id');
     return { games: items.map((event) => toGameSnapshot(league, event)), rejected };
   }
 }

@@ -3,7 +3,7 @@ import type { Decimal } from '../../domain/decimal';
 import { ONE } from '../../domain/decimal';
 import { ApiError } from '../../http/errors';
 import { HttpClient, type FailedAttempt, type RetryPolicy } from '../../http/httpClient';
-import { parseEach, parseStrict, type RejectedRecord } from '../../http/parse';
+import { parseEach, parseStrict, type Deferred, type RejectedRecord } from '../../http/parse';
 import { TokenBucket } from '../../http/rateLimiter';
 import {
   kalshiEvent, kalshiMarket, kalshiOrderbook, kalshiSeries, page, type KalshiEvent, type KalshiMarket, type KalshiSeries,
@@ -93,7 +93,7 @@ export class KalshiClient {
       const parsed = parseEach('kalshi event', kalshiEvent, list, `events@page${pageIndex}`, 'event_ticker');
       rejected.push(...parsed.rejected);
       for (const event of parsed.items) {
-        const markets = parseEach('kalshi market', kalshiMarket, event.markets ?? [], `${event.event_ticker}.markets`, 'ticker');
+        const markets = parseEach('kalshi market', kalshiMarket, event.markets?.items ?? [], `${event.event_ticker}.markets`, 'ticker');
         rejected.push(...markets.rejected);
         events.push({ ...event, markets: markets.items });
       }
@@ -156,8 +156,8 @@ export class KalshiClient {
         throw new ApiError(`kalshi GET ${path}: more than ${this.maxPages} pages`, 'payload', path);
       }
       const body = await this.http.get(path, { ...query, cursor });
-      const envelope = parseStrict(`kalshi ${path}`, page(listName), body) as { cursor?: string | null } & Record<string, unknown[] | null>;
-      onPage(envelope[listName] ?? [], pageIndex);
+      const envelope = parseStrict(`kalshi ${path}`, page(listName), body) as { cursor?: string | null } & Record<string, Deferred | null>;
+      onPage([...(envelope[listName]?.items ?? [])], pageIndex);
       const next = envelope.cursor ?? '';
       if (next === '') return; // an empty cursor marks the last page
       if (seen.has(next)) throw new ApiError(`kalshi GET ${path}: cursor ${next} repeated`, 'payload', path);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Decimal } from '../../domain/decimal';
-import { centsPrice, count, dollarPrice } from '../../validation/decimals';
+import { deferredList } from '../../http/parse';
+import { centsPrice, count, dollarPrice, text } from '../../validation/decimals';
 
 /**
  * Kalshi Trade API v2 payloads as Precog reads them. Unknown fields are tolerated; the fields
@@ -18,12 +19,12 @@ export const KALSHI_MARKET_STATUSES = [
 ] as const;
 
 const rawMarket = z.object({
-  ticker: z.string().min(1),
-  event_ticker: z.string().min(1),
+  ticker: text.min(1),
+  event_ticker: text.min(1),
   market_type: z.enum(['binary', 'scalar']).optional(),
-  title: z.string().optional(),
-  yes_sub_title: z.string().optional(),
-  no_sub_title: z.string().optional(),
+  title: text.optional(),
+  yes_sub_title: text.optional(),
+  no_sub_title: text.optional(),
   open_time: optionalTime,
   close_time: optionalTime,
   status: z.enum(KALSHI_MARKET_STATUSES),
@@ -89,25 +90,25 @@ export const kalshiMarket = rawMarket.transform((m): KalshiMarket => ({
 }));
 
 export const kalshiEvent = z.object({
-  event_ticker: z.string().min(1),
-  series_ticker: z.string().min(1),
-  title: z.string(),
-  sub_title: z.string().optional(),
-  category: z.string().optional(),
+  event_ticker: text.min(1),
+  series_ticker: text.min(1),
+  title: text,
+  sub_title: text.optional(),
+  category: text.optional(),
   strike_date: optionalTime,
   mutually_exclusive: z.boolean().optional(),
-  /** Kept raw: each nested market is parsed on its own so one bad market never costs its event. */
-  markets: z.array(z.unknown()).optional(),
+  /** Each nested market is parsed on its own so one bad market never costs its event. */
+  markets: deferredList().optional(),
 });
 export type KalshiEvent = z.infer<typeof kalshiEvent>;
 
 export const kalshiSeries = z.object({
-  ticker: z.string().min(1),
-  title: z.string(),
-  category: z.string(),
-  frequency: z.string().optional(),
-  tags: z.array(z.string()).nullable().optional(),
-  fee_type: z.string().optional(),
+  ticker: text.min(1),
+  title: text,
+  category: text,
+  frequency: text.optional(),
+  tags: z.array(text).nullable().optional(),
+  fee_type: text.optional(),
   fee_multiplier: z.number().optional(),
 });
 export type KalshiSeries = z.infer<typeof kalshiSeries>;
@@ -123,4 +124,4 @@ export const kalshiOrderbook = z.object({
 
 /** A page envelope: the list is parsed record by record, the cursor is what matters here. */
 export const page = (listName: string) =>
-  z.object({ cursor: z.string().nullable().optional() }).and(z.object({ [listName]: z.array(z.unknown()).nullable() }));
+  z.object({ cursor: z.string().nullable().optional() }).and(z.object({ [listName]: deferredList().nullable() }));

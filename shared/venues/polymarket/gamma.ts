@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Decimal } from '../../domain/decimal';
 import { HttpClient, type FailedAttempt, type RetryPolicy } from '../../http/httpClient';
-import { parseEach, parseStrict, type RejectedRecord } from '../../http/parse';
+import { Deferred, parseEach, parseStrict, type RejectedRecord } from '../../http/parse';
 import { TokenBucket } from '../../http/rateLimiter';
 import type { MarketEvent } from '../../db/repositories/events';
 import type { MarketSnapshot, MarketStatus } from '../../db/repositories/markets';
@@ -175,7 +175,7 @@ export interface ListMarketsResult {
 export const DEFAULT_PAGE_SIZE = 500;
 export const DEFAULT_MAX_PAGES = 100;
 
-const pageSchema = z.array(z.unknown(), { error: 'expected a JSON array of markets' });
+const pageSchema = z.array(z.unknown(), { error: 'expected a JSON array of markets' }).transform((items) => new Deferred(items));
 
 export class GammaClient {
   private readonly http: HttpClient;
@@ -208,10 +208,10 @@ export class GammaClient {
     for (let page = 0, offset = 0; page < maxPages; page++, offset += limit) {
       const body = await this.http.get('/markets', { active: filter.active, closed: filter.closed, limit, offset });
       const list = parseStrict(GAMMA_SOURCE, pageSchema, body, `markets(offset=${offset})`);
-      const parsed = parseEach(GAMMA_SOURCE, gammaMarketSchema, list, 'markets', 'id');
+      const parsed = parseEach(GAMMA_SOURCE, gammaMarketSchema, list.items, 'markets', 'id');
       markets.push(...parsed.items);
       for (const r of parsed.rejected) rejected.push(shiftIndex(r, offset));
-      if (list.length < limit) break;
+      if (list.items.length < limit) break;
     }
     return { markets, rejected };
   }
