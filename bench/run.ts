@@ -1,9 +1,11 @@
 import { printResult, recordResults, withBenchServer, type Bench, type BenchResult } from './harness';
+import { ingestMarketsBench } from './benches/ingestMarkets';
 import { versionedUpsertBench } from './benches/versionedUpsert';
 
 /** Every benchmark, by the key it records in bench/results.json. */
 const BENCHES: Record<string, Bench> = {
   'versioned-upsert': versionedUpsertBench,
+  'ingest-markets': ingestMarketsBench,
 };
 
 async function main() {
