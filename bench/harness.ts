@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../local/embeddedPostgres';
+import { databaseServer, databaseUrl } from '../local/embeddedPostgres';
 import { migrate } from '../shared/db/migrate';
 import { createPool } from '../shared/db/pool';
 
@@ -43,23 +43,13 @@ export async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value
 
 /** Runs fn against one PostgreSQL server: embedded (default) or the server of DATABASE_URL. */
 export async function withBenchServer<T>(fn: (ctx: BenchContext) => Promise<T>): Promise<T> {
-  let serverUrl = process.env.DATABASE_URL;
-  let stop: (() => Promise<void>) | undefined;
-  if (!serverUrl) {
-    const server = await startEmbeddedPostgres();
-    serverUrl = server.url;
-    stop = () => server.stop();
-  }
+  const { url: serverUrl, stop } = await databaseServer();
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   const template = `precog_bench_template_${process.pid}`;
   const created: string[] = [];
   const pools: pg.Pool[] = [];
-  const urlOf = (name: string) => {
-    const url = new URL(serverUrl!);
-    url.pathname = `/${name}`;
-    return url.toString();
-  };
+  const urlOf = (name: string) => databaseUrl(serverUrl, name);
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${template}`);
     await admin.query(`CREATE DATABASE ${template}`);
@@ -80,7 +70,7 @@ export async function withBenchServer<T>(fn: (ctx: BenchContext) => Promise<T>):
     await Promise.all(pools.map((p) => p.end()));
     for (const name of created.reverse()) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
-    await stop?.();
+    await stop();
   }
 }
 

@@ -186,3 +186,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     },
   };
 }
+
+/**
+ * The server of DATABASE_URL when set (its user needs CREATEDB for tests and benches), else a
+ * throw-away embedded one. `stop` is a no-op for a server this process did not start.
+ */
+export async function databaseServer(env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; stop(): Promise<void> }> {
+  if (env.DATABASE_URL) return { url: env.DATABASE_URL, stop: async () => undefined };
+  const server = await startEmbeddedPostgres();
+  return { url: server.url, stop: () => server.stop() };
+}
+
+/** The same server, another database. */
+export function databaseUrl(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}

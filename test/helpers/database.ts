@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createPool } from '../../shared/db/pool';
-import { databaseUrl } from './urls';
+import { databaseUrl } from '../../local/embeddedPostgres';
 
 export interface TestDatabase {
   name: string;

@@ -1,8 +1,7 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../local/embeddedPostgres';
+import { databaseServer, databaseUrl } from '../../local/embeddedPostgres';
 import { migrate } from '../../shared/db/migrate';
-import { databaseUrl } from './urls';
 
 export const TEMPLATE_DATABASE = `precog_template_${process.pid}`;
 
@@ -11,13 +10,7 @@ export const TEMPLATE_DATABASE = `precog_template_${process.pid}`;
  * and builds one migrated template database that every test file clones.
  */
 export default async function setup(project: TestProject) {
-  let adminUrl = process.env.DATABASE_URL;
-  let stopServer: (() => Promise<void>) | undefined;
-  if (!adminUrl) {
-    const server = await startEmbeddedPostgres();
-    adminUrl = server.url;
-    stopServer = () => server.stop();
-  }
+  const { url: adminUrl, stop: stopServer } = await databaseServer();
 
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -34,7 +27,7 @@ export default async function setup(project: TestProject) {
     await cleanup.connect();
     await cleanup.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE}`);
     await cleanup.end();
-    await stopServer?.();
+    await stopServer();
   };
 }
 
