@@ -1,0 +1,143 @@
+/**
+ * `precog`: the operator's command line (run with tsx: `npx tsx cli/precog.ts --help`).
+ *
+ * Exit codes: 0 success (and --help), 1 failure (bad data, database error, refused import),
+ * 2 usage error (unknown command or option, missing or malformed argument).
+ *
+ * The database is DATABASE_URL (or the AWS variables of shared/db/pool.ts). This file only wires
+ * commander; each command's logic is a testable function in cli/commands/.
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import type pg from 'pg';
+import { createPool, parseDatabaseEnv, resolvePoolConfig } from '../shared/db/pool';
+import type { CommandContext } from './commands/context';
+import { matrixImport } from './commands/matrixImport';
+import { modelValidate } from './commands/modelValidate';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const processIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  env: process.env,
+};
+
+const SEMANTIC_VERSION = /^v\d+\.\d+(\.\d+)?$/;
+
+function semanticVersion(value: string): string {
+  if (!SEMANTIC_VERSION.test(value)) throw new InvalidArgumentError('expected a version like v1.0 or v1.0.1.');
+  return value;
+}
+
+/** A failure the action already reported; carries the exit code. */
+class ReportedFailure extends Error {}
+
+function reportFailure(io: CliIo, error: unknown, json: boolean): void {
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) {
+    const issues = (error as { issues?: readonly unknown[] }).issues;
+    io.err(JSON.stringify({ error: message.split('\n')[0], ...(Array.isArray(issues) ? { issues } : {}) }));
+  } else {
+    io.err(`precog: ${message}`);
+  }
+}
+
+/** Built only when a secret is read (AWS): constructing the SDK client costs time and prints warnings. */
+const lazySecrets = {
+  send: (command: Parameters<SecretsManagerClient['send']>[0]) => new SecretsManagerClient({}).send(command),
+} as Pick<SecretsManagerClient, 'send'>;
+
+async function withPool<T>(io: CliIo, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  const pool = createPool(await resolvePoolConfig(parseDatabaseEnv(io.env), lazySecrets));
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Builds the program; actions run commands against a pool opened for the invocation. */
+export function buildProgram(io: CliIo): Command {
+  const run = (json: boolean | undefined, fn: (ctx: CommandContext) => Promise<unknown>) =>
+    withPool(io, (pool) => fn({ pool, out: io.out })).catch((error: unknown) => {
+      reportFailure(io, error, json === true);
+      throw new ReportedFailure();
+    });
+
+  const program = new Command('precog')
+    .description('Precog: automated prediction-market trading, operator commands')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text.replace(/\n$/, '')),
+      writeErr: (text) => io.err(text.replace(/\n$/, '')),
+    })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 failure, 2 usage error. Database: DATABASE_URL.');
+
+  const matrix = program.command('matrix').description('probability matrices (immutable, versioned)');
+  matrix
+    .command('import')
+    .description('import one matrix version from a CSV file; every bad row is reported and nothing is written')
+    .argument('<file>', 'CSV with a header row (category, subcategory, version, state_descriptor, value_bucket, win_probability, confidence_interval_lower, confidence_interval_upper, sample_size, source, methodology[, situational_factors])')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      await run(opts.json, (ctx) => matrixImport(ctx, { file, json: opts.json }));
+    });
+
+  const model = program.command('model').description('probability model versions');
+  model
+    .command('validate')
+    .description('score a model version on labelled outcomes (accuracy, Brier score, reliability) and store the result on the version')
+    .argument('<name>', 'model name, e.g. elo_nfl')
+    .argument('<version>', 'model version, e.g. v1.0', semanticVersion)
+    .requiredOption('--data <file>', 'CSV with columns p (predicted probability, at most 4 decimals) and outcome (0 or 1); other columns (e.g. market_id) are ignored')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, version: string, opts: { data: string; json?: boolean }) => {
+      await run(opts.json, (ctx) => modelValidate(ctx, { name, version, data: opts.data, json: opts.json }));
+    });
+
+  return program;
+}
+
+/** Runs the CLI on user arguments (without node and the script); resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof ReportedFailure) return EXIT_FAILURE;
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_OK;
+      if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+      return EXIT_USAGE;
+    }
+    io.err(`precog: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT_FAILURE;
+  }
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return pathToFileURL(realpathSync(script)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}
