@@ -14,6 +14,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type pg from 'pg';
 import { createPool, parseDatabaseEnv, resolvePoolConfig } from '../shared/db/pool';
 import type { CommandContext } from './commands/context';
+import { createModel, createStrategy, listVersions, readConfig, setStatus } from './commands/versions';
+import type { ModelType, StrategyType } from '../shared/db/repositories/versionedConfigs';
 import { matrixImport } from './commands/matrixImport';
 import { modelValidate } from './commands/modelValidate';
 
@@ -106,6 +108,63 @@ export function buildProgram(io: CliIo): Command {
     .action(async (name: string, version: string, opts: { data: string; json?: boolean }) => {
       await run(opts.json, (ctx) => modelValidate(ctx, { name, version, data: opts.data, json: opts.json }));
     });
+
+  for (const kind of ['strategy', 'model'] as const) {
+    const group = kind === 'strategy' ? program.command('strategy').description('strategy versions (immutable configs)') : model;
+    const types = kind === 'strategy' ? 'entry, exit, sizing or hedging' : 'elo or matrix';
+    group
+      .command('create')
+      .description(`create a new ${kind} version; its config is validated and can never change afterwards`)
+      .argument('<name>')
+      .argument('<version>', 'e.g. v1.1', semanticVersion)
+      .requiredOption('--type <type>', types)
+      .requiredOption('--config <json-or-file>', 'config as inline JSON or a JSON file (decimals as strings, e.g. "0.08")')
+      .option('--sport <sport>', 'nfl, ncaaf, nba, …')
+      .option('--description <text>')
+      .option('--json', 'print the result as JSON')
+      .action(async (name: string, version: string, opts: { type: string; config: string; sport?: string; description?: string; json?: boolean }) => {
+        await run(opts.json, async (ctx) => {
+          const config = await readConfig(opts.config);
+          const args = { name, version, sport: opts.sport, config, description: opts.description, json: opts.json };
+          return kind === 'strategy'
+            ? createStrategy(ctx, { ...args, type: opts.type as StrategyType })
+            : createModel(ctx, { ...args, type: opts.type as ModelType });
+        });
+      });
+    for (const [command, status, what] of [
+      ['activate', 'active', 'make the version active (scans trade active strategy versions)'],
+      ['deprecate', 'deprecated', 'retire the version for good'],
+    ] as const) {
+      group
+        .command(command)
+        .description(what)
+        .argument('<name>')
+        .argument('<version>', 'e.g. v1.0', semanticVersion)
+        .option('--json', 'print the result as JSON')
+        .action(async (name: string, version: string, opts: { json?: boolean }) => {
+          await run(opts.json, (ctx) => setStatus(ctx, { kind, name, version, status, json: opts.json }));
+        });
+    }
+    group
+      .command('status')
+      .description(`move the version to another status (legal steps only: ${kind === 'strategy' ? 'draft → testing → active ⇄ inactive → deprecated' : 'draft → training → validating → active → deprecated'})`)
+      .argument('<name>')
+      .argument('<version>', 'e.g. v1.0', semanticVersion)
+      .argument('<status>')
+      .option('--json', 'print the result as JSON')
+      .action(async (name: string, version: string, status: string, opts: { json?: boolean }) => {
+        await run(opts.json, (ctx) => setStatus(ctx, { kind, name, version, status, json: opts.json }));
+      });
+    group
+      .command('list')
+      .description(`list ${kind} versions, newest version first`)
+      .option('--name <name>')
+      .option('--status <status>')
+      .option('--json', 'print the result as JSON')
+      .action(async (opts: { name?: string; status?: string; json?: boolean }) => {
+        await run(opts.json, (ctx) => listVersions(ctx, { kind, name: opts.name, status: opts.status, json: opts.json }));
+      });
+  }
 
   return program;
 }
