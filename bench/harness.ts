@@ -99,3 +99,22 @@ export async function recordResults(results: BenchResult[]): Promise<void> {
   }
   await writeFile(RESULTS_FILE, `${JSON.stringify(existing, null, 2)}\n`);
 }
+
+/**
+ * Counts the statements every client of the pool sends from now on (each is one round trip).
+ * Clients are wrapped when checked out, so connections opened earlier are counted too.
+ */
+export function countRoundTrips(pool: pg.Pool): { count: number } {
+  const counter = { count: 0 };
+  const wrapped = new WeakSet<object>();
+  pool.on('acquire', (client) => {
+    if (wrapped.has(client)) return;
+    wrapped.add(client);
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      counter.count++;
+      return query(...args);
+    };
+  });
+  return counter;
+}

@@ -1,11 +1,13 @@
 import { printResult, recordResults, withBenchServer, type Bench, type BenchResult } from './harness';
 import { ingestMarketsBench } from './benches/ingestMarkets';
+import { scanEdgesBench } from './benches/scanEdges';
 import { versionedUpsertBench } from './benches/versionedUpsert';
 
 /** Every benchmark, by the key it records in bench/results.json. */
 const BENCHES: Record<string, Bench> = {
   'versioned-upsert': versionedUpsertBench,
   'ingest-markets': ingestMarketsBench,
+  'scan-edges': scanEdgesBench,
 };
 
 async function main() {

@@ -11,12 +11,14 @@
  *   npm start -- --fresh       start from an empty database
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '../shared/db/migrate';
 import { createPool } from '../shared/db/pool';
 import { PlatformRepository } from '../shared/db/repositories/platforms';
+import { ProbabilityMatrixRepository } from '../shared/db/repositories/probabilityMatrices';
 import { ProbabilityModelRepository, StrategyRepository } from '../shared/db/repositories/versionedConfigs';
 import { startEmbeddedPostgres } from './embeddedPostgres';
 
@@ -52,13 +54,6 @@ async function main() {
       platformId: 'kalshi', platformType: 'trading', displayName: 'Kalshi', authMethod: 'rsa_pss', apiVersion: 'v2',
       baseUrl: 'https://demo-api.kalshi.co/trade-api/v2', feesStructure: { taker_rate: '0.07', maker_rate: '0.0175' },
     });
-    const strategies = new StrategyRepository(pool);
-    if (!(await strategies.get('halftime_entry', 'v1.0'))) {
-      await strategies.create({
-        name: 'halftime_entry', version: 'v1.0', type: 'entry', sport: 'nfl', status: 'active', createdBy: 'npm start',
-        config: { min_lead: 7, max_spread: '0.08', min_edge: '0.06' }, description: 'Seed strategy for the local runtime',
-      });
-    }
     const models = new ProbabilityModelRepository(pool);
     if (!(await models.get('elo_nfl', 'v1.0'))) {
       await models.create({
@@ -67,6 +62,31 @@ async function main() {
       });
     }
 
+    // The shipped NFL win-probability matrix and a matrix model over it.
+    const matrices = new ProbabilityMatrixRepository(pool);
+    const shipped = await matrices.loadCells([{ category: 'sports', subcategory: 'nfl', version: 'v1.0' }]);
+    if (shipped.length === 0) {
+      await matrices.importCsv(await readFile(path.join(repoRoot, 'data', 'matrices', 'nfl-v1.0.csv'), 'utf8'));
+    }
+    if (!(await models.get('nfl_matrix', 'v1.0'))) {
+      await models.create({
+        name: 'nfl_matrix', version: 'v1.0', type: 'matrix', sport: 'nfl', status: 'active', createdBy: 'npm start',
+        config: { category: 'sports', subcategory: 'nfl', version: 'v1.0' }, description: 'Shipped NFL matrix (halftime, quarter ends)',
+      });
+    }
+
+    const strategies = new StrategyRepository(pool);
+    const seedStrategies = [
+      { name: 'pregame_elo', type: 'entry' as const, config: { model: { name: 'elo_nfl', version: 'v1.0' }, kind: 'pre_game', max_spread: '0.08' } },
+      { name: 'halftime_entry', type: 'entry' as const, config: { model: { name: 'nfl_matrix', version: 'v1.0' }, kind: 'halftime', max_spread: '0.08' } },
+    ];
+    for (const seed of seedStrategies) {
+      if (await strategies.get(seed.name, 'v1.0')) continue;
+      await strategies.create({
+        name: seed.name, version: 'v1.0', type: seed.type, sport: 'nfl', status: 'active', createdBy: 'npm start', config: seed.config,
+        description: 'Seed strategy for the local runtime',
+      });
+    }
     const { rows } = await pool.query(`
       SELECT 'platforms' AS what, count(*)::int AS n FROM platforms
       UNION ALL SELECT 'current markets', count(*)::int FROM current_markets

@@ -10,7 +10,7 @@ import { kalshiHierarchy } from '../../shared/ingestion/kalshiHierarchy';
 import { KalshiClient } from '../../shared/venues/kalshi/client';
 import { KALSHI_PLATFORM } from '../../shared/venues/platforms';
 import { PlatformRepository } from '../../shared/db/repositories/platforms';
-import { time, type Bench } from '../harness';
+import { countRoundTrips, time, type Bench } from '../harness';
 
 const MARKETS_PER_EVENT = 2;
 const EVENTS_PAGE = 200;
@@ -70,17 +70,6 @@ async function kalshiServer() {
 }
 
 /** Counts statements sent by every client of the pool (each is one round trip). */
-function countRoundTrips(pool: pg.Pool): { count: number } {
-  const counter = { count: 0 };
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      counter.count++;
-      return query(...args);
-    };
-  });
-  return counter;
-}
 
 /** The hand-written alternative: same fetch and validation, then one write per row. */
 async function naiveIngest(pool: pg.Pool, kalshi: KalshiClient) {

@@ -70,6 +70,18 @@ export async function scanEdges(deps: ScanEdgesDeps, options: ScanEdgesOptions =
     marketIds: options.marketIds, seriesTickers: options.seriesTickers, executionMode: deps.executionMode,
   });
   const { edgeRows, candidates, skipped, evaluated, strategies } = priceWorld(world, rules);
+  // Markets asked for by id that the scan cannot price: say why instead of leaving them out.
+  if (options.marketIds) {
+    const open = new Set(world.markets.map((m) => m.marketId));
+    const missing = options.marketIds.filter((id) => !open.has(id));
+    if (missing.length > 0) {
+      const { rows } = await deps.pool.query('SELECT market_id, status FROM current_markets WHERE market_id = ANY($1::text[])', [missing]);
+      const status = new Map(rows.map((r) => [r.market_id as string, r.status as string | null]));
+      for (const id of missing) {
+        skipped.push({ marketId: id, reason: status.has(id) ? `market is ${status.get(id) ?? 'of unknown status'}, not open` : 'no such market' });
+      }
+    }
+  }
 
   const result: ScanEdgesResult = {
     markets: world.markets.length,

@@ -131,6 +131,15 @@ describe('scan-edges', () => {
     }
   });
 
+  it('explains markets asked for by id that are closed or unknown', async () => {
+    await new MarketRepository(db().pool).upsertSnapshots([{ ...quotedMarket(`${GAME_EVENT}-WIDE`, 60, 50, 50, 40), status: 'closed' }]);
+    const result = await handler({ marketIds: [`${GAME_EVENT}-WIDE`, 'NOPE'], dryRun: true }, context);
+    expect(result.skipped).toEqual([
+      { marketId: `${GAME_EVENT}-WIDE`, reason: 'market is closed, not open' },
+      { marketId: 'NOPE', reason: 'no such market' },
+    ]);
+  });
+
   it('the A/B and model comparison queries return one row per version', async () => {
     const ab = await db().pool.query(QUERY_PATTERNS.abTestStrategyVersions, ['halftime_entry']);
     expect(ab.rows.map((r) => r.strategy_version)).toEqual(['v1.1', 'v1.0']);
