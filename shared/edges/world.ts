@@ -1,7 +1,7 @@
 import { Decimal } from '../domain/decimal';
 import { decimalOrNull } from '../db/rows';
 import type { Queryable } from '../db/transaction';
-import type { MatrixCell } from '../models/types';
+import type { GameView, MatrixCell } from '../models/types';
 
 /** One open market with the current state of its game, as the scan sees it. */
 export interface WorldMarket {
@@ -20,19 +20,8 @@ export interface WorldMarket {
   noBid: Decimal | null;
   spread: Decimal | null;
   closeTime: Date | null;
-  game: {
-    gameStateId: number;
-    sport: string;
-    homeTeam: string;
-    awayTeam: string;
-    homeScore: number | null;
-    awayScore: number | null;
-    period: string | null;
-    timeRemaining: string | null;
-    possession: 'home' | 'away' | null;
-    status: 'scheduled' | 'pregame' | 'live' | 'halftime' | 'final' | 'postponed' | 'cancelled';
-    sportMetadata: Record<string, unknown> | null;
-  } | null;
+  /** The game's current version (its id is recorded on the edges it feeds). */
+  game: (GameView & { gameStateId: number }) | null;
 }
 
 export interface WorldStrategy {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Decimal, ONE } from '../domain/decimal';
 import { kalshiTeamCode } from '../ingestion/gameMatching';
-import { yesSide } from './gameState';
+import { resolveYesSide } from './gameState';
 import type { ModelInput, ModelOutput, ModelType } from './types';
 
 /**
@@ -85,14 +85,9 @@ function eloProbability(config: EloModelConfig, input: ModelInput): ModelOutput 
   const { game } = input;
   if (!game) return { skip: 'no game is linked to the market' };
   if (!APPLIES.has(game.status)) return { skip: `game is ${game.status}: the Elo model applies before and during a game only` };
-  const side = yesSide(input.market.yesTeam, game);
-  if (side === undefined) {
-    return {
-      skip: input.market.yesTeam === null
-        ? 'market has no YES team'
-        : `YES team ${input.market.yesTeam} is neither the home team ${game.homeTeam} nor the away team ${game.awayTeam}`,
-    };
-  }
+  const resolved = resolveYesSide(input.market.yesTeam, game);
+  if ('skip' in resolved) return resolved;
+  const { side } = resolved;
   const home = ratingOf(config, game.sport, game.homeTeam);
   const away = ratingOf(config, game.sport, game.awayTeam);
   const pHome = eloExpected(home.rating, away.rating, config.home_advantage).toDecimalPlaces(4, Decimal.ROUND_HALF_EVEN);

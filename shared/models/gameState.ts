@@ -218,3 +218,17 @@ export function yesSide(
   if (isHome === isAway) return undefined;
   return isHome ? 'home' : 'away';
 }
+
+/** yesSide, or the reason a model cannot price the market (shared by every model type). */
+export function resolveYesSide(
+  yesTeam: string | null,
+  game: Pick<NonNullable<ModelInput['game']>, 'sport' | 'homeTeam' | 'awayTeam'>,
+): { side: 'home' | 'away' } | { skip: string } {
+  const side = yesSide(yesTeam, game);
+  if (side !== undefined) return { side };
+  return {
+    skip: yesTeam === null
+      ? 'market has no YES team'
+      : `YES team ${yesTeam} is neither the home team ${game.homeTeam} nor the away team ${game.awayTeam}`,
+  };
+}

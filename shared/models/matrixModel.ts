@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ONE, type Decimal } from '../domain/decimal';
-import { GameStateError, mapGameState, yesSide } from './gameState';
+import { GameStateError, mapGameState, resolveYesSide } from './gameState';
 import type { MatrixCell, ModelInput, ModelOutput, ModelType } from './types';
 
 /**
@@ -63,14 +63,9 @@ function matrixProbability(config: MatrixModelConfig, input: ModelInput): ModelO
   if (config.category === 'sports' && game.sport.toLowerCase() !== config.subcategory.toLowerCase()) {
     return { skip: `matrix ${config.subcategory} ${config.version} does not cover ${game.sport} games` };
   }
-  const side = yesSide(input.market.yesTeam, game);
-  if (side === undefined) {
-    return {
-      skip: input.market.yesTeam === null
-        ? 'market has no YES team'
-        : `YES team ${input.market.yesTeam} is neither the home team ${game.homeTeam} nor the away team ${game.awayTeam}`,
-    };
-  }
+  const resolved = resolveYesSide(input.market.yesTeam, game);
+  if ('skip' in resolved) return resolved;
+  const { side } = resolved;
   let state;
   try {
     state = mapGameState(game);

@@ -13,22 +13,25 @@ export interface ModelInput {
     closeTime: Date | null;
   };
   /** The live (or pre-game) state of the game the market's event is linked to. */
-  game: {
-    sport: string;
-    homeTeam: string;
-    awayTeam: string;
-    homeScore: number | null;
-    awayScore: number | null;
-    /** 'Q1'..'Q4', 'OT', 'Halftime', 'Final' or null before the game. */
-    period: string | null;
-    /** 'MM:SS' left in the period. */
-    timeRemaining: string | null;
-    possession: 'home' | 'away' | null;
-    status: 'scheduled' | 'pregame' | 'live' | 'halftime' | 'final' | 'postponed' | 'cancelled';
-    sportMetadata: Record<string, unknown> | null;
-  } | null;
+  game: GameView | null;
   /** Probability matrix cells of the matrix versions the active models name. */
   matrices: readonly MatrixCell[];
+}
+
+/** A game's current state as models see it. */
+export interface GameView {
+  sport: string;
+  homeTeam: string;
+  awayTeam: string;
+  homeScore: number | null;
+  awayScore: number | null;
+  /** 'Q1'..'Q4', 'OT', 'Halftime', 'Final' or null before the game. */
+  period: string | null;
+  /** 'MM:SS' left in the period. */
+  timeRemaining: string | null;
+  possession: 'home' | 'away' | null;
+  status: 'scheduled' | 'pregame' | 'live' | 'halftime' | 'final' | 'postponed' | 'cancelled';
+  sportMetadata: Record<string, unknown> | null;
 }
 
 export interface MatrixCell {
