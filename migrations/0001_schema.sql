@@ -268,10 +268,12 @@ CREATE TABLE edge_identities (
 
 CREATE TABLE edges (
     edge_id                     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    market_id                   VARCHAR NOT NULL REFERENCES market_identities (market_id) ON DELETE RESTRICT,
+    -- market, strategy and model are checked once, through the edge identity they belong to
+    -- (whose own foreign keys reach them): one check per new version instead of four.
+    market_id                   VARCHAR NOT NULL,
     probability_matrix_id       BIGINT REFERENCES probability_matrices (probability_id) ON DELETE RESTRICT,
-    strategy_id                 BIGINT NOT NULL REFERENCES strategies (strategy_id) ON DELETE RESTRICT,
-    model_id                    BIGINT NOT NULL REFERENCES probability_models (model_id) ON DELETE RESTRICT,
+    strategy_id                 BIGINT NOT NULL,
+    model_id                    BIGINT NOT NULL,
     game_state_id               BIGINT REFERENCES game_states (game_state_id) ON DELETE RESTRICT,
     side                        contract_side NOT NULL,
     edge                        DECIMAL(10,4) CHECK (edge BETWEEN -1 AND 1),
@@ -290,10 +292,12 @@ CREATE TABLE edges (
         REFERENCES edge_identities (market_id, strategy_id, model_id, side) ON DELETE RESTRICT
 );
 CREATE UNIQUE INDEX idx_edges_current ON edges (market_id, strategy_id, model_id, side) WHERE row_current_ind;
-CREATE INDEX idx_edges_market ON edges (market_id);
-CREATE INDEX idx_edges_probability ON edges (probability_matrix_id);
-CREATE INDEX idx_edges_strategy ON edges (strategy_id);
-CREATE INDEX idx_edges_model ON edges (model_id);
+-- D10: lookups by market, matrix, strategy and model are of current edges (history is read
+-- through trades.edge_id and the primary key), so these indexes are partial.
+CREATE INDEX idx_edges_market ON edges (market_id) WHERE row_current_ind;
+CREATE INDEX idx_edges_probability ON edges (probability_matrix_id) WHERE row_current_ind;
+CREATE INDEX idx_edges_strategy ON edges (strategy_id) WHERE row_current_ind;
+CREATE INDEX idx_edges_model ON edges (model_id) WHERE row_current_ind;
 CREATE INDEX idx_edges_ev ON edges (expected_value) WHERE row_current_ind = TRUE;
 
 -- ---------------------------------------------------------------------------------------------

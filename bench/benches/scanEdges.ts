@@ -37,7 +37,7 @@ function marketRows(games: number, pass: number) {
   return rows;
 }
 
-async function seedWorld(pool: pg.Pool, games: number) {
+export async function seedWorld(pool: pg.Pool, games: number) {
   await new PlatformRepository(pool).upsert(KALSHI_PLATFORM);
   await new SeriesRepository(pool).upsertMany([{ seriesId: 'KXNFLGAME', platformId: 'kalshi', externalId: 'KXNFLGAME', category: 'sports', subcategory: 'nfl', title: 'NFL' }]);
   await new EventRepository(pool).upsertMany(Array.from({ length: games }, (_, g) => ({

@@ -72,10 +72,12 @@ export const EDGES: VersionedTableSpec = {
     confidence_metrics: 'jsonb',
     recommended_action: 'text',
   },
-  // Which game-state version fed the edge is provenance, not a change of the edge itself.
+  // Provenance is not a change of the edge itself: which game-state version fed it, and the
+  // descriptive confidence metrics (they include the data's age, which moves every scan; the
+  // confidence they lead to is compared through confidence_level).
   compare: [
     'probability_matrix_id', 'edge', 'expected_value', 'true_win_probability', 'market_implied_probability',
-    'market_price', 'confidence_level', 'confidence_metrics', 'recommended_action',
+    'market_price', 'confidence_level', 'recommended_action',
   ],
 };
 

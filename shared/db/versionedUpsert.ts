@@ -123,7 +123,10 @@ interface CompiledSpec {
  */
 export const LOCK_STRIPES = 256;
 
-const LOCK_SQL = 'SELECT pg_advisory_xact_lock($1::int4, s) FROM (SELECT s FROM unnest($2::int4[]) AS s ORDER BY s) AS stripes';
+// The same statement raises work_mem for this transaction only: comparing a large batch sorts or
+// hashes every snapshot, and the 4 MB default would spill that to disk.
+const LOCK_SQL = `SELECT set_config('work_mem', '64MB', true),
+  (SELECT count(pg_advisory_xact_lock($1::int4, s)) FROM (SELECT s FROM unnest($2::int4[]) AS s ORDER BY s) AS stripes)`;
 
 /** FNV-1a, 32-bit: a stable, fast string hash (same value in every process and release). */
 function fnv1a(text: string): number {

@@ -98,6 +98,8 @@ describe('scan-edges', () => {
   });
 
   it('a second scan with nothing changed writes and enqueues nothing', async () => {
+    // Time has passed since the last ingestion (the data's age moves): that is not a change.
+    await db().pool.query(`UPDATE system_health SET last_check = last_check - interval '25 seconds' WHERE component = 'ingest-game-states'`);
     const before = await db().pool.query('SELECT (SELECT count(*) FROM edges)::int AS edges, (SELECT count(*) FROM orders)::int AS orders');
     const result = await handler({}, context);
     expect(result.edges).toMatchObject({ inserted: 0, unchanged: 8 });
