@@ -16,7 +16,7 @@ const MARKETS_PER_EVENT = 2;
 const EVENTS_PAGE = 200;
 
 /** Kalshi v2 pages of events with nested markets, pre-rendered, for one pass of the bench. */
-function renderPages(markets: number, pass: number): string[] {
+export function renderPages(markets: number, pass: number): string[] {
   const events = markets / MARKETS_PER_EVENT;
   let seed = 11 + pass;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -46,7 +46,7 @@ function renderPages(markets: number, pass: number): string[] {
   return pages;
 }
 
-async function kalshiServer() {
+export async function kalshiServer() {
   let pages: string[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');

@@ -29,22 +29,32 @@ export const deferredList = () => z.array(z.unknown()).transform((items) => new 
  * not finite or exceed the safe-integer range (counts, scores).
  */
 function unsafeValue(parsed: unknown): { path: string; reason: string } | undefined {
-  const walk = (value: unknown, path: string, depth: number): { path: string; reason: string } | undefined => {
-    if (typeof value === 'string') return value.includes('\u0000') ? { path, reason: 'contains a NUL character' } : undefined;
-    if (typeof value === 'number') {
-      return !Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value))
-        ? { path, reason: 'number out of range' }
-        : undefined;
+  // Runs on every parsed record: a plain recursive walk without per-level allocations.
+  const walk = (value: unknown, depth: number): string | undefined => {
+    switch (typeof value) {
+      case 'string':
+        return value.includes('\u0000') ? 'contains a NUL character' : undefined;
+      case 'number':
+        return !Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)) ? 'number out of range' : undefined;
+      case 'object':
+        break;
+      default:
+        return undefined;
     }
-    if (depth > 8 || value === null || typeof value !== 'object') return undefined;
-    if (value instanceof Date || value instanceof Deferred || Decimal.isDecimal(value)) return undefined;
-    for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-      const found = walk(child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, depth + 1);
-      if (found) return found;
+    if (value === null || depth > 8 || value instanceof Decimal || value instanceof Date || value instanceof Deferred) return undefined;
+    const record = value as Record<string, unknown>;
+    for (const key in record) {
+      const reason = walk(record[key], depth + 1);
+      if (reason) {
+        path.unshift(Array.isArray(value) ? `[${key}]` : `.${key}`);
+        return reason;
+      }
     }
     return undefined;
   };
-  return walk(parsed, '', 0);
+  const path: string[] = [];
+  const reason = walk(parsed, 0);
+  return reason ? { path: path.join(''), reason } : undefined;
 }
 
 /** Parses a whole payload or throws a PayloadError naming the first offending field. */

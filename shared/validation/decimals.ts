@@ -15,11 +15,21 @@ export const decimalString = z
   .transform((v) => new Decimal(v.trim()));
 
 /** A price or probability in dollars, 0..1 inclusive, at most 4 decimals (DECIMAL(10,4)). */
-export const dollarPrice = z
-  .string()
-  .refine((v) => /^\d+(\.\d{1,4})?$/.test(v.trim()), { message: 'not a price with at most 4 decimals' })
-  .transform((v) => new Decimal(v.trim()))
-  .refine((d) => d.lte(1), { message: 'price is outside 0..1' });
+const PRICE_TEXT = /^\d+(\.\d{1,4})?$/;
+/** 0..1 with at most 4 decimals, decided on the text (no arithmetic on the hot path). */
+const PRICE_IN_RANGE = /^(0+(\.\d{1,4})?|0*1(\.0{1,4})?)$/;
+export const dollarPrice = z.string().transform((raw, ctx) => {
+  const v = raw.trim();
+  if (!PRICE_TEXT.test(v)) {
+    ctx.addIssue({ code: 'custom', message: 'not a price with at most 4 decimals' });
+    return z.NEVER;
+  }
+  if (!PRICE_IN_RANGE.test(v)) {
+    ctx.addIssue({ code: 'custom', message: 'price is outside 0..1' });
+    return z.NEVER;
+  }
+  return new Decimal(v);
+});
 
 /** Integer cents 0..100 (older Kalshi payloads), converted exactly to dollars. */
 export const centsPrice = z
@@ -32,12 +42,21 @@ export const centsPrice = z
 /** A non-negative count sent as a fixed-point string ("1234.00") or an integer; whole contracts. */
 export const count = z.union([
   z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  z
-    .string()
-    .refine((v) => /^\d+(\.\d+)?$/.test(v.trim()), { message: 'not a non-negative count' })
-    .transform((v) => new Decimal(v.trim()).floor())
-    .refine((d) => d.lte(Number.MAX_SAFE_INTEGER), { message: 'count is too large' })
-    .transform((d) => d.toNumber()),
+  z.string().transform((raw, ctx) => {
+    const match = /^(\d+)(\.\d+)?$/.exec(raw.trim());
+    if (!match) {
+      ctx.addIssue({ code: 'custom', message: 'not a non-negative count' });
+      return z.NEVER;
+    }
+    // Whole contracts: the integer part, exactly (15 digits always fit a safe integer).
+    const whole = match[1]!.replace(/^0+(?=\d)/, '');
+    const n = whole.length <= 15 ? Number(whole) : Number.POSITIVE_INFINITY;
+    if (!Number.isSafeInteger(n)) {
+      ctx.addIssue({ code: 'custom', message: 'count is too large' });
+      return z.NEVER;
+    }
+    return n;
+  }),
 ]);
 
 /**
