@@ -73,6 +73,21 @@ describe('append-only tables', () => {
     await expect(pool.query(`DELETE FROM strategies`)).rejects.toThrow(/foreign key constraint/);
   });
 
+  it('a market version needs its identity on the same platform; identities are permanent', async () => {
+    const { pool } = db();
+    await expect(
+      pool.query(`INSERT INTO markets (market_id, platform_id, external_id, title) VALUES ('NO-IDENTITY', 'kalshi', 'x', 't')`),
+    ).rejects.toThrow('markets: market NO-IDENTITY has no identity on platform kalshi');
+    await pool.query(`INSERT INTO platforms (platform_id, platform_type, display_name) VALUES ('other', 'trading', 'Other') ON CONFLICT DO NOTHING`);
+    await expect(
+      pool.query(`INSERT INTO markets (market_id, platform_id, external_id, title, row_current_ind, superseded_at)
+                  VALUES ('KXNFLGAME-25NOV27KCDAL-KC', 'other', 'x', 't', FALSE, now())`),
+    ).rejects.toThrow(/has no identity on platform other/);
+    await expect(pool.query(`DELETE FROM market_identities WHERE market_id = 'KXNFLGAME-25NOV27KCDAL-KC'`)).rejects.toThrow(
+      /market_identities is append-only: DELETE is not allowed/,
+    );
+  });
+
   it('allows one settlement per market', async () => {
     const { pool } = db();
     await expect(
