@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import {
-  ProbabilityModelRepository, StrategyRepository, type ModelStatus, type ModelType, type ProbabilityModel, type Strategy,
-  type StrategyStatus, type StrategyType,
+  ProbabilityModelRepository, StrategyRepository, type ModelStatus, type ModelType, type NewVersion, type ProbabilityModel,
+  type Strategy, type StrategyStatus, type StrategyType,
 } from '../../shared/db/repositories/versionedConfigs';
 import { validateModelConfig } from '../../shared/models/registry';
 import { parseStrategyConfig, type EntryStrategyConfig } from '../../shared/strategies/config';
@@ -36,10 +36,37 @@ function print(ctx: CommandContext, json: boolean | undefined, kind: Kind, versi
   if (versions.length === 0) ctx.out(`no ${kind} versions`);
 }
 
-export async function createStrategy(
+interface NewVersionArgs<TType> {
+  name: string;
+  version: string;
+  type: TType;
+  sport?: string;
+  config: unknown;
+  description?: string;
+  createdBy?: string;
+  json?: boolean;
+}
+
+/** The shared part of creating a version: refuse a duplicate, store the validated config as given. */
+async function createVersion<TType extends string, V extends Strategy | ProbabilityModel>(
   ctx: CommandContext,
-  args: { name: string; version: string; type: StrategyType; sport?: string; config: unknown; description?: string; createdBy?: string; json?: boolean },
-): Promise<Strategy> {
+  kind: Kind,
+  repo: { get(name: string, version: string): Promise<V | undefined>; create(v: NewVersion<TType, never>): Promise<V> },
+  args: NewVersionArgs<TType>,
+): Promise<V> {
+  if (await repo.get(args.name, args.version)) {
+    throw new Error(`${kind} ${args.name} ${args.version} already exists: versions are immutable, create a new version`);
+  }
+  // The config is stored as given (decimals as strings), after validation by the caller.
+  const created = await repo.create({
+    name: args.name, version: args.version, type: args.type, sport: args.sport ?? null, config: args.config as Record<string, unknown>,
+    description: args.description ?? null, createdBy: args.createdBy ?? 'precog cli',
+  });
+  print(ctx, args.json, kind, [created]);
+  return created;
+}
+
+export async function createStrategy(ctx: CommandContext, args: NewVersionArgs<StrategyType>): Promise<Strategy> {
   const config = parseStrategyConfig(args.type, args.config);
   if (args.type === 'entry') {
     const { model } = config as EntryStrategyConfig;
@@ -47,34 +74,12 @@ export async function createStrategy(
       throw new Error(`invalid entry strategy config: config.model: model ${model.name} ${model.version} does not exist`);
     }
   }
-  const strategies = new StrategyRepository(ctx.pool);
-  if (await strategies.get(args.name, args.version)) {
-    throw new Error(`strategy ${args.name} ${args.version} already exists: versions are immutable, create a new version`);
-  }
-  // The config is stored as given (decimals as strings), after validation.
-  const created = await strategies.create({
-    name: args.name, version: args.version, type: args.type, sport: args.sport ?? null, config: args.config as Record<string, unknown>,
-    description: args.description ?? null, createdBy: args.createdBy ?? 'precog cli',
-  });
-  print(ctx, args.json, 'strategy', [created]);
-  return created;
+  return createVersion(ctx, 'strategy', new StrategyRepository(ctx.pool), args);
 }
 
-export async function createModel(
-  ctx: CommandContext,
-  args: { name: string; version: string; type: ModelType; sport?: string; config: unknown; description?: string; createdBy?: string; json?: boolean },
-): Promise<ProbabilityModel> {
+export async function createModel(ctx: CommandContext, args: NewVersionArgs<ModelType>): Promise<ProbabilityModel> {
   validateModelConfig(args.type, args.config);
-  const models = new ProbabilityModelRepository(ctx.pool);
-  if (await models.get(args.name, args.version)) {
-    throw new Error(`model ${args.name} ${args.version} already exists: versions are immutable, create a new version`);
-  }
-  const created = await models.create({
-    name: args.name, version: args.version, type: args.type, sport: args.sport ?? null, config: args.config as Record<string, unknown>,
-    description: args.description ?? null, createdBy: args.createdBy ?? 'precog cli',
-  });
-  print(ctx, args.json, 'model', [created]);
-  return created;
+  return createVersion(ctx, 'model', new ProbabilityModelRepository(ctx.pool), args);
 }
 
 /** Moves a version to a new status, refusing illegal jumps (and a concurrent change). */
