@@ -114,7 +114,7 @@ export function evaluateMarket(args: {
   const minEdge = s.config.min_edge ?? minimumEdge(s.config.kind, rules);
   if (best.side.edge.lt(minEdge)) return { edgeRows };
 
-  const event = market.eventId ? limits.byEvent.get(market.eventId) ?? { exposure: new Decimal(0), positions: 0 } : { exposure: new Decimal(0), positions: 0 };
+  const event = (market.eventId ? limits.byEvent.get(market.eventId) : undefined) ?? { exposure: new Decimal(0), positions: 0 };
   const sized = sizePosition(
     {
       probability: best.side.probability,

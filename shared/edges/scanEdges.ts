@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../config/tradingRules';
-import { Decimal } from '../domain/decimal';
+import type { Decimal } from '../domain/decimal';
 import { withTransaction } from '../db/transaction';
 import { EDGES } from '../db/versionedTables';
 import { versionedUpsert, type SnapshotRow, type VersionedUpsertResult } from '../db/versionedUpsert';
@@ -243,4 +243,3 @@ export function priceWorld(world: World, rules: TradingRules) {
   return { edgeRows, candidates, skipped, evaluated, strategies: strategies.length };
 }
 
-export { Decimal };

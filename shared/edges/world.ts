@@ -133,7 +133,8 @@ SELECT (SELECT j FROM strategies_json) AS strategies,
        (SELECT max(last_check) FROM system_health WHERE component = 'ingest-game-states' AND status <> 'down') AS game_states_at,
        now() AS now`;
 
-const dec = (v: unknown) => (v === null || v === undefined ? null : new Decimal(String(v)));
+/** NUMERIC rendered as text inside the JSON context row (never a JSON number). */
+const fromNumericText = (v: unknown) => (v === null || v === undefined ? null : new Decimal(String(v)));
 
 /** Loads the scan's world in two statements, whatever the number of markets. */
 export async function loadWorld(
@@ -179,9 +180,9 @@ export async function loadWorld(
       stateDescriptor: m.stateDescriptor as string,
       valueBucket: m.valueBucket as string,
       situationalFactors: (m.situationalFactors as Record<string, unknown> | null) ?? null,
-      winProbability: dec(m.winProbability)!,
-      ciLower: dec(m.ciLower),
-      ciUpper: dec(m.ciUpper),
+      winProbability: fromNumericText(m.winProbability)!,
+      ciLower: fromNumericText(m.ciLower),
+      ciUpper: fromNumericText(m.ciUpper),
       sampleSize: (m.sampleSize as number | null) ?? null,
     })),
     busy: new Set(c.busy as string[]),

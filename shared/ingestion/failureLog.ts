@@ -1,3 +1,4 @@
+import type { OperationsRepository } from '../db/repositories/operations';
 import type { FailedAttempt } from '../http/httpClient';
 
 /** Collects failed API attempts per API during one run, for the api_errors log. */
@@ -11,6 +12,11 @@ export class FailureLog {
       list.push(failure);
       this.byApi.set(api, list);
     };
+  }
+
+  /** Appends every collected attempt to api_errors, attributed to the component that made it. */
+  async save(operations: OperationsRepository, component: string): Promise<void> {
+    for (const [api, list] of this.byApi) await operations.recordApiErrors(api, component, list);
   }
 
   get count(): number {

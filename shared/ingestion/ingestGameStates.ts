@@ -252,9 +252,6 @@ export async function ingestGameStates(
   );
 
   const operations = new OperationsRepository(deps.pool);
-  const recordFailures = async () => {
-    for (const [api, list] of deps.failures.byApi) await operations.recordApiErrors(api, INGEST_GAME_STATES_COMPONENT, list);
-  };
 
   let written: Written;
   try {
@@ -267,7 +264,7 @@ export async function ingestGameStates(
         : await withTransaction(deps.pool, (client) => writeBatch(client, games));
   } catch (error) {
     errors.push(`write failed, nothing written: ${(error as Error).message}`);
-    await recordFailures();
+    await deps.failures.save(operations, INGEST_GAME_STATES_COMPONENT);
     await operations.recordHealth(INGEST_GAME_STATES_COMPONENT, 'down', { errors, rejected: rejected.slice(0, 50) });
     throw error;
   }
@@ -294,7 +291,7 @@ export async function ingestGameStates(
 
   for (const r of rejected) deps.log?.('record rejected', { ...r });
   for (const a of ambiguous) deps.log?.('game matches several events', { ...a });
-  await recordFailures();
+  await deps.failures.save(operations, INGEST_GAME_STATES_COMPONENT);
   await operations.recordHealth(INGEST_GAME_STATES_COMPONENT, status, {
     leagues,
     date: options.date ?? null,

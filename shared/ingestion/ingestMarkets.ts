@@ -133,9 +133,6 @@ export async function ingestMarkets(deps: IngestMarketsDeps, options: IngestMark
   markets.splice(0, markets.length, ...orphans.markets);
 
   const operations = new OperationsRepository(deps.pool);
-  const recordFailures = async () => {
-    for (const [api, list] of deps.failures.byApi) await operations.recordApiErrors(api, INGEST_MARKETS_COMPONENT, list);
-  };
 
   let written: VersionedUpsertResult;
   try {
@@ -148,7 +145,7 @@ export async function ingestMarkets(deps: IngestMarketsDeps, options: IngestMark
     });
   } catch (error) {
     errors.push(`write failed, nothing written: ${(error as Error).message}`);
-    await recordFailures();
+    await deps.failures.save(operations, INGEST_MARKETS_COMPONENT);
     await operations.recordHealth(INGEST_MARKETS_COMPONENT, 'down', { errors, rejected: rejected.slice(0, 50) });
     throw error;
   }
@@ -160,7 +157,7 @@ export async function ingestMarkets(deps: IngestMarketsDeps, options: IngestMark
     status, series: series.length, events: events.length, markets: counts, sweptMarkets, rejected, errors,
   };
   for (const r of rejected) deps.log?.('record rejected', { ...r });
-  await recordFailures();
+  await deps.failures.save(operations, INGEST_MARKETS_COMPONENT);
   await operations.recordHealth(INGEST_MARKETS_COMPONENT, status, {
     series: result.series, events: result.events, markets: counts, sweptMarkets, apiFailures: deps.failures.count,
     rejected: rejected.slice(0, 50), rejectedCount: rejected.length, errors,

@@ -1,3 +1,4 @@
+import { jsonParam } from '../rows';
 import type { Queryable } from '../transaction';
 
 export type EventStatus = 'scheduled' | 'live' | 'final' | 'cancelled' | 'postponed';
@@ -36,8 +37,6 @@ function toEvent(r: Record<string, any>): MarketEvent {
   };
 }
 
-const json = (v: unknown) => (v == null ? null : JSON.stringify(v));
-
 export class EventRepository {
   constructor(private readonly db: Queryable) {}
 
@@ -68,7 +67,7 @@ export class EventRepository {
         col('eventId'), col('platformId'), col('seriesId'), col('externalId'), col('category'), col('subcategory'),
         col('title'), col('description'),
         events.map((e) => e.startTime?.toISOString() ?? null), events.map((e) => e.endTime?.toISOString() ?? null),
-        col('status'), events.map((e) => json(e.result)), events.map((e) => json(e.metadata)),
+        col('status'), events.map((e) => jsonParam(e.result)), events.map((e) => jsonParam(e.metadata)),
       ],
     );
     return result.rowCount ?? 0;

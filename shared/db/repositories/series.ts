@@ -1,3 +1,4 @@
+import { jsonParam } from '../rows';
 import type { Queryable } from '../transaction';
 
 export interface Series {
@@ -47,7 +48,7 @@ export class SeriesRepository {
               EXCLUDED.title, EXCLUDED.frequency, EXCLUDED.metadata)`,
       [
         col('seriesId'), col('platformId'), col('externalId'), col('category'), col('subcategory'), col('title'),
-        col('frequency'), series.map((s) => (s.metadata == null ? null : JSON.stringify(s.metadata))),
+        col('frequency'), series.map((s) => jsonParam(s.metadata)),
       ],
     );
     return result.rowCount ?? 0;
