@@ -75,6 +75,15 @@ describe('versionedUpsert (markets)', () => {
     expect(current!.settlementValue!.toFixed(4)).toBe('1.0000');
   });
 
+  it('takes timestamps as Date or as PostgreSQL text (with a space) and compares them as instants', async () => {
+    const { pool } = db();
+    const row = { ...marketSnapshotRow(marketSnapshot('TS-1', '0.5000')), close_time: '2026-11-27 20:00:00+00' };
+    expect((await versionedUpsert(pool, MARKETS, [row])).inserted).toBe(1);
+    const same = { ...row, close_time: new Date('2026-11-27T20:00:00Z') };
+    expect((await versionedUpsert(pool, MARKETS, [same])).unchanged).toBe(1);
+    expect((await new MarketRepository(pool).getCurrent('TS-1'))!.closeTime).toEqual(new Date('2026-11-27T20:00:00Z'));
+  });
+
   it('keeps the last snapshot when a batch repeats a key', async () => {
     const { pool } = db();
     const markets = new MarketRepository(pool);
