@@ -18,6 +18,7 @@ import { createModel, createStrategy, listVersions, readConfig, setStatus } from
 import type { ModelType, StrategyType } from '../shared/db/repositories/versionedConfigs';
 import { matrixImport } from './commands/matrixImport';
 import { modelValidate } from './commands/modelValidate';
+import { listDesyncs, listOrders, reconcile, resolveDesync } from './commands/execution';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -166,7 +167,49 @@ export function buildProgram(io: CliIo): Command {
       });
   }
 
+  program
+    .command('reconcile')
+    .description('sync open orders with the venue (EXECUTION_MODE: paper by default), record missing fills, compare positions; disagreements become desyncs that block entries on that market')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await run(opts.json, (ctx) => reconcile(ctx, { env: io.env, json: opts.json }));
+    });
+
+  program
+    .command('orders')
+    .description("Precog's orders, newest first")
+    .option('--status <status>', 'pending, resting, partially_filled, filled, cancelled or rejected')
+    .option('--limit <n>', 'at most this many (default 50)', positiveInt)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { status?: string; limit?: number; json?: boolean }) => {
+      await run(opts.json, (ctx) => listOrders(ctx, opts));
+    });
+
+  const desync = program.command('desync').description('disagreements between the books and the venue found by reconciliation');
+  desync
+    .command('list')
+    .description('open desyncs (markets taking no new entries)')
+    .option('--all', 'include resolved ones')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { all?: boolean; json?: boolean }) => {
+      await run(opts.json, (ctx) => listDesyncs(ctx, opts));
+    });
+  desync
+    .command('resolve')
+    .description('resolve a desync by hand (after fixing the books or the venue); the next reconciliation re-opens it if they still disagree')
+    .argument('<id>', 'desync id from `precog desync list`', positiveInt)
+    .requiredOption('--note <text>', 'what was done, kept with the desync')
+    .option('--json', 'print the result as JSON')
+    .action(async (id: number, opts: { note: string; json?: boolean }) => {
+      await run(opts.json, (ctx) => resolveDesync(ctx, { id, note: opts.note, json: opts.json }));
+    });
+
   return program;
+}
+
+function positiveInt(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('expected a positive whole number.');
+  return Number(value);
 }
 
 /** Runs the CLI on user arguments (without node and the script); resolves to the exit code. */

@@ -119,6 +119,11 @@ export interface SizingRules {
   readonly maxPositionsPerEvent: number;
   /** Per game (event). */
   readonly maxExposurePerEventUsd: Decimal;
+  /**
+   * Entries (buy fills) per UTC day, across the account. The spec asks for a daily trade-count
+   * limit without naming a number; 50 is a conservative default.
+   */
+  readonly maxEntriesPerDay: number;
 }
 
 export interface FreshnessRules {
@@ -189,6 +194,23 @@ export interface ExitExecutionRule {
   readonly then: ExitAfterWalks;
 }
 
+export interface ExecutionRules {
+  /**
+   * Entry orders are limits at the price the edge was computed on. good_till_canceled lets an
+   * unfilled remainder rest (at most `entryOrderTtlSeconds`, then the venue cancels it);
+   * immediate_or_cancel takes what is there and cancels the rest.
+   */
+  readonly entryTimeInForce: 'good_till_canceled' | 'immediate_or_cancel';
+  readonly entryOrderTtlSeconds: number;
+  /**
+   * A pending entry order not executed this long after it was created is looked up at the venue
+   * by reconciliation: recorded if it exists, cancelled if not (it frees the market for new scans).
+   */
+  readonly staleEntrySeconds: number;
+  /** How long an entry waits for another entry holding the account's entry lock. */
+  readonly entryLockTimeoutMs: number;
+}
+
 export interface PriceWalkRules {
   /** A walk re-places the order this much more aggressive… */
   readonly stepUsd: Decimal;
@@ -244,6 +266,7 @@ export interface TradingRules {
   /** How an exit of each priority is placed and walked. */
   readonly exitExecution: Readonly<Record<ExitPriority, ExitExecutionRule>>;
   readonly priceWalk: PriceWalkRules;
+  readonly execution: ExecutionRules;
   readonly circuitBreakers: CircuitBreakerRules;
   /** Paper trading is the default; live orders need an explicit switch. */
   readonly defaultExecutionMode: 'paper' | 'live';
@@ -292,6 +315,7 @@ export const DEFAULT_TRADING_RULES: TradingRules = deepFreeze<TradingRules>({
     maxTotalExposureUsd: dec('10000'),
     maxPositionsPerEvent: 3,
     maxExposurePerEventUsd: dec('1500'),
+    maxEntriesPerDay: 50,
   },
   freshness: {
     maxPriceAgeSeconds: 120,
@@ -345,6 +369,12 @@ export const DEFAULT_TRADING_RULES: TradingRules = deepFreeze<TradingRules>({
     stepUsd: dec('0.01'),
     initialMultiplier: dec('1.0'),
     multiplierIncrement: dec('0.5'),
+  },
+  execution: {
+    entryTimeInForce: 'good_till_canceled',
+    entryOrderTtlSeconds: 300,
+    staleEntrySeconds: 900,
+    entryLockTimeoutMs: 20_000,
   },
   circuitBreakers: {
     dailyLoss: {

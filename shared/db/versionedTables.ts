@@ -96,6 +96,7 @@ export const POSITIONS: VersionedTableSpec = {
     entry_price: 'numeric',
     quantity: 'int',
     original_quantity: 'int',
+    cost_basis: 'numeric',
     fees: 'numeric',
     status: 'text',
     unrealized_pnl: 'numeric',
@@ -109,7 +110,7 @@ export const POSITIONS: VersionedTableSpec = {
   },
   // last_update alone (a heartbeat) is not a new version: only state that matters is.
   compare: [
-    'market_id', 'platform_id', 'side', 'execution_mode', 'entry_price', 'quantity', 'original_quantity', 'fees',
+    'market_id', 'platform_id', 'side', 'execution_mode', 'entry_price', 'quantity', 'original_quantity', 'cost_basis', 'fees',
     'status', 'unrealized_pnl', 'realized_pnl', 'current_price', 'unrealized_pnl_pct', 'trailing_stop_state',
     'exit_reason', 'exit_priority',
   ],

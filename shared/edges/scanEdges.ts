@@ -231,7 +231,9 @@ export function priceWorld(world: World, rules: TradingRules) {
       edgeRows.push(...outcome.edgeRows);
       if (outcome.candidate) {
         const key = `${market.marketId}|${s.strategy.strategyId}`;
-        if (world.busy.has(key)) {
+        if (world.desynced.has(market.marketId)) {
+          skipped.push({ marketId: market.marketId, strategy: s.label, reason: 'market is desynced from the venue: no new entries until reconciliation agrees' });
+        } else if (world.busy.has(key)) {
           skipped.push({ marketId: market.marketId, strategy: s.label, reason: 'an entry for this market and strategy is already open or pending' });
         } else {
           world.busy.add(key);

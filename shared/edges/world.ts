@@ -50,6 +50,8 @@ export interface World {
   matrices: MatrixCell[];
   /** `${marketId}|${strategyId}` with an open position or an order in flight. */
   busy: Set<string>;
+  /** Markets reconciliation found out of step with the venue: no new entries until resolved. */
+  desynced: Set<string>;
   openPositions: number;
   totalExposure: Decimal;
   exposureByEvent: Map<string, { exposure: Decimal; positions: number }>;
@@ -116,18 +118,20 @@ busy_json AS (
 exposure_json AS (
   SELECT coalesce(json_agg(json_build_object('eventId', m.event_id, 'exposure', sum_cost::text, 'positions', n)), '[]') AS j
   FROM (
-    SELECT m.event_id, sum(p.quantity * p.entry_price) AS sum_cost, count(*) AS n
+    SELECT m.event_id, sum(coalesce(p.cost_basis, p.quantity * p.entry_price)) AS sum_cost, count(*) AS n
     FROM open_positions p JOIN current_markets m ON m.market_id = p.market_id
     GROUP BY m.event_id
   ) m
 )
 SELECT (SELECT j FROM strategies_json) AS strategies,
+       (SELECT coalesce(json_agg(DISTINCT market_id), '[]') FROM venue_desyncs
+         WHERE resolved_at IS NULL AND execution_mode = $1 AND market_id IS NOT NULL) AS desynced,
        (SELECT j FROM models_json) AS models,
        (SELECT j FROM matrices_json) AS matrices,
        (SELECT j FROM busy_json) AS busy,
        (SELECT j FROM exposure_json) AS exposure,
-       (SELECT count(*)::int FROM open_positions) AS open_positions,
-       (SELECT coalesce(sum(quantity * entry_price), 0) FROM open_positions) AS total_exposure,
+       (SELECT count(*)::int FROM open_positions WHERE execution_mode = $1) AS open_positions,
+       (SELECT coalesce(sum(coalesce(cost_basis, quantity * entry_price)), 0) FROM open_positions WHERE execution_mode = $1) AS total_exposure,
        (SELECT balance FROM current_balances WHERE platform_id = 'kalshi' AND execution_mode = $1 AND currency = 'USD') AS bankroll,
        (SELECT max(last_check) FROM system_health WHERE component = 'ingest-markets' AND status <> 'down') AS prices_at,
        (SELECT max(last_check) FROM system_health WHERE component = 'ingest-game-states' AND status <> 'down') AS game_states_at,
@@ -186,6 +190,7 @@ export async function loadWorld(
       sampleSize: (m.sampleSize as number | null) ?? null,
     })),
     busy: new Set(c.busy as string[]),
+    desynced: new Set(c.desynced as string[]),
     openPositions: c.open_positions,
     totalExposure: decimalOrNull(c.total_exposure) ?? new Decimal(0),
     exposureByEvent: new Map(

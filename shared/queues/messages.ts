@@ -28,3 +28,28 @@ export interface EntryQueue {
   /** Sends the messages; returns the client order ids that could not be sent (retried next scan). */
   send(messages: readonly EntryOrderMessage[]): Promise<{ failed: string[] }>;
 }
+
+/** A queue message that can never be executed as it is (bad JSON, wrong shape). */
+export class InvalidMessageError extends Error {
+  override name = 'InvalidMessageError';
+}
+
+/**
+ * Parses an entry-orders message body, naming the first field that is wrong
+ * ("entry order message: quantity: Too small: expected number to be >0").
+ */
+export function parseEntryOrderMessage(body: string): EntryOrderMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    throw new InvalidMessageError(`entry order message is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = EntryOrderMessage.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(message)';
+    throw new InvalidMessageError(`entry order message: ${field}: ${issue.message}`);
+  }
+  return parsed.data;
+}

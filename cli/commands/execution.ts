@@ -1,0 +1,78 @@
+import { createExchangeFromEnv } from '../../shared/exchange/factory';
+import type { Exchange } from '../../shared/exchange/types';
+import { reconcileVenue } from '../../shared/execution/reconcile';
+import type { CommandContext } from './context';
+
+/** `precog reconcile`: sync open orders with the venue and compare positions (what the monitor runs each minute). */
+export async function reconcile(
+  ctx: CommandContext,
+  options: { env: NodeJS.ProcessEnv; json?: boolean; exchange?: Exchange },
+): Promise<void> {
+  const exchange = options.exchange ?? (await createExchangeFromEnv({ pool: ctx.pool, env: options.env }));
+  const result = await reconcileVenue({ pool: ctx.pool, exchange });
+  if (options.json) {
+    ctx.out(JSON.stringify(result));
+    return;
+  }
+  ctx.out(`reconciled with ${result.venue}: ${result.ordersChecked} open orders checked, ${result.fillsRecorded} new fills recorded`);
+  for (const o of result.ordersClosed) ctx.out(`  order ${o.clientOrderId} → ${o.status}${o.reason ? ` (${o.reason})` : ''}`);
+  for (const e of result.errors) ctx.out(`  error${e.clientOrderId ? ` on ${e.clientOrderId}` : ''}: ${e.error}`);
+  if (result.desyncs.length === 0) ctx.out('positions and resting orders agree with the venue');
+  for (const d of result.desyncs) {
+    ctx.out(`  DESYNC ${d.kind} ${d.ticker}: books ${JSON.stringify(d.local)} venue ${JSON.stringify(d.venue)} (no new entries on this market)`);
+  }
+  for (const r of result.resolved) ctx.out(`  resolved ${r.kind} desync on ${r.ticker}`);
+  ctx.out(`cash: books ${result.balance.local ?? '(none)'} venue ${result.balance.venue}${result.balance.difference ? ` difference ${result.balance.difference}` : ''}`);
+}
+
+/** `precog orders`: the order book of Precog itself, newest first. */
+export async function listOrders(
+  ctx: CommandContext,
+  options: { status?: string; limit?: number; json?: boolean },
+): Promise<void> {
+  const { rows } = await ctx.pool.query(
+    `SELECT o.client_order_id, o.purpose, o.market_id, o.side, o.action, o.quantity, o.filled_quantity, o.limit_price::text,
+            o.status, o.status_reason, o.execution_mode, o.venue_order_id, o.fees::text, o.created_at, o.updated_at,
+            s.strategy_name || ' ' || s.strategy_version AS strategy
+     FROM orders o LEFT JOIN strategies s ON s.strategy_id = o.strategy_id
+     WHERE ($1::text IS NULL OR o.status = $1)
+     ORDER BY o.order_id DESC LIMIT $2`,
+    [options.status ?? null, options.limit ?? 50],
+  );
+  if (options.json) {
+    ctx.out(JSON.stringify(rows));
+    return;
+  }
+  if (rows.length === 0) ctx.out('no orders');
+  for (const r of rows) {
+    ctx.out(`${r.created_at.toISOString()} ${r.client_order_id} ${r.purpose} ${r.action} ${r.quantity} ${r.side} ${r.market_id} @ ${r.limit_price ?? 'market'} `
+      + `[${r.execution_mode}] ${r.status} ${r.filled_quantity}/${r.quantity}${r.strategy ? ` ${r.strategy}` : ''}${r.status_reason ? ` — ${r.status_reason}` : ''}`);
+  }
+}
+
+/** `precog desync list` / `precog desync resolve`: what reconciliation found, and the operator's override. */
+export async function listDesyncs(ctx: CommandContext, options: { all?: boolean; json?: boolean }): Promise<void> {
+  const { rows } = await ctx.pool.query(
+    `SELECT desync_id, platform_id, execution_mode, ticker, market_id, kind, local_value, venue_value, detected_at, last_seen_at, resolved_at, resolution
+     FROM venue_desyncs WHERE $1::boolean OR resolved_at IS NULL ORDER BY desync_id DESC LIMIT 200`,
+    [options.all === true],
+  );
+  if (options.json) {
+    ctx.out(JSON.stringify(rows));
+    return;
+  }
+  if (rows.length === 0) ctx.out(options.all ? 'no desyncs recorded' : 'no open desyncs');
+  for (const r of rows) {
+    ctx.out(`#${r.desync_id} ${r.kind} ${r.ticker} [${r.execution_mode}] books ${JSON.stringify(r.local_value)} venue ${JSON.stringify(r.venue_value)} `
+      + `since ${r.detected_at.toISOString()}${r.resolved_at ? ` resolved: ${r.resolution}` : ' OPEN'}`);
+  }
+}
+
+export async function resolveDesync(ctx: CommandContext, options: { id: number; note: string; json?: boolean }): Promise<void> {
+  const { rows } = await ctx.pool.query(
+    `UPDATE venue_desyncs SET resolved_at = now(), resolution = $2 WHERE desync_id = $1 AND resolved_at IS NULL RETURNING ticker, kind`,
+    [options.id, `operator: ${options.note}`],
+  );
+  if (rows.length === 0) throw new Error(`no open desync #${options.id}`);
+  ctx.out(options.json ? JSON.stringify({ resolved: options.id, ...rows[0] }) : `resolved desync #${options.id} (${rows[0].kind} ${rows[0].ticker})`);
+}

@@ -1,0 +1,87 @@
+import middy from '@middy/core';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type pg from 'pg';
+import { getPool } from '../../shared/db/pool';
+import { createExchangeFromEnv } from '../../shared/exchange/factory';
+import type { Exchange } from '../../shared/exchange/types';
+import { executeEntry, type EntryOutcome } from '../../shared/execution/executeEntry';
+import { createLogger } from '../../shared/observability/logger';
+import { InvalidMessageError, parseEntryOrderMessage } from '../../shared/queues/messages';
+
+const logger = createLogger('execute-entry');
+const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'execute-entry' });
+let exchange: Promise<Exchange> | undefined;
+
+export interface ExecuteEntryRuntime {
+  pool: pg.Pool;
+  exchange: Exchange;
+}
+
+/** Built once per container: the pool and the exchange (paper, or Kalshi when switched to live). */
+async function defaultRuntime(): Promise<ExecuteEntryRuntime> {
+  const pool = await getPool();
+  exchange ??= createExchangeFromEnv({ pool });
+  return { pool, exchange: await exchange };
+}
+
+/**
+ * One entry-orders message. Every outcome that can never change by retrying (executed,
+ * duplicate, cancelled by the last look, rejected by the venue, discarded) is acknowledged with
+ * its reason logged; the order row records it. A malformed message and a transient failure
+ * (database, venue unreachable, order state uncertain) throw: the record is reported as a batch
+ * item failure, SQS redelivers it after the visibility timeout, and after the queue's
+ * maxReceiveCount it lands in the dead-letter queue, whose alarm pages someone.
+ */
+export async function processEntryRecord(record: SQSRecord, runtime: ExecuteEntryRuntime): Promise<EntryOutcome> {
+  let message;
+  try {
+    message = parseEntryOrderMessage(record.body);
+  } catch (error) {
+    if (error instanceof InvalidMessageError) {
+      logger.error('entry message invalid: nothing written; it goes to the dead-letter queue after its retries', {
+        messageId: record.messageId, reason: error.message,
+      });
+      metrics.addMetric('EntryMessageInvalid', MetricUnit.Count, 1);
+    }
+    throw error;
+  }
+  const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  try {
+    const outcome = await executeEntry({ pool: runtime.pool, exchange: runtime.exchange }, message, { receiveCount });
+    logger.info(`entry ${outcome.outcome}`, { messageId: record.messageId, receiveCount, ...outcome });
+    metrics.addMetric(`Entry${outcome.outcome[0]!.toUpperCase()}${outcome.outcome.slice(1)}`, MetricUnit.Count, 1);
+    return outcome;
+  } catch (error) {
+    logger.warn('entry failed transiently: the message will be retried', {
+      messageId: record.messageId, clientOrderId: message.clientOrderId, receiveCount, error: (error as Error).message,
+    });
+    metrics.addMetric('EntryFailed', MetricUnit.Count, 1);
+    throw error;
+  }
+}
+
+/** Processes an SQS batch one record at a time (entries share the account's limits) and reports failures. */
+export async function runExecuteEntry(
+  event: SQSEvent,
+  context: Context,
+  runtime?: ExecuteEntryRuntime,
+): Promise<SQSBatchResponse> {
+  if (!event || !Array.isArray((event as Partial<SQSEvent>).Records)) {
+    throw new InvalidMessageError('execute-entry expects an SQS event ({"Records": [...]}); see events/execute-entry.json');
+  }
+  const resolved = runtime ?? (await defaultRuntime());
+  const processor = new BatchProcessor(EventType.SQS);
+  return processPartialResponse(event, (record: SQSRecord) => processEntryRecord(record, resolved), processor, {
+    context,
+    processInParallel: false,
+    throwOnFullBatchFailure: false,
+  });
+}
+
+export const handler = middy((event: SQSEvent, context: Context) => runExecuteEntry(event, context))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -1,0 +1,67 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type pg from 'pg';
+import { z } from 'zod';
+import { ConfigError } from '../db/pool';
+import { dec } from '../domain/decimal';
+import { KALSHI_BASE_URLS, KalshiClient } from '../venues/kalshi/client';
+import { loadKalshiCredentials } from '../venues/kalshi/credentials';
+import { KalshiExchange } from '../venues/kalshi/kalshiExchange';
+import { IngestedBookSource, KalshiOrderbookBookSource } from './paper/bookSources';
+import { PaperExchange } from './paper/paperExchange';
+import type { Exchange } from './types';
+
+/**
+ * Which exchange a function trades on, from its environment. Paper is the default; live trading
+ * needs two explicit settings (EXECUTION_MODE=live and KALSHI_ENVIRONMENT) plus credentials in
+ * Secrets Manager, so no single typo sends real orders.
+ */
+export const ExchangeEnv = z
+  .object({
+    EXECUTION_MODE: z.enum(['paper', 'live']).default('paper'),
+    /** Paper: the simulated account's opening cash, dollars. */
+    PAPER_STARTING_BALANCE: z.string().regex(/^\d+(\.\d{1,4})?$/, 'dollars, e.g. "10000" or "2500.50"').default('10000'),
+    /** Paper: fill against the ingested top of book (default) or Kalshi's public order book (real depth). */
+    PAPER_BOOK: z.enum(['ingested', 'kalshi']).default('ingested'),
+    /** Paper, ingested book: contracts available at the top of each side ("unlimited": no cap). */
+    PAPER_TOP_OF_BOOK_DEPTH: z.union([z.literal('unlimited'), z.coerce.number().int().positive()]).default('unlimited'),
+    KALSHI_ENVIRONMENT: z.enum(['demo', 'production']).optional(),
+    /** Overrides the environment's base URL (a local simulator). */
+    KALSHI_BASE_URL: z.url().optional(),
+    KALSHI_CREDENTIALS_SECRET_ARN: z.string().min(1).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.EXECUTION_MODE !== 'live') return;
+    if (!env.KALSHI_ENVIRONMENT) {
+      ctx.addIssue({ code: 'custom', path: ['KALSHI_ENVIRONMENT'], message: 'live trading needs KALSHI_ENVIRONMENT=demo or production' });
+    }
+    if (!env.KALSHI_CREDENTIALS_SECRET_ARN) {
+      ctx.addIssue({ code: 'custom', path: ['KALSHI_CREDENTIALS_SECRET_ARN'], message: 'live trading needs the Kalshi API key secret' });
+    }
+  });
+export type ExchangeEnv = z.infer<typeof ExchangeEnv>;
+
+export function parseExchangeEnv(env: NodeJS.ProcessEnv = process.env): ExchangeEnv {
+  const parsed = ExchangeEnv.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
+    throw new ConfigError(`invalid exchange configuration: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+export async function createExchangeFromEnv(deps: {
+  pool: pg.Pool;
+  env?: NodeJS.ProcessEnv;
+  secrets?: Pick<SecretsManagerClient, 'send'>;
+}): Promise<Exchange> {
+  const env = parseExchangeEnv(deps.env);
+  if (env.EXECUTION_MODE === 'paper') {
+    const books = env.PAPER_BOOK === 'kalshi'
+      ? new KalshiOrderbookBookSource(new KalshiClient({ baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[env.KALSHI_ENVIRONMENT ?? 'production'] }))
+      : new IngestedBookSource(deps.pool, { depth: env.PAPER_TOP_OF_BOOK_DEPTH === 'unlimited' ? null : env.PAPER_TOP_OF_BOOK_DEPTH });
+    return new PaperExchange(deps.pool, { books, startingBalance: dec(env.PAPER_STARTING_BALANCE) });
+  }
+  const environment = env.KALSHI_ENVIRONMENT!;
+  const credentials = await loadKalshiCredentials(env.KALSHI_CREDENTIALS_SECRET_ARN!, deps.secrets ?? new SecretsManagerClient({}));
+  return new KalshiExchange({ baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[environment], environment, credentials });
+}

@@ -1,0 +1,156 @@
+import type { Decimal } from '../domain/decimal';
+
+/**
+ * The venue as execution sees it: one interface, two implementations (Kalshi Trade API v2 for
+ * demo/production, and the paper exchange over ingested prices). Execution, reconciliation and
+ * the local runtime only ever talk to this interface, so paper and live share one code path.
+ *
+ * Conventions (Kalshi's): a price is the price of the order's own `side` in dollars (0..1, 4
+ * decimals, Decimal); counts are whole contracts; a position is signed, positive = YES contracts
+ * held, negative = NO contracts held.
+ */
+
+export type ContractSide = 'yes' | 'no';
+export type OrderAction = 'buy' | 'sell';
+export type TimeInForce = 'good_till_canceled' | 'immediate_or_cancel' | 'fill_or_kill';
+
+export interface PlaceOrderRequest {
+  ticker: string;
+  /** Deterministic id chosen by Precog; the venue keeps it, so the order can be found again. */
+  clientOrderId: string;
+  side: ContractSide;
+  action: OrderAction;
+  /** Whole contracts, > 0. */
+  count: number;
+  /**
+   * `limit`: rests (good_till_canceled) or is cancelled unfilled (immediate_or_cancel /
+   * fill_or_kill) at `limitPrice`. `market`: Kalshi has no true market order, so a market order
+   * is an immediate-or-cancel limit at `limitPrice` (the worst acceptable price, normally the
+   * far side of the book); without one a buy may pay up to 0.99 and a sell accept down to 0.01.
+   */
+  type: 'limit' | 'market';
+  /** Price of `side`, dollars. Required for limit orders. */
+  limitPrice?: Decimal;
+  /** Default: good_till_canceled for limit, immediate_or_cancel for market. */
+  timeInForce?: TimeInForce;
+  /** A resting order is cancelled by the venue at this instant (good_till_canceled only). */
+  expiresAt?: Date;
+}
+
+/** Kalshi's order statuses on the wire. */
+export type VenueOrderStatus = 'resting' | 'canceled' | 'executed';
+
+export interface VenueOrder {
+  venueOrderId: string;
+  clientOrderId: string;
+  ticker: string;
+  side: ContractSide;
+  action: OrderAction;
+  type: 'limit' | 'market';
+  status: VenueOrderStatus;
+  /** Limit price of `side`, dollars. */
+  limitPrice: Decimal;
+  initialCount: number;
+  filledCount: number;
+  remainingCount: number;
+  takerFees: Decimal;
+  makerFees: Decimal;
+  /** Dollars paid (buy) or received (sell) for the contracts filled as taker / maker. */
+  takerFillCost: Decimal;
+  makerFillCost: Decimal;
+  createdAt: Date | null;
+  expiresAt: Date | null;
+}
+
+export interface VenueFill {
+  /** Unique per fill at the venue: trades record it, so a fill is recorded once. */
+  fillId: string;
+  venueOrderId: string;
+  ticker: string;
+  side: ContractSide;
+  action: OrderAction;
+  count: number;
+  /** Price of `side`, dollars. */
+  price: Decimal;
+  isTaker: boolean;
+  /** Fee charged for this fill, dollars. */
+  fee: Decimal;
+  createdAt: Date;
+}
+
+export interface VenuePosition {
+  ticker: string;
+  /** Signed: + YES contracts, − NO contracts. */
+  position: number;
+  /** Cost of the contracts held, dollars. */
+  exposure: Decimal;
+  realizedPnl: Decimal;
+  feesPaid: Decimal;
+}
+
+export interface FillFilter {
+  venueOrderId?: string;
+  ticker?: string;
+  /** Fills at or after this instant. */
+  since?: Date;
+}
+
+export interface OrderFilter {
+  ticker?: string;
+  status?: VenueOrderStatus;
+}
+
+export interface Exchange {
+  /** Human name for logs and errors: "paper", "kalshi-demo", "kalshi-production". */
+  readonly name: string;
+  /** What trades placed here are recorded as. */
+  readonly executionMode: 'paper' | 'live';
+
+  /**
+   * Places an order. Never places the same `clientOrderId` twice: after an ambiguous failure the
+   * implementation looks the order up by `clientOrderId` before trying again, and an order that
+   * already exists is returned as it is. Throws `OrderRejectedError` when the venue refuses the
+   * order for good, `OrderUncertainError` when it cannot tell whether the order exists.
+   */
+  placeOrder(request: PlaceOrderRequest): Promise<VenueOrder>;
+  getOrder(venueOrderId: string): Promise<VenueOrder>;
+  /**
+   * The order with this client order id, or null. `ticker` narrows the search (Kalshi cannot
+   * filter by client order id). Reads can lag writes: implementations retry a miss a few times.
+   */
+  findOrder(clientOrderId: string, ticker: string): Promise<VenueOrder | null>;
+  listOrders(filter?: OrderFilter): Promise<VenueOrder[]>;
+  /** Cancels what remains of a resting order; returns the order as it ends up. */
+  cancelOrder(venueOrderId: string): Promise<VenueOrder>;
+  getFills(filter?: FillFilter): Promise<VenueFill[]>;
+  /** Markets where the account holds a non-zero position. */
+  getPositions(): Promise<VenuePosition[]>;
+  /** Cash balance, dollars. */
+  getBalance(): Promise<Decimal>;
+}
+
+/** The venue refused the order for good (bad price, market closed, insufficient balance…). */
+export class OrderRejectedError extends Error {
+  override name = 'OrderRejectedError';
+  constructor(
+    message: string,
+    /** Machine-readable reason when the venue gives one (e.g. Kalshi's error code). */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Whether the order exists could not be established (the create failed ambiguously and the
+ * lookups found nothing yet). Transient: the caller retries later, and looks the order up first.
+ */
+export class OrderUncertainError extends Error {
+  override name = 'OrderUncertainError';
+  constructor(
+    message: string,
+    readonly clientOrderId: string,
+  ) {
+    super(message);
+  }
+}

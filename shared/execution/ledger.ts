@@ -1,0 +1,302 @@
+import { Decimal } from '../domain/decimal';
+import { decimal, decimalOrNull } from '../db/rows';
+import type { Queryable } from '../db/transaction';
+import { ACCOUNT_BALANCE, POSITIONS } from '../db/versionedTables';
+import { versionedUpsert } from '../db/versionedUpsert';
+import type { VenueFill, VenueOrder } from '../exchange/types';
+import { nextOrderState, type OrderStatus } from './orderState';
+import { applyFill, cashDelta, EMPTY_POSITION, type PositionBook } from './positionMath';
+
+/**
+ * Precog's own books: orders, trades (one per venue fill), positions (versioned) and the cash
+ * balance (versioned), written together in the caller's transaction so that a fill is either
+ * fully recorded or not at all. Lock order everywhere: order row → position identity → balance
+ * identity, so concurrent recorders cannot deadlock.
+ */
+
+export interface LocalOrder {
+  orderId: number;
+  clientOrderId: string;
+  purpose: 'entry' | 'exit';
+  marketId: string;
+  platformId: string;
+  strategyId: number | null;
+  modelId: number | null;
+  edgeId: number | null;
+  positionId: number | null;
+  side: 'yes' | 'no';
+  action: 'buy' | 'sell';
+  orderType: 'market' | 'limit';
+  limitPrice: Decimal | null;
+  quantity: number;
+  filledQuantity: number;
+  status: OrderStatus;
+  executionMode: 'paper' | 'live';
+  venueOrderId: string | null;
+  timeInForce: 'good_till_canceled' | 'immediate_or_cancel' | 'fill_or_kill';
+  expiresAt: Date | null;
+  enqueuedAt: Date | null;
+  createdAt: Date;
+}
+
+const ORDER_COLUMNS = `order_id, client_order_id, purpose, market_id, platform_id, strategy_id, model_id, edge_id, position_id,
+  side, action, order_type, limit_price, quantity, filled_quantity, status, execution_mode, venue_order_id, time_in_force,
+  expires_at, enqueued_at, created_at`;
+
+export function toLocalOrder(r: Record<string, unknown>): LocalOrder {
+  return {
+    orderId: r.order_id as number,
+    clientOrderId: r.client_order_id as string,
+    purpose: r.purpose as LocalOrder['purpose'],
+    marketId: r.market_id as string,
+    platformId: r.platform_id as string,
+    strategyId: r.strategy_id as number | null,
+    modelId: r.model_id as number | null,
+    edgeId: r.edge_id as number | null,
+    positionId: r.position_id as number | null,
+    side: r.side as LocalOrder['side'],
+    action: r.action as LocalOrder['action'],
+    orderType: r.order_type as LocalOrder['orderType'],
+    limitPrice: decimalOrNull(r.limit_price),
+    quantity: r.quantity as number,
+    filledQuantity: r.filled_quantity as number,
+    status: r.status as OrderStatus,
+    executionMode: r.execution_mode as LocalOrder['executionMode'],
+    venueOrderId: r.venue_order_id as string | null,
+    timeInForce: r.time_in_force as LocalOrder['timeInForce'],
+    expiresAt: r.expires_at as Date | null,
+    enqueuedAt: r.enqueued_at as Date | null,
+    createdAt: r.created_at as Date,
+  };
+}
+
+/**
+ * The order, locked until the transaction ends (`skipLocked`: null when another transaction
+ * holds it, instead of waiting).
+ */
+export async function lockOrder(
+  client: Queryable,
+  clientOrderId: string,
+  options: { skipLocked?: boolean } = {},
+): Promise<LocalOrder | null> {
+  const { rows } = await client.query(
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE client_order_id = $1 FOR UPDATE${options.skipLocked ? ' SKIP LOCKED' : ''}`,
+    [clientOrderId],
+  );
+  return rows[0] ? toLocalOrder(rows[0]) : null;
+}
+
+export async function findOrders(client: Queryable, where: string, params: unknown[]): Promise<LocalOrder[]> {
+  const { rows } = await client.query(`SELECT ${ORDER_COLUMNS} FROM orders WHERE ${where} ORDER BY order_id`, params);
+  return rows.map(toLocalOrder);
+}
+
+/** Ends an order that never reached the venue (or that the venue refused) with its reason. */
+export async function closeUnsentOrder(
+  client: Queryable,
+  orderId: number,
+  status: 'cancelled' | 'rejected',
+  reason: string,
+): Promise<void> {
+  await client.query('UPDATE orders SET status = $2, status_reason = $3, last_synced_at = now() WHERE order_id = $1', [
+    orderId, status, reason.slice(0, 1000),
+  ]);
+}
+
+/** The current cash balance, with its identity row locked (read-modify-write of a versioned row). */
+export async function lockBalance(client: Queryable, platformId: string, mode: 'paper' | 'live'): Promise<Decimal | null> {
+  await client.query(
+    `INSERT INTO balance_identities (platform_id, execution_mode, currency) VALUES ($1, $2, 'USD') ON CONFLICT DO NOTHING`,
+    [platformId, mode],
+  );
+  await client.query(
+    `SELECT 1 FROM balance_identities WHERE platform_id = $1 AND execution_mode = $2 AND currency = 'USD' FOR UPDATE`,
+    [platformId, mode],
+  );
+  const { rows } = await client.query(
+    `SELECT balance FROM account_balance WHERE platform_id = $1 AND execution_mode = $2 AND currency = 'USD' AND row_current_ind`,
+    [platformId, mode],
+  );
+  return rows[0] ? decimal(rows[0].balance) : null;
+}
+
+export async function writeBalance(client: Queryable, platformId: string, mode: 'paper' | 'live', balance: Decimal): Promise<void> {
+  if (balance.isNegative()) {
+    throw new RangeError(`${platformId}/${mode} cash balance would go negative (${balance.toFixed(4)}): the venue and the books disagree`);
+  }
+  await versionedUpsert(client, ACCOUNT_BALANCE, [{ platform_id: platformId, execution_mode: mode, currency: 'USD', balance }]);
+}
+
+export interface FillContext {
+  /** The edge version the entry acted on: its probability gives edge_at_execution. */
+  edge?: { trueWinProbability: Decimal; confidenceLevel: string | null } | null;
+}
+
+export interface VenueUpdateResult {
+  status: OrderStatus;
+  filledQuantity: number;
+  /** Fills recorded by this call (fills already recorded are skipped). */
+  newFills: VenueFill[];
+  positionId: number | null;
+  /** The venue reports more filled than the fills listed so far; reconciliation will finish. */
+  awaitingFills: boolean;
+}
+
+/**
+ * Records what the venue says about one order: every fill not yet recorded becomes a trade
+ * (append-only, attributed to strategy, model and edge versions), moves the position (a new
+ * version; opened on the first entry fill) and the cash balance, and the order advances through
+ * its state machine. The order row must be locked by the caller's transaction.
+ */
+export async function applyVenueUpdate(
+  client: Queryable,
+  order: LocalOrder,
+  venue: VenueOrder,
+  fills: readonly VenueFill[],
+  context: FillContext = {},
+): Promise<VenueUpdateResult> {
+  if (venue.clientOrderId !== order.clientOrderId) {
+    throw new Error(`venue order ${venue.venueOrderId} belongs to ${venue.clientOrderId}, not ${order.clientOrderId}`);
+  }
+  const own = fills.filter((f) => f.venueOrderId === venue.venueOrderId);
+  for (const f of own) {
+    if (f.side !== order.side || f.action !== order.action) {
+      throw new Error(`fill ${f.fillId} is ${f.action} ${f.side}, but order ${order.clientOrderId} is ${order.action} ${order.side}`);
+    }
+  }
+  const known = own.length === 0 ? new Set<string>() : new Set(
+    (await client.query('SELECT venue_fill_id FROM trades WHERE execution_mode = $1 AND venue_fill_id = ANY($2::text[])', [
+      order.executionMode, own.map((f) => f.fillId),
+    ])).rows.map((r) => r.venue_fill_id as string),
+  );
+  const newFills = own.filter((f, i) => !known.has(f.fillId) && own.findIndex((g) => g.fillId === f.fillId) === i);
+  const recordedFilled = order.filledQuantity + newFills.reduce((n, f) => n + f.count, 0);
+  const next = nextOrderState(order, venue, recordedFilled);
+
+  let positionId = order.positionId;
+  let feesAdded = new Decimal(0);
+  if (newFills.length > 0) {
+    positionId = await recordFills(client, order, newFills, context);
+    feesAdded = newFills.reduce((sum, f) => sum.plus(f.fee), new Decimal(0));
+  }
+  await client.query(
+    `UPDATE orders SET status = $2, filled_quantity = $3, venue_order_id = coalesce(venue_order_id, $4),
+       submitted_at = coalesce(submitted_at, now()), last_synced_at = now(), fees = fees + $5::numeric, position_id = $6,
+       status_reason = CASE WHEN $7::boolean THEN 'venue reports fills not yet listed' ELSE status_reason END
+     WHERE order_id = $1`,
+    [order.orderId, next.status, next.filledQuantity, venue.venueOrderId, feesAdded.toFixed(4), positionId, next.awaitingFills],
+  );
+  return { status: next.status, filledQuantity: next.filledQuantity, newFills, positionId, awaitingFills: next.awaitingFills };
+}
+
+async function recordFills(client: Queryable, order: LocalOrder, fills: readonly VenueFill[], context: FillContext): Promise<number> {
+  const positionId = await lockPosition(client, order);
+  const current = await currentPosition(client, positionId);
+  let book: PositionBook = current?.book ?? EMPTY_POSITION;
+  let cash = new Decimal(0);
+  for (const f of fills) {
+    book = applyFill(book, { action: f.action, count: f.count, price: f.price, fee: f.fee });
+    cash = cash.plus(cashDelta({ action: f.action, count: f.count, price: f.price, fee: f.fee }));
+  }
+
+  const edge = context.edge;
+  const sideProbability = edge ? (order.side === 'yes' ? edge.trueWinProbability : new Decimal(1).minus(edge.trueWinProbability)) : null;
+  const clamp = (d: Decimal) => Decimal.min(1, Decimal.max(-1, d));
+  await client.query(
+    `INSERT INTO trades (market_id, market_version_id, platform_id, position_id, edge_id, strategy_id, model_id, order_id,
+                         client_order_id, side, contract_side, execution_mode, price, quantity, fees, edge_at_execution,
+                         confidence_at_execution, venue_fill_id)
+     SELECT $1::text, (SELECT market_version_id FROM markets WHERE market_id = $1::text AND row_current_ind), $2::text, $3::bigint,
+            $4::bigint, $5::bigint, $6::bigint, $7::text, $8::text, $9::text, $10::text, $11::text, f.price, f.quantity, f.fee,
+            f.edge, $12::text, f.fill_id
+     FROM unnest($13::numeric[], $14::int[], $15::numeric[], $16::numeric[], $17::text[]) AS f(price, quantity, fee, edge, fill_id)
+     ON CONFLICT (execution_mode, venue_fill_id) DO NOTHING`,
+    [
+      order.marketId, order.platformId, positionId, order.edgeId, order.strategyId, order.modelId, fills[0]!.venueOrderId,
+      order.clientOrderId, order.action, order.side, order.executionMode, edge?.confidenceLevel ?? null,
+      fills.map((f) => f.price.toFixed(4)), fills.map((f) => f.count), fills.map((f) => f.fee.toFixed(4)),
+      fills.map((f) => (sideProbability ? clamp(sideProbability.minus(f.price)).toFixed(4) : null)), fills.map((f) => f.fillId),
+    ],
+  );
+
+  const status = book.quantity === 0 ? 'closed' : 'open';
+  await versionedUpsert(client, POSITIONS, [{
+    position_id: positionId,
+    market_id: order.marketId,
+    platform_id: order.platformId,
+    side: order.side,
+    execution_mode: order.executionMode,
+    entry_price: book.entryPrice ?? fills[0]!.price,
+    quantity: book.quantity,
+    original_quantity: book.originalQuantity,
+    cost_basis: book.costBasis,
+    fees: book.fees,
+    status,
+    realized_pnl: book.realizedPnl,
+    // What the monitor maintains carries over unchanged until it re-prices the position.
+    unrealized_pnl: current?.row.unrealized_pnl ?? null,
+    current_price: current?.row.current_price ?? fills[fills.length - 1]!.price,
+    unrealized_pnl_pct: current?.row.unrealized_pnl_pct ?? null,
+    last_update: current?.row.last_update ?? null,
+    trailing_stop_state: current?.row.trailing_stop_state ?? null,
+    exit_reason: current?.row.exit_reason ?? null,
+    exit_priority: current?.row.exit_priority ?? null,
+  }]);
+
+  const balance = await lockBalance(client, order.platformId, order.executionMode);
+  if (balance === null) {
+    throw new Error(`no ${order.platformId}/${order.executionMode} cash balance to record fills against: initialise it from the venue first`);
+  }
+  await writeBalance(client, order.platformId, order.executionMode, balance.plus(cash));
+  return positionId;
+}
+
+/**
+ * The position the order's fills go to, its identity row locked: the order's own (set by an
+ * earlier fill, or an exit's target), else the open position of the same market, side,
+ * strategy, model and mode (an entry increases it), else a new identity.
+ */
+async function lockPosition(client: Queryable, order: LocalOrder): Promise<number> {
+  let positionId = order.positionId;
+  if (positionId === null) {
+    if (order.purpose === 'exit') throw new Error(`exit order ${order.clientOrderId} names no position`);
+    const { rows } = await client.query(
+      `SELECT pi.position_id FROM position_identities pi
+       JOIN positions p ON p.position_id = pi.position_id AND p.row_current_ind AND p.status = 'open'
+       WHERE pi.market_id = $1 AND pi.side = $2 AND pi.strategy_id IS NOT DISTINCT FROM $3
+         AND pi.model_id IS NOT DISTINCT FROM $4 AND pi.execution_mode = $5
+       ORDER BY pi.position_id LIMIT 1`,
+      [order.marketId, order.side, order.strategyId, order.modelId, order.executionMode],
+    );
+    positionId = rows[0]?.position_id ?? null;
+  }
+  if (positionId === null) {
+    const { rows } = await client.query(
+      `INSERT INTO position_identities (market_id, platform_id, side, strategy_id, model_id, execution_mode)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING position_id`,
+      [order.marketId, order.platformId, order.side, order.strategyId, order.modelId, order.executionMode],
+    );
+    positionId = rows[0].position_id as number;
+  }
+  await client.query('SELECT 1 FROM position_identities WHERE position_id = $1 FOR UPDATE', [positionId]);
+  return positionId;
+}
+
+async function currentPosition(client: Queryable, positionId: number) {
+  const { rows } = await client.query('SELECT * FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
+  const row = rows[0];
+  if (!row) return null;
+  const quantity = row.quantity as number;
+  return {
+    row,
+    book: {
+      quantity,
+      originalQuantity: (row.original_quantity as number | null) ?? quantity,
+      // Positions written before cost_basis existed: their entry price is all there is.
+      costBasis: decimalOrNull(row.cost_basis) ?? decimal(row.entry_price).times(quantity),
+      fees: decimalOrNull(row.fees) ?? new Decimal(0),
+      realizedPnl: decimalOrNull(row.realized_pnl) ?? new Decimal(0),
+      entryPrice: decimalOrNull(row.entry_price),
+    } satisfies PositionBook,
+  };
+}

@@ -1,0 +1,206 @@
+import type pg from 'pg';
+import { DEFAULT_TRADING_RULES, type TradingRules } from '../config/tradingRules';
+import type { Decimal } from '../domain/decimal';
+import { decimalOrNull } from '../db/rows';
+import { withTransaction } from '../db/transaction';
+import type { Exchange, VenueOrder } from '../exchange/types';
+import { applyVenueUpdate, closeUnsentOrder, findOrders, lockOrder, type LocalOrder } from './ledger';
+
+/**
+ * Reconciliation with the venue (run by the monitor every minute, and by hand with
+ * `precog reconcile`), in three steps:
+ *
+ * 1. Orders: every local order still open (resting, partially filled) is read back from the
+ *    venue and its new fills recorded; a pending entry older than `staleEntrySeconds` is looked up
+ *    by client order id (adopted if it reached the venue, cancelled if not).
+ * 2. Positions: the net position per market (YES − NO contracts) in Precog's books is compared
+ *    with the venue's. A difference trips a `position` desync for that market.
+ * 3. Resting orders: a resting order at the venue that the books do not have open (or the
+ *    reverse) trips an `order` desync.
+ *
+ * A desynced market takes no new entries (the scan skips it, execute-entry refuses it) until a
+ * later reconciliation finds both sides agreeing again, which resolves it automatically.
+ * The cash balance difference is reported (Kalshi holds collateral for resting orders and credits
+ * settlements on its own schedule, so it is not a per-market desync).
+ */
+
+export interface Desync {
+  ticker: string;
+  marketId: string | null;
+  kind: 'position' | 'order';
+  local: unknown;
+  venue: unknown;
+}
+
+export interface ReconcileResult {
+  venue: string;
+  ordersChecked: number;
+  fillsRecorded: number;
+  ordersClosed: Array<{ clientOrderId: string; status: string; reason?: string }>;
+  /** Orders another transaction was working on (skipped this time). */
+  ordersBusy: number;
+  errors: Array<{ clientOrderId?: string; error: string }>;
+  desyncs: Desync[];
+  /** Desyncs found resolved this time. */
+  resolved: Array<{ ticker: string; kind: string }>;
+  balance: { local: string | null; venue: string; difference: string | null };
+}
+
+export async function reconcileVenue(
+  deps: { pool: pg.Pool; exchange: Exchange; rules?: TradingRules; platformId?: string },
+): Promise<ReconcileResult> {
+  const rules = deps.rules ?? DEFAULT_TRADING_RULES;
+  const platformId = deps.platformId ?? 'kalshi';
+  const mode = deps.exchange.executionMode;
+  const result: ReconcileResult = {
+    venue: deps.exchange.name, ordersChecked: 0, fillsRecorded: 0, ordersClosed: [], ordersBusy: 0, errors: [], desyncs: [], resolved: [],
+    balance: { local: null, venue: '0', difference: null },
+  };
+
+  // 1. Orders.
+  const open = await findOrders(
+    deps.pool,
+    `platform_id = $1 AND execution_mode = $2 AND (status IN ('resting', 'partially_filled')
+       OR (status = 'pending' AND created_at < now() - make_interval(secs => $3)))`,
+    [platformId, mode, rules.execution.staleEntrySeconds],
+  );
+  const tickers = await tickersOf(deps.pool, open.map((o) => o.marketId));
+  for (const candidate of open) {
+    result.ordersChecked++;
+    try {
+      await withTransaction(deps.pool, async (client) => {
+        const order = await lockOrder(client, candidate.clientOrderId, { skipLocked: true });
+        if (!order) {
+          result.ordersBusy++;
+          return;
+        }
+        const ticker = tickers.get(order.marketId) ?? order.marketId;
+        let venueOrder: VenueOrder | null;
+        if (order.status === 'pending' || order.venueOrderId === null) {
+          if (order.status !== 'pending') throw new Error(`order ${order.clientOrderId} is ${order.status} but has no venue order id`);
+          venueOrder = await deps.exchange.findOrder(order.clientOrderId, ticker);
+          if (!venueOrder) {
+            const reason = `not executed within ${rules.execution.staleEntrySeconds} s and not at the venue`;
+            await closeUnsentOrder(client, order.orderId, 'cancelled', reason);
+            result.ordersClosed.push({ clientOrderId: order.clientOrderId, status: 'cancelled', reason });
+            return;
+          }
+        } else {
+          venueOrder = await deps.exchange.getOrder(order.venueOrderId);
+        }
+        const fills = venueOrder.filledCount > 0 ? await deps.exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
+        const edge = await edgeOf(client, order);
+        const update = await applyVenueUpdate(client, order, venueOrder, fills, { edge });
+        result.fillsRecorded += update.newFills.length;
+        if (update.status !== order.status && ['filled', 'cancelled'].includes(update.status)) {
+          result.ordersClosed.push({ clientOrderId: order.clientOrderId, status: update.status });
+        }
+      });
+    } catch (error) {
+      result.errors.push({ clientOrderId: candidate.clientOrderId, error: (error as Error).message });
+    }
+  }
+
+  // 2 and 3. Positions and resting orders, both sides read after the order sync.
+  const [venuePositions, venueResting, venueBalance] = await Promise.all([
+    deps.exchange.getPositions(),
+    deps.exchange.listOrders({ status: 'resting' }),
+    deps.exchange.getBalance(),
+  ]);
+  const { rows: localRows } = await deps.pool.query(
+    `SELECT coalesce(cm.ticker, p.market_id) AS ticker, p.market_id,
+            sum(CASE WHEN p.side = 'yes' THEN p.quantity ELSE -p.quantity END)::int AS net
+     FROM open_positions p LEFT JOIN current_markets cm ON cm.market_id = p.market_id
+     WHERE p.platform_id = $1 AND p.execution_mode = $2
+     GROUP BY 1, 2`,
+    [platformId, mode],
+  );
+  const localNet = new Map(localRows.map((r) => [r.ticker as string, { net: r.net as number, marketId: r.market_id as string }]));
+  const venueNet = new Map(venuePositions.map((p) => [p.ticker, p.position]));
+  const { rows: localOpenOrders } = await deps.pool.query(
+    `SELECT o.client_order_id, coalesce(cm.ticker, o.market_id) AS ticker, o.market_id, o.status
+     FROM orders o LEFT JOIN current_markets cm ON cm.market_id = o.market_id
+     WHERE o.platform_id = $1 AND o.execution_mode = $2 AND o.status IN ('pending', 'resting', 'partially_filled')`,
+    [platformId, mode],
+  );
+  // A pending order may be at the venue already (an execution is committing it right now).
+  const localResting = new Set(localOpenOrders.map((r) => r.client_order_id as string));
+  const venueRestingIds = new Set(venueResting.map((o) => o.clientOrderId));
+
+  const desyncs: Desync[] = [];
+  for (const ticker of new Set([...localNet.keys(), ...venueNet.keys()])) {
+    const local = localNet.get(ticker)?.net ?? 0;
+    const venue = venueNet.get(ticker) ?? 0;
+    if (local !== venue) desyncs.push({ ticker, marketId: localNet.get(ticker)?.marketId ?? null, kind: 'position', local: { net: local }, venue: { net: venue } });
+  }
+  const orderDesyncs = new Map<string, { local: string[]; venue: string[] }>();
+  const note = (ticker: string, side: 'local' | 'venue', id: string) => {
+    const entry = orderDesyncs.get(ticker) ?? { local: [], venue: [] };
+    entry[side].push(id);
+    orderDesyncs.set(ticker, entry);
+  };
+  for (const o of venueResting) if (!localResting.has(o.clientOrderId)) note(o.ticker, 'venue', o.clientOrderId);
+  for (const r of localOpenOrders) {
+    if (r.status !== 'pending' && !venueRestingIds.has(r.client_order_id)) note(r.ticker, 'local', r.client_order_id);
+  }
+  for (const [ticker, ids] of orderDesyncs) {
+    desyncs.push({
+      ticker, marketId: null, kind: 'order',
+      local: { openNotAtVenue: ids.local }, venue: { restingNotInBooks: ids.venue },
+    });
+  }
+  result.desyncs = desyncs;
+
+  await withTransaction(deps.pool, async (client) => {
+    // Market ids for tickers the books do not hold (venue-only positions or orders).
+    const unknown = desyncs.filter((d) => d.marketId === null).map((d) => d.ticker);
+    if (unknown.length > 0) {
+      const { rows } = await client.query('SELECT market_id, ticker FROM current_markets WHERE ticker = ANY($1::text[])', [unknown]);
+      const byTicker = new Map(rows.map((r) => [r.ticker as string, r.market_id as string]));
+      for (const d of desyncs) d.marketId ??= byTicker.get(d.ticker) ?? null;
+    }
+    for (const d of desyncs) {
+      await client.query(
+        `INSERT INTO venue_desyncs (platform_id, execution_mode, ticker, market_id, kind, local_value, venue_value)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
+         ON CONFLICT (platform_id, execution_mode, ticker, kind) WHERE resolved_at IS NULL
+         DO UPDATE SET last_seen_at = now(), local_value = EXCLUDED.local_value, venue_value = EXCLUDED.venue_value,
+                       market_id = coalesce(venue_desyncs.market_id, EXCLUDED.market_id)`,
+        [platformId, mode, d.ticker, d.marketId, d.kind, JSON.stringify(d.local), JSON.stringify(d.venue)],
+      );
+    }
+    const { rows } = await client.query(
+      `UPDATE venue_desyncs SET resolved_at = now(), resolution = 'agreed at reconciliation'
+       WHERE platform_id = $1 AND execution_mode = $2 AND resolved_at IS NULL
+         AND NOT ((ticker, kind) IN (SELECT * FROM unnest($3::text[], $4::text[])))
+       RETURNING ticker, kind`,
+      [platformId, mode, desyncs.map((d) => d.ticker), desyncs.map((d) => d.kind)],
+    );
+    result.resolved = rows.map((r) => ({ ticker: r.ticker, kind: r.kind }));
+  });
+
+  const { rows: balanceRows } = await deps.pool.query(
+    `SELECT balance FROM current_balances WHERE platform_id = $1 AND execution_mode = $2 AND currency = 'USD'`,
+    [platformId, mode],
+  );
+  const local = decimalOrNull(balanceRows[0]?.balance);
+  result.balance = {
+    local: local?.toFixed(4) ?? null,
+    venue: venueBalance.toFixed(4),
+    difference: local ? venueBalance.minus(local).toFixed(4) : null,
+  };
+  return result;
+}
+
+async function tickersOf(pool: pg.Pool, marketIds: string[]): Promise<Map<string, string>> {
+  if (marketIds.length === 0) return new Map();
+  const { rows } = await pool.query('SELECT market_id, ticker FROM current_markets WHERE market_id = ANY($1::text[])', [marketIds]);
+  return new Map(rows.filter((r) => r.ticker).map((r) => [r.market_id as string, r.ticker as string]));
+}
+
+async function edgeOf(client: pg.PoolClient, order: LocalOrder) {
+  if (order.edgeId === null) return null;
+  const { rows } = await client.query('SELECT true_win_probability, confidence_level FROM edges WHERE edge_id = $1', [order.edgeId]);
+  return rows[0] ? { trueWinProbability: rows[0].true_win_probability as Decimal, confidenceLevel: rows[0].confidence_level as string | null } : null;
+}
+

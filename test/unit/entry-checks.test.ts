@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TRADING_RULES } from '../../shared/config/tradingRules';
+import { dec } from '../../shared/domain/decimal';
+import { evaluateEntryChecks, type EntryCheckSnapshot } from '../../shared/execution/entryChecks';
+
+const NOW = new Date('2026-11-27T22:00:00Z');
+const secondsAgo = (s: number) => new Date(NOW.getTime() - s * 1000);
+
+/** A halftime entry that passes every check: p = 0.80, YES ask 0.60 (edge 0.20 ≥ 0.06). */
+function snapshot(overrides: Partial<EntryCheckSnapshot> = {}): EntryCheckSnapshot {
+  return {
+    breakers: [],
+    desynced: false,
+    market: { status: 'open', yesAsk: dec('0.60'), noAsk: dec('0.42'), eventId: 'EVT' },
+    edge: { current: true, trueWinProbability: dec('0.80'), confidenceLevel: 'high' },
+    strategy: { name: 'halftime_entry', version: 'v1.0', status: 'active', config: { model: { name: 'm', version: 'v1.0' }, kind: 'halftime' } },
+    openPositions: 0,
+    totalExposure: dec('0'),
+    eventPositions: 0,
+    eventExposure: dec('0'),
+    marketExposure: dec('0'),
+    inFlightOrders: 0,
+    inFlightExposure: dec('0'),
+    inFlightEventOrders: 0,
+    inFlightEventExposure: dec('0'),
+    entriesToday: 0,
+    pricesAt: secondsAgo(30),
+    gameStatesAt: secondsAgo(20),
+    gameLive: true,
+    now: NOW,
+    ...overrides,
+  };
+}
+const order = { side: 'yes' as const, quantity: 100, limitPrice: dec('0.60') }; // $60
+
+describe('entry last-look checks', () => {
+  it('passes a fresh, current, profitable entry within limits', () => {
+    expect(evaluateEntryChecks(snapshot(), order, DEFAULT_TRADING_RULES)).toEqual({ ok: true });
+  });
+
+  it.each<[string, Partial<EntryCheckSnapshot>, RegExp]>([
+    ['a tripped breaker', { breakers: ['api_failures'] }, /circuit breaker tripped: api_failures/],
+    ['a manual breaker', { breakers: ['manual'] }, /circuit breaker tripped: manual/],
+    ['a desynced market', { desynced: true }, /desynced/],
+    ['a deprecated strategy', { strategy: { name: 's', version: 'v1.0', status: 'deprecated', config: {} } }, /is deprecated, not active/],
+    ['a closed market', { market: { status: 'closed', yesAsk: dec('0.6'), noAsk: dec('0.4'), eventId: 'EVT' } }, /market is closed, not open/],
+    ['stale prices', { pricesAt: secondsAgo(121) }, /market prices stale: last ingested 121 s ago \(limit 120 s\)/],
+    ['prices never ingested', { pricesAt: null }, /last ingested never/],
+    ['a stale game state', { gameStatesAt: secondsAgo(61) }, /game state stale/],
+    ['a superseded edge', { edge: { current: false, trueWinProbability: dec('0.8'), confidenceLevel: 'high' } }, /edge superseded/],
+    ['no ask', { market: { status: 'open', yesAsk: null, noAsk: dec('0.4'), eventId: 'EVT' } }, /no YES ask/],
+    ['the price moved against the edge', { market: { status: 'open', yesAsk: dec('0.75'), noAsk: dec('0.27'), eventId: 'EVT' } },
+      /edge at the current ask 0.7500 is 0.0500, below the threshold 0.0600/],
+    ['too many open positions', { openPositions: 9, inFlightOrders: 1 }, /open positions limit: 9 open \+ 1 in flight \(limit 10\)/],
+    ['total exposure', { totalExposure: dec('9950') }, /total exposure would be 10010.00 \(limit 10000.00\)/],
+    ['in-flight exposure counts', { inFlightExposure: dec('9941') }, /total exposure would be 10001.00/],
+    ['positions per game', { eventPositions: 2, inFlightEventOrders: 1 }, /positions per game limit/],
+    ['exposure per game', { eventExposure: dec('1450') }, /exposure on this game would be 1510.00 \(limit 1500.00\)/],
+    ['the per-position cap when increasing a position', { marketExposure: dec('441') }, /position on this market would cost 501.00 \(limit 500.00 per position\)/],
+    ['the daily entry count', { entriesToday: 50 }, /daily entry limit reached: 50 entries today \(limit 50\)/],
+  ])('refuses %s', (_, overrides, reason) => {
+    const result = evaluateEntryChecks(snapshot(overrides), order, DEFAULT_TRADING_RULES);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.reason).toMatch(reason);
+  });
+
+  it('uses the strategy min_edge over the kind default, and the NO side probability for NO', () => {
+    const strict = snapshot({ strategy: { name: 's', version: 'v1.0', status: 'active', config: { model: { name: 'm', version: 'v1.0' }, kind: 'halftime', min_edge: '0.25' } } });
+    expect(evaluateEntryChecks(strict, order, DEFAULT_TRADING_RULES)).toMatchObject({ ok: false, reason: expect.stringMatching(/threshold 0.2500/) });
+    // NO: 1 − 0.80 = 0.20 against a NO ask of 0.42: a negative edge.
+    expect(evaluateEntryChecks(snapshot(), { ...order, side: 'no', limitPrice: dec('0.42') }, DEFAULT_TRADING_RULES))
+      .toMatchObject({ ok: false, reason: expect.stringMatching(/is -0.2200/) });
+  });
+
+  it('a pre-game entry does not need a fresh game state', () => {
+    const preGame = snapshot({
+      gameLive: false, gameStatesAt: null,
+      strategy: { name: 's', version: 'v1.0', status: 'active', config: { model: { name: 'm', version: 'v1.0' }, kind: 'pre_game' } },
+    });
+    expect(evaluateEntryChecks(preGame, order, DEFAULT_TRADING_RULES)).toEqual({ ok: true });
+  });
+});

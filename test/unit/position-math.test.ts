@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Decimal, dec } from '../../shared/domain/decimal';
+import { applyFill, cashDelta, EMPTY_POSITION } from '../../shared/execution/positionMath';
+
+describe('position math', () => {
+  it('buys accumulate an exact cost basis; entry price is its rounded average', () => {
+    let p = applyFill(EMPTY_POSITION, { action: 'buy', count: 1, price: dec('0.50'), fee: dec('0.02') });
+    p = applyFill(p, { action: 'buy', count: 2, price: dec('0.51'), fee: dec('0.04') });
+    expect(p.quantity).toBe(3);
+    expect(p.costBasis.toFixed(4)).toBe('1.5200');
+    expect(p.entryPrice!.toFixed(4)).toBe('0.5067');
+    expect(p.fees.toFixed(4)).toBe('0.0600');
+    expect(p.originalQuantity).toBe(3);
+  });
+
+  it('sells remove cost pro rata and realise the difference; selling all leaves zero cost', () => {
+    let p = applyFill(EMPTY_POSITION, { action: 'buy', count: 3, price: dec('0.3333'), fee: dec('0.02') });
+    p = applyFill(p, { action: 'sell', count: 1, price: dec('0.40'), fee: dec('0.01') });
+    expect(p.quantity).toBe(2);
+    expect(p.costBasis.toFixed(4)).toBe('0.6666');
+    expect(p.realizedPnl.toFixed(4)).toBe('0.0667');
+    p = applyFill(p, { action: 'sell', count: 2, price: dec('0.30'), fee: dec('0.02') });
+    expect(p.quantity).toBe(0);
+    expect(p.costBasis.isZero()).toBe(true);
+    expect(p.realizedPnl.toFixed(4)).toBe('0.0001');
+    expect(p.originalQuantity).toBe(3);
+  });
+
+  it('refuses to sell more than is held', () => {
+    expect(() => applyFill(EMPTY_POSITION, { action: 'sell', count: 1, price: dec('0.5'), fee: dec('0') })).toThrow(/holding 0/);
+  });
+
+  it('cash moves by price and fee in the right direction', () => {
+    expect(cashDelta({ action: 'buy', count: 10, price: dec('0.45'), fee: dec('0.18') }).toFixed(4)).toBe('-4.6800');
+    expect(cashDelta({ action: 'sell', count: 10, price: dec('0.45'), fee: dec('0.18') }).toFixed(4)).toBe('4.3200');
+  });
+
+  it('property: whatever the fills, cash + cost basis + realized P&L − fees balance exactly', () => {
+    const fill = fc.record({
+      buy: fc.boolean(),
+      count: fc.integer({ min: 1, max: 500 }),
+      cents: fc.integer({ min: 1, max: 99 }),
+      feeCents: fc.integer({ min: 0, max: 200 }),
+    });
+    fc.assert(fc.property(fc.array(fill, { minLength: 1, maxLength: 60 }), (fills) => {
+      let p = EMPTY_POSITION;
+      let cash = new Decimal(0);
+      for (const f of fills) {
+        const action = f.buy || p.quantity === 0 ? 'buy' : 'sell';
+        const count = action === 'sell' ? Math.min(f.count, p.quantity) : f.count;
+        const amounts = { action, count, price: new Decimal(f.cents).div(100), fee: new Decimal(f.feeCents).div(100) } as const;
+        p = applyFill(p, amounts);
+        cash = cash.plus(cashDelta(amounts));
+      }
+      // Money paid in = money still in the position + money realised back − fees.
+      expect(cash.negated().toFixed(4)).toBe(p.costBasis.minus(p.realizedPnl).plus(p.fees).toFixed(4));
+      expect(p.costBasis.isNegative()).toBe(false);
+      expect(p.costBasis.decimalPlaces()).toBeLessThanOrEqual(4);
+    }), { numRuns: 300 });
+  });
+});
