@@ -416,3 +416,12 @@ export const DEFAULT_TRADING_RULES: TradingRules = deepFreeze<TradingRules>({
   },
   defaultExecutionMode: 'paper',
 });
+
+/** Whether an unresolved breaker of this type refuses new entries (manual: always). */
+export function breakerBlocksEntries(rules: TradingRules, type: CircuitBreakerType): boolean {
+  if (type === 'manual') return true;
+  const key = ({
+    daily_loss_limit: 'dailyLoss', api_failures: 'apiFailures', data_stale: 'dataStale', rapid_loss: 'rapidLoss', trade_rate: 'tradeRate',
+  } as const)[type];
+  return rules.circuitBreakers[key]?.blockEntries ?? true;
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { DEFAULT_TRADING_RULES, type TradingRules } from '../config/tradingRules';
+import { breakerBlocksEntries, DEFAULT_TRADING_RULES, type CircuitBreakerType, type TradingRules } from '../config/tradingRules';
 import type { Decimal } from '../domain/decimal';
 import { withTransaction } from '../db/transaction';
 import { EDGES } from '../db/versionedTables';
@@ -46,9 +46,15 @@ export interface ScanEdgesResult {
   entries: Array<{ marketId: string; strategy: string; side: 'yes' | 'no'; quantity: number; limitPrice: string; clientOrderId?: string }>;
 }
 
-/** The deterministic client order id of an entry: market, strategy version and edge version. */
-export function entryClientOrderId(marketId: string, strategyId: number, edgeId: number): string {
-  return `pc-${createHash('sha256').update(`${marketId}|${strategyId}|${edgeId}`).digest('hex').slice(0, 32)}`;
+/**
+ * The deterministic client order id of an entry: market, strategy version, edge version, and the
+ * attempt (how many earlier orders on that same edge version ended without a position: a
+ * cancelled or rejected entry may be tried again on the next scan, under a new id). Two scans
+ * making the same decision make the same id, so the order exists once.
+ */
+export function entryClientOrderId(marketId: string, strategyId: number, edgeId: number, attempt = 0): string {
+  const key = `${marketId}|${strategyId}|${edgeId}${attempt > 0 ? `|${attempt}` : ''}`;
+  return `pc-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 }
 
 /** The last segment of a Kalshi game market ticker names the team whose win pays YES. */
@@ -106,15 +112,17 @@ export async function scanEdges(deps: ScanEdgesDeps, options: ScanEdgesOptions =
     if (candidates.length === 0) return;
     // The current edge version each candidate acts on (new or unchanged), in one statement.
     const { rows } = await client.query(
-      `SELECT e.edge_id, e.market_id, e.strategy_id, e.side FROM current_edges e
+      `SELECT e.edge_id, e.market_id, e.strategy_id, e.side,
+              (SELECT count(*)::int FROM orders o WHERE o.purpose = 'entry' AND o.edge_id = e.edge_id AND o.strategy_id = e.strategy_id) AS attempt
+       FROM current_edges e
        JOIN unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS k(market_id, strategy_id, model_id, side)
          ON e.market_id = k.market_id AND e.strategy_id = k.strategy_id AND e.model_id = k.model_id AND e.side = k.side`,
       [candidates.map((c) => c.marketId), candidates.map((c) => c.strategyId), candidates.map((c) => c.modelId), candidates.map((c) => c.side)],
     );
-    const edgeIdOf = new Map(rows.map((r) => [`${r.market_id}|${r.strategy_id}|${r.side}`, r.edge_id as number]));
+    const edgeOf = new Map(rows.map((r) => [`${r.market_id}|${r.strategy_id}|${r.side}`, { edgeId: r.edge_id as number, attempt: r.attempt as number }]));
     const orders = candidates.map((c) => {
-      const edgeId = edgeIdOf.get(`${c.marketId}|${c.strategyId}|${c.side}`)!;
-      return { ...c, edgeId, clientOrderId: entryClientOrderId(c.marketId, c.strategyId, edgeId) };
+      const { edgeId, attempt } = edgeOf.get(`${c.marketId}|${c.strategyId}|${c.side}`)!;
+      return { ...c, edgeId, clientOrderId: entryClientOrderId(c.marketId, c.strategyId, edgeId, attempt) };
     });
     const inserted = await client.query(
       `INSERT INTO orders (client_order_id, purpose, market_id, platform_id, strategy_id, model_id, edge_id, side, action,
@@ -201,6 +209,7 @@ export function priceWorld(world: World, rules: TradingRules) {
     return [{ strategy: s, config: parsed.data, model, type, modelConfig, label: `${s.name} ${s.version}` }];
   });
 
+  const blockingBreakers = world.entriesBlockedBy.filter((b) => breakerBlocksEntries(rules, b as CircuitBreakerType));
   // Running totals so that the orders of one scan respect the limits together.
   const limits = {
     openPositions: world.openPositions,
@@ -231,7 +240,9 @@ export function priceWorld(world: World, rules: TradingRules) {
       edgeRows.push(...outcome.edgeRows);
       if (outcome.candidate) {
         const key = `${market.marketId}|${s.strategy.strategyId}`;
-        if (world.desynced.has(market.marketId)) {
+        if (blockingBreakers.length > 0) {
+          skipped.push({ marketId: market.marketId, strategy: s.label, reason: `entries blocked by circuit breaker: ${blockingBreakers.join(', ')}` });
+        } else if (world.desynced.has(market.marketId)) {
           skipped.push({ marketId: market.marketId, strategy: s.label, reason: 'market is desynced from the venue: no new entries until reconciliation agrees' });
         } else if (world.busy.has(key)) {
           skipped.push({ marketId: market.marketId, strategy: s.label, reason: 'an entry for this market and strategy is already open or pending' });

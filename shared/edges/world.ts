@@ -52,6 +52,8 @@ export interface World {
   busy: Set<string>;
   /** Markets reconciliation found out of step with the venue: no new entries until resolved. */
   desynced: Set<string>;
+  /** Unresolved circuit breakers: edges are still written, but no entry order is made. */
+  entriesBlockedBy: string[];
   openPositions: number;
   totalExposure: Decimal;
   exposureByEvent: Map<string, { exposure: Decimal; positions: number }>;
@@ -124,6 +126,7 @@ exposure_json AS (
   ) m
 )
 SELECT (SELECT j FROM strategies_json) AS strategies,
+       (SELECT coalesce(json_agg(DISTINCT breaker_type), '[]') FROM circuit_breaker_events WHERE resolved_at IS NULL) AS breakers,
        (SELECT coalesce(json_agg(DISTINCT market_id), '[]') FROM venue_desyncs
          WHERE resolved_at IS NULL AND execution_mode = $1 AND market_id IS NOT NULL) AS desynced,
        (SELECT j FROM models_json) AS models,
@@ -191,6 +194,7 @@ export async function loadWorld(
     })),
     busy: new Set(c.busy as string[]),
     desynced: new Set(c.desynced as string[]),
+    entriesBlockedBy: c.breakers as string[],
     openPositions: c.open_positions,
     totalExposure: decimalOrNull(c.total_exposure) ?? new Decimal(0),
     exposureByEvent: new Map(

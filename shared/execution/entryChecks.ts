@@ -1,4 +1,4 @@
-import type { CircuitBreakerType, TradingRules } from '../config/tradingRules';
+import { breakerBlocksEntries, type CircuitBreakerType, type TradingRules } from '../config/tradingRules';
 import { Decimal } from '../domain/decimal';
 import { minimumEdge } from '../domain/recommendation';
 import { decimal, decimalOrNull } from '../db/rows';
@@ -127,7 +127,7 @@ export function evaluateEntryChecks(
   rules: TradingRules,
 ): EntryCheck {
   const no = (reason: string): EntryCheck => ({ ok: false, reason });
-  const blocking = s.breakers.filter((b) => b === 'manual' || breakerEffect(rules, b).blockEntries);
+  const blocking = s.breakers.filter((b) => breakerBlocksEntries(rules, b));
   if (blocking.length > 0) return no(`circuit breaker tripped: ${blocking.join(', ')}`);
   if (s.desynced) return no('market is desynced from the venue (reconciliation found a disagreement)');
 
@@ -185,11 +185,4 @@ export function evaluateEntryChecks(
     return no(`daily entry limit reached: ${s.entriesToday} entries today (limit ${limits.maxEntriesPerDay})`);
   }
   return { ok: true };
-}
-
-function breakerEffect(rules: TradingRules, type: Exclude<CircuitBreakerType, 'manual'>) {
-  const key = ({
-    daily_loss_limit: 'dailyLoss', api_failures: 'apiFailures', data_stale: 'dataStale', rapid_loss: 'rapidLoss', trade_rate: 'tradeRate',
-  } as const)[type];
-  return rules.circuitBreakers[key];
 }

@@ -1,6 +1,7 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type pg from 'pg';
 import { dec } from '../../shared/domain/decimal';
+import { ACCOUNT_BALANCE, versionedUpsert } from '../../shared/db';
 import { scanEdges } from '../../shared/edges/scanEdges';
 import { IngestedBookSource } from '../../shared/exchange/paper/bookSources';
 import { PaperExchange } from '../../shared/exchange/paper/paperExchange';
@@ -51,10 +52,16 @@ export function paperExchange(pool: pg.Pool, options: { startingBalance?: string
  * The halftime world (KC YES ask 0.60 against a 0.80 model probability) scanned: one pending
  * entry order per strategy version, and the messages the scan sent.
  */
-export async function scannedEntries(pool: pg.Pool, options: { strategies?: number } = {}): Promise<EntryOrderMessage[]> {
+export async function scannedEntries(
+  pool: pg.Pool,
+  options: { strategies?: number; executionMode?: 'paper' | 'live' } = {},
+): Promise<EntryOrderMessage[]> {
   await seedHalftimeWorld(pool, { strategies: options.strategies ?? 2 });
+  if (options.executionMode === 'live') {
+    await versionedUpsert(pool, ACCOUNT_BALANCE, [{ platform_id: 'kalshi', execution_mode: 'live', currency: 'USD', balance: dec('10000') }]);
+  }
   const queue = new MemoryEntryQueue();
-  await scanEdges({ pool, queue });
+  await scanEdges({ pool, queue, executionMode: options.executionMode });
   return queue.sent;
 }
 

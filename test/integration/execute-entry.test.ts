@@ -11,6 +11,8 @@ import {
   executionFootprint, flaky, lambdaContext, paperExchange, scannedEntries, sqsEvent, sqsRecord,
 } from '../helpers/execution';
 import { quotedMarket } from '../helpers/scanWorld';
+import { kalshiTestCredentials, startKalshiPortfolioSim } from '../helpers/kalshiPortfolioSim';
+import { KalshiExchange } from '../../shared/venues/kalshi/kalshiExchange';
 
 let db: TestDatabase;
 beforeEach(async () => {
@@ -249,6 +251,71 @@ describe('execute-entry', () => {
     const { rows: [after] } = await db.pool.query('SELECT quantity, original_quantity FROM open_positions');
     expect(after).toMatchObject({ quantity: message!.quantity, original_quantity: message!.quantity });
     expect(result.balance.difference).toBe('0.0000');
+  });
+});
+
+describe('execute-entry on Kalshi (the same code path, against the local Kalshi simulator)', () => {
+  const { credentials, publicKey } = kalshiTestCredentials('precog-key');
+
+  it('every message delivered 3 times, with a 500 after the venue took the first create: one order and one trade each', async () => {
+    const messages = await scannedEntries(db.pool, { strategies: 3, executionMode: 'live' });
+    expect(messages).toHaveLength(3);
+    const sim = await startKalshiPortfolioSim({
+      keyId: 'precog-key', publicKey, balanceDollars: '10000.0000',
+      markets: { 'KXNFLGAME-25NOV27KCDAL-KC': { yes: { ask: '0.6000', bid: '0.5800', depth: 10_000 }, no: { ask: '0.4200', bid: '0.4000', depth: 10_000 } } },
+    });
+    // The venue creates the first order, then the response is lost: the ambiguous case.
+    sim.failures['POST /portfolio/orders'] = { status: 500, times: 1, afterCommit: true };
+    try {
+      const exchange = new KalshiExchange({
+        baseUrl: sim.baseUrl, environment: 'demo', credentials, readsPerSecond: 1000, writesPerSecond: 1000,
+        retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 10 }, lookupDelayMs: 1, sleep: async () => undefined,
+      });
+      const runtime = { pool: db.pool, exchange };
+      const concurrent = await Promise.all(messages.flatMap((m) => [
+        runExecuteEntry(sqsEvent(sqsRecord(m)), lambdaContext, runtime),
+        runExecuteEntry(sqsEvent(sqsRecord(m)), lambdaContext, runtime),
+      ]));
+      const late = await runExecuteEntry(sqsEvent(...messages.map((m) => sqsRecord(m, 2))), lambdaContext, runtime);
+      for (const response of [...concurrent, late]) expect(response.batchItemFailures).toEqual([]);
+
+      // The failed create was followed by a lookup, which found the order: no second create for it.
+      expect(sim.failures['POST /portfolio/orders']!.times).toBe(0);
+      expect(sim.requestsTo('GET', '/portfolio/orders').length).toBeGreaterThan(0);
+      expect(sim.requestsTo('POST', '/portfolio/orders')).toHaveLength(3);
+      // At the venue: exactly one order per client order id.
+      const venueIds = sim.orders().map((o) => o.client_order_id).sort();
+      expect(venueIds).toEqual(messages.map((m) => m.clientOrderId).sort());
+      const { rows: trades } = await db.pool.query(`SELECT client_order_id, count(*)::int AS n FROM trades WHERE execution_mode = 'live' GROUP BY 1`);
+      expect(trades).toHaveLength(3);
+      expect(trades.every((t) => t.n === 1)).toBe(true);
+      for (const order of await orderRows()) expect(order.status).toBe('filled');
+      // The venue's fills and positions agree with the books.
+      const result = await reconcileVenue({ pool: db.pool, exchange });
+      expect(result.desyncs).toEqual([]);
+      expect(result.balance.difference).toBe('0.0000');
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('the scan under a tripped breaker', () => {
+  it('writes edges but makes no entry order, saying why; entries resume when the breaker is resolved', async () => {
+    await scannedEntries(db.pool, { strategies: 1 });
+    await db.pool.query(`UPDATE orders SET status = 'cancelled', status_reason = 'test'`);
+    const { rows: [trip] } = await db.pool.query(
+      `INSERT INTO circuit_breaker_events (breaker_type, trigger_value) VALUES ('api_failures', '{"errors": 5}') RETURNING event_id`,
+    );
+    const { MemoryEntryQueue } = await import('../../shared/queues/sqsEntryQueue');
+    await new MarketRepository(db.pool).upsertSnapshots([quotedMarket('KXNFLGAME-25NOV27KCDAL-KC', 59, 57, 43, 41)]);
+    const blocked = await scanEdges({ pool: db.pool, queue: new MemoryEntryQueue() });
+    expect(blocked.edges.inserted).toBeGreaterThan(0);
+    expect(blocked.orders.created).toBe(0);
+    expect(blocked.skipped).toContainEqual(expect.objectContaining({ reason: 'entries blocked by circuit breaker: api_failures' }));
+    await db.pool.query(`UPDATE circuit_breaker_events SET resolved_at = now(), resolution_action = 'test' WHERE event_id = $1`, [trip.event_id]);
+    const resumed = await scanEdges({ pool: db.pool, queue: new MemoryEntryQueue() });
+    expect(resumed.orders.created).toBe(1);
   });
 });
 
