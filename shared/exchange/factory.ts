@@ -12,7 +12,7 @@ import type { Exchange } from './types';
 
 /**
  * Which exchange a function trades on, from its environment. Paper is the default; live trading
- * needs two explicit settings (EXECUTION_MODE=live and KALSHI_ENVIRONMENT) plus credentials in
+ * needs two explicit settings (EXECUTION_MODE=live and KALSHI_ENV, never defaulted here) plus credentials in
  * Secrets Manager, so no single typo sends real orders.
  */
 export const ExchangeEnv = z
@@ -24,15 +24,16 @@ export const ExchangeEnv = z
     PAPER_BOOK: z.enum(['ingested', 'kalshi']).default('ingested'),
     /** Paper, ingested book: contracts available at the top of each side ("unlimited": no cap). */
     PAPER_TOP_OF_BOOK_DEPTH: z.union([z.literal('unlimited'), z.coerce.number().int().positive()]).default('unlimited'),
-    KALSHI_ENVIRONMENT: z.enum(['demo', 'production']).optional(),
+    KALSHI_ENV: z.enum(['demo', 'production']).optional(),
     /** Overrides the environment's base URL (a local simulator). */
     KALSHI_BASE_URL: z.url().optional(),
     KALSHI_CREDENTIALS_SECRET_ARN: z.string().min(1).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.EXECUTION_MODE !== 'live') return;
-    if (!env.KALSHI_ENVIRONMENT) {
-      ctx.addIssue({ code: 'custom', path: ['KALSHI_ENVIRONMENT'], message: 'live trading needs KALSHI_ENVIRONMENT=demo or production' });
+    if (!env.KALSHI_ENV) {
+      // Ingestion defaults KALSHI_ENV to demo; real orders never rely on a default.
+      ctx.addIssue({ code: 'custom', path: ['KALSHI_ENV'], message: 'live trading needs KALSHI_ENV set explicitly to demo or production' });
     }
     if (!env.KALSHI_CREDENTIALS_SECRET_ARN) {
       ctx.addIssue({ code: 'custom', path: ['KALSHI_CREDENTIALS_SECRET_ARN'], message: 'live trading needs the Kalshi API key secret' });
@@ -57,11 +58,11 @@ export async function createExchangeFromEnv(deps: {
   const env = parseExchangeEnv(deps.env);
   if (env.EXECUTION_MODE === 'paper') {
     const books = env.PAPER_BOOK === 'kalshi'
-      ? new KalshiOrderbookBookSource(new KalshiClient({ baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[env.KALSHI_ENVIRONMENT ?? 'production'] }))
+      ? new KalshiOrderbookBookSource(new KalshiClient({ baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[env.KALSHI_ENV ?? 'demo'] }))
       : new IngestedBookSource(deps.pool, { depth: env.PAPER_TOP_OF_BOOK_DEPTH === 'unlimited' ? null : env.PAPER_TOP_OF_BOOK_DEPTH });
     return new PaperExchange(deps.pool, { books, startingBalance: dec(env.PAPER_STARTING_BALANCE) });
   }
-  const environment = env.KALSHI_ENVIRONMENT!;
+  const environment = env.KALSHI_ENV!;
   const credentials = await loadKalshiCredentials(env.KALSHI_CREDENTIALS_SECRET_ARN!, deps.secrets ?? new SecretsManagerClient({}));
   return new KalshiExchange({ baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[environment], environment, credentials });
 }

@@ -58,6 +58,6 @@ describe('precog orders / reconcile / desync', () => {
     const err: string[] = [];
     const code = await runCli(['reconcile'], { out: (l) => out.push(l), err: (l) => err.push(l), env: { DATABASE_URL: db().url, EXECUTION_MODE: 'live' } });
     expect(code).toBe(EXIT_FAILURE);
-    expect(err.join('\n')).toMatch(/invalid exchange configuration: KALSHI_ENVIRONMENT/);
+    expect(err.join('\n')).toMatch(/invalid exchange configuration: KALSHI_ENV/);
   });
 });

@@ -26,9 +26,9 @@ describe('exchange from the environment', () => {
     [{ EXECUTION_MODE: 'real' }, /EXECUTION_MODE: Invalid option: expected one of "paper"\|"live"/],
     [{ PAPER_STARTING_BALANCE: '10,000' }, /PAPER_STARTING_BALANCE: dollars/],
     [{ PAPER_TOP_OF_BOOK_DEPTH: '-5' }, /PAPER_TOP_OF_BOOK_DEPTH/],
-    [{ EXECUTION_MODE: 'live' }, /KALSHI_ENVIRONMENT: live trading needs KALSHI_ENVIRONMENT=demo or production.*KALSHI_CREDENTIALS_SECRET_ARN/],
-    [{ EXECUTION_MODE: 'live', KALSHI_ENVIRONMENT: 'demo' }, /KALSHI_CREDENTIALS_SECRET_ARN: live trading needs the Kalshi API key secret/],
-    [{ EXECUTION_MODE: 'live', KALSHI_ENVIRONMENT: 'sandbox', KALSHI_CREDENTIALS_SECRET_ARN: 'arn' }, /KALSHI_ENVIRONMENT/],
+    [{ EXECUTION_MODE: 'live' }, /KALSHI_ENV: live trading needs KALSHI_ENV set explicitly to demo or production.*KALSHI_CREDENTIALS_SECRET_ARN/],
+    [{ EXECUTION_MODE: 'live', KALSHI_ENV: 'demo' }, /KALSHI_CREDENTIALS_SECRET_ARN: live trading needs the Kalshi API key secret/],
+    [{ EXECUTION_MODE: 'live', KALSHI_ENV: 'sandbox', KALSHI_CREDENTIALS_SECRET_ARN: 'arn' }, /KALSHI_ENV/],
   ])('refuses %o with a clear error', (env, message) => {
     expect(() => parseExchangeEnv(env)).toThrow(ConfigError);
     expect(() => parseExchangeEnv(env)).toThrow(message);
@@ -41,7 +41,7 @@ describe('exchange from the environment', () => {
       .resolves({ SecretString: JSON.stringify(credentials) });
     const exchange = await createExchangeFromEnv({
       pool,
-      env: { EXECUTION_MODE: 'live', KALSHI_ENVIRONMENT: 'demo', KALSHI_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:kalshi' },
+      env: { EXECUTION_MODE: 'live', KALSHI_ENV: 'demo', KALSHI_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:kalshi' },
       secrets: new SecretsManagerClient({}),
     });
     expect(exchange).toBeInstanceOf(KalshiExchange);
