@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../db/pool';
+import { parseEnvironment } from './environment';
 import { KALSHI_BASE_URLS } from '../venues/kalshi/client';
 
 /**
@@ -33,11 +33,6 @@ const IngestionEnv = z.object({
 export type IngestionConfig = z.infer<typeof IngestionEnv> & { kalshiBaseUrl: string };
 
 export function ingestionConfig(env: NodeJS.ProcessEnv = process.env): IngestionConfig {
-  const parsed = IngestionEnv.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      `invalid ingestion configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return { ...parsed.data, kalshiBaseUrl: parsed.data.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[parsed.data.KALSHI_ENV] };
+  const parsed = parseEnvironment('ingestion', IngestionEnv, env);
+  return { ...parsed, kalshiBaseUrl: parsed.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[parsed.KALSHI_ENV] };
 }

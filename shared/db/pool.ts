@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConfigError, parseEnvironment } from '../config/environment';
 import { precogTypes } from './types';
 
 /**
@@ -34,17 +35,10 @@ const RdsSecret = z.object({
   dbname: z.string().min(1).optional(),
 });
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 export function parseDatabaseEnv(env: NodeJS.ProcessEnv = process.env): DatabaseEnv {
-  const parsed = DatabaseEnv.safeParse(env);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
-    throw new ConfigError(`invalid database configuration: ${issues.join('; ')}`);
-  }
-  return parsed.data;
+  return parseEnvironment('database', DatabaseEnv, env);
 }
 
 function sslOption(mode: DatabaseEnv['DATABASE_SSL']): pg.PoolConfig['ssl'] {

@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type pg from 'pg';
 import { z } from 'zod';
-import { ConfigError } from '../db/pool';
+import { parseEnvironment } from '../config/environment';
 import { dec } from '../domain/decimal';
 import { KALSHI_BASE_URLS, KalshiClient } from '../venues/kalshi/client';
 import { loadKalshiCredentials } from '../venues/kalshi/credentials';
@@ -42,12 +42,7 @@ export const ExchangeEnv = z
 export type ExchangeEnv = z.infer<typeof ExchangeEnv>;
 
 export function parseExchangeEnv(env: NodeJS.ProcessEnv = process.env): ExchangeEnv {
-  const parsed = ExchangeEnv.safeParse(env);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
-    throw new ConfigError(`invalid exchange configuration: ${issues.join('; ')}`);
-  }
-  return parsed.data;
+  return parseEnvironment('exchange', ExchangeEnv, env);
 }
 
 export async function createExchangeFromEnv(deps: {

@@ -5,6 +5,7 @@ import { OrderRejectedError, type Exchange, type VenueOrder } from '../exchange/
 import type { EntryOrderMessage } from '../queues/messages';
 import { evaluateEntryChecks, loadEntryCheckSnapshot } from './entryChecks';
 import { applyVenueUpdate, closeUnsentOrder, lockBalance, lockOrder, writeBalance, type LocalOrder } from './ledger';
+import { ENTRY_LOCK_KEY } from './locks';
 import type { OrderStatus } from './orderState';
 
 /**
@@ -39,8 +40,6 @@ export interface DeliveryInfo {
   receiveCount?: number;
 }
 
-/** Every entry takes this advisory lock: the limit checks and the order they admit are atomic. */
-const ENTRY_LOCK_KEY = 0x70726563; // "prec"
 
 export async function executeEntry(
   deps: ExecuteEntryDeps,
@@ -68,7 +67,13 @@ export async function executeEntry(
 
     const ticker = await tickerOf(client, order.marketId);
     // The books need an opening cash balance; the venue's is the truth before the first fill.
-    if ((await lockBalance(client, order.platformId, order.executionMode)) === null) {
+    // (Checked without a lock: the balance identity is locked only when there is none yet, or
+    // later when fills are recorded, in the ledger's lock order.)
+    const { rowCount } = await client.query(
+      `SELECT 1 FROM current_balances WHERE platform_id = $1 AND execution_mode = $2 AND currency = 'USD'`,
+      [order.platformId, order.executionMode],
+    );
+    if (rowCount === 0 && (await lockBalance(client, order.platformId, order.executionMode)) === null) {
       await writeBalance(client, order.platformId, order.executionMode, await deps.exchange.getBalance());
     }
 

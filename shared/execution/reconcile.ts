@@ -5,6 +5,7 @@ import { decimalOrNull } from '../db/rows';
 import { withTransaction } from '../db/transaction';
 import type { Exchange, VenueOrder } from '../exchange/types';
 import { applyVenueUpdate, closeUnsentOrder, findOrders, lockOrder, type LocalOrder } from './ledger';
+import { ENTRY_LOCK_KEY } from './locks';
 
 /**
  * Reconciliation with the venue (run by the monitor every minute, and by hand with
@@ -101,94 +102,99 @@ export async function reconcileVenue(
     }
   }
 
-  // 2 and 3. Positions and resting orders, both sides read after the order sync.
-  const [venuePositions, venueResting, venueBalance] = await Promise.all([
-    deps.exchange.getPositions(),
-    deps.exchange.listOrders({ status: 'resting' }),
-    deps.exchange.getBalance(),
-  ]);
-  const { rows: localRows } = await deps.pool.query(
-    `SELECT coalesce(cm.ticker, p.market_id) AS ticker, p.market_id,
-            sum(CASE WHEN p.side = 'yes' THEN p.quantity ELSE -p.quantity END)::int AS net
-     FROM open_positions p LEFT JOIN current_markets cm ON cm.market_id = p.market_id
-     WHERE p.platform_id = $1 AND p.execution_mode = $2
-     GROUP BY 1, 2`,
-    [platformId, mode],
-  );
-  const localNet = new Map(localRows.map((r) => [r.ticker as string, { net: r.net as number, marketId: r.market_id as string }]));
-  const venueNet = new Map(venuePositions.map((p) => [p.ticker, p.position]));
-  const { rows: localOpenOrders } = await deps.pool.query(
-    `SELECT o.client_order_id, coalesce(cm.ticker, o.market_id) AS ticker, o.market_id, o.status
-     FROM orders o LEFT JOIN current_markets cm ON cm.market_id = o.market_id
-     WHERE o.platform_id = $1 AND o.execution_mode = $2 AND o.status IN ('pending', 'resting', 'partially_filled')`,
-    [platformId, mode],
-  );
-  // A pending order may be at the venue already (an execution is committing it right now).
-  const localResting = new Set(localOpenOrders.map((r) => r.client_order_id as string));
-  const venueRestingIds = new Set(venueResting.map((o) => o.clientOrderId));
-
-  const desyncs: Desync[] = [];
-  for (const ticker of new Set([...localNet.keys(), ...venueNet.keys()])) {
-    const local = localNet.get(ticker)?.net ?? 0;
-    const venue = venueNet.get(ticker) ?? 0;
-    if (local !== venue) desyncs.push({ ticker, marketId: localNet.get(ticker)?.marketId ?? null, kind: 'position', local: { net: local }, venue: { net: venue } });
-  }
-  const orderDesyncs = new Map<string, { local: string[]; venue: string[] }>();
-  const note = (ticker: string, side: 'local' | 'venue', id: string) => {
-    const entry = orderDesyncs.get(ticker) ?? { local: [], venue: [] };
-    entry[side].push(id);
-    orderDesyncs.set(ticker, entry);
-  };
-  for (const o of venueResting) if (!localResting.has(o.clientOrderId)) note(o.ticker, 'venue', o.clientOrderId);
-  for (const r of localOpenOrders) {
-    if (r.status !== 'pending' && !venueRestingIds.has(r.client_order_id)) note(r.ticker, 'local', r.client_order_id);
-  }
-  for (const [ticker, ids] of orderDesyncs) {
-    desyncs.push({
-      ticker, marketId: null, kind: 'order',
-      local: { openNotAtVenue: ids.local }, venue: { restingNotInBooks: ids.venue },
-    });
-  }
-  result.desyncs = desyncs;
-
+  // 2 and 3. Positions and resting orders, both sides read after the order sync, under the
+  // entry lock (no entry is between the venue and its commit while both sides are read).
   await withTransaction(deps.pool, async (client) => {
-    // Market ids for tickers the books do not hold (venue-only positions or orders).
-    const unknown = desyncs.filter((d) => d.marketId === null).map((d) => d.ticker);
-    if (unknown.length > 0) {
-      const { rows } = await client.query('SELECT market_id, ticker FROM current_markets WHERE ticker = ANY($1::text[])', [unknown]);
-      const byTicker = new Map(rows.map((r) => [r.ticker as string, r.market_id as string]));
-      for (const d of desyncs) d.marketId ??= byTicker.get(d.ticker) ?? null;
-    }
-    for (const d of desyncs) {
-      await client.query(
-        `INSERT INTO venue_desyncs (platform_id, execution_mode, ticker, market_id, kind, local_value, venue_value)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
-         ON CONFLICT (platform_id, execution_mode, ticker, kind) WHERE resolved_at IS NULL
-         DO UPDATE SET last_seen_at = now(), local_value = EXCLUDED.local_value, venue_value = EXCLUDED.venue_value,
-                       market_id = coalesce(venue_desyncs.market_id, EXCLUDED.market_id)`,
-        [platformId, mode, d.ticker, d.marketId, d.kind, JSON.stringify(d.local), JSON.stringify(d.venue)],
-      );
-    }
-    const { rows } = await client.query(
-      `UPDATE venue_desyncs SET resolved_at = now(), resolution = 'agreed at reconciliation'
-       WHERE platform_id = $1 AND execution_mode = $2 AND resolved_at IS NULL
-         AND NOT ((ticker, kind) IN (SELECT * FROM unnest($3::text[], $4::text[])))
-       RETURNING ticker, kind`,
-      [platformId, mode, desyncs.map((d) => d.ticker), desyncs.map((d) => d.kind)],
+    await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${rules.execution.entryLockTimeoutMs}ms`]);
+    await client.query('SELECT pg_advisory_xact_lock($1)', [ENTRY_LOCK_KEY]);
+    const [venuePositions, venueResting, venueBalance] = await Promise.all([
+      deps.exchange.getPositions(),
+      deps.exchange.listOrders({ status: 'resting' }),
+      deps.exchange.getBalance(),
+    ]);
+    const { rows: localRows } = await client.query(
+      `SELECT coalesce(cm.ticker, p.market_id) AS ticker, p.market_id,
+              sum(CASE WHEN p.side = 'yes' THEN p.quantity ELSE -p.quantity END)::int AS net
+       FROM open_positions p LEFT JOIN current_markets cm ON cm.market_id = p.market_id
+       WHERE p.platform_id = $1 AND p.execution_mode = $2
+       GROUP BY 1, 2`,
+      [platformId, mode],
     );
-    result.resolved = rows.map((r) => ({ ticker: r.ticker, kind: r.kind }));
-  });
+    const localNet = new Map(localRows.map((r) => [r.ticker as string, { net: r.net as number, marketId: r.market_id as string }]));
+    const venueNet = new Map(venuePositions.map((p) => [p.ticker, p.position]));
+    const { rows: localOpenOrders } = await client.query(
+      `SELECT o.client_order_id, coalesce(cm.ticker, o.market_id) AS ticker, o.market_id, o.status
+       FROM orders o LEFT JOIN current_markets cm ON cm.market_id = o.market_id
+       WHERE o.platform_id = $1 AND o.execution_mode = $2 AND o.status IN ('pending', 'resting', 'partially_filled')`,
+      [platformId, mode],
+    );
+    // A pending order may be at the venue already (an execution is committing it right now).
+    const localResting = new Set(localOpenOrders.map((r) => r.client_order_id as string));
+    const venueRestingIds = new Set(venueResting.map((o) => o.clientOrderId));
 
-  const { rows: balanceRows } = await deps.pool.query(
-    `SELECT balance FROM current_balances WHERE platform_id = $1 AND execution_mode = $2 AND currency = 'USD'`,
-    [platformId, mode],
-  );
-  const local = decimalOrNull(balanceRows[0]?.balance);
-  result.balance = {
-    local: local?.toFixed(4) ?? null,
-    venue: venueBalance.toFixed(4),
-    difference: local ? venueBalance.minus(local).toFixed(4) : null,
-  };
+    const desyncs: Desync[] = [];
+    for (const ticker of new Set([...localNet.keys(), ...venueNet.keys()])) {
+      const local = localNet.get(ticker)?.net ?? 0;
+      const venue = venueNet.get(ticker) ?? 0;
+      if (local !== venue) desyncs.push({ ticker, marketId: localNet.get(ticker)?.marketId ?? null, kind: 'position', local: { net: local }, venue: { net: venue } });
+    }
+    const orderDesyncs = new Map<string, { local: string[]; venue: string[] }>();
+    const note = (ticker: string, side: 'local' | 'venue', id: string) => {
+      const entry = orderDesyncs.get(ticker) ?? { local: [], venue: [] };
+      entry[side].push(id);
+      orderDesyncs.set(ticker, entry);
+    };
+    for (const o of venueResting) if (!localResting.has(o.clientOrderId)) note(o.ticker, 'venue', o.clientOrderId);
+    for (const r of localOpenOrders) {
+      if (r.status !== 'pending' && !venueRestingIds.has(r.client_order_id)) note(r.ticker, 'local', r.client_order_id);
+    }
+    for (const [ticker, ids] of orderDesyncs) {
+      desyncs.push({
+        ticker, marketId: null, kind: 'order',
+        local: { openNotAtVenue: ids.local }, venue: { restingNotInBooks: ids.venue },
+      });
+    }
+    result.desyncs = desyncs;
+
+    {
+      // Market ids for tickers the books do not hold (venue-only positions or orders).
+      const unknown = desyncs.filter((d) => d.marketId === null).map((d) => d.ticker);
+      if (unknown.length > 0) {
+        const { rows } = await client.query('SELECT market_id, ticker FROM current_markets WHERE ticker = ANY($1::text[])', [unknown]);
+        const byTicker = new Map(rows.map((r) => [r.ticker as string, r.market_id as string]));
+        for (const d of desyncs) d.marketId ??= byTicker.get(d.ticker) ?? null;
+      }
+      for (const d of desyncs) {
+        await client.query(
+          `INSERT INTO venue_desyncs (platform_id, execution_mode, ticker, market_id, kind, local_value, venue_value)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
+           ON CONFLICT (platform_id, execution_mode, ticker, kind) WHERE resolved_at IS NULL
+           DO UPDATE SET last_seen_at = now(), local_value = EXCLUDED.local_value, venue_value = EXCLUDED.venue_value,
+                         market_id = coalesce(venue_desyncs.market_id, EXCLUDED.market_id)`,
+          [platformId, mode, d.ticker, d.marketId, d.kind, JSON.stringify(d.local), JSON.stringify(d.venue)],
+        );
+      }
+      const { rows } = await client.query(
+        `UPDATE venue_desyncs SET resolved_at = now(), resolution = 'agreed at reconciliation'
+         WHERE platform_id = $1 AND execution_mode = $2 AND resolved_at IS NULL
+           AND NOT ((ticker, kind) IN (SELECT * FROM unnest($3::text[], $4::text[])))
+         RETURNING ticker, kind`,
+        [platformId, mode, desyncs.map((d) => d.ticker), desyncs.map((d) => d.kind)],
+      );
+      result.resolved = rows.map((r) => ({ ticker: r.ticker, kind: r.kind }));
+    }
+
+    const { rows: balanceRows } = await client.query(
+      `SELECT balance FROM current_balances WHERE platform_id = $1 AND execution_mode = $2 AND currency = 'USD'`,
+      [platformId, mode],
+    );
+    const local = decimalOrNull(balanceRows[0]?.balance);
+    result.balance = {
+      local: local?.toFixed(4) ?? null,
+      venue: venueBalance.toFixed(4),
+      difference: local ? venueBalance.minus(local).toFixed(4) : null,
+    };
+  });
   return result;
 }
 

@@ -148,23 +148,10 @@ function proRataCost(costBasis: Decimal, count: number, held: number): Decimal {
 // ---------------------------------------------------------------------------------------------
 // Orders as stored.
 
-interface PaperOrder {
-  venueOrderId: string;
-  clientOrderId: string;
-  ticker: string;
-  side: ContractSide;
-  action: OrderAction;
-  type: 'limit' | 'market';
+/** A venue order as the paper exchange stores it: what Kalshi reports, plus its own bookkeeping. */
+interface PaperOrder extends Omit<VenueOrder, 'remainingCount' | 'createdAt'> {
   timeInForce: TimeInForce;
-  status: VenueOrderStatus;
-  limitPrice: Decimal;
-  initialCount: number;
-  filledCount: number;
-  takerFees: Decimal;
-  makerFees: Decimal;
-  takerFillCost: Decimal;
-  makerFillCost: Decimal;
-  expiresAt: Date | null;
+  /** The book snapshot the order last matched against: it only fills from newer ones. */
   bookSeenAt: Date;
   createdAt: Date;
 }
