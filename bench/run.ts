@@ -1,4 +1,5 @@
 import { printResult, recordResults, withBenchServer, type Bench, type BenchResult } from './harness';
+import { executeEntryBench } from './benches/executeEntry';
 import { ingestMarketsBench } from './benches/ingestMarkets';
 import { scanEdgesBench } from './benches/scanEdges';
 import { versionedUpsertBench } from './benches/versionedUpsert';
@@ -8,6 +9,7 @@ const BENCHES: Record<string, Bench> = {
   'versioned-upsert': versionedUpsertBench,
   'ingest-markets': ingestMarketsBench,
   'scan-edges': scanEdgesBench,
+  'execute-entry': executeEntryBench,
 };
 
 async function main() {

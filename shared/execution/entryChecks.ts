@@ -46,11 +46,14 @@ export interface EntryCheckSnapshot {
 const SNAPSHOT_SQL = `
 WITH o AS (SELECT $1::bigint AS order_id, $2::text AS market_id, $3::bigint AS strategy_id, $4::bigint AS edge_id, $5::text AS mode),
 m AS (SELECT cm.* FROM current_markets cm, o WHERE cm.market_id = o.market_id),
+-- Open positions of this mode straight from the current versions (no per-row joins: the totals
+-- scan every open position, so this stays cheap when limits are raised to hundreds).
 pos AS (
-  SELECT p.market_id, cm.event_id, coalesce(p.cost_basis, p.quantity * p.entry_price) AS cost
-  FROM open_positions p LEFT JOIN current_markets cm ON cm.market_id = p.market_id, o
-  WHERE p.execution_mode = o.mode
+  SELECT p.market_id, coalesce(p.cost_basis, p.quantity * p.entry_price) AS cost
+  FROM positions p, o
+  WHERE p.row_current_ind AND p.status = 'open' AND p.execution_mode = o.mode
 ),
+event_markets AS (SELECT cm.market_id FROM current_markets cm WHERE cm.event_id = (SELECT event_id FROM m)),
 flight AS (
   SELECT x.market_id, cm.event_id, (x.quantity - x.filled_quantity) * coalesce(x.limit_price, 1) AS cost
   FROM orders x LEFT JOIN current_markets cm ON cm.market_id = x.market_id, o
@@ -67,8 +70,8 @@ SELECT
                                 FROM strategies s, o WHERE s.strategy_id = o.strategy_id) x) AS strategy,
   (SELECT count(*)::int FROM pos) AS open_positions,
   (SELECT coalesce(sum(cost), 0) FROM pos) AS total_exposure,
-  (SELECT count(*)::int FROM pos WHERE event_id = (SELECT event_id FROM m)) AS event_positions,
-  (SELECT coalesce(sum(cost), 0) FROM pos WHERE event_id = (SELECT event_id FROM m)) AS event_exposure,
+  (SELECT count(*)::int FROM pos WHERE market_id IN (SELECT market_id FROM event_markets)) AS event_positions,
+  (SELECT coalesce(sum(cost), 0) FROM pos WHERE market_id IN (SELECT market_id FROM event_markets)) AS event_exposure,
   (SELECT coalesce(sum(coalesce(p.cost_basis, p.quantity * p.entry_price)), 0) FROM open_positions p, o
     WHERE p.execution_mode = o.mode AND p.market_id = o.market_id AND p.strategy_id = o.strategy_id) AS market_exposure,
   (SELECT count(*)::int FROM flight) AS in_flight_orders,

@@ -4,7 +4,9 @@ import { withTransaction, type Queryable } from '../db/transaction';
 import { OrderRejectedError, type Exchange, type VenueOrder } from '../exchange/types';
 import type { EntryOrderMessage } from '../queues/messages';
 import { evaluateEntryChecks, loadEntryCheckSnapshot } from './entryChecks';
-import { applyVenueUpdate, closeUnsentOrder, lockBalance, lockOrder, writeBalance, type LocalOrder } from './ledger';
+import {
+  applyVenueUpdate, closeUnsentOrder, edgeOf, lockBalance, lockOrderForExecution, writeBalance, type FillContext, type LocalOrder,
+} from './ledger';
 import { ENTRY_LOCK_KEY } from './locks';
 import type { OrderStatus } from './orderState';
 
@@ -30,7 +32,7 @@ export interface ExecuteEntryDeps {
   pool: pg.Pool;
   exchange: Exchange;
   rules?: TradingRules;
-  /** The venue's ticker of a market (Kalshi: the market id is the ticker). */
+  /** The venue's ticker of a market; default: the market's `ticker` column (Kalshi: the market id). */
   tickerOf?: (db: Queryable, marketId: string) => Promise<string>;
   now?: () => Date;
 }
@@ -47,38 +49,34 @@ export async function executeEntry(
   delivery: DeliveryInfo = {},
 ): Promise<EntryOutcome> {
   const rules = deps.rules ?? DEFAULT_TRADING_RULES;
-  const tickerOf = deps.tickerOf ?? defaultTickerOf;
   const now = deps.now ?? (() => new Date());
   // Survives a transaction retry (deadlock): the venue already has the order, do not place again.
   let placed: VenueOrder | undefined;
 
   return withTransaction(deps.pool, async (client) => {
-    await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${rules.execution.entryLockTimeoutMs}ms`]);
-    await client.query('SELECT pg_advisory_xact_lock($1)', [ENTRY_LOCK_KEY]);
-    const order = await lockOrder(client, message.clientOrderId);
+    await client.query(`SELECT set_config('lock_timeout', $1, true), pg_advisory_xact_lock($2)`, [
+      `${rules.execution.entryLockTimeoutMs}ms`, ENTRY_LOCK_KEY,
+    ]);
+    const locked = await lockOrderForExecution(client, message.clientOrderId);
     const id = message.clientOrderId;
-    if (!order) return { outcome: 'discarded', clientOrderId: id, reason: 'no such order: the message names an order the scan never recorded' };
+    if (!locked) return { outcome: 'discarded', clientOrderId: id, reason: 'no such order: the message names an order the scan never recorded' };
+    const { order } = locked;
     const mismatch = messageMismatch(message, order);
     if (mismatch) return { outcome: 'discarded', clientOrderId: id, reason: `message does not match order ${id}: ${mismatch}` };
     if (order.status !== 'pending') return { outcome: 'duplicate', clientOrderId: id, status: order.status };
     if (order.executionMode !== deps.exchange.executionMode) {
       throw new Error(`order ${id} is a ${order.executionMode} order but this function executes on ${deps.exchange.name} (${deps.exchange.executionMode})`);
     }
-
-    const ticker = await tickerOf(client, order.marketId);
+    const ticker = deps.tickerOf ? await deps.tickerOf(client, order.marketId) : locked.ticker;
     // The books need an opening cash balance; the venue's is the truth before the first fill.
-    // (Checked without a lock: the balance identity is locked only when there is none yet, or
-    // later when fills are recorded, in the ledger's lock order.)
-    const { rowCount } = await client.query(
-      `SELECT 1 FROM current_balances WHERE platform_id = $1 AND execution_mode = $2 AND currency = 'USD'`,
-      [order.platformId, order.executionMode],
-    );
-    if (rowCount === 0 && (await lockBalance(client, order.platformId, order.executionMode)) === null) {
+    if (!locked.hasBalance && (await lockBalance(client, order.platformId, order.executionMode)) === null) {
       await writeBalance(client, order.platformId, order.executionMode, await deps.exchange.getBalance());
     }
 
     let venueOrder = placed ?? ((delivery.receiveCount ?? 1) > 1 ? await deps.exchange.findOrder(id, ticker) : null);
     const adopted = venueOrder !== null;
+    let edge: FillContext['edge'] = null;
+    let placement: FillContext['placement'];
     if (!venueOrder) {
       const snapshot = await loadEntryCheckSnapshot(client, order);
       const check = evaluateEntryChecks(snapshot, order, rules);
@@ -86,12 +84,11 @@ export async function executeEntry(
         await closeUnsentOrder(client, order.orderId, 'cancelled', `not sent: ${check.reason}`);
         return { outcome: 'cancelled', clientOrderId: id, reason: check.reason };
       }
+      edge = snapshot.edge;
       const expiresAt = rules.execution.entryTimeInForce === 'good_till_canceled'
         ? new Date(now().getTime() + rules.execution.entryOrderTtlSeconds * 1000)
         : undefined;
-      await client.query('UPDATE orders SET time_in_force = $2, expires_at = $3 WHERE order_id = $1', [
-        order.orderId, rules.execution.entryTimeInForce, expiresAt ?? null,
-      ]);
+      placement = { timeInForce: rules.execution.entryTimeInForce, expiresAt: expiresAt ?? null };
       try {
         venueOrder = await deps.exchange.placeOrder({
           ticker, clientOrderId: id, side: order.side, action: 'buy', count: order.quantity, type: 'limit',
@@ -105,24 +102,14 @@ export async function executeEntry(
       }
       placed = venueOrder;
     }
-    return record(client, deps, order, venueOrder, adopted);
+    const fills = venueOrder.filledCount > 0 ? await deps.exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
+    edge ??= await edgeOf(client, order.edgeId);
+    const result = await applyVenueUpdate(client, order, venueOrder, fills, { edge, placement });
+    return {
+      outcome: 'executed', clientOrderId: id, status: result.status, filledQuantity: result.filledQuantity,
+      trades: result.newFills.length, venueOrderId: venueOrder.venueOrderId, adopted,
+    };
   });
-}
-
-async function record(client: Queryable, deps: ExecuteEntryDeps, order: LocalOrder, venueOrder: VenueOrder, adopted: boolean): Promise<EntryOutcome> {
-  const fills = venueOrder.filledCount > 0 ? await deps.exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
-  const { rows } = await client.query('SELECT true_win_probability, confidence_level FROM edges WHERE edge_id = $1', [order.edgeId]);
-  const edge = rows[0] ? { trueWinProbability: rows[0].true_win_probability, confidenceLevel: rows[0].confidence_level } : null;
-  const result = await applyVenueUpdate(client, order, venueOrder, fills, { edge });
-  return {
-    outcome: 'executed', clientOrderId: order.clientOrderId, status: result.status, filledQuantity: result.filledQuantity,
-    trades: result.newFills.length, venueOrderId: venueOrder.venueOrderId, adopted,
-  };
-}
-
-async function defaultTickerOf(db: Queryable, marketId: string): Promise<string> {
-  const { rows } = await db.query('SELECT ticker FROM current_markets WHERE market_id = $1', [marketId]);
-  return (rows[0]?.ticker as string | null | undefined) ?? marketId;
 }
 
 /** A message is a copy of its order row; anything that differs means it is not that order's. */

@@ -86,6 +86,26 @@ export async function lockOrder(
   return rows[0] ? toLocalOrder(rows[0]) : null;
 }
 
+/**
+ * lockOrder plus what executing it needs, in the same round trip: the market's venue ticker
+ * (Kalshi: the market id is the ticker) and whether the books hold a cash balance yet.
+ */
+export async function lockOrderForExecution(
+  client: Queryable,
+  clientOrderId: string,
+): Promise<{ order: LocalOrder; ticker: string; hasBalance: boolean } | null> {
+  const { rows } = await client.query(
+    `SELECT ${ORDER_COLUMNS.replace(/(\w+)/g, 'o.$1')}, cm.ticker,
+            EXISTS (SELECT 1 FROM current_balances b WHERE b.platform_id = o.platform_id
+                      AND b.execution_mode = o.execution_mode AND b.currency = 'USD') AS has_balance
+     FROM orders o LEFT JOIN current_markets cm ON cm.market_id = o.market_id
+     WHERE o.client_order_id = $1 FOR UPDATE OF o`,
+    [clientOrderId],
+  );
+  const r = rows[0];
+  return r ? { order: toLocalOrder(r), ticker: (r.ticker as string | null) ?? (r.market_id as string), hasBalance: r.has_balance } : null;
+}
+
 export async function findOrders(client: Queryable, where: string, params: unknown[]): Promise<LocalOrder[]> {
   const { rows } = await client.query(`SELECT ${ORDER_COLUMNS} FROM orders WHERE ${where} ORDER BY order_id`, params);
   return rows.map(toLocalOrder);
@@ -103,21 +123,29 @@ export async function closeUnsentOrder(
   ]);
 }
 
-/** The current cash balance, with its identity row locked (read-modify-write of a versioned row). */
+/**
+ * The current cash balance, with its identity row locked (read-modify-write of a versioned row:
+ * the identity row is stable, the current version changes). One round trip once the identity
+ * exists.
+ */
 export async function lockBalance(client: Queryable, platformId: string, mode: 'paper' | 'live'): Promise<Decimal | null> {
-  await client.query(
-    `INSERT INTO balance_identities (platform_id, execution_mode, currency) VALUES ($1, $2, 'USD') ON CONFLICT DO NOTHING`,
+  const read = () => client.query(
+    `SELECT ab.balance FROM balance_identities bi
+     LEFT JOIN account_balance ab ON ab.platform_id = bi.platform_id AND ab.execution_mode = bi.execution_mode
+                                 AND ab.currency = bi.currency AND ab.row_current_ind
+     WHERE bi.platform_id = $1 AND bi.execution_mode = $2 AND bi.currency = 'USD'
+     FOR UPDATE OF bi`,
     [platformId, mode],
   );
-  await client.query(
-    `SELECT 1 FROM balance_identities WHERE platform_id = $1 AND execution_mode = $2 AND currency = 'USD' FOR UPDATE`,
-    [platformId, mode],
-  );
-  const { rows } = await client.query(
-    `SELECT balance FROM account_balance WHERE platform_id = $1 AND execution_mode = $2 AND currency = 'USD' AND row_current_ind`,
-    [platformId, mode],
-  );
-  return rows[0] ? decimal(rows[0].balance) : null;
+  let { rows } = await read();
+  if (rows.length === 0) {
+    await client.query(
+      `INSERT INTO balance_identities (platform_id, execution_mode, currency) VALUES ($1, $2, 'USD') ON CONFLICT DO NOTHING`,
+      [platformId, mode],
+    );
+    ({ rows } = await read());
+  }
+  return decimalOrNull(rows[0]?.balance);
 }
 
 export async function writeBalance(client: Queryable, platformId: string, mode: 'paper' | 'live', balance: Decimal): Promise<void> {
@@ -130,6 +158,8 @@ export async function writeBalance(client: Queryable, platformId: string, mode: 
 export interface FillContext {
   /** The edge version the entry acted on: its probability gives edge_at_execution. */
   edge?: { trueWinProbability: Decimal; confidenceLevel: string | null } | null;
+  /** How the order was placed, recorded with its first venue state. */
+  placement?: { timeInForce: LocalOrder['timeInForce']; expiresAt: Date | null };
 }
 
 export interface VenueUpdateResult {
@@ -164,45 +194,46 @@ export async function applyVenueUpdate(
       throw new Error(`fill ${f.fillId} is ${f.action} ${f.side}, but order ${order.clientOrderId} is ${order.action} ${order.side}`);
     }
   }
-  const known = own.length === 0 ? new Set<string>() : new Set(
-    (await client.query('SELECT venue_fill_id FROM trades WHERE execution_mode = $1 AND venue_fill_id = ANY($2::text[])', [
-      order.executionMode, own.map((f) => f.fillId),
-    ])).rows.map((r) => r.venue_fill_id as string),
-  );
-  const newFills = own.filter((f, i) => !known.has(f.fillId) && own.findIndex((g) => g.fillId === f.fillId) === i);
+  const distinct = own.filter((f, i) => own.findIndex((g) => g.fillId === f.fillId) === i);
+  let positionId = order.positionId;
+  let newFills: VenueFill[] = [];
+  if (distinct.length > 0) {
+    const recorded = await recordFills(client, order, distinct, context);
+    positionId = recorded.positionId;
+    newFills = recorded.newFills;
+  }
   const recordedFilled = order.filledQuantity + newFills.reduce((n, f) => n + f.count, 0);
   const next = nextOrderState(order, venue, recordedFilled);
-
-  let positionId = order.positionId;
-  let feesAdded = new Decimal(0);
-  if (newFills.length > 0) {
-    positionId = await recordFills(client, order, newFills, context);
-    feesAdded = newFills.reduce((sum, f) => sum.plus(f.fee), new Decimal(0));
-  }
+  const feesAdded = newFills.reduce((sum, f) => sum.plus(f.fee), new Decimal(0));
   await client.query(
     `UPDATE orders SET status = $2, filled_quantity = $3, venue_order_id = coalesce(venue_order_id, $4),
        submitted_at = coalesce(submitted_at, now()), last_synced_at = now(), fees = fees + $5::numeric, position_id = $6,
-       status_reason = CASE WHEN $7::boolean THEN 'venue reports fills not yet listed' ELSE status_reason END
+       status_reason = CASE WHEN $7::boolean THEN 'venue reports fills not yet listed' ELSE status_reason END,
+       time_in_force = coalesce($8, time_in_force), expires_at = CASE WHEN $8 IS NULL THEN expires_at ELSE $9::timestamptz END
      WHERE order_id = $1`,
-    [order.orderId, next.status, next.filledQuantity, venue.venueOrderId, feesAdded.toFixed(4), positionId, next.awaitingFills],
+    [
+      order.orderId, next.status, next.filledQuantity, venue.venueOrderId, feesAdded.toFixed(4), positionId, next.awaitingFills,
+      context.placement?.timeInForce ?? null, context.placement?.expiresAt ?? null,
+    ],
   );
   return { status: next.status, filledQuantity: next.filledQuantity, newFills, positionId, awaitingFills: next.awaitingFills };
 }
 
-async function recordFills(client: Queryable, order: LocalOrder, fills: readonly VenueFill[], context: FillContext): Promise<number> {
-  const positionId = await lockPosition(client, order);
-  const current = await currentPosition(client, positionId);
-  let book: PositionBook = current?.book ?? EMPTY_POSITION;
-  let cash = new Decimal(0);
-  for (const f of fills) {
-    book = applyFill(book, { action: f.action, count: f.count, price: f.price, fee: f.fee });
-    cash = cash.plus(cashDelta({ action: f.action, count: f.count, price: f.price, fee: f.fee }));
-  }
-
+/**
+ * Records the fills not recorded yet (the trade insert says which are new: a fill id is unique),
+ * and moves the position and the cash by them. Returns the position and the new fills.
+ */
+async function recordFills(
+  client: Queryable,
+  order: LocalOrder,
+  fills: readonly VenueFill[],
+  context: FillContext,
+): Promise<{ positionId: number; newFills: VenueFill[] }> {
+  const { positionId, current } = await lockPosition(client, order);
   const edge = context.edge;
   const sideProbability = edge ? (order.side === 'yes' ? edge.trueWinProbability : new Decimal(1).minus(edge.trueWinProbability)) : null;
   const clamp = (d: Decimal) => Decimal.min(1, Decimal.max(-1, d));
-  await client.query(
+  const inserted = await client.query(
     `INSERT INTO trades (market_id, market_version_id, platform_id, position_id, edge_id, strategy_id, model_id, order_id,
                          client_order_id, side, contract_side, execution_mode, price, quantity, fees, edge_at_execution,
                          confidence_at_execution, venue_fill_id)
@@ -210,7 +241,8 @@ async function recordFills(client: Queryable, order: LocalOrder, fills: readonly
             $4::bigint, $5::bigint, $6::bigint, $7::text, $8::text, $9::text, $10::text, $11::text, f.price, f.quantity, f.fee,
             f.edge, $12::text, f.fill_id
      FROM unnest($13::numeric[], $14::int[], $15::numeric[], $16::numeric[], $17::text[]) AS f(price, quantity, fee, edge, fill_id)
-     ON CONFLICT (execution_mode, venue_fill_id) DO NOTHING`,
+     ON CONFLICT (execution_mode, venue_fill_id) DO NOTHING
+     RETURNING venue_fill_id`,
     [
       order.marketId, order.platformId, positionId, order.edgeId, order.strategyId, order.modelId, fills[0]!.venueOrderId,
       order.clientOrderId, order.action, order.side, order.executionMode, edge?.confidenceLevel ?? null,
@@ -218,24 +250,32 @@ async function recordFills(client: Queryable, order: LocalOrder, fills: readonly
       fills.map((f) => (sideProbability ? clamp(sideProbability.minus(f.price)).toFixed(4) : null)), fills.map((f) => f.fillId),
     ],
   );
+  const added = new Set(inserted.rows.map((r) => r.venue_fill_id as string));
+  const newFills = fills.filter((f) => added.has(f.fillId));
+  if (newFills.length === 0) return { positionId: order.positionId ?? positionId, newFills };
 
-  const status = book.quantity === 0 ? 'closed' : 'open';
+  let book: PositionBook = current?.book ?? EMPTY_POSITION;
+  let cash = new Decimal(0);
+  for (const f of newFills) {
+    book = applyFill(book, { action: f.action, count: f.count, price: f.price, fee: f.fee });
+    cash = cash.plus(cashDelta({ action: f.action, count: f.count, price: f.price, fee: f.fee }));
+  }
   await versionedUpsert(client, POSITIONS, [{
     position_id: positionId,
     market_id: order.marketId,
     platform_id: order.platformId,
     side: order.side,
     execution_mode: order.executionMode,
-    entry_price: book.entryPrice ?? fills[0]!.price,
+    entry_price: book.entryPrice ?? newFills[0]!.price,
     quantity: book.quantity,
     original_quantity: book.originalQuantity,
     cost_basis: book.costBasis,
     fees: book.fees,
-    status,
+    status: book.quantity === 0 ? 'closed' : 'open',
     realized_pnl: book.realizedPnl,
     // What the monitor maintains carries over unchanged until it re-prices the position.
     unrealized_pnl: current?.row.unrealized_pnl ?? null,
-    current_price: current?.row.current_price ?? fills[fills.length - 1]!.price,
+    current_price: current?.row.current_price ?? newFills[newFills.length - 1]!.price,
     unrealized_pnl_pct: current?.row.unrealized_pnl_pct ?? null,
     last_update: current?.row.last_update ?? null,
     trailing_stop_state: current?.row.trailing_stop_state ?? null,
@@ -248,44 +288,49 @@ async function recordFills(client: Queryable, order: LocalOrder, fills: readonly
     throw new Error(`no ${order.platformId}/${order.executionMode} cash balance to record fills against: initialise it from the venue first`);
   }
   await writeBalance(client, order.platformId, order.executionMode, balance.plus(cash));
-  return positionId;
+  return { positionId, newFills };
 }
 
 /**
- * The position the order's fills go to, its identity row locked: the order's own (set by an
- * earlier fill, or an exit's target), else the open position of the same market, side,
- * strategy, model and mode (an entry increases it), else a new identity.
+ * The position the order's fills go to, its identity row locked and its current version read in
+ * the same round trip: the order's own (set by an earlier fill, or an exit's target), else the
+ * open position of the same market, side, strategy, model and mode (an entry increases it), else
+ * a new identity.
  */
-async function lockPosition(client: Queryable, order: LocalOrder): Promise<number> {
-  let positionId = order.positionId;
-  if (positionId === null) {
+async function lockPosition(client: Queryable, order: LocalOrder): Promise<{ positionId: number; current: CurrentPosition | null }> {
+  const select = `SELECT pi.position_id, p.* FROM position_identities pi
+                  LEFT JOIN positions p ON p.position_id = pi.position_id AND p.row_current_ind`;
+  let rows: Array<Record<string, unknown>>;
+  if (order.positionId !== null) {
+    ({ rows } = await client.query(`${select} WHERE pi.position_id = $1 FOR UPDATE OF pi`, [order.positionId]));
+  } else {
     if (order.purpose === 'exit') throw new Error(`exit order ${order.clientOrderId} names no position`);
-    const { rows } = await client.query(
-      `SELECT pi.position_id FROM position_identities pi
-       JOIN positions p ON p.position_id = pi.position_id AND p.row_current_ind AND p.status = 'open'
+    ({ rows } = await client.query(
+      `${select}
        WHERE pi.market_id = $1 AND pi.side = $2 AND pi.strategy_id IS NOT DISTINCT FROM $3
-         AND pi.model_id IS NOT DISTINCT FROM $4 AND pi.execution_mode = $5
-       ORDER BY pi.position_id LIMIT 1`,
+         AND pi.model_id IS NOT DISTINCT FROM $4 AND pi.execution_mode = $5 AND p.status = 'open'
+       ORDER BY pi.position_id LIMIT 1
+       FOR UPDATE OF pi`,
       [order.marketId, order.side, order.strategyId, order.modelId, order.executionMode],
-    );
-    positionId = rows[0]?.position_id ?? null;
+    ));
   }
-  if (positionId === null) {
-    const { rows } = await client.query(
-      `INSERT INTO position_identities (market_id, platform_id, side, strategy_id, model_id, execution_mode)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING position_id`,
-      [order.marketId, order.platformId, order.side, order.strategyId, order.modelId, order.executionMode],
-    );
-    positionId = rows[0].position_id as number;
-  }
-  await client.query('SELECT 1 FROM position_identities WHERE position_id = $1 FOR UPDATE', [positionId]);
-  return positionId;
+  const row = rows[0];
+  if (row) return { positionId: row.position_id as number, current: row.quantity === null ? null : currentPosition(row) };
+  // A new identity is invisible to others until commit: nothing to lock.
+  const { rows: created } = await client.query(
+    `INSERT INTO position_identities (market_id, platform_id, side, strategy_id, model_id, execution_mode)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING position_id`,
+    [order.marketId, order.platformId, order.side, order.strategyId, order.modelId, order.executionMode],
+  );
+  return { positionId: created[0].position_id as number, current: null };
 }
 
-async function currentPosition(client: Queryable, positionId: number) {
-  const { rows } = await client.query('SELECT * FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
-  const row = rows[0];
-  if (!row) return null;
+interface CurrentPosition {
+  row: Record<string, unknown>;
+  book: PositionBook;
+}
+
+function currentPosition(row: Record<string, unknown>): CurrentPosition {
   const quantity = row.quantity as number;
   return {
     row,
@@ -297,6 +342,13 @@ async function currentPosition(client: Queryable, positionId: number) {
       fees: decimalOrNull(row.fees) ?? new Decimal(0),
       realizedPnl: decimalOrNull(row.realized_pnl) ?? new Decimal(0),
       entryPrice: decimalOrNull(row.entry_price),
-    } satisfies PositionBook,
+    },
   };
+}
+
+/** The edge version an order acted on: its probability and confidence, for the trade record. */
+export async function edgeOf(client: Queryable, edgeId: number | null): Promise<FillContext['edge']> {
+  if (edgeId === null) return null;
+  const { rows } = await client.query('SELECT true_win_probability, confidence_level FROM edges WHERE edge_id = $1', [edgeId]);
+  return rows[0] ? { trueWinProbability: decimal(rows[0].true_win_probability), confidenceLevel: rows[0].confidence_level as string | null } : null;
 }

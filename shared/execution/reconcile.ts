@@ -1,10 +1,9 @@
 import type pg from 'pg';
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../config/tradingRules';
-import type { Decimal } from '../domain/decimal';
 import { decimalOrNull } from '../db/rows';
 import { withTransaction } from '../db/transaction';
 import type { Exchange, VenueOrder } from '../exchange/types';
-import { applyVenueUpdate, closeUnsentOrder, findOrders, lockOrder, type LocalOrder } from './ledger';
+import { applyVenueUpdate, closeUnsentOrder, edgeOf, findOrders, lockOrder } from './ledger';
 import { ENTRY_LOCK_KEY } from './locks';
 
 /**
@@ -90,7 +89,7 @@ export async function reconcileVenue(
           venueOrder = await deps.exchange.getOrder(order.venueOrderId);
         }
         const fills = venueOrder.filledCount > 0 ? await deps.exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
-        const edge = await edgeOf(client, order);
+        const edge = await edgeOf(client, order.edgeId);
         const update = await applyVenueUpdate(client, order, venueOrder, fills, { edge });
         result.fillsRecorded += update.newFills.length;
         if (update.status !== order.status && ['filled', 'cancelled'].includes(update.status)) {
@@ -203,10 +202,3 @@ async function tickersOf(pool: pg.Pool, marketIds: string[]): Promise<Map<string
   const { rows } = await pool.query('SELECT market_id, ticker FROM current_markets WHERE market_id = ANY($1::text[])', [marketIds]);
   return new Map(rows.filter((r) => r.ticker).map((r) => [r.market_id as string, r.ticker as string]));
 }
-
-async function edgeOf(client: pg.PoolClient, order: LocalOrder) {
-  if (order.edgeId === null) return null;
-  const { rows } = await client.query('SELECT true_win_probability, confidence_level FROM edges WHERE edge_id = $1', [order.edgeId]);
-  return rows[0] ? { trueWinProbability: rows[0].true_win_probability as Decimal, confidenceLevel: rows[0].confidence_level as string | null } : null;
-}
-
