@@ -168,6 +168,12 @@ export interface ExitRules {
   readonly earlyExitEdge: Decimal;
   /** edge_disappeared fires when the recomputed edge is below this. */
   readonly edgeDisappearedEdge: Decimal;
+  /**
+   * rebalance: the capital is fully committed (open-position or exposure limit) and an
+   * auto-execute edge elsewhere beats this position's current EV by at least this much. The spec
+   * names no margin; 0.05 keeps a marginally better idea from churning positions (and fees).
+   */
+  readonly rebalanceMinEvAdvantage: Decimal;
   /** Priority of each condition; the highest-priority trigger wins. */
   readonly priorities: Readonly<Record<ExitCondition, ExitPriority>>;
 }
@@ -189,8 +195,13 @@ export interface ExitExecutionRule {
   readonly firstOrder: ExitOrderStyle;
   /** Wait before the next attempt. */
   readonly waitSeconds: number;
-  /** Price walks allowed before `then`; null: no walking, the same order is repeated. */
-  readonly maxWalks: number | null;
+  /**
+   * Limit prices tried before `then`, the first order included (null: no walking, the same
+   * order is repeated). The spec's "walk up to 2 times, then market" for HIGH is read as two limit
+   * prices, the first and one walk: that is the schema document's example (limit 0.75 unfilled,
+   * 0.74 unfilled, market fill at 0.73: three attempts).
+   */
+  readonly limitAttempts: number | null;
   readonly then: ExitAfterWalks;
 }
 
@@ -339,6 +350,7 @@ export const DEFAULT_TRADING_RULES: TradingRules = deepFreeze<TradingRules>({
     timeUrgentMinutesBeforeClose: 5,
     earlyExitEdge: dec('0.02'),
     edgeDisappearedEdge: dec('0'),
+    rebalanceMinEvAdvantage: dec('0.05'),
     priorities: {
       stop_loss: 'CRITICAL',
       circuit_breaker: 'CRITICAL',
@@ -360,10 +372,10 @@ export const DEFAULT_TRADING_RULES: TradingRules = deepFreeze<TradingRules>({
     staleAfterIntervals: 2,
   },
   exitExecution: {
-    CRITICAL: { firstOrder: 'market', waitSeconds: 5, maxWalks: null, then: 'repeat_until_filled' },
-    HIGH: { firstOrder: 'limit_aggressive', waitSeconds: 10, maxWalks: 2, then: 'market' },
-    MEDIUM: { firstOrder: 'limit_mid', waitSeconds: 30, maxWalks: 5, then: 'stop_and_alert' },
-    LOW: { firstOrder: 'limit_conservative', waitSeconds: 60, maxWalks: 10, then: 'stop_and_alert' },
+    CRITICAL: { firstOrder: 'market', waitSeconds: 5, limitAttempts: null, then: 'repeat_until_filled' },
+    HIGH: { firstOrder: 'limit_aggressive', waitSeconds: 10, limitAttempts: 2, then: 'market' },
+    MEDIUM: { firstOrder: 'limit_mid', waitSeconds: 30, limitAttempts: 5, then: 'stop_and_alert' },
+    LOW: { firstOrder: 'limit_conservative', waitSeconds: 60, limitAttempts: 10, then: 'stop_and_alert' },
   },
   priceWalk: {
     stepUsd: dec('0.01'),
@@ -417,11 +429,13 @@ export const DEFAULT_TRADING_RULES: TradingRules = deepFreeze<TradingRules>({
   defaultExecutionMode: 'paper',
 });
 
+/** Where each breaker type's rules live in `circuitBreakers` (manual has none: the operator decides). */
+export const CIRCUIT_BREAKER_KEYS = Object.freeze({
+  daily_loss_limit: 'dailyLoss', api_failures: 'apiFailures', data_stale: 'dataStale', rapid_loss: 'rapidLoss', trade_rate: 'tradeRate',
+} as const satisfies Record<Exclude<CircuitBreakerType, 'manual'>, keyof CircuitBreakerRules>);
+
 /** Whether an unresolved breaker of this type refuses new entries (manual: always). */
 export function breakerBlocksEntries(rules: TradingRules, type: CircuitBreakerType): boolean {
   if (type === 'manual') return true;
-  const key = ({
-    daily_loss_limit: 'dailyLoss', api_failures: 'apiFailures', data_stale: 'dataStale', rapid_loss: 'rapidLoss', trade_rate: 'tradeRate',
-  } as const)[type];
-  return rules.circuitBreakers[key]?.blockEntries ?? true;
+  return rules.circuitBreakers[CIRCUIT_BREAKER_KEYS[type]]?.blockEntries ?? true;
 }

@@ -36,6 +36,8 @@ export interface PlaceOrderRequest {
   /** A resting order is cancelled by the venue at this instant (good_till_canceled only). */
   expiresAt?: Date;
 }
+// Sells are always reduce-only: Kalshi gets `reduce_only`, the paper exchange refuses a sell of
+// more than is held. Precog never opens a position by selling.
 
 /** Kalshi's order statuses on the wire. */
 export type VenueOrderStatus = 'resting' | 'canceled' | 'executed';

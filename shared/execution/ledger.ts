@@ -37,11 +37,13 @@ export interface LocalOrder {
   expiresAt: Date | null;
   enqueuedAt: Date | null;
   createdAt: Date;
+  /** Exit orders: the exit request the order is an attempt of. */
+  exitRequestId: number | null;
 }
 
 const ORDER_COLUMNS = `order_id, client_order_id, purpose, market_id, platform_id, strategy_id, model_id, edge_id, position_id,
   side, action, order_type, limit_price, quantity, filled_quantity, status, execution_mode, venue_order_id, time_in_force,
-  expires_at, enqueued_at, created_at`;
+  expires_at, enqueued_at, created_at, exit_request_id`;
 
 export function toLocalOrder(r: Record<string, unknown>): LocalOrder {
   return {
@@ -67,6 +69,7 @@ export function toLocalOrder(r: Record<string, unknown>): LocalOrder {
     expiresAt: r.expires_at as Date | null,
     enqueuedAt: r.enqueued_at as Date | null,
     createdAt: r.created_at as Date,
+    exitRequestId: (r.exit_request_id as number | null) ?? null,
   };
 }
 
@@ -162,11 +165,22 @@ export interface FillContext {
   placement?: { timeInForce: LocalOrder['timeInForce']; expiresAt: Date | null };
 }
 
+/** One fill recorded by this call: its trade, and what it did to the position. */
+export interface RecordedFill {
+  fill: VenueFill;
+  tradeId: number;
+  /** Cost basis the fill took out of the position (sells; 0 for buys). */
+  costRemoved: Decimal;
+  /** The position version written with the fills of this call. */
+  positionVersionId: number;
+}
+
 export interface VenueUpdateResult {
   status: OrderStatus;
   filledQuantity: number;
   /** Fills recorded by this call (fills already recorded are skipped). */
   newFills: VenueFill[];
+  recorded: RecordedFill[];
   positionId: number | null;
   /** The venue reports more filled than the fills listed so far; reconciliation will finish. */
   awaitingFills: boolean;
@@ -196,12 +210,13 @@ export async function applyVenueUpdate(
   }
   const distinct = own.filter((f, i) => own.findIndex((g) => g.fillId === f.fillId) === i);
   let positionId = order.positionId;
-  let newFills: VenueFill[] = [];
+  let recorded: RecordedFill[] = [];
   if (distinct.length > 0) {
-    const recorded = await recordFills(client, order, distinct, context);
-    positionId = recorded.positionId;
-    newFills = recorded.newFills;
+    const result = await recordFills(client, order, distinct, context);
+    positionId = result.positionId;
+    recorded = result.recorded;
   }
+  const newFills = recorded.map((r) => r.fill);
   const recordedFilled = order.filledQuantity + newFills.reduce((n, f) => n + f.count, 0);
   const next = nextOrderState(order, venue, recordedFilled);
   const feesAdded = newFills.reduce((sum, f) => sum.plus(f.fee), new Decimal(0));
@@ -216,7 +231,7 @@ export async function applyVenueUpdate(
       context.placement?.timeInForce ?? null, context.placement?.expiresAt ?? null,
     ],
   );
-  return { status: next.status, filledQuantity: next.filledQuantity, newFills, positionId, awaitingFills: next.awaitingFills };
+  return { status: next.status, filledQuantity: next.filledQuantity, newFills, recorded, positionId, awaitingFills: next.awaitingFills };
 }
 
 /**
@@ -228,7 +243,7 @@ async function recordFills(
   order: LocalOrder,
   fills: readonly VenueFill[],
   context: FillContext,
-): Promise<{ positionId: number; newFills: VenueFill[] }> {
+): Promise<{ positionId: number; recorded: RecordedFill[] }> {
   const { positionId, current } = await lockPosition(client, order);
   const edge = context.edge;
   const sideProbability = edge ? (order.side === 'yes' ? edge.trueWinProbability : new Decimal(1).minus(edge.trueWinProbability)) : null;
@@ -242,7 +257,7 @@ async function recordFills(
             f.edge, $12::text, f.fill_id
      FROM unnest($13::numeric[], $14::int[], $15::numeric[], $16::numeric[], $17::text[]) AS f(price, quantity, fee, edge, fill_id)
      ON CONFLICT (execution_mode, venue_fill_id) DO NOTHING
-     RETURNING venue_fill_id`,
+     RETURNING venue_fill_id, trade_id`,
     [
       order.marketId, order.platformId, positionId, order.edgeId, order.strategyId, order.modelId, fills[0]!.venueOrderId,
       order.clientOrderId, order.action, order.side, order.executionMode, edge?.confidenceLevel ?? null,
@@ -250,17 +265,20 @@ async function recordFills(
       fills.map((f) => (sideProbability ? clamp(sideProbability.minus(f.price)).toFixed(4) : null)), fills.map((f) => f.fillId),
     ],
   );
-  const added = new Set(inserted.rows.map((r) => r.venue_fill_id as string));
-  const newFills = fills.filter((f) => added.has(f.fillId));
-  if (newFills.length === 0) return { positionId: order.positionId ?? positionId, newFills };
+  const tradeIdOf = new Map(inserted.rows.map((r) => [r.venue_fill_id as string, r.trade_id as number]));
+  const newFills = fills.filter((f) => tradeIdOf.has(f.fillId));
+  if (newFills.length === 0) return { positionId: order.positionId ?? positionId, recorded: [] };
 
   let book: PositionBook = current?.book ?? EMPTY_POSITION;
   let cash = new Decimal(0);
+  const removed: Decimal[] = [];
   for (const f of newFills) {
+    const before = book.costBasis;
     book = applyFill(book, { action: f.action, count: f.count, price: f.price, fee: f.fee });
+    removed.push(f.action === 'sell' ? before.minus(book.costBasis) : new Decimal(0));
     cash = cash.plus(cashDelta({ action: f.action, count: f.count, price: f.price, fee: f.fee }));
   }
-  await versionedUpsert(client, POSITIONS, [{
+  const written = await versionedUpsert(client, POSITIONS, [{
     position_id: positionId,
     market_id: order.marketId,
     platform_id: order.platformId,
@@ -288,7 +306,11 @@ async function recordFills(
     throw new Error(`no ${order.platformId}/${order.executionMode} cash balance to record fills against: initialise it from the venue first`);
   }
   await writeBalance(client, order.platformId, order.executionMode, balance.plus(cash));
-  return { positionId, newFills };
+  const positionVersionId = written.versions[0]?.versionId ?? (current?.row.position_version_id as number);
+  return {
+    positionId,
+    recorded: newFills.map((fill, i) => ({ fill, tradeId: tradeIdOf.get(fill.fillId)!, costRemoved: removed[i]!, positionVersionId })),
+  };
 }
 
 /**

@@ -8,9 +8,11 @@ import { Decimal } from '../domain/decimal';
  * - Buying n at price P: quantity += n, cost_basis += n × P, fees += fee; cash −= n × P + fee.
  * - Selling n at P: the cost of the contracts sold leaves the cost basis pro rata (rounded to
  *   4 decimals; selling everything removes exactly what is left, so the cost basis never drifts);
- *   realized_pnl += n × P − that cost; fees += fee; cash += n × P − fee.
- * - realized_pnl is before fees; `fees` holds every fee paid on the position, so the net result
- *   of a closed position is realized_pnl − fees.
+ *   realized_pnl += n × P − that cost − fee; fees += fee; cash += n × P − fee.
+ * - realized_pnl includes fees: a fee is a realised cost the moment it is paid, so a buy's fee
+ *   enters realized_pnl at once (negative until contracts are sold). When the position closes,
+ *   realized_pnl = Σ proceeds − Σ cost − Σ fees exactly. `fees` holds every fee paid on it.
+ *   For the whole account: cash paid in − cash received = cost_basis − realized_pnl.
  * - entry_price is the average cost rounded to 4 decimals (for display and the monitor's P&L %);
  *   the exact figure is cost_basis.
  */
@@ -53,7 +55,7 @@ export function applyFill(position: PositionBook, fill: FillAmounts): PositionBo
       originalQuantity: position.originalQuantity + fill.count,
       costBasis,
       fees: position.fees.plus(fill.fee),
-      realizedPnl: position.realizedPnl,
+      realizedPnl: position.realizedPnl.minus(fill.fee),
       entryPrice: costBasis.div(quantity).toDecimalPlaces(4, Decimal.ROUND_HALF_UP),
     };
   }
@@ -69,7 +71,7 @@ export function applyFill(position: PositionBook, fill: FillAmounts): PositionBo
     originalQuantity: position.originalQuantity,
     costBasis: position.costBasis.minus(removed),
     fees: position.fees.plus(fill.fee),
-    realizedPnl: position.realizedPnl.plus(notional).minus(removed),
+    realizedPnl: position.realizedPnl.plus(notional).minus(removed).minus(fill.fee),
     entryPrice: position.entryPrice,
   };
 }

@@ -29,6 +29,27 @@ export interface EntryQueue {
   send(messages: readonly EntryOrderMessage[]): Promise<{ failed: string[] }>;
 }
 
+/**
+ * The exit-orders queue message: one exit request recorded by the monitor. Each receive is one
+ * attempt (price walking); the consumer reads everything else from the request row.
+ */
+export const ExitOrderMessage = z
+  .object({
+    version: z.literal(1),
+    exitRequestId: z.number().int().positive(),
+    positionId: z.number().int().positive(),
+    priority: z.enum(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW']),
+    createdAt: z.iso.datetime(),
+  })
+  .strict();
+export type ExitOrderMessage = z.infer<typeof ExitOrderMessage>;
+
+/** Where exit orders go: SQS in AWS, an in-process queue locally and in tests. */
+export interface ExitQueue {
+  /** Sends the messages; returns the exit request ids that could not be sent (retried next sweep). */
+  send(messages: readonly ExitOrderMessage[]): Promise<{ failed: number[] }>;
+}
+
 /** A queue message that can never be executed as it is (bad JSON, wrong shape). */
 export class InvalidMessageError extends Error {
   override name = 'InvalidMessageError';
@@ -39,17 +60,26 @@ export class InvalidMessageError extends Error {
  * ("entry order message: quantity: Too small: expected number to be >0").
  */
 export function parseEntryOrderMessage(body: string): EntryOrderMessage {
+  return parseMessage('entry order message', EntryOrderMessage, body);
+}
+
+/** Parses an exit-orders message body, naming the first field that is wrong. */
+export function parseExitOrderMessage(body: string): ExitOrderMessage {
+  return parseMessage('exit order message', ExitOrderMessage, body);
+}
+
+function parseMessage<S extends z.ZodType>(what: string, schema: S, body: string): z.infer<S> {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch (error) {
-    throw new InvalidMessageError(`entry order message is not JSON: ${(error as Error).message}`);
+    throw new InvalidMessageError(`${what} is not JSON: ${(error as Error).message}`);
   }
-  const parsed = EntryOrderMessage.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.length > 0 ? issue.path.join('.') : '(message)';
-    throw new InvalidMessageError(`entry order message: ${field}: ${issue.message}`);
+    throw new InvalidMessageError(`${what}: ${field}: ${issue.message}`);
   }
   return parsed.data;
 }

@@ -1,19 +1,20 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { EntryOrderMessage, EntryQueue } from './messages';
+import type { EntryOrderMessage, EntryQueue, ExitOrderMessage, ExitQueue } from './messages';
 
 /**
- * Entry orders on SQS, 10 per SendMessageBatch. Entries SQS reports as failed are retried once;
- * what still fails is returned (its order stays unsent and the next scan sends it again).
- * Standard queues deliver at least once: the consumer deduplicates by clientOrderId.
+ * Messages on SQS, 10 per SendMessageBatch. Entries SQS reports as failed are retried once; the
+ * ids of what still fails are returned (the outbox row stays unsent and the next run sends it).
+ * Standard queues deliver at least once: consumers deduplicate on the row the message names.
  */
-export class SqsEntryQueue implements EntryQueue {
+export class SqsQueue<M, Id> {
   constructor(
     private readonly sqs: Pick<SQSClient, 'send'>,
     private readonly queueUrl: string,
+    private readonly idOf: (message: M) => Id,
   ) {}
 
-  async send(messages: readonly EntryOrderMessage[]): Promise<{ failed: string[] }> {
-    const failed: string[] = [];
+  async send(messages: readonly M[]): Promise<{ failed: Id[] }> {
+    const failed: Id[] = [];
     for (let i = 0; i < messages.length; i += 10) {
       let batch = messages.slice(i, i + 10);
       for (let attempt = 1; attempt <= 2 && batch.length > 0; attempt++) {
@@ -23,24 +24,41 @@ export class SqsEntryQueue implements EntryQueue {
             Entries: batch.map((m, n) => ({
               Id: `m${n}`,
               MessageBody: JSON.stringify(m),
-              MessageAttributes: { clientOrderId: { DataType: 'String', StringValue: m.clientOrderId } },
+              MessageAttributes: { key: { DataType: 'String', StringValue: String(this.idOf(m)) } },
             })),
           }),
         );
         const failedIds = new Set((response.Failed ?? []).map((f) => f.Id));
         batch = batch.filter((_, n) => failedIds.has(`m${n}`));
       }
-      failed.push(...batch.map((m) => m.clientOrderId));
+      failed.push(...batch.map(this.idOf));
     }
     return { failed };
   }
 }
 
+/** The entry-orders queue on SQS. */
+export class SqsEntryQueue extends SqsQueue<EntryOrderMessage, string> implements EntryQueue {
+  constructor(sqs: Pick<SQSClient, 'send'>, queueUrl: string) {
+    super(sqs, queueUrl, (m) => m.clientOrderId);
+  }
+}
+
+/** The exit-orders queue on SQS. */
+export class SqsExitQueue extends SqsQueue<ExitOrderMessage, number> implements ExitQueue {
+  constructor(sqs: Pick<SQSClient, 'send'>, queueUrl: string) {
+    super(sqs, queueUrl, (m) => m.exitRequestId);
+  }
+}
+
 /** An in-memory queue (local runtime, tests): keeps what was sent. */
-export class MemoryEntryQueue implements EntryQueue {
-  readonly sent: EntryOrderMessage[] = [];
-  async send(messages: readonly EntryOrderMessage[]): Promise<{ failed: string[] }> {
+export class MemoryQueue<M, Id> {
+  readonly sent: M[] = [];
+  async send(messages: readonly M[]): Promise<{ failed: Id[] }> {
     this.sent.push(...messages);
     return { failed: [] };
   }
 }
+
+export class MemoryEntryQueue extends MemoryQueue<EntryOrderMessage, string> implements EntryQueue {}
+export class MemoryExitQueue extends MemoryQueue<ExitOrderMessage, number> implements ExitQueue {}

@@ -191,7 +191,7 @@ describe('DEFAULT_TRADING_RULES', () => {
     expect(DEFAULT_TRADING_RULES.exitExecution.HIGH).toEqual({
       firstOrder: 'limit_aggressive',
       waitSeconds: 10,
-      maxWalks: 2,
+      limitAttempts: 2,
       then: 'market',
     });
   });

@@ -288,6 +288,8 @@ export class KalshiExchange implements Exchange {
       count: request.count,
       ...(request.side === 'yes' ? { yes_price_dollars: priceText } : { no_price_dollars: priceText }),
       time_in_force: timeInForce,
+      // Precog never opens a position by selling: a sell only reduces what is held.
+      ...(request.action === 'sell' ? { reduce_only: true } : {}),
       ...(expirationTs !== undefined ? { expiration_ts: expirationTs } : {}),
     };
   }

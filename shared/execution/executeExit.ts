@@ -1,0 +1,273 @@
+import type pg from 'pg';
+import { DEFAULT_TRADING_RULES, type ExitPriority, type TradingRules } from '../config/tradingRules';
+import { decimalOrNull } from '../db/rows';
+import { withTransaction, type Queryable } from '../db/transaction';
+import { OrderRejectedError, type Exchange, type VenueOrder } from '../exchange/types';
+import { planExitAttempt } from '../exits/pricing';
+import type { ExitOrderMessage } from '../queues/messages';
+import { applyVenueUpdate, findOrders, type LocalOrder, type RecordedFill } from './ledger';
+
+/**
+ * Executes one receive of an exit-orders message: one attempt of selling what the exit request
+ * asks for, walking the price per its priority (trading-rules "Exit execution and price walking").
+ *
+ * Each receive:
+ *  1. locks the request and the position (every exit of a position is serialised, so duplicate
+ *     or concurrent deliveries can never sell more than is held);
+ *  2. brings the position's open exit orders up to date: new fills become sell trades, position
+ *     versions, cash and `position_exits` rows; an attempt that has waited its time (or that
+ *     belongs to a superseded request) is cancelled, and its `exit_attempts` row written;
+ *  3. if the request still has contracts to sell, places attempt n (market/IOC, or a limit
+ *     walked 1¢ × a growing multiplier from the previous one; reduce-only) and records what filled.
+ *
+ * The outcome tells the handler what to do with the message: `retry` after the priority's wait
+ * (the SQS visibility timeout of that receive), or acknowledge (`filled`, `stopped`, `finished`).
+ */
+
+export type ExitOutcome =
+  | { outcome: 'filled'; exitRequestId: number; filledQuantity: number; attempts: number }
+  | { outcome: 'retry'; exitRequestId: number; afterSeconds: number; attempt: number; filledQuantity: number; remaining: number }
+  | { outcome: 'stopped'; exitRequestId: number; reason: string }
+  | { outcome: 'finished'; exitRequestId: number; status: string; reason?: string }
+  | { outcome: 'discarded'; exitRequestId: number; reason: string };
+
+export interface ExecuteExitDeps {
+  pool: pg.Pool;
+  exchange: Exchange;
+  rules?: TradingRules;
+  now?: () => Date;
+}
+
+interface ExitRequestRow {
+  exitRequestId: number;
+  positionId: number;
+  condition: string;
+  priority: ExitPriority;
+  quantity: number;
+  filledQuantity: number;
+  status: string;
+}
+
+/** The deterministic client order id of attempt n of an exit request. */
+export function exitClientOrderId(exitRequestId: number, attempt: number): string {
+  return `px-${exitRequestId}-${attempt}`;
+}
+
+export async function executeExit(
+  deps: ExecuteExitDeps,
+  message: ExitOrderMessage,
+  delivery: { receiveCount?: number } = {},
+): Promise<ExitOutcome> {
+  const rules = deps.rules ?? DEFAULT_TRADING_RULES;
+  const now = deps.now ?? (() => new Date());
+  const id = message.exitRequestId;
+
+  return withTransaction(deps.pool, async (client) => {
+    await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${rules.execution.entryLockTimeoutMs}ms`]);
+    const { rows: [req] } = await client.query(
+      `SELECT exit_request_id, position_id, exit_condition, exit_priority, quantity, filled_quantity, status
+       FROM exit_requests WHERE exit_request_id = $1 FOR UPDATE`,
+      [id],
+    );
+    if (!req) return { outcome: 'discarded', exitRequestId: id, reason: 'no such exit request' };
+    const request: ExitRequestRow = {
+      exitRequestId: req.exit_request_id, positionId: req.position_id, condition: req.exit_condition, priority: req.exit_priority,
+      quantity: req.quantity, filledQuantity: req.filled_quantity, status: req.status,
+    };
+    if (request.positionId !== message.positionId) {
+      return { outcome: 'discarded', exitRequestId: id, reason: `message names position ${message.positionId}, the request is for ${request.positionId}` };
+    }
+
+    // Every exit of this position waits here: one seller at a time.
+    const { rows: [position] } = await client.query(
+      `SELECT pi.position_id, pi.strategy_id, pi.model_id, p.market_id, p.platform_id, p.side, p.execution_mode, p.quantity, p.status,
+              coalesce(m.ticker, p.market_id) AS ticker,
+              CASE p.side WHEN 'yes' THEN m.yes_bid ELSE m.no_bid END AS bid,
+              CASE p.side WHEN 'yes' THEN m.yes_price ELSE m.no_price END AS ask
+       FROM position_identities pi
+       JOIN positions p ON p.position_id = pi.position_id AND p.row_current_ind
+       LEFT JOIN markets m ON m.market_id = p.market_id AND m.row_current_ind
+       WHERE pi.position_id = $1
+       FOR UPDATE OF pi`,
+      [request.positionId],
+    );
+    if (position.execution_mode !== deps.exchange.executionMode) {
+      throw new Error(`position ${request.positionId} is ${position.execution_mode} but this function executes on ${deps.exchange.name}`);
+    }
+
+    // 2. The position's exit orders still open at the venue: record what filled; cancel the ones
+    // that have had their time (a walk) or belong to another request (superseded).
+    const waitSeconds = rules.exitExecution[request.priority].waitSeconds;
+    const open = await findOrders(client, `position_id = $1 AND purpose = 'exit' AND status IN ('resting', 'partially_filled')`, [request.positionId]);
+    for (const order of open) {
+      const own = order.exitRequestId === request.exitRequestId && request.status === 'active';
+      const ageSeconds = (now().getTime() - order.createdAt.getTime()) / 1000;
+      let venueOrder = await deps.exchange.getOrder(order.venueOrderId!);
+      await recordExitFills(client, deps.exchange, order, venueOrder);
+      if (venueOrder.status === 'resting') {
+        if (own && ageSeconds < waitSeconds) {
+          const refreshed = await refreshRequest(client, request.exitRequestId);
+          return {
+            outcome: 'retry', exitRequestId: id, afterSeconds: Math.max(1, Math.ceil(waitSeconds - ageSeconds)),
+            attempt: await attemptCount(client, id), filledQuantity: refreshed.filledQuantity, remaining: refreshed.quantity - refreshed.filledQuantity,
+          };
+        }
+        venueOrder = await deps.exchange.cancelOrder(order.venueOrderId!);
+        await recordExitFills(client, deps.exchange, (await reloadOrder(client, order.orderId))!, venueOrder);
+      }
+      await concludeAttempt(client, order.orderId, waitSeconds);
+    }
+
+    const current = await refreshRequest(client, request.exitRequestId);
+    if (current.status !== 'active') {
+      return { outcome: 'finished', exitRequestId: id, status: current.status };
+    }
+    const { rows: [held] } = await client.query('SELECT quantity, status FROM positions WHERE position_id = $1 AND row_current_ind', [request.positionId]);
+    const remaining = Math.min(current.quantity - current.filledQuantity, held.status === 'open' ? held.quantity : 0);
+    if (current.filledQuantity >= current.quantity) {
+      await client.query(`UPDATE exit_requests SET status = 'filled' WHERE exit_request_id = $1`, [id]);
+      return { outcome: 'filled', exitRequestId: id, filledQuantity: current.filledQuantity, attempts: await attemptCount(client, id) };
+    }
+    if (remaining <= 0) {
+      const reason = 'the position holds nothing more to sell (closed by another exit or settled)';
+      await client.query(`UPDATE exit_requests SET status = 'cancelled', status_reason = $2 WHERE exit_request_id = $1`, [id, reason]);
+      return { outcome: 'finished', exitRequestId: id, status: 'cancelled', reason };
+    }
+
+    // 3. Attempt n.
+    const attempts = await client.query(
+      `SELECT count(*)::int AS n, (array_agg(limit_price ORDER BY order_id DESC) FILTER (WHERE order_type = 'limit'))[1] AS previous_limit
+       FROM orders WHERE exit_request_id = $1`,
+      [id],
+    );
+    const attempt = (attempts.rows[0].n as number) + 1;
+    const clientOrderId = exitClientOrderId(id, attempt);
+    const ticker = position.ticker as string;
+    // A redelivery may follow an attempt that reached the venue and died before committing.
+    let venueOrder: VenueOrder | null = (delivery.receiveCount ?? 1) > 1 ? await deps.exchange.findOrder(clientOrderId, ticker) : null;
+    const plan = planExitAttempt({
+      priority: request.priority, attempt, previousLimit: decimalOrNull(attempts.rows[0].previous_limit),
+      bid: decimalOrNull(position.bid), ask: decimalOrNull(position.ask),
+    }, rules);
+    if (!venueOrder && plan.kind === 'stop') {
+      await client.query(`UPDATE exit_requests SET status = 'stopped', status_reason = $2 WHERE exit_request_id = $1`, [id, plan.reason]);
+      await raiseExitAlert(client, request, plan.reason);
+      return { outcome: 'stopped', exitRequestId: id, reason: plan.reason };
+    }
+    const orderType = venueOrder ? venueOrder.type : plan.kind === 'order' ? plan.orderType : 'limit';
+    const limitPrice = venueOrder ? venueOrder.limitPrice : (plan as Extract<typeof plan, { kind: 'order' }>).limitPrice;
+    const timeInForce = venueOrder ? 'good_till_canceled' : (plan as Extract<typeof plan, { kind: 'order' }>).timeInForce;
+    const { rows: [inserted] } = await client.query(
+      `INSERT INTO orders (client_order_id, purpose, market_id, platform_id, strategy_id, model_id, position_id, side, action,
+                           order_type, limit_price, quantity, execution_mode, time_in_force, exit_request_id)
+       VALUES ($1, 'exit', $2, $3, $4, $5, $6, $7, 'sell', $8, $9, $10, $11, $12, $13)
+       RETURNING order_id, created_at`,
+      [clientOrderId, position.market_id, position.platform_id, position.strategy_id, position.model_id, request.positionId,
+        position.side, orderType, limitPrice.toFixed(4), venueOrder ? venueOrder.initialCount : remaining, position.execution_mode,
+        timeInForce, id],
+    );
+    if (!venueOrder) {
+      const p = plan as Extract<typeof plan, { kind: 'order' }>;
+      try {
+        venueOrder = await deps.exchange.placeOrder({
+          ticker, clientOrderId, side: position.side, action: 'sell', count: remaining, type: p.orderType, limitPrice: p.limitPrice,
+          timeInForce: p.timeInForce,
+        });
+      } catch (error) {
+        if (!(error instanceof OrderRejectedError)) throw error;
+        const reason = `venue rejected exit attempt ${attempt}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
+        await client.query(`UPDATE orders SET status = 'rejected', status_reason = $2 WHERE order_id = $1`, [inserted.order_id, reason]);
+        await concludeAttempt(client, inserted.order_id, 0);
+        await client.query(`UPDATE exit_requests SET status = 'stopped', status_reason = $2 WHERE exit_request_id = $1`, [id, reason]);
+        await raiseExitAlert(client, request, reason);
+        return { outcome: 'stopped', exitRequestId: id, reason };
+      }
+    }
+    const order = (await reloadOrder(client, inserted.order_id))!;
+    await recordExitFills(client, deps.exchange, order, venueOrder);
+    const after = await refreshRequest(client, id);
+    if (venueOrder.status !== 'resting') await concludeAttempt(client, inserted.order_id, plan.kind === 'order' ? plan.waitSeconds : 0);
+    if (after.filledQuantity >= after.quantity) {
+      await client.query(`UPDATE exit_requests SET status = 'filled' WHERE exit_request_id = $1`, [id]);
+      return { outcome: 'filled', exitRequestId: id, filledQuantity: after.filledQuantity, attempts: attempt };
+    }
+    return {
+      outcome: 'retry', exitRequestId: id, afterSeconds: plan.kind === 'order' ? plan.waitSeconds : waitSeconds, attempt,
+      filledQuantity: after.filledQuantity, remaining: after.quantity - after.filledQuantity,
+    };
+  });
+}
+
+async function reloadOrder(client: Queryable, orderId: number): Promise<LocalOrder | null> {
+  return (await findOrders(client, 'order_id = $1', [orderId]))[0] ?? null;
+}
+
+async function refreshRequest(client: Queryable, id: number) {
+  const { rows: [r] } = await client.query('SELECT quantity, filled_quantity, status FROM exit_requests WHERE exit_request_id = $1', [id]);
+  return { quantity: r.quantity as number, filledQuantity: r.filled_quantity as number, status: r.status as string };
+}
+
+async function attemptCount(client: Queryable, id: number): Promise<number> {
+  const { rows: [r] } = await client.query('SELECT count(*)::int AS n FROM orders WHERE exit_request_id = $1', [id]);
+  return r.n;
+}
+
+/**
+ * Records an exit order's new fills: sell trades, the position version and cash (the ledger), one
+ * `position_exits` row per fill, attributed to the request the order belongs to, and the
+ * request's filled quantity.
+ */
+async function recordExitFills(client: Queryable, exchange: Exchange, order: LocalOrder, venueOrder: VenueOrder): Promise<RecordedFill[]> {
+  const fills = venueOrder.filledCount > 0 ? await exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
+  const update = await applyVenueUpdate(client, order, venueOrder, fills);
+  if (update.recorded.length === 0 || order.exitRequestId === null) return update.recorded;
+  await client.query(
+    `INSERT INTO position_exits (position_id, position_version_id, trade_id, exit_condition, exit_priority, quantity_exited,
+                                 exit_price, unrealized_pnl_at_exit, exit_request_id)
+     SELECT r.position_id, x.version_id, x.trade_id, r.exit_condition, r.exit_priority, x.quantity, x.price, x.pnl, r.exit_request_id
+     FROM exit_requests r,
+          unnest($2::bigint[], $3::bigint[], $4::int[], $5::numeric[], $6::numeric[]) AS x(version_id, trade_id, quantity, price, pnl)
+     WHERE r.exit_request_id = $1`,
+    [
+      order.exitRequestId, update.recorded.map((r) => r.positionVersionId), update.recorded.map((r) => r.tradeId),
+      update.recorded.map((r) => r.fill.count), update.recorded.map((r) => r.fill.price.toFixed(4)),
+      // The P&L the exit turns from unrealized into realized: proceeds minus the cost it removes.
+      update.recorded.map((r) => r.fill.price.times(r.fill.count).minus(r.costRemoved).toFixed(4)),
+    ],
+  );
+  await client.query('UPDATE exit_requests SET filled_quantity = filled_quantity + $2 WHERE exit_request_id = $1', [
+    order.exitRequestId, update.recorded.reduce((n, r) => n + r.fill.count, 0),
+  ]);
+  return update.recorded;
+}
+
+/** The attempt's `exit_attempts` row, written once the attempt is over (the table is append-only). */
+async function concludeAttempt(client: Queryable, orderId: number, timeoutSeconds: number): Promise<void> {
+  await client.query(
+    `INSERT INTO exit_attempts (position_id, position_version_id, exit_condition, priority_level, order_type, order_id, limit_price,
+                                fill_price, quantity, attempt_number, timeout_seconds, success, exit_request_id, client_order_id)
+     SELECT o.position_id, p.position_version_id, r.exit_condition, r.exit_priority, o.order_type, o.venue_order_id,
+            CASE WHEN o.order_type = 'limit' THEN o.limit_price END,
+            (SELECT round(sum(t.price * t.quantity) / nullif(sum(t.quantity), 0), 4) FROM trades t
+              WHERE t.client_order_id = o.client_order_id AND t.execution_mode = o.execution_mode),
+            o.quantity,
+            (SELECT count(*) FROM orders x WHERE x.exit_request_id = o.exit_request_id AND x.order_id <= o.order_id),
+            $2, o.filled_quantity > 0, o.exit_request_id, o.client_order_id
+     FROM orders o
+     JOIN exit_requests r ON r.exit_request_id = o.exit_request_id
+     JOIN positions p ON p.position_id = o.position_id AND p.row_current_ind
+     WHERE o.order_id = $1
+       AND NOT EXISTS (SELECT 1 FROM exit_attempts a WHERE a.client_order_id = o.client_order_id)`,
+    [orderId, timeoutSeconds],
+  );
+}
+
+/** An exit that stopped (walks used up, or refused by the venue) needs a person: logged as an alert. */
+async function raiseExitAlert(client: Queryable, request: ExitRequestRow, reason: string): Promise<void> {
+  await client.query(
+    `INSERT INTO system_health (component, status, details) VALUES ('execute-exit', 'degraded', $1::jsonb)`,
+    [JSON.stringify({ alert: 'exit stopped', exitRequestId: request.exitRequestId, positionId: request.positionId,
+      condition: request.condition, priority: request.priority, reason })],
+  );
+}
+
