@@ -1,6 +1,7 @@
 import { printResult, recordResults, withBenchServer, type Bench, type BenchResult } from './harness';
 import { executeEntryBench } from './benches/executeEntry';
 import { ingestMarketsBench } from './benches/ingestMarkets';
+import { monitorSweepBench } from './benches/monitorSweep';
 import { scanEdgesBench } from './benches/scanEdges';
 import { versionedUpsertBench } from './benches/versionedUpsert';
 
@@ -10,6 +11,7 @@ const BENCHES: Record<string, Bench> = {
   'ingest-markets': ingestMarketsBench,
   'scan-edges': scanEdgesBench,
   'execute-entry': executeEntryBench,
+  'monitor-sweep': monitorSweepBench,
 };
 
 async function main() {

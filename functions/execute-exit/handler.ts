@@ -1,0 +1,98 @@
+import middy from '@middy/core';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type pg from 'pg';
+import { getPool } from '../../shared/db/pool';
+import { createExchangeFromEnv } from '../../shared/exchange/factory';
+import type { Exchange } from '../../shared/exchange/types';
+import { executeExit, type ExitOutcome } from '../../shared/execution/executeExit';
+import { createLogger } from '../../shared/observability/logger';
+import { InvalidMessageError, parseExitOrderMessage } from '../../shared/queues/messages';
+
+const logger = createLogger('execute-exit');
+const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'execute-exit' });
+let exchange: Promise<Exchange> | undefined;
+let sqs: SQSClient | undefined;
+
+export interface ExecuteExitRuntime {
+  pool: pg.Pool;
+  exchange: Exchange;
+  /** Makes the received message visible again after `seconds` (SQS ChangeMessageVisibility). */
+  retryAfter: (record: SQSRecord, seconds: number) => Promise<void>;
+}
+
+/** The queue URL of a record, from its source ARN (arn:aws:sqs:region:account:name). */
+export function queueUrlOf(record: SQSRecord): string {
+  if (process.env.EXIT_QUEUE_URL) return process.env.EXIT_QUEUE_URL;
+  const [, , , region, account, name] = record.eventSourceARN.split(':');
+  return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
+}
+
+async function defaultRuntime(): Promise<ExecuteExitRuntime> {
+  const pool = await getPool();
+  exchange ??= createExchangeFromEnv({ pool });
+  sqs ??= new SQSClient({});
+  const client = sqs;
+  return {
+    pool,
+    exchange: await exchange,
+    retryAfter: async (record, seconds) => {
+      await client.send(new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrlOf(record), ReceiptHandle: record.receiptHandle, VisibilityTimeout: Math.min(43_200, Math.max(0, Math.ceil(seconds))),
+      }));
+    },
+  };
+}
+
+/** A receive whose attempt is not over: the message comes back after the priority's wait. */
+export class RetryLater extends Error {
+  override name = 'RetryLater';
+}
+
+/**
+ * One exit-orders message = one attempt. `retry` (unfilled, or walked): the message's visibility
+ * is set to the priority's wait and the record reported as failed, so SQS delivers it again then
+ * (price walking with the queue's own retry, never a sleeping Lambda). Filled, stopped (with an
+ * alert) and finished requests are acknowledged. A malformed message fails (to the dead-letter
+ * queue after its receives), writing nothing.
+ */
+export async function processExitRecord(record: SQSRecord, runtime: ExecuteExitRuntime): Promise<ExitOutcome> {
+  let message;
+  try {
+    message = parseExitOrderMessage(record.body);
+  } catch (error) {
+    if (error instanceof InvalidMessageError) {
+      logger.error('exit message invalid: nothing written', { messageId: record.messageId, reason: error.message });
+      metrics.addMetric('ExitMessageInvalid', MetricUnit.Count, 1);
+    }
+    throw error;
+  }
+  const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  const outcome = await executeExit({ pool: runtime.pool, exchange: runtime.exchange }, message, { receiveCount });
+  metrics.addMetric(`Exit${outcome.outcome[0]!.toUpperCase()}${outcome.outcome.slice(1)}`, MetricUnit.Count, 1);
+  if (outcome.outcome === 'stopped') logger.error('exit stopped: a person must look at this position', { ...outcome, positionId: message.positionId });
+  else logger.info(`exit ${outcome.outcome}`, { messageId: record.messageId, receiveCount, ...outcome });
+  if (outcome.outcome === 'retry') {
+    await runtime.retryAfter(record, outcome.afterSeconds);
+    throw new RetryLater(`exit ${outcome.exitRequestId}: attempt ${outcome.attempt} not filled (${outcome.remaining} left); next attempt in ${outcome.afterSeconds} s`);
+  }
+  return outcome;
+}
+
+export async function runExecuteExit(event: SQSEvent, context: Context, runtime?: ExecuteExitRuntime): Promise<SQSBatchResponse> {
+  if (!event || !Array.isArray((event as Partial<SQSEvent>).Records)) {
+    throw new InvalidMessageError('execute-exit expects an SQS event ({"Records": [...]}); see events/execute-exit.json');
+  }
+  const resolved = runtime ?? (await defaultRuntime());
+  return processPartialResponse(event, (record: SQSRecord) => processExitRecord(record, resolved), new BatchProcessor(EventType.SQS), {
+    context, processInParallel: false, throwOnFullBatchFailure: false,
+  });
+}
+
+export const handler = middy((event: SQSEvent, context: Context) => runExecuteExit(event, context))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

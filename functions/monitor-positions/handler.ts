@@ -1,0 +1,91 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { ConfigError, getPool } from '../../shared/db/pool';
+import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
+import { createExchangeFromEnv } from '../../shared/exchange/factory';
+import type { Exchange } from '../../shared/exchange/types';
+import { reconcileVenue, type ReconcileResult } from '../../shared/execution/reconcile';
+import { runCadence, type CadenceSweep } from '../../shared/monitor/cadence';
+import { sweepPositions, type SweepResult } from '../../shared/monitor/sweep';
+import { createLogger } from '../../shared/observability/logger';
+import { SqsExitQueue } from '../../shared/queues/sqsEntryQueue';
+
+const logger = createLogger('monitor-positions');
+const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'monitor-positions' });
+let sqs: SQSClient | undefined;
+let exchange: Promise<Exchange> | undefined;
+
+/**
+ * Console event: `{}` runs a minute of monitoring (reconciliation, then sweeps on the 30 s / 5 s
+ * cadence until shortly before the timeout); `{"positionIds": [...]}` sweeps only those, once;
+ * `{"dryRun": true}` evaluates once and reports, writing and sending nothing; `{"once": true}`
+ * runs a single full sweep.
+ */
+export const MonitorEvent = z
+  .object({
+    positionIds: z.array(z.number().int().positive()).min(1).max(10_000).optional(),
+    dryRun: z.boolean().default(false),
+    once: z.boolean().default(false),
+  })
+  .strict();
+
+/** Stop this long before the function's timeout: the last sweep must commit in time. */
+const DEADLINE_MARGIN_MS = 8_000;
+
+export interface MonitorResult {
+  reconciliation?: Pick<ReconcileResult, 'ordersChecked' | 'fillsRecorded' | 'desyncs' | 'errors' | 'balance'> | { error: string };
+  sweeps: CadenceSweep[];
+  /** The last sweep's report (dry runs: what would be done). */
+  last?: Omit<SweepResult, 'triggers'> & { triggers: number };
+}
+
+export async function runMonitor(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<MonitorResult> {
+  const options = parseScheduledOrConsoleEvent('monitor-positions', MonitorEvent, event);
+  const queueUrl = process.env.EXIT_QUEUE_URL;
+  if (!options.dryRun && !queueUrl) throw new ConfigError('invalid monitor-positions configuration: EXIT_QUEUE_URL is not set');
+  const pool = await getPool();
+  const executionMode = process.env.EXECUTION_MODE === 'live' ? 'live' : 'paper';
+  sqs ??= new SQSClient({});
+  const queue = queueUrl ? new SqsExitQueue(sqs, queueUrl) : undefined;
+  const result: MonitorResult = { sweeps: [] };
+
+  // Reconciliation first (once a minute): the positions the sweep prices are the venue's too.
+  if (!options.dryRun && !options.positionIds) {
+    try {
+      exchange ??= createExchangeFromEnv({ pool });
+      const r = await reconcileVenue({ pool, exchange: await exchange });
+      result.reconciliation = { ordersChecked: r.ordersChecked, fillsRecorded: r.fillsRecorded, desyncs: r.desyncs, errors: r.errors, balance: r.balance };
+      metrics.addMetric('OpenDesyncs', MetricUnit.Count, r.desyncs.length);
+      if (r.desyncs.length > 0) logger.warn('venue desyncs', { desyncs: r.desyncs });
+    } catch (error) {
+      // Monitoring must go on when the venue is unreachable: the exits are what protects capital.
+      result.reconciliation = { error: (error as Error).message };
+      logger.error('reconciliation failed; sweeping anyway', { error: (error as Error).message });
+    }
+  }
+
+  let last: SweepResult | undefined;
+  const sweep = async (positionIds?: number[]) => {
+    last = await sweepPositions({ pool, queue, executionMode }, { positionIds: positionIds ?? options.positionIds, dryRun: options.dryRun });
+    for (const t of last.triggers) logger.info('exit condition fired', { ...t });
+    for (const e of last.exits) logger.info('exit decided', { ...e });
+    metrics.addMetric('SweepMs', MetricUnit.Milliseconds, last.ms);
+    metrics.addMetric('ExitsDecided', MetricUnit.Count, last.exits.length);
+    return last;
+  };
+  const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
+  result.sweeps = await runCadence(
+    { sweep, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), deadline: Date.now() + remaining - DEADLINE_MARGIN_MS },
+    { once: options.once || options.dryRun || options.positionIds !== undefined },
+  );
+  if (last) result.last = { ...last, triggers: last.triggers.length };
+  logger.info('monitoring done', { sweeps: result.sweeps.length, positions: last?.positions ?? 0 });
+  return result;
+}
+
+export const handler = middy(runMonitor).use(injectLambdaContext(logger)).use(logMetrics(metrics));
