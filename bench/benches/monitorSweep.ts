@@ -91,7 +91,7 @@ function edgeRow(i: number, strategyId: number, modelId: number, edgeCents: numb
  * at its previous sweep (marked at the bid, trailing stop state, last_update), then moves 20% of
  * the markets and a few edges.
  */
-async function seedWorld(pool: pg.Pool, n: number): Promise<void> {
+export async function seedPositionsWorld(pool: pg.Pool, n: number): Promise<void> {
   const games = Math.ceil(n / 2);
   const closeTime = new Date(Date.now() + 2 * 24 * 3600_000);
   await new PlatformRepository(pool).upsert(KALSHI_PLATFORM);
@@ -320,7 +320,7 @@ export const monitorSweepBench: Bench = async ({ freshDatabase }) => {
 
   for (const n of [SMALL_COUNT, POSITIONS_COUNT]) {
     const { pool } = await freshDatabase();
-    await seedWorld(pool, n);
+    await seedPositionsWorld(pool, n);
     const queue = new MemoryExitQueue();
     const counter = countRoundTrips(pool);
     counter.count = 0;
@@ -352,7 +352,7 @@ export const monitorSweepBench: Bench = async ({ freshDatabase }) => {
 
   {
     const { pool } = await freshDatabase();
-    await seedWorld(pool, POSITIONS_COUNT);
+    await seedPositionsWorld(pool, POSITIONS_COUNT);
     const queue = new MemoryExitQueue();
     const counter = countRoundTrips(pool);
     counter.count = 0;

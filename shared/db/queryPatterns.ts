@@ -26,16 +26,20 @@ ORDER BY e.expected_value DESC`,
    * primary key once positions are versioned) and m.yes_price ungrouped. It also priced NO
    * positions at the YES price and charged the cost of contracts already sold by partial exits
    * against the ones still held. Here: total_cost is the cost of all buys (from trades); the
-   * unrealized P&L is the remaining quantity marked at the current price of the position's side
-   * minus its cost basis (quantity × average entry price); trailing-stop keys follow the trading
-   * rules (active, current_stop_price).
+   * unrealized P&L is the remaining quantity marked at what it could be sold for now (its side's
+   * bid, else its ask when no bid is quoted) minus the exact cost basis of what is held;
+   * trailing-stop keys follow the trading rules (active, peak_price, current_stop_price). The
+   * monitor's own figures (current_price, unrealized_pnl, unrealized_pnl_pct, last_update) are
+   * in p.*.
    */
   positionPnlWithTrailingStop: `
 SELECT p.*,
        c.total_cost,
-       p.quantity * (CASE p.side WHEN 'yes' THEN m.yes_price ELSE m.no_price END)
-         - p.quantity * p.entry_price AS unrealized_pnl_now,
+       p.quantity * coalesce(CASE p.side WHEN 'yes' THEN m.yes_bid ELSE m.no_bid END,
+                             CASE p.side WHEN 'yes' THEN m.yes_price ELSE m.no_price END)
+         - coalesce(p.cost_basis, p.quantity * p.entry_price) AS unrealized_pnl_now,
        (p.trailing_stop_state->>'active')::boolean AS trailing_stop_active,
+       (p.trailing_stop_state->>'peak_price')::numeric AS trailing_peak_price,
        (p.trailing_stop_state->>'current_stop_price')::numeric AS current_stop_price
 FROM positions p
 JOIN markets m ON m.market_id = p.market_id AND m.row_current_ind = TRUE

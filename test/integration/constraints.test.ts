@@ -137,6 +137,21 @@ describe('versioned history', () => {
     await expect(pool.query(`UPDATE positions SET quantity = 1`)).rejects.toThrow(/positions is versioned/);
   });
 
+  it('lets the monitor move only last_update on a current position (its heartbeat), nothing else, never on history', async () => {
+    const { pool } = db();
+    const { rowCount } = await pool.query(`UPDATE positions SET last_update = now() WHERE row_current_ind`);
+    expect(rowCount).toBeGreaterThan(0);
+    await expect(pool.query(`UPDATE positions SET last_update = now(), current_price = 0.5 WHERE row_current_ind`)).rejects.toThrow(/positions is versioned/);
+    // A history row: close the current version and insert the next, the only legal way.
+    await pool.query(`UPDATE positions SET row_current_ind = FALSE, superseded_at = now() WHERE position_id = $1 AND row_current_ind`, [ids.positionId]);
+    await pool.query(
+      `INSERT INTO positions (position_id, market_id, platform_id, side, entry_price, quantity, original_quantity, fees)
+       SELECT position_id, market_id, platform_id, side, entry_price, quantity, original_quantity, fees FROM positions WHERE position_id = $1 LIMIT 1`,
+      [ids.positionId],
+    );
+    await expect(pool.query(`UPDATE positions SET last_update = now() WHERE NOT row_current_ind`)).rejects.toThrow(/positions is versioned/);
+  });
+
   it('refuses a second current row for a key', async () => {
     const { pool } = db();
     await expect(

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dec, Decimal } from '../../shared/domain/decimal';
 import { kalshiFee } from '../../shared/domain/fees';
-import { MarketRepository } from '../../shared/db';
+import { MarketRepository, QUERY_PATTERNS } from '../../shared/db';
 import { StaticBookSource } from '../../shared/exchange/paper/bookSources';
 import { PaperExchange } from '../../shared/exchange/paper/paperExchange';
 import type { PaperBook } from '../../shared/exchange/paper/matching';
@@ -77,6 +77,16 @@ describe('the schema document\'s partial-exit example, end to end on the paper e
     const { rows: [riding] } = await db.pool.query('SELECT quantity, trailing_stop_state FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
     expect(riding.quantity).toBe(25);
     expect(riding.trailing_stop_state).toMatchObject({ active: true, peak_price: '0.9000', current_stop_price: '0.8800', current_distance: '0.0200' });
+    // The corrected P&L query and the open_positions view show the monitor's fields.
+    const { rows: [pnl] } = await db.pool.query(QUERY_PATTERNS.positionPnlWithTrailingStop);
+    expect(pnl).toMatchObject({ position_id: positionId, quantity: 25, trailing_stop_active: true });
+    expect(pnl.current_stop_price.toFixed(4)).toBe('0.8800');
+    expect(pnl.trailing_peak_price.toFixed(4)).toBe('0.9000');
+    expect(pnl.total_cost.toFixed(4)).toBe('60.0000');
+    expect(pnl.unrealized_pnl_now.toFixed(4)).toBe('7.5000'); // 25 × 0.90 − 25 × 0.60
+    const { rows: [view] } = await db.pool.query('SELECT current_price::text, unrealized_pnl::text, unrealized_pnl_pct::text, last_update, exit_reason, exit_priority FROM open_positions WHERE position_id = $1', [positionId]);
+    expect(view).toMatchObject({ current_price: '0.9000', unrealized_pnl: '7.5000', unrealized_pnl_pct: '0.5000', exit_reason: 'partial_exit_target', exit_priority: 'MEDIUM' });
+    expect(view.last_update).toBeInstanceOf(Date);
 
     // …and the fall to 0.88 hits it: a HIGH exit, a limit at the bid, filled.
     await quote(88, 90);

@@ -1,0 +1,86 @@
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Context } from 'aws-lambda';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/monitor-positions/handler';
+import { MarketRepository } from '../../shared/db';
+import { closeSharedPool } from '../../shared/db/pool';
+import { ExitOrderMessage } from '../../shared/queues/messages';
+import { useTestDatabase } from '../helpers/database';
+import { openPosition, paperExchange } from '../helpers/execution';
+import { GAME_EVENT, quotedMarket, seedHalftimeWorld } from '../helpers/scanWorld';
+
+const db = useTestDatabase();
+const sqs = mockClient(SQSClient);
+const context = { functionName: 'monitor-positions', awsRequestId: 'test', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const savedEnv = { ...process.env };
+const KC = `${GAME_EVENT}-KC`;
+let positionId: number;
+
+beforeAll(async () => {
+  Object.assign(process.env, {
+    DATABASE_URL: db().url, EXIT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123/exit-orders', POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  delete process.env.EXECUTION_MODE;
+  await seedHalftimeWorld(db().pool, { strategies: 1 });
+  await new MarketRepository(db().pool).upsertSnapshots([quotedMarket(KC, 60, 58, 42, 40)]);
+  positionId = await openPosition(db().pool, paperExchange(db().pool), { marketId: KC, side: 'yes', quantity: 50, price: '0.60' });
+});
+afterAll(async () => {
+  process.env = savedEnv;
+  await closeSharedPool();
+});
+beforeEach(() => {
+  sqs.reset();
+  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+});
+
+const sent = () => sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => ExitOrderMessage.parse(JSON.parse(e.MessageBody!))));
+
+describe('monitor-positions function', () => {
+  it('rejects a malformed console event naming the field, writing nothing', async () => {
+    await expect(handler({ positionIds: ['1'] }, context)).rejects.toThrow(/invalid monitor-positions event: positionIds\.0: /);
+    await expect(handler({ dryrun: true }, context)).rejects.toThrow(/Unrecognized key.*dryrun/);
+  });
+
+  it('the sample events are valid', () => {
+    for (const name of ['monitor-positions', 'monitor-positions-dry-run', 'monitor-positions-some']) {
+      const event = JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), 'utf8'));
+      expect(event).toBeTypeOf('object');
+    }
+  });
+
+  it('a dry run reports what it would do, writing and sending nothing', async () => {
+    await new MarketRepository(db().pool).upsertSnapshots([quotedMarket(KC, 47, 45, 55, 53)]); // bid 0.45: −25%
+    const { rows: [before] } = await db().pool.query('SELECT count(*)::int AS n FROM positions');
+    const result = await handler({ dryRun: true }, context);
+    expect(result.sweeps).toHaveLength(1);
+    expect(result.last).toMatchObject({ positions: 1, exits: [expect.objectContaining({ positionId, condition: 'stop_loss', priority: 'CRITICAL' })] });
+    const { rows: [after] } = await db().pool.query('SELECT count(*)::int AS n, (SELECT count(*)::int FROM exit_requests) AS requests FROM positions');
+    expect(after).toEqual({ n: before.n, requests: 0 });
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  it('one sweep from the console: reconciles, re-prices, decides the exit and sends it to the exit queue', async () => {
+    const result = await handler({ once: true }, context);
+    expect(result.reconciliation).toMatchObject({ desyncs: [], errors: [] });
+    expect(result.sweeps).toHaveLength(1);
+    expect(sent()).toEqual([expect.objectContaining({ positionId, priority: 'CRITICAL' })]);
+    const { rows: [position] } = await db().pool.query(
+      'SELECT current_price::text, unrealized_pnl::text, unrealized_pnl_pct::text, exit_reason, exit_priority, last_update FROM positions WHERE position_id = $1 AND row_current_ind',
+      [positionId],
+    );
+    expect(position).toMatchObject({ current_price: '0.4500', unrealized_pnl: '-7.5000', unrealized_pnl_pct: '-0.2500', exit_reason: 'stop_loss', exit_priority: 'CRITICAL' });
+    expect(position.last_update).toBeInstanceOf(Date);
+  });
+
+  it('the scheduled event runs the cadence until shortly before the timeout', async () => {
+    const short = { ...context, getRemainingTimeInMillis: () => 9_000 } as Context;
+    const result = await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, short);
+    // 9 s left minus the 8 s margin: one full sweep, no time for a 5 s tick.
+    expect(result.sweeps.map((s) => s.kind)).toEqual(['full']);
+    // The exit is in flight: nothing new is sent.
+    expect(sent()).toEqual([]);
+  });
+});
