@@ -8,8 +8,8 @@ export default defineConfig({
     // Each test file gets its own database, so files run in parallel safely.
     pool: 'forks',
     testTimeout: 60_000,
-    // Handlers log JSON through Powertools; keep test output to warnings and errors.
-    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
+    // Handlers log JSON through Powertools; tests assert outcomes, so the logs stay quiet.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
     hookTimeout: 120_000,
   },
 });

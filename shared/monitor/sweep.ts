@@ -207,8 +207,13 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
       for (const t of triggers) result.triggers.push({ positionId: p.positionId, ...t });
       if (isUrgent(input, rules)) result.urgent.push(p.positionId);
 
-      // Act on the decision unless an exit of the same or higher priority is in flight.
+      // Act on the decision unless an exit of the same or higher priority is in flight, or the
+      // market no longer trades (closed, determined…: the position waits for its settlement).
       let act = decision;
+      if (act && r.market_status !== 'open') {
+        result.unpriced.push({ positionId: p.positionId, reason: `market is ${String(r.market_status ?? 'unknown')}: no exit can trade, awaiting settlement` });
+        act = null;
+      }
       const activePriority = r.active_priority as ExitPriority | null;
       if (act && activePriority && PRIORITY_RANK[act.priority] <= PRIORITY_RANK[activePriority]) {
         result.waiting++;
