@@ -10,7 +10,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type pg from 'pg';
 import { createPool, parseDatabaseEnv, resolvePoolConfig } from '../shared/db/pool';
 import type { CommandContext } from './commands/context';
@@ -19,6 +19,8 @@ import type { ModelType, StrategyType } from '../shared/db/repositories/versione
 import { matrixImport } from './commands/matrixImport';
 import { modelValidate } from './commands/modelValidate';
 import { listDesyncs, listOrders, reconcile, resolveDesync } from './commands/execution';
+import { configGet, configKeys, configList, configSet, configUnset, nonBlank, parseExpires, parseExpiresIn } from './commands/config';
+import { listBreakers, resolveBreakerCommand, tripBreaker } from './commands/breakers';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -202,6 +204,84 @@ export function buildProgram(io: CliIo): Command {
     .option('--json', 'print the result as JSON')
     .action(async (id: number, opts: { note: string; json?: boolean }) => {
       await run(opts.json, (ctx) => resolveDesync(ctx, { id, note: opts.note, json: opts.json }));
+    });
+
+  const breaker = program.command('breaker').description('circuit breakers: open trips block entries; some liquidate');
+  breaker
+    .command('list')
+    .description('open breakers (entries are blocked while any is open)')
+    .option('--all', 'include resolved ones')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { all?: boolean; json?: boolean }) => {
+      await run(opts.json, (ctx) => listBreakers(ctx, opts));
+    });
+  breaker
+    .command('trip')
+    .description('trip a breaker by hand (only "manual"): blocks new entries; --liquidate also closes every open position')
+    .argument('<type>', 'manual')
+    .requiredOption('--reason <text>', 'why, kept with the trip')
+    .option('--liquidate', 'the monitor exits every open position (CRITICAL circuit_breaker exits)')
+    .option('--by <name>', 'who (default: the OS user)')
+    .option('--json', 'print the result as JSON')
+    .action(async (type: string, opts: { reason: string; liquidate?: boolean; by?: string; json?: boolean }) => {
+      await run(opts.json, (ctx) => tripBreaker(ctx, { type, ...opts }));
+    });
+  breaker
+    .command('resolve')
+    .description('resolve an open breaker (the automatic ones resolve themselves where the rules allow)')
+    .argument('<id>', 'breaker event id from `precog breaker list`', positiveInt)
+    .requiredOption('--action <text>', 'what was done, kept with the resolution')
+    .option('--json', 'print the result as JSON')
+    .action(async (id: number, opts: { action: string; json?: boolean }) => {
+      await run(opts.json, (ctx) => resolveBreakerCommand(ctx, { id, action: opts.action, json: opts.json }));
+    });
+
+  const config = program
+    .command('config')
+    .description('trading-rule overrides: code defaults < PRECOG_RULE__<KEY> environment < config_overrides rows (latest wins)');
+  config
+    .command('set')
+    .description('override one rule; the key and value are validated and nothing is written when either is wrong')
+    .argument('<key>', 'dotted key, e.g. exits.stop_loss_pct (`precog config keys` lists them)')
+    .argument('<value>', 'e.g. -0.10 (decimals are exact), 10, true, paper, or JSON for exits.partial_exits')
+    .requiredOption('--reason <text>', 'why, kept with the override', nonBlank)
+    .addOption(new Option('--expires <time>', 'stop applying at this time (ISO 8601, e.g. 2026-12-01T00:00:00Z)').argParser((v) => parseExpires(v)).conflicts('expiresIn'))
+    .addOption(new Option('--expires-in <duration>', 'stop applying after this long (90m, 2h, 7d, 1h30m)').argParser((v) => parseExpiresIn(v)))
+    .option('--by <name>', 'who applies it (default: the OS user)', nonBlank)
+    .option('--json', 'print the result as JSON')
+    .action(async (key: string, value: string, opts: { reason: string; expires?: Date; expiresIn?: Date; by?: string; json?: boolean }) => {
+      await run(opts.json, (ctx) => configSet(ctx, { key, value, reason: opts.reason, expiresAt: opts.expires ?? opts.expiresIn, by: opts.by, env: io.env, json: opts.json }));
+    });
+  config
+    .command('get')
+    .description('the value in effect and where it comes from (default, environment or override)')
+    .argument('<key>')
+    .option('--json', 'print the result as JSON')
+    .action(async (key: string, opts: { json?: boolean }) => {
+      await run(opts.json, (ctx) => configGet(ctx, { key, env: io.env, json: opts.json }));
+    });
+  config
+    .command('list')
+    .description('overrides in force, newest first')
+    .option('--all', 'also expired and deactivated ones')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { all?: boolean; json?: boolean }) => {
+      await run(opts.json, (ctx) => configList(ctx, { all: opts.all, env: io.env, json: opts.json }));
+    });
+  config
+    .command('keys')
+    .description('every overridable key with its type, accepted values and default')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { json?: boolean }) => configKeys(io.out, opts));
+  config
+    .command('unset')
+    .description("deactivate the key's overrides in force (rows are kept for history)")
+    .argument('<key>')
+    .requiredOption('--reason <text>', 'why, appended to the override', nonBlank)
+    .option('--by <name>', 'who removes it (default: the OS user)', nonBlank)
+    .option('--json', 'print the result as JSON')
+    .action(async (key: string, opts: { reason: string; by?: string; json?: boolean }) => {
+      await run(opts.json, (ctx) => configUnset(ctx, { key, reason: opts.reason, by: opts.by, env: io.env, json: opts.json }));
     });
 
   return program;

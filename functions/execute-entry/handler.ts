@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { currentRules } from '../../shared/config/runtimeRules';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
@@ -9,12 +10,19 @@ import { getPool } from '../../shared/db/pool';
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
 import type { Exchange } from '../../shared/exchange/types';
 import { executeEntry, type EntryOutcome } from '../../shared/execution/executeEntry';
+import { OperationsRepository } from '../../shared/db/repositories/operations';
+import { FailureLog } from '../../shared/ingestion/failureLog';
+import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
+import { reportHealth } from '../../shared/observability/health';
 import { createLogger } from '../../shared/observability/logger';
+import { breakerEvents, publishQuietly } from '../../shared/observability/operationalEvents';
+import { checkBreakers } from '../../shared/risk/breakers';
 import { InvalidMessageError, parseEntryOrderMessage } from '../../shared/queues/messages';
 
 const logger = createLogger('execute-entry');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'execute-entry' });
 let exchange: Promise<Exchange> | undefined;
+let publisher: EventPublisher | undefined;
 
 export interface ExecuteEntryRuntime {
   pool: pg.Pool;
@@ -22,10 +30,35 @@ export interface ExecuteEntryRuntime {
 }
 
 /** Built once per container: the pool and the exchange (paper, or Kalshi when switched to live). */
+/** Venue request failures of this container, written to api_errors after each message. */
+const failures = new FailureLog();
+
 async function defaultRuntime(): Promise<ExecuteEntryRuntime> {
   const pool = await getPool();
-  exchange ??= createExchangeFromEnv({ pool });
+  exchange ??= createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi') });
   return { pool, exchange: await exchange };
+}
+
+/**
+ * Facts for the api_failures breaker, right where they arise: the venue failures just seen go to
+ * api_errors, and a venue rejection re-checks that breaker at once (three in a row trip it).
+ */
+async function afterVenueContact(runtime: ExecuteEntryRuntime, outcome: EntryOutcome | undefined): Promise<void> {
+  try {
+    const failed = failures.count > 0;
+    if (failed) {
+      await failures.save(new OperationsRepository(runtime.pool), 'execute-entry');
+      failures.byApi.clear();
+    }
+    if (failed || outcome?.outcome === 'rejected') {
+      const check = await checkBreakers({ pool: runtime.pool, executionMode: runtime.exchange.executionMode }, { only: ['api_failures'] });
+      for (const t of check.trips) logger.error('circuit breaker tripped', { ...t });
+      publisher ??= eventPublisherFromEnv();
+      await publishQuietly(publisher, breakerEvents(check), (m, extra) => logger.error(m, { ...extra }));
+    }
+  } catch (error) {
+    logger.error('could not record venue failures or check the api_failures breaker', { error: (error as Error).message });
+  }
 }
 
 /**
@@ -51,11 +84,14 @@ export async function processEntryRecord(record: SQSRecord, runtime: ExecuteEntr
   }
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   try {
-    const outcome = await executeEntry({ pool: runtime.pool, exchange: runtime.exchange }, message, { receiveCount });
+    const rules = await currentRules(runtime.pool, { log: (m, e) => logger.warn(m, { ...e }) });
+    const outcome = await executeEntry({ pool: runtime.pool, exchange: runtime.exchange, rules }, message, { receiveCount });
     logger.info(`entry ${outcome.outcome}`, { messageId: record.messageId, receiveCount, ...outcome });
     metrics.addMetric(`Entry${outcome.outcome[0]!.toUpperCase()}${outcome.outcome.slice(1)}`, MetricUnit.Count, 1);
+    await afterVenueContact(runtime, outcome);
     return outcome;
   } catch (error) {
+    await afterVenueContact(runtime, undefined);
     logger.warn('entry failed transiently: the message will be retried', {
       messageId: record.messageId, clientOrderId: message.clientOrderId, receiveCount, error: (error as Error).message,
     });
@@ -75,11 +111,15 @@ export async function runExecuteEntry(
   }
   const resolved = runtime ?? (await defaultRuntime());
   const processor = new BatchProcessor(EventType.SQS);
-  return processPartialResponse(event, (record: SQSRecord) => processEntryRecord(record, resolved), processor, {
+  const response = await processPartialResponse(event, (record: SQSRecord) => processEntryRecord(record, resolved), processor, {
     context,
     processInParallel: false,
     throwOnFullBatchFailure: false,
   });
+  const failed = response.batchItemFailures.length;
+  await reportHealth(resolved.pool, 'execute-entry', failed > 0 ? 'degraded' : 'healthy', { messages: event.Records.length, failed },
+    (m, e) => logger.error(m, { ...e }));
+  return response;
 }
 
 export const handler = middy((event: SQSEvent, context: Context) => runExecuteEntry(event, context))

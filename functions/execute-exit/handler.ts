@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { currentRules } from '../../shared/config/runtimeRules';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
@@ -10,17 +11,23 @@ import { getPool } from '../../shared/db/pool';
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
 import type { Exchange } from '../../shared/exchange/types';
 import { executeExit, type ExitOutcome } from '../../shared/execution/executeExit';
+import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
+import { reportHealth } from '../../shared/observability/health';
 import { createLogger } from '../../shared/observability/logger';
+import { exitStoppedEvent, publishQuietly } from '../../shared/observability/operationalEvents';
 import { InvalidMessageError, parseExitOrderMessage } from '../../shared/queues/messages';
 
 const logger = createLogger('execute-exit');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'execute-exit' });
 let exchange: Promise<Exchange> | undefined;
 let sqs: SQSClient | undefined;
+let publisher: EventPublisher | undefined;
 
 export interface ExecuteExitRuntime {
   pool: pg.Pool;
   exchange: Exchange;
+  /** Where operational events go (default: from EVENT_BUS_NAME). */
+  publisher?: EventPublisher;
   /** Makes the received message visible again after `seconds` (SQS ChangeMessageVisibility). */
   retryAfter: (record: SQSRecord, seconds: number) => Promise<void>;
 }
@@ -72,9 +79,22 @@ export async function processExitRecord(record: SQSRecord, runtime: ExecuteExitR
     throw error;
   }
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-  const outcome = await executeExit({ pool: runtime.pool, exchange: runtime.exchange }, message, { receiveCount });
+  const rules = await currentRules(runtime.pool, { log: (m, e) => logger.warn(m, { ...e }) });
+  const outcome = await executeExit({ pool: runtime.pool, exchange: runtime.exchange, rules }, message, { receiveCount });
   metrics.addMetric(`Exit${outcome.outcome[0]!.toUpperCase()}${outcome.outcome.slice(1)}`, MetricUnit.Count, 1);
-  if (outcome.outcome === 'stopped') logger.error('exit stopped: a person must look at this position', { ...outcome, positionId: message.positionId });
+  if (outcome.outcome === 'stopped') {
+    logger.error('exit stopped: a person must look at this position', { ...outcome, positionId: message.positionId });
+    const { rows: [r] } = await runtime.pool.query(
+      `SELECT r.exit_condition, r.exit_priority, r.quantity - r.filled_quantity AS remaining, p.market_id
+       FROM exit_requests r JOIN position_identities p ON p.position_id = r.position_id WHERE r.exit_request_id = $1`,
+      [outcome.exitRequestId],
+    );
+    const events = runtime.publisher ?? (publisher ??= eventPublisherFromEnv());
+    await publishQuietly(events, [exitStoppedEvent({
+      exitRequestId: outcome.exitRequestId, positionId: message.positionId, marketId: r.market_id, condition: r.exit_condition,
+      priority: r.exit_priority, reason: outcome.reason, remainingQuantity: r.remaining,
+    })], (m, extra) => logger.error(m, { ...extra }));
+  }
   else logger.info(`exit ${outcome.outcome}`, { messageId: record.messageId, receiveCount, ...outcome });
   if (outcome.outcome === 'retry') {
     await runtime.retryAfter(record, outcome.afterSeconds);
@@ -88,9 +108,13 @@ export async function runExecuteExit(event: SQSEvent, context: Context, runtime?
     throw new InvalidMessageError('execute-exit expects an SQS event ({"Records": [...]}); see events/execute-exit.json');
   }
   const resolved = runtime ?? (await defaultRuntime());
-  return processPartialResponse(event, (record: SQSRecord) => processExitRecord(record, resolved), new BatchProcessor(EventType.SQS), {
+  const response = await processPartialResponse(event, (record: SQSRecord) => processExitRecord(record, resolved), new BatchProcessor(EventType.SQS), {
     context, processInParallel: false, throwOnFullBatchFailure: false,
   });
+  // A walk returns its message on purpose: only a failure other than RetryLater degrades.
+  await reportHealth(resolved.pool, 'execute-exit', 'healthy', { messages: event.Records.length, returned: response.batchItemFailures.length },
+    (m, e) => logger.error(m, { ...e }));
+  return response;
 }
 
 export const handler = middy((event: SQSEvent, context: Context) => runExecuteExit(event, context))

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { currentRules } from '../../shared/config/runtimeRules';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -12,13 +13,17 @@ import type { Exchange } from '../../shared/exchange/types';
 import { reconcileVenue, type ReconcileResult } from '../../shared/execution/reconcile';
 import { runCadence, type CadenceSweep } from '../../shared/monitor/cadence';
 import { sweepPositions, type SweepResult } from '../../shared/monitor/sweep';
+import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
+import { reportHealth } from '../../shared/observability/health';
 import { createLogger } from '../../shared/observability/logger';
+import { desyncEvents, publishQuietly } from '../../shared/observability/operationalEvents';
 import { SqsExitQueue } from '../../shared/queues/sqsEntryQueue';
 
 const logger = createLogger('monitor-positions');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'monitor-positions' });
 let sqs: SQSClient | undefined;
 let exchange: Promise<Exchange> | undefined;
+let publisher: EventPublisher | undefined;
 
 /**
  * Console event: `{}` runs a minute of monitoring (reconciliation, then sweeps on the 30 s / 5 s
@@ -53,15 +58,18 @@ export async function runMonitor(event: unknown, context?: Pick<Context, 'getRem
   sqs ??= new SQSClient({});
   const queue = queueUrl ? new SqsExitQueue(sqs, queueUrl) : undefined;
   const result: MonitorResult = { sweeps: [] };
+  const rules = await currentRules(pool, { log: (m, e) => logger.warn(m, { ...e }) });
 
   // Reconciliation first (once a minute): the positions the sweep prices are the venue's too.
   if (!options.dryRun && !options.positionIds) {
     try {
       exchange ??= createExchangeFromEnv({ pool });
-      const r = await reconcileVenue({ pool, exchange: await exchange });
+      const r = await reconcileVenue({ pool, exchange: await exchange, rules });
       result.reconciliation = { ordersChecked: r.ordersChecked, fillsRecorded: r.fillsRecorded, desyncs: r.desyncs, errors: r.errors, balance: r.balance };
       metrics.addMetric('OpenDesyncs', MetricUnit.Count, r.desyncs.length);
       if (r.desyncs.length > 0) logger.warn('venue desyncs', { desyncs: r.desyncs });
+      publisher ??= eventPublisherFromEnv();
+      await publishQuietly(publisher, desyncEvents(r.newDesyncs, new Date()), (message, extra) => logger.error(message, { ...extra }));
     } catch (error) {
       // Monitoring must go on when the venue is unreachable: the exits are what protects capital.
       result.reconciliation = { error: (error as Error).message };
@@ -71,7 +79,7 @@ export async function runMonitor(event: unknown, context?: Pick<Context, 'getRem
 
   let last: SweepResult | undefined;
   const sweep = async (positionIds?: number[]) => {
-    last = await sweepPositions({ pool, queue, executionMode }, { positionIds: positionIds ?? options.positionIds, dryRun: options.dryRun });
+    last = await sweepPositions({ pool, queue, executionMode, rules }, { positionIds: positionIds ?? options.positionIds, dryRun: options.dryRun });
     for (const t of last.triggers) logger.info('exit condition fired', { ...t });
     for (const e of last.exits) logger.info('exit decided', { ...e });
     metrics.addMetric('SweepMs', MetricUnit.Milliseconds, last.ms);
@@ -80,10 +88,17 @@ export async function runMonitor(event: unknown, context?: Pick<Context, 'getRem
   };
   const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
   result.sweeps = await runCadence(
-    { sweep, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), deadline: Date.now() + remaining - DEADLINE_MARGIN_MS },
+    { sweep, rules, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), deadline: Date.now() + remaining - DEADLINE_MARGIN_MS },
     { once: options.once || options.dryRun || options.positionIds !== undefined },
   );
   if (last) result.last = { ...last, triggers: last.triggers.length };
+  if (!options.dryRun) {
+    const skippedAll = result.sweeps.length > 0 && result.sweeps.every((s) => s.skipped);
+    await reportHealth(pool, 'monitor-positions', result.reconciliation && 'error' in result.reconciliation ? 'degraded' : 'healthy', {
+      sweeps: result.sweeps.length, positions: last?.positions ?? 0, slowest_ms: Math.max(0, ...result.sweeps.map((s) => s.ms)),
+      skipped_all: skippedAll,
+    }, (m, e) => logger.error(m, { ...e }));
+  }
   logger.info('monitoring done', { sweeps: result.sweeps.length, positions: last?.positions ?? 0 });
   return result;
 }

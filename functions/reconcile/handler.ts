@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { currentRules } from '../../shared/config/runtimeRules';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -8,11 +9,15 @@ import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
 import type { Exchange } from '../../shared/exchange/types';
 import { reconcileVenue, type ReconcileResult } from '../../shared/execution/reconcile';
+import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
+import { reportHealth } from '../../shared/observability/health';
 import { createLogger } from '../../shared/observability/logger';
+import { desyncEvents, publishQuietly } from '../../shared/observability/operationalEvents';
 
 const logger = createLogger('reconcile');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'reconcile' });
 let exchange: Promise<Exchange> | undefined;
+let publisher: EventPublisher | undefined;
 
 /**
  * Console event: `{}` (or the EventBridge scheduled event). Syncs open orders with the venue,
@@ -25,12 +30,18 @@ export async function runReconcile(event: unknown): Promise<ReconcileResult> {
   parseScheduledOrConsoleEvent('reconcile', ReconcileEvent, event);
   const pool = await getPool();
   exchange ??= createExchangeFromEnv({ pool });
-  const result = await reconcileVenue({ pool, exchange: await exchange });
+  const rules = await currentRules(pool, { log: (m, e) => logger.warn(m, { ...e }) });
+  const result = await reconcileVenue({ pool, exchange: await exchange, rules });
   metrics.addMetric('OpenDesyncs', MetricUnit.Count, result.desyncs.length);
   metrics.addMetric('ReconcileFillsRecorded', MetricUnit.Count, result.fillsRecorded);
   metrics.addMetric('ReconcileErrors', MetricUnit.Count, result.errors.length);
+  publisher ??= eventPublisherFromEnv();
+  await publishQuietly(publisher, desyncEvents(result.newDesyncs, new Date()), (message, extra) => logger.error(message, { ...extra }));
   const log = result.desyncs.length > 0 || result.errors.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
   log('reconciled', { ...result });
+  await reportHealth(pool, 'reconcile', result.desyncs.length > 0 || result.errors.length > 0 ? 'degraded' : 'healthy', {
+    desyncs: result.desyncs.length, errors: result.errors.length, fills_recorded: result.fillsRecorded,
+  }, (m, e) => logger.error(m, { ...e }));
   return result;
 }
 

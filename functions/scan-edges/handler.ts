@@ -1,15 +1,20 @@
 import middy from '@middy/core';
+import { currentRules } from '../../shared/config/runtimeRules';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { ConfigError, getPool } from '../../shared/db/pool';
 import { scanEdges, type ScanEdgesResult } from '../../shared/edges/scanEdges';
 import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
+import { EDGE_ALERT, eventPublisherFromEnv, type EventPublisher, type PrecogEvent } from '../../shared/observability/events';
+import { reportHealth } from '../../shared/observability/health';
+import { publishQuietly } from '../../shared/observability/operationalEvents';
 import { createLogger } from '../../shared/observability/logger';
 import { SqsEntryQueue } from '../../shared/queues/sqsEntryQueue';
 
 const logger = createLogger('scan-edges');
 let sqs: SQSClient | undefined;
+let publisher: EventPublisher | undefined;
 
 /**
  * Console event: `{}` scans every open market; `{"marketIds": [...]}` or `{"seriesTickers": [...]}`
@@ -28,9 +33,11 @@ export async function runScanEdges(event: unknown): Promise<ScanEdgesResult> {
   const queueUrl = process.env.ENTRY_QUEUE_URL;
   if (!options.dryRun && !queueUrl) throw new ConfigError('invalid scan-edges configuration: ENTRY_QUEUE_URL is not set');
   sqs ??= new SQSClient({});
+  const pool = await getPool();
   const result = await scanEdges(
     {
-      pool: await getPool(),
+      pool,
+      rules: await currentRules(pool, { log: (m, e) => logger.warn(m, { ...e }) }),
       queue: queueUrl ? new SqsEntryQueue(sqs, queueUrl) : undefined,
       executionMode: process.env.EXECUTION_MODE === 'live' ? 'live' : 'paper',
     },
@@ -40,6 +47,13 @@ export async function runScanEdges(event: unknown): Promise<ScanEdgesResult> {
     markets: result.markets, evaluated: result.evaluated, edges: result.edges, orders: result.orders, skipped: result.skipped.length,
   });
   for (const s of result.skipped.slice(0, 100)) logger.debug('market skipped', { ...s });
+  if (!options.dryRun) {
+    publisher ??= eventPublisherFromEnv();
+    await publishQuietly(publisher, result.alerts.map((a) => ({ detailType: EDGE_ALERT, detail: a }) as PrecogEvent), (m, e) => logger.error(m, { ...e }));
+    await reportHealth(await getPool(), 'scan-edges', result.orders.unsent > 0 ? 'degraded' : 'healthy', {
+      markets: result.markets, edges: result.edges, orders: result.orders, skipped: result.skipped.length,
+    }, (m, e) => logger.error(m, { ...e }));
+  }
   return result;
 }
 

@@ -75,10 +75,13 @@ export interface BreakerEffect {
   /** Refuse new entries while tripped (exits always continue). */
   readonly blockEntries: boolean;
   /**
-   * `next_trading_day`: resolved automatically when the next trading day starts; `manual`: an
-   * operator resolves it (the spec: "automatically where the table says so, else by an operator").
+   * `next_trading_day`: resolved automatically when the next trading day (UTC) starts;
+   * `when_clear`: resolved automatically by the first health check that finds the condition gone;
+   * `manual`: an operator resolves it (the spec: "automatically where the table says so, else by
+   * an operator"). The spec's table gives data_stale and trade_rate no reset: they describe a
+   * state that ends by itself (fresh data, a slower rate), so they clear when it does.
    */
-  readonly reset: 'next_trading_day' | 'manual';
+  readonly reset: 'next_trading_day' | 'when_clear' | 'manual';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,7 +412,7 @@ export const DEFAULT_TRADING_RULES: TradingRules = deepFreeze<TradingRules>({
       maxGameStateAgeSeconds: 60,
       liquidate: false,
       blockEntries: true,
-      reset: 'manual',
+      reset: 'when_clear',
     },
     rapidLoss: {
       maxLossUsd: dec('200'),
@@ -423,7 +426,7 @@ export const DEFAULT_TRADING_RULES: TradingRules = deepFreeze<TradingRules>({
       windowSeconds: 300,
       liquidate: false,
       blockEntries: true,
-      reset: 'manual',
+      reset: 'when_clear',
     },
   },
   defaultExecutionMode: 'paper',

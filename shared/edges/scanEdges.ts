@@ -42,6 +42,11 @@ export interface ScanEdgesResult {
   edges: Omit<VersionedUpsertResult, 'versions'>;
   skipped: SkippedMarket[];
   orders: { created: number; enqueued: number; unsent: number; alreadyInFlight: number };
+  /** New edge versions whose recommended action is `alert`: for a person to review. */
+  alerts: Array<{
+    edgeId: number; marketId: string; strategy: { name: string; version: string }; model: { name: string; version: string };
+    side: 'yes' | 'no'; edge: string; expectedValue: string; marketPrice: string; confidence: string;
+  }>;
   /** Orders created by this scan (dry run: the ones that would be). */
   entries: Array<{ marketId: string; strategy: string; side: 'yes' | 'no'; quantity: number; limitPrice: string; clientOrderId?: string }>;
 }
@@ -97,6 +102,7 @@ export async function scanEdges(deps: ScanEdgesDeps, options: ScanEdgesOptions =
     skipped,
     orders: { created: 0, enqueued: 0, unsent: 0, alreadyInFlight: 0 },
     entries: [],
+    alerts: [],
   };
   if (options.dryRun) {
     result.entries = candidates.map((c) => ({
@@ -107,8 +113,9 @@ export async function scanEdges(deps: ScanEdgesDeps, options: ScanEdgesOptions =
 
   await withTransaction(deps.pool, async (client) => {
     const written = await versionedUpsert(client, EDGES, edgeRows);
-    const { versions: _versions, ...counts } = written;
+    const { versions, ...counts } = written;
     result.edges = counts;
+    result.alerts = alertsOf(world, edgeRows, versions);
     if (candidates.length === 0) return;
     // The current edge version each candidate acts on (new or unchanged), in one statement.
     const { rows } = await client.query(
@@ -256,3 +263,24 @@ export function priceWorld(world: World, rules: TradingRules) {
   return { edgeRows, candidates, skipped, evaluated, strategies: strategies.length };
 }
 
+
+/** The new edge versions a person should review (recommended action `alert`). */
+function alertsOf(world: World, rows: readonly SnapshotRow[], versions: ReadonlyArray<{ key: unknown[]; versionId: number }>): ScanEdgesResult['alerts'] {
+  const byKey = new Map(rows.map((r) => [`${r.market_id}|${r.strategy_id}|${r.model_id}|${r.side}`, r]));
+  const strategies = new Map(world.strategies.map((s) => [s.strategyId, s]));
+  const models = new Map(world.models.map((m) => [m.modelId, m]));
+  const alerts: ScanEdgesResult['alerts'] = [];
+  for (const v of versions) {
+    const row = byKey.get(v.key.map(String).join('|'));
+    if (!row || row.recommended_action !== 'alert') continue;
+    const strategy = strategies.get(Number(row.strategy_id));
+    const model = models.get(Number(row.model_id));
+    alerts.push({
+      edgeId: v.versionId, marketId: String(row.market_id),
+      strategy: { name: strategy?.name ?? '?', version: strategy?.version ?? '?' }, model: { name: model?.name ?? '?', version: model?.version ?? '?' },
+      side: row.side as 'yes' | 'no', edge: (row.edge as Decimal).toFixed(4), expectedValue: (row.expected_value as Decimal).toFixed(4),
+      marketPrice: (row.market_price as Decimal).toFixed(4), confidence: String(row.confidence_level),
+    });
+  }
+  return alerts;
+}

@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type pg from 'pg';
 import { z } from 'zod';
 import { parseEnvironment } from '../config/environment';
+import type { FailedAttempt } from '../http/httpClient';
 import { dec } from '../domain/decimal';
 import { KALSHI_BASE_URLS, KalshiClient } from '../venues/kalshi/client';
 import { loadKalshiCredentials } from '../venues/kalshi/credentials';
@@ -49,6 +50,8 @@ export async function createExchangeFromEnv(deps: {
   pool: pg.Pool;
   env?: NodeJS.ProcessEnv;
   secrets?: Pick<SecretsManagerClient, 'send'>;
+  /** Every failed venue request (the api_failures breaker counts them). */
+  onFailedAttempt?: (failure: FailedAttempt) => void;
 }): Promise<Exchange> {
   const env = parseExchangeEnv(deps.env);
   if (env.EXECUTION_MODE === 'paper') {
@@ -59,5 +62,7 @@ export async function createExchangeFromEnv(deps: {
   }
   const environment = env.KALSHI_ENV!;
   const credentials = await loadKalshiCredentials(env.KALSHI_CREDENTIALS_SECRET_ARN!, deps.secrets ?? new SecretsManagerClient({}));
-  return new KalshiExchange({ baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[environment], environment, credentials });
+  return new KalshiExchange({
+    baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[environment], environment, credentials, onFailedAttempt: deps.onFailedAttempt,
+  });
 }

@@ -129,6 +129,14 @@ export interface Exchange {
   getPositions(): Promise<VenuePosition[]>;
   /** Cash balance, dollars. */
   getBalance(): Promise<Decimal>;
+
+  /**
+   * Simulated venues only: a real venue settles itself. Settles the account's holding in a
+   * finished market at `yesPayout` (the value of one YES contract, 0..1; a NO contract pays
+   * 1 − yesPayout): credits the contracts held, zeroes the position, cancels resting orders on
+   * the ticker. Idempotent: null when the market was already settled (nothing credited again).
+   */
+  settle?(ticker: string, yesPayout: Decimal): Promise<{ credited: Decimal } | null>;
 }
 
 /** The venue refused the order for good (bad price, market closed, insufficient balance…). */

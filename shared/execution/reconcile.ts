@@ -41,6 +41,8 @@ export interface ReconcileResult {
   ordersBusy: number;
   errors: Array<{ clientOrderId?: string; error: string }>;
   desyncs: Desync[];
+  /** Desyncs seen for the first time (not already open): the ones to announce. */
+  newDesyncs: Desync[];
   /** Desyncs found resolved this time. */
   resolved: Array<{ ticker: string; kind: string }>;
   balance: { local: string | null; venue: string; difference: string | null };
@@ -53,7 +55,7 @@ export async function reconcileVenue(
   const platformId = deps.platformId ?? 'kalshi';
   const mode = deps.exchange.executionMode;
   const result: ReconcileResult = {
-    venue: deps.exchange.name, ordersChecked: 0, fillsRecorded: 0, ordersClosed: [], ordersBusy: 0, errors: [], desyncs: [], resolved: [],
+    venue: deps.exchange.name, ordersChecked: 0, fillsRecorded: 0, ordersClosed: [], ordersBusy: 0, errors: [], desyncs: [], newDesyncs: [], resolved: [],
     balance: { local: null, venue: '0', difference: null },
   };
 
@@ -164,14 +166,16 @@ export async function reconcileVenue(
         for (const d of desyncs) d.marketId ??= byTicker.get(d.ticker) ?? null;
       }
       for (const d of desyncs) {
-        await client.query(
+        const { rows: [written] } = await client.query(
           `INSERT INTO venue_desyncs (platform_id, execution_mode, ticker, market_id, kind, local_value, venue_value)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
            ON CONFLICT (platform_id, execution_mode, ticker, kind) WHERE resolved_at IS NULL
            DO UPDATE SET last_seen_at = now(), local_value = EXCLUDED.local_value, venue_value = EXCLUDED.venue_value,
-                         market_id = coalesce(venue_desyncs.market_id, EXCLUDED.market_id)`,
+                         market_id = coalesce(venue_desyncs.market_id, EXCLUDED.market_id)
+           RETURNING (xmax = 0) AS inserted`,
           [platformId, mode, d.ticker, d.marketId, d.kind, JSON.stringify(d.local), JSON.stringify(d.venue)],
         );
+        if (written.inserted) result.newDesyncs.push(d);
       }
       const { rows } = await client.query(
         `UPDATE venue_desyncs SET resolved_at = now(), resolution = 'agreed at reconciliation'

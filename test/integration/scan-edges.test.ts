@@ -142,6 +142,19 @@ describe('scan-edges', () => {
     ]);
   });
 
+  it('reports new alert-level edges (for a person to review) with their versions and figures', async () => {
+    // DAL YES at 0.10 against the model's 0.20: edge 0.10, EV 0.09 (fee 0.01): alert, not auto-execute.
+    await new MarketRepository(db().pool).upsertSnapshots([quotedMarket(`${GAME_EVENT}-DAL`, 10, 8, 92, 90)]);
+    const result = await handler({ marketIds: [`${GAME_EVENT}-DAL`] }, context);
+    expect(result.alerts).toContainEqual(expect.objectContaining({
+      marketId: `${GAME_EVENT}-DAL`, side: 'yes', strategy: { name: 'halftime_entry', version: 'v1.0' },
+      model: { name: 'nfl_matrix', version: 'v1.0' }, edge: '0.1000', marketPrice: '0.1000',
+    }));
+    expect(result.alerts.every((a) => a.expectedValue >= '0.0800' && a.expectedValue < '0.1500')).toBe(true);
+    // Unchanged, the next scan has nothing new to announce.
+    expect((await handler({ marketIds: [`${GAME_EVENT}-DAL`] }, context)).alerts).toEqual([]);
+  });
+
   it('the A/B and model comparison queries return one row per version', async () => {
     const ab = await db().pool.query(QUERY_PATTERNS.abTestStrategyVersions, ['halftime_entry']);
     expect(ab.rows.map((r) => r.strategy_version)).toEqual(['v1.1', 'v1.0']);

@@ -28,7 +28,8 @@ import { matchIncoming, matchResting, type ConsumedDepth, type MatchFill, type P
  * - A sell only reduces a held position (no selling of contracts not held); a resting sell whose
  *   position shrank fills what is held and is cancelled for the rest.
  * - Resting orders are brought up to date when the exchange is next asked something (lazily),
- *   not continuously; a closed market leaves them resting (until expiry or cancel).
+ *   not continuously; a closed market leaves them resting (until expiry, cancel or settlement).
+ * - Markets settle when Precog tells the venue (`settle`, from settle-markets), not on their own.
  */
 
 export interface PaperExchangeOptions {
@@ -136,6 +137,27 @@ export function applyFill(before: PaperPositionState, fill: PaperFillInput): { a
       totalTraded: before.totalTraded.plus(gross),
     },
     balanceChange,
+  };
+}
+
+/**
+ * What settling a market at `yesPayout` does to the position: every YES contract held pays
+ * yesPayout, every NO contract 1 − yesPayout (credited to cash); the position goes to zero with no
+ * cost left, and realized P&L gains the payout minus the cost of the contracts settled (fees
+ * excluded, as everywhere in this venue: they stay in fees_paid). Nothing is traded, so
+ * total_traded does not move.
+ */
+export function settlePosition(before: PaperPositionState, yesPayout: Decimal): { after: PaperPositionState; credited: Decimal } {
+  const credited = yesPayout.times(heldOf(before.position, 'yes')).plus(ONE.minus(yesPayout).times(heldOf(before.position, 'no')));
+  return {
+    after: {
+      position: 0,
+      costBasis: ZERO,
+      realizedPnl: before.realizedPnl.plus(credited).minus(before.costBasis),
+      feesPaid: before.feesPaid,
+      totalTraded: before.totalTraded,
+    },
+    credited,
   };
 }
 
@@ -542,6 +564,52 @@ export class PaperExchange implements Exchange {
 
   async getBalance(): Promise<Decimal> {
     return this.pass([], async (pass) => pass.balance);
+  }
+
+  /**
+   * Settles the account's holding in a finished market, as Kalshi does by itself: in one
+   * transaction with the account locked, credits YES contracts × yesPayout and NO contracts ×
+   * (1 − yesPayout), records the realized P&L (fees excluded), zeroes the position, cancels the
+   * resting orders on the ticker and records the settlement (paper_settlements). A market is
+   * settled once per account: null when it already was (nothing is credited again).
+   */
+  async settle(ticker: string, yesPayout: Decimal): Promise<{ credited: Decimal } | null> {
+    if (typeof ticker !== 'string' || ticker === '') throw new RangeError('ticker must be a non-empty string');
+    if (!Decimal.isDecimal(yesPayout) || !yesPayout.isFinite() || yesPayout.lt(0) || yesPayout.gt(1)) {
+      throw new RangeError(`yesPayout must be a Decimal within 0..1 dollars, got ${String(yesPayout)}`);
+    }
+    if (yesPayout.decimalPlaces() > 4) throw new RangeError(`yesPayout has more than 4 decimals: ${yesPayout.toString()}`);
+    return this.pass([], async (pass) => {
+      const before = await pass.position(ticker);
+      const { after, credited } = settlePosition(before, yesPayout);
+      // The account is locked: the insert decides, once, whether this call settles the market.
+      const recorded = await pass.client.query(
+        `INSERT INTO paper_settlements (account_id, ticker, yes_payout, position, credited, settled_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (account_id, ticker) DO NOTHING`,
+        [this.accountId, ticker, toSqlDecimal(yesPayout), before.position, toSqlDecimal(credited), pass.now],
+      );
+      if (recorded.rowCount === 0) return null;
+      await pass.client.query(
+        `UPDATE paper_orders SET status = 'canceled', updated_at = $3
+          WHERE account_id = $1 AND ticker = $2 AND status = 'resting'`,
+        [this.accountId, ticker, pass.now],
+      );
+      // A market never traded has no position row: nothing to zero.
+      await pass.client.query(
+        `UPDATE paper_positions SET position = $3, cost_basis = $4, realized_pnl = $5, updated_at = $6
+          WHERE account_id = $1 AND ticker = $2`,
+        [this.accountId, ticker, after.position, toSqlDecimal(after.costBasis), toSqlDecimal(after.realizedPnl), pass.now],
+      );
+      if (!credited.isZero()) {
+        pass.balance = pass.balance.plus(credited);
+        await pass.client.query(
+          'UPDATE paper_accounts SET balance = $2, updated_at = $3 WHERE account_id = $1',
+          [this.accountId, toSqlDecimal(pass.balance), pass.now],
+        );
+      }
+      return { credited };
+    });
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,0 +1,57 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type pg from 'pg';
+import { z } from 'zod';
+import { getPool } from '../../shared/db/pool';
+import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
+import { createExchangeFromEnv, parseExchangeEnv } from '../../shared/exchange/factory';
+import type { Exchange } from '../../shared/exchange/types';
+import { createLogger } from '../../shared/observability/logger';
+import { settleMarkets, type SettleMarketsResult } from '../../shared/settlement/settleMarkets';
+
+const logger = createLogger('settle-markets');
+const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'settle-markets' });
+/** The exchange of the container's pool (a new pool, e.g. after a test closed the shared one, gets a new exchange). */
+let cached: { pool: pg.Pool; exchange: Promise<Exchange> } | undefined;
+
+/**
+ * Console event: `{}` (or the EventBridge scheduled event) settles every market ingestion
+ * recorded as settled that the books have not settled yet; `{"marketIds": [...]}` only those
+ * (each settled or skipped with its reason); `{"dryRun": true}` reports what would be settled and
+ * writes nothing. On the paper exchange the simulated venue settles its account too.
+ */
+export const SettleMarketsEvent = z
+  .object({
+    marketIds: z.array(z.string().min(1, 'a market id cannot be empty')).min(1).max(10_000).optional(),
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+
+export async function runSettleMarkets(event: unknown): Promise<SettleMarketsResult> {
+  const options = parseScheduledOrConsoleEvent('settle-markets', SettleMarketsEvent, event);
+  const executionMode = parseExchangeEnv().EXECUTION_MODE;
+  const pool = await getPool();
+  if (cached?.pool !== pool) cached = { pool, exchange: createExchangeFromEnv({ pool }) };
+  let exchange: Exchange;
+  try {
+    exchange = await cached.exchange;
+  } catch (error) {
+    cached = undefined;
+    throw error;
+  }
+  const result = await settleMarkets({ pool, exchange, executionMode }, options);
+  metrics.addMetric('MarketsSettled', MetricUnit.Count, result.settled.length);
+  metrics.addMetric('PositionsSettled', MetricUnit.Count, result.settled.reduce((n, s) => n + s.positions.length, 0));
+  metrics.addMetric('SettlementErrors', MetricUnit.Count, result.errors.length);
+  for (const s of result.settled) logger.info(options.dryRun ? 'would settle market' : 'market settled', { ...s });
+  const log = result.errors.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
+  log('settle-markets finished', {
+    dryRun: result.dryRun, settled: result.settled.length, skipped: result.skipped, venueSettlements: result.venueSettlements,
+    strategiesUpdated: result.strategiesUpdated, errors: result.errors,
+  });
+  return result;
+}
+
+export const handler = middy(runSettleMarkets).use(injectLambdaContext(logger)).use(logMetrics(metrics));
