@@ -14,7 +14,8 @@ import { executeExit, type ExitOutcome } from '../../shared/execution/executeExi
 import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
 import { reportHealth } from '../../shared/observability/health';
 import { createLogger } from '../../shared/observability/logger';
-import { exitStoppedEvent, publishQuietly } from '../../shared/observability/operationalEvents';
+import { breakerEvents, exitStoppedEvent, publishQuietly } from '../../shared/observability/operationalEvents';
+import { checkBreakers } from '../../shared/risk/breakers';
 import { InvalidMessageError, parseExitOrderMessage } from '../../shared/queues/messages';
 
 const logger = createLogger('execute-exit');
@@ -94,6 +95,11 @@ export async function processExitRecord(record: SQSRecord, runtime: ExecuteExitR
       exitRequestId: outcome.exitRequestId, positionId: message.positionId, marketId: r.market_id, condition: r.exit_condition,
       priority: r.exit_priority, reason: outcome.reason, remainingQuantity: r.remaining,
     })], (m, extra) => logger.error(m, { ...extra }));
+    if (outcome.reason.startsWith('venue rejected')) {
+      // A venue rejection is a fact for the api_failures breaker: check it now, not in a minute.
+      const check = await checkBreakers({ pool: runtime.pool, rules, executionMode: runtime.exchange.executionMode }, { only: ['api_failures'] });
+      await publishQuietly(events, breakerEvents(check, rules), (m, extra) => logger.error(m, { ...extra }));
+    }
   }
   else logger.info(`exit ${outcome.outcome}`, { messageId: record.messageId, receiveCount, ...outcome });
   if (outcome.outcome === 'retry') {

@@ -1,9 +1,8 @@
 import type pg from 'pg';
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../config/tradingRules';
-import { decimalOrNull } from '../db/rows';
 import { withTransaction } from '../db/transaction';
 import type { Exchange, VenueOrder } from '../exchange/types';
-import { applyVenueUpdate, closeUnsentOrder, edgeOf, findOrders, lockOrder } from './ledger';
+import { applyVenueUpdate, closeUnsentOrder, edgeOf, findOrders, lockBalance, lockOrder, writeBalance } from './ledger';
 import { ENTRY_LOCK_KEY } from './locks';
 
 /**
@@ -45,7 +44,7 @@ export interface ReconcileResult {
   newDesyncs: Desync[];
   /** Desyncs found resolved this time. */
   resolved: Array<{ ticker: string; kind: string }>;
-  balance: { local: string | null; venue: string; difference: string | null };
+  balance: { local: string | null; venue: string; difference: string | null; adoptedFromVenue?: boolean };
 }
 
 export async function reconcileVenue(
@@ -187,16 +186,19 @@ export async function reconcileVenue(
       result.resolved = rows.map((r) => ({ ticker: r.ticker, kind: r.kind }));
     }
 
-    const { rows: balanceRows } = await client.query(
-      `SELECT balance FROM current_balances WHERE platform_id = $1 AND execution_mode = $2 AND currency = 'USD'`,
-      [platformId, mode],
-    );
-    const local = decimalOrNull(balanceRows[0]?.balance);
+    const local = await lockBalance(client, platformId, mode);
     result.balance = {
       local: local?.toFixed(4) ?? null,
       venue: venueBalance.toFixed(4),
       difference: local ? venueBalance.minus(local).toFixed(4) : null,
     };
+    // Live: the venue's cash is the truth (it holds collateral for resting orders and pays
+    // settlements on its own schedule), so the books take it as a new balance version when it
+    // differs. Paper: the books' ledger stands on its own and must equal the simulated venue.
+    if (mode === 'live' && (local === null || !local.eq(venueBalance))) {
+      await writeBalance(client, platformId, mode, venueBalance);
+      result.balance.adoptedFromVenue = true;
+    }
   });
   return result;
 }

@@ -224,6 +224,11 @@ export class KalshiPortfolioSim {
     return this.cash;
   }
 
+  /** Money arriving at the venue outside Precog (a deposit), dollars. */
+  deposit(amount: Decimal): void {
+    this.cash = this.cash.plus(amount);
+  }
+
   /** A maker fill of a resting order at its limit (someone hit it). */
   fillResting(orderId: string, count?: number): Fill {
     const order = this.orderList.find((o) => o.id === orderId);

@@ -294,6 +294,12 @@ describe('execute-entry on Kalshi (the same code path, against the local Kalshi 
       const result = await reconcileVenue({ pool: db.pool, exchange });
       expect(result.desyncs).toEqual([]);
       expect(result.balance.difference).toBe('0.0000');
+      // Live, the venue's cash is the truth: a deposit at the venue becomes the books' balance.
+      sim.deposit(dec('250'));
+      const after = await reconcileVenue({ pool: db.pool, exchange });
+      expect(after.balance).toMatchObject({ difference: '250.0000', adoptedFromVenue: true });
+      const { rows: [books] } = await db.pool.query(`SELECT balance::text FROM current_balances WHERE execution_mode = 'live'`);
+      expect(books.balance).toBe(after.balance.venue);
     } finally {
       await sim.close();
     }
