@@ -29,9 +29,14 @@ export interface BenchResult {
   notes: string[];
   /** Whether the bench's stated goal held in this run. */
   goalMet: boolean;
+  /** Unit of the figures, printed as the column header; "items/s" when absent. */
+  unit?: string;
+  /** Decimals the figures are printed and recorded with; 0 (whole numbers) when absent. */
+  digits?: number;
 }
 
-export type Bench = (ctx: BenchContext) => Promise<BenchResult>;
+/** A bench returns one result, or several when it records under several keys of results.json. */
+export type Bench = (ctx: BenchContext) => Promise<BenchResult | BenchResult[]>;
 
 export const RESULTS_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
 
@@ -39,6 +44,14 @@ export async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value
   const start = process.hrtime.bigint();
   const value = await fn();
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
+}
+
+/** Runs fn with no PostgreSQL server, for benches that need no database (freshDatabase fails). */
+export async function withoutBenchServer<T>(fn: (ctx: BenchContext) => Promise<T>): Promise<T> {
+  return fn({
+    freshDatabase: () => Promise.reject(new Error('this bench run started no database server')),
+    log: (line) => console.log(line),
+  });
 }
 
 /** Runs fn against one PostgreSQL server: embedded (default) or the server of DATABASE_URL. */
@@ -78,9 +91,9 @@ export function printResult(result: BenchResult): void {
   const rows = Object.entries(result.figures);
   const width = Math.max(...rows.map(([k]) => k.length), 7);
   console.log(`\n${result.name}`);
-  console.log(`  ${'variant'.padEnd(width)}  ${'items/s'.padStart(12)}`);
+  console.log(`  ${'variant'.padEnd(width)}  ${(result.unit ?? 'items/s').padStart(12)}`);
   for (const [variant, value] of rows) {
-    console.log(`  ${variant.padEnd(width)}  ${value.toFixed(0).padStart(12)}`);
+    console.log(`  ${variant.padEnd(width)}  ${value.toFixed(result.digits ?? 0).padStart(12)}`);
   }
   for (const note of result.notes) console.log(`  ${note}`);
   console.log(`  goal ${result.goalMet ? 'MET' : 'NOT MET'}`);
@@ -95,7 +108,8 @@ export async function recordResults(results: BenchResult[]): Promise<void> {
     existing = {};
   }
   for (const r of results) {
-    existing[r.name] = Object.fromEntries(Object.entries(r.figures).map(([k, v]) => [k, Math.round(v)]));
+    const scale = 10 ** (r.digits ?? 0);
+    existing[r.name] = Object.fromEntries(Object.entries(r.figures).map(([k, v]) => [k, Math.round(v * scale) / scale]));
   }
   await writeFile(RESULTS_FILE, `${JSON.stringify(existing, null, 2)}\n`);
 }

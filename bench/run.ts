@@ -1,4 +1,5 @@
-import { printResult, recordResults, withBenchServer, type Bench, type BenchResult } from './harness';
+import { printResult, recordResults, withBenchServer, withoutBenchServer, type Bench, type BenchResult } from './harness';
+import { bundlesBench } from './benches/bundles';
 import { executeEntryBench } from './benches/executeEntry';
 import { ingestMarketsBench } from './benches/ingestMarkets';
 import { monitorSweepBench } from './benches/monitorSweep';
@@ -12,7 +13,11 @@ const BENCHES: Record<string, Bench> = {
   'scan-edges': scanEdgesBench,
   'execute-entry': executeEntryBench,
   'monitor-sweep': monitorSweepBench,
+  bundles: bundlesBench,
 };
+
+/** Benches that use no database: a run of only these starts no PostgreSQL server. */
+const NO_DATABASE = new Set(['bundles']);
 
 async function main() {
   const wanted = process.argv.slice(2);
@@ -22,12 +27,15 @@ async function main() {
     process.exit(2);
   }
   const selected = wanted.length > 0 ? wanted : Object.keys(BENCHES);
-  const results = await withBenchServer(async (ctx) => {
+  const withServer = selected.every((name) => NO_DATABASE.has(name)) ? withoutBenchServer : withBenchServer;
+  const results = await withServer(async (ctx) => {
     const done: BenchResult[] = [];
     for (const name of selected) {
-      const result = await BENCHES[name]!(ctx);
-      printResult(result);
-      done.push(result);
+      const returned = await BENCHES[name]!(ctx);
+      for (const result of Array.isArray(returned) ? returned : [returned]) {
+        printResult(result);
+        done.push(result);
+      }
     }
     return done;
   });

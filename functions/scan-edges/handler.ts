@@ -1,6 +1,8 @@
 import middy from '@middy/core';
 import { currentRules } from '../../shared/config/runtimeRules';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { ConfigError, getPool } from '../../shared/db/pool';
@@ -13,6 +15,7 @@ import { createLogger } from '../../shared/observability/logger';
 import { SqsEntryQueue } from '../../shared/queues/sqsEntryQueue';
 
 const logger = createLogger('scan-edges');
+const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'scan-edges' });
 let sqs: SQSClient | undefined;
 let publisher: EventPublisher | undefined;
 
@@ -48,6 +51,10 @@ export async function runScanEdges(event: unknown): Promise<ScanEdgesResult> {
   });
   for (const s of result.skipped.slice(0, 100)) logger.debug('market skipped', { ...s });
   if (!options.dryRun) {
+    metrics.addMetric('EdgesWritten', MetricUnit.Count, result.edges.inserted);
+    metrics.addMetric('EdgeAlerts', MetricUnit.Count, result.alerts.length);
+    metrics.addMetric('EntryOrdersCreated', MetricUnit.Count, result.orders.created);
+    metrics.addMetric('EntryOrdersUnsent', MetricUnit.Count, result.orders.unsent);
     publisher ??= eventPublisherFromEnv();
     await publishQuietly(publisher, result.alerts.map((a) => ({ detailType: EDGE_ALERT, detail: a }) as PrecogEvent), (m, e) => logger.error(m, { ...e }));
     await reportHealth(await getPool(), 'scan-edges', result.orders.unsent > 0 ? 'degraded' : 'healthy', {
@@ -57,4 +64,4 @@ export async function runScanEdges(event: unknown): Promise<ScanEdgesResult> {
   return result;
 }
 
-export const handler = middy(runScanEdges).use(injectLambdaContext(logger));
+export const handler = middy(runScanEdges).use(injectLambdaContext(logger)).use(logMetrics(metrics));
