@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { DEFAULT_TRADING_RULES, EXIT_PRIORITIES, type ConfidenceLevel, type ExitPriority, type TradingRules } from '../../shared/config/tradingRules';
+import { DEFAULT_TRADING_RULES, type ConfidenceLevel, type ExitPriority } from '../../shared/config/tradingRules';
 import { Decimal } from '../../shared/domain/decimal';
 import {
   EDGES, MARKETS, POSITIONS, PlatformRepository, ProbabilityModelRepository, SeriesRepository, StrategyRepository, versionedUpsert,
@@ -7,7 +7,7 @@ import {
 } from '../../shared/db';
 import { decimal, decimalOrNull } from '../../shared/db/rows';
 import { marketSnapshotRow } from '../../shared/db/repositories/markets';
-import { evaluateExits, isUrgent, type ExitInput } from '../../shared/exits/conditions';
+import { evaluateExits, isUrgent, partialExitStage, PRIORITY_RANK, type ExitInput } from '../../shared/exits/conditions';
 import { parseTrailingStop, updateTrailingStop } from '../../shared/exits/trailingStop';
 import { valuePosition } from '../../shared/exits/valuation';
 import { sweepPositions, type SweepResult } from '../../shared/monitor/sweep';
@@ -187,17 +187,6 @@ LEFT JOIN edges e ON e.market_id = p.market_id AND e.strategy_id = pi.strategy_i
 LEFT JOIN exit_requests r ON r.position_id = p.position_id AND r.status = 'active'
 WHERE p.position_id = $1 AND p.row_current_ind`;
 
-const RANK: Record<ExitPriority, number> = Object.fromEntries(EXIT_PRIORITIES.map((p, i) => [p, EXIT_PRIORITIES.length - i])) as Record<ExitPriority, number>;
-
-function partialStage(input: ExitInput, quantity: number, rules: TradingRules): number {
-  const after = input.partialExitedQuantity + quantity;
-  let cumulative = new Decimal(0);
-  for (const [i, stage] of rules.exits.partialExits.entries()) {
-    cumulative = cumulative.plus(stage.sellFractionOfOriginal);
-    if (cumulative.times(input.originalQuantity).floor().toNumber() >= after) return i + 1;
-  }
-  return rules.exits.partialExits.length;
-}
 
 const same = (a: Decimal | null, b: Decimal | null) => (a === null || b === null ? a === b : a.eq(b));
 
@@ -242,7 +231,7 @@ async function perPositionSweep(pool: pg.Pool, queue: MemoryExitQueue, sample: n
       };
       const { triggers, decision } = evaluateExits(input, rules);
       isUrgent(input, rules);
-      const act = decision && !(r.active_priority && RANK[decision.priority] <= RANK[r.active_priority as ExitPriority]) ? decision : null;
+      const act = decision && !(r.active_priority && PRIORITY_RANK[decision.priority] <= PRIORITY_RANK[r.active_priority as ExitPriority]) ? decision : null;
       const next = {
         current_price: value.currentPrice ?? decimalOrNull(r.current_price),
         unrealized_pnl: value.unrealizedPnl ?? decimalOrNull(r.unrealized_pnl),
@@ -273,7 +262,7 @@ async function perPositionSweep(pool: pg.Pool, queue: MemoryExitQueue, sample: n
           `INSERT INTO exit_requests (position_id, position_version_id, exit_condition, exit_priority, quantity, partial_stage, triggers)
            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING exit_request_id, created_at`,
           [positionId, versionId, act.condition, act.priority, act.quantity,
-            act.condition === 'partial_exit_target' ? partialStage(input, act.quantity, rules) : null, JSON.stringify(triggers)],
+            act.condition === 'partial_exit_target' ? partialExitStage(input, act.quantity, rules) : null, JSON.stringify(triggers)],
         );
         created.push({ id: request.exit_request_id, positionId, priority: act.priority, createdAt: request.created_at });
         result.exits.push({ positionId, condition: act.condition, quantity: act.quantity });

@@ -329,3 +329,19 @@ function fmtDuration(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
 }
+
+/** Priority as a number, CRITICAL highest: a decision supersedes an exit in flight only when it ranks higher. */
+export const PRIORITY_RANK: Readonly<Record<ExitPriority, number>> = Object.freeze(
+  Object.fromEntries(EXIT_PRIORITIES.map((p, i) => [p, EXIT_PRIORITIES.length - i])) as Record<ExitPriority, number>,
+);
+
+/** Which partial-exit stage selling `quantity` more completes: the first whose cumulative target it reaches. */
+export function partialExitStage(input: Pick<ExitInput, 'partialExitedQuantity' | 'originalQuantity'>, quantity: number, rules: TradingRules = DEFAULT_TRADING_RULES): number {
+  const after = input.partialExitedQuantity + quantity;
+  let cumulative = new Decimal(0);
+  for (const [i, stage] of rules.exits.partialExits.entries()) {
+    cumulative = cumulative.plus(stage.sellFractionOfOriginal);
+    if (cumulative.times(input.originalQuantity).floor().toNumber() >= after) return i + 1;
+  }
+  return rules.exits.partialExits.length;
+}

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import {
-  CIRCUIT_BREAKER_KEYS, DEFAULT_TRADING_RULES, EXIT_PRIORITIES, type CircuitBreakerType, type ConfidenceLevel, type ExitPriority,
+  CIRCUIT_BREAKER_KEYS, DEFAULT_TRADING_RULES, type CircuitBreakerType, type ConfidenceLevel, type ExitPriority,
   type TradingRules,
 } from '../config/tradingRules';
 import { Decimal } from '../domain/decimal';
@@ -8,7 +8,7 @@ import { decimal, decimalOrNull } from '../db/rows';
 import { withTransaction } from '../db/transaction';
 import { POSITIONS } from '../db/versionedTables';
 import { versionedUpsert, type SnapshotRow } from '../db/versionedUpsert';
-import { evaluateExits, isUrgent, type ExitInput, type ExitTrigger } from '../exits/conditions';
+import { evaluateExits, isUrgent, partialExitStage, PRIORITY_RANK, type ExitInput, type ExitTrigger } from '../exits/conditions';
 import { parseTrailingStop, updateTrailingStop, type TrailingStopState } from '../exits/trailingStop';
 import { valuePosition } from '../exits/valuation';
 import type { ExitOrderMessage, ExitQueue } from '../queues/messages';
@@ -132,7 +132,6 @@ interface Loaded {
   currentEv: Decimal | null;
 }
 
-const PRIORITY_RANK: Record<ExitPriority, number> = Object.fromEntries(EXIT_PRIORITIES.map((p, i) => [p, EXIT_PRIORITIES.length - i])) as Record<ExitPriority, number>;
 
 export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepResult> {
   const rules = deps.rules ?? DEFAULT_TRADING_RULES;
@@ -248,7 +247,7 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
         if (r.active_request_id) supersede.push(r.active_request_id as number);
         requests.push({
           positionId: p.positionId, condition: act.condition, priority: act.priority, quantity: act.quantity,
-          partialStage: act.condition === 'partial_exit_target' ? partialStage(input, act.quantity, rules) : null,
+          partialStage: act.condition === 'partial_exit_target' ? partialExitStage(input, act.quantity, rules) : null,
           supersedes: (r.active_request_id as number | null) ?? null, versionRow, triggers, currentVersionId: r.position_version_id as number,
         });
       }
@@ -356,15 +355,4 @@ function exitOverrides(json: unknown): ExitInput['overrides'] {
     stopLossPct: typeof o.stop_loss_pct === 'string' ? new Decimal(o.stop_loss_pct) : undefined,
     partialExits: typeof o.partial_exits === 'boolean' ? o.partial_exits : undefined,
   };
-}
-
-/** Which partial stage a partial exit completes: the first whose cumulative target it reaches. */
-function partialStage(input: ExitInput, quantity: number, rules: TradingRules): number {
-  const after = input.partialExitedQuantity + quantity;
-  let cumulative = new Decimal(0);
-  for (const [i, stage] of rules.exits.partialExits.entries()) {
-    cumulative = cumulative.plus(stage.sellFractionOfOriginal);
-    if (cumulative.times(input.originalQuantity).floor().toNumber() >= after) return i + 1;
-  }
-  return rules.exits.partialExits.length;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { createPool } from '../../shared/db/pool';
 import { databaseUrl } from '../../local/embeddedPostgres';
 
@@ -53,6 +53,25 @@ export function useTestDatabase(options: { migrated?: boolean; poolMax?: number 
   });
   return () => {
     if (!database) throw new Error('test database not ready: call db() inside a test or hook');
+    return database;
+  };
+}
+
+/**
+ * A fresh database for every test of the file (tests that need an empty world each time, at the
+ * cost of a template clone per test); call `db()` inside tests.
+ */
+export function useDatabasePerTest(options: { poolMax?: number } = {}): () => TestDatabase {
+  let database: TestDatabase | undefined;
+  beforeEach(async () => {
+    database = await createTestDatabase({ poolMax: options.poolMax ?? 20 });
+  });
+  afterEach(async () => {
+    await database?.drop();
+    database = undefined;
+  });
+  return () => {
+    if (!database) throw new Error('test database not ready: call db() inside a test');
     return database;
   };
 }

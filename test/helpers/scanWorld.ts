@@ -68,3 +68,8 @@ export async function seedHalftimeWorld(pool: pg.Pool, options: { strategies?: n
   }
   return { model, strategies: created };
 }
+
+/** A new version of a market's quotes from its YES bid and ask in cents (the NO side mirrors them). */
+export function quoteYes(pool: pg.Pool, marketId: string, yesBid: number, yesAsk: number) {
+  return new MarketRepository(pool).upsertSnapshots([quotedMarket(marketId, yesAsk, yesBid, 100 - yesBid, 100 - yesAsk)]);
+}

@@ -2,19 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli, type CliIo } from '../../cli/precog';
 import { dec } from '../../shared/domain/decimal';
 import { executeEntry } from '../../shared/execution/executeEntry';
+import { runPrecog } from '../helpers/cli';
 import { useTestDatabase } from '../helpers/database';
 import { paperExchange, scannedEntries } from '../helpers/execution';
 
 const db = useTestDatabase();
 
-async function precog(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  // Paper by default: the exchange the CLI builds is the same paper venue the test trades on.
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), env: { DATABASE_URL: db().url } };
-  const code = await runCli(args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const precog = (...args: string[]) => runPrecog(db().url, args);
 
 describe('precog orders / reconcile / desync', () => {
   it('lists orders, reconciles with the paper venue, and shows and resolves desyncs', async () => {

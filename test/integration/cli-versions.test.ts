@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli, type CliIo } from '../../cli/precog';
+import { runPrecog } from '../helpers/cli';
 import { useTestDatabase } from '../helpers/database';
 
 const db = useTestDatabase();
 
-async function precog(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), env: { DATABASE_URL: db().url } };
-  const code = await runCli(args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const precog = (...args: string[]) => runPrecog(db().url, args);
 
 const ELO = JSON.stringify({ k_factor: 20, home_advantage: 55, ratings: { KC: 1650, DAL: 1560 } });
 const entry = (overrides: Record<string, unknown> = {}) =>

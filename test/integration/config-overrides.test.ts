@@ -4,6 +4,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli, type CliIo } from '../../cli
 import { OVERRIDABLE_KEYS, resolveTradingRules } from '../../shared/config/overrides';
 import { DEFAULT_TRADING_RULES } from '../../shared/config/tradingRules';
 import { dec } from '../../shared/domain/decimal';
+import { runPrecog } from '../helpers/cli';
 import { useTestDatabase } from '../helpers/database';
 
 const db = useTestDatabase();
@@ -36,13 +37,7 @@ async function rows() {
   return all;
 }
 
-async function precog(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), env: { DATABASE_URL: db().url, ...env } };
-  const code = await runCli(args, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const precog = (args: string[], env: NodeJS.ProcessEnv = {}) => runPrecog(db().url, args, env);
 
 beforeEach(async () => {
   await db().pool.query('TRUNCATE config_overrides');

@@ -9,30 +9,22 @@ import { executeExit, type ExitOutcome } from '../../shared/execution/executeExi
 import { sweepPositions } from '../../shared/monitor/sweep';
 import { MemoryExitQueue } from '../../shared/queues/sqsEntryQueue';
 import type { ExitOrderMessage } from '../../shared/queues/messages';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { useDatabasePerTest } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
-import { GAME_EVENT, quotedMarket, seedHalftimeWorld } from '../helpers/scanWorld';
+import { GAME_EVENT, quotedMarket, seedHalftimeWorld, quoteYes } from '../helpers/scanWorld';
 
-let db: TestDatabase;
-beforeEach(async () => {
-  db = await createTestDatabase({ poolMax: 20 });
-});
-afterEach(async () => {
-  await db.drop();
-});
+const db = useDatabasePerTest({ poolMax: 20 });
 
 const KC = `${GAME_EVENT}-KC`;
 
 /** The ingested market: YES bid and ask in cents (the NO side mirrors them). */
-async function quote(yesBid: number, yesAsk: number) {
-  await new MarketRepository(db.pool).upsertSnapshots([quotedMarket(KC, yesAsk, yesBid, 100 - yesBid, 100 - yesAsk)]);
-}
+const quote = (yesBid: number, yesAsk: number) => quoteYes(db().pool, KC, yesBid, yesAsk);
 
 /** Runs the exit message's attempts the way SQS redelivers it, the clock moving by each wait. */
 async function runExit(exchange: PaperExchange, message: ExitOrderMessage, clock: { t: number }, between?: (attempt: number) => Promise<void>) {
   const outcomes: ExitOutcome[] = [];
   for (let receive = 1; receive <= 20; receive++) {
-    const outcome = await executeExit({ pool: db.pool, exchange, now: () => new Date(clock.t) }, message, { receiveCount: receive });
+    const outcome = await executeExit({ pool: db().pool, exchange, now: () => new Date(clock.t) }, message, { receiveCount: receive });
     outcomes.push(outcome);
     if (outcome.outcome !== 'retry') return outcomes;
     // The orders' created_at comes from the database clock: never let the test clock lag it.
@@ -44,15 +36,15 @@ async function runExit(exchange: PaperExchange, message: ExitOrderMessage, clock
 
 describe('the schema document\'s partial-exit example, end to end on the paper exchange', () => {
   it('100 @ 0.60 → 50 at 0.69, 25 at 0.75, 25 by trailing stop at 0.88: three exits, closed, exact realized P&L', async () => {
-    const { strategies, model } = await seedHalftimeWorld(db.pool, { strategies: 1 });
+    const { strategies, model } = await seedHalftimeWorld(db().pool, { strategies: 1 });
     await quote(58, 60);
-    const exchange = paperExchange(db.pool);
-    const positionId = await openPosition(db.pool, exchange, {
+    const exchange = paperExchange(db().pool);
+    const positionId = await openPosition(db().pool, exchange, {
       marketId: KC, side: 'yes', quantity: 100, price: '0.60', strategyId: strategies[0]!.id, modelId: model.id,
     });
     const queue = new MemoryExitQueue();
     const clock = { t: Date.now() };
-    const sweep = () => sweepPositions({ pool: db.pool, queue });
+    const sweep = () => sweepPositions({ pool: db().pool, queue });
 
     // +15% at the bid: the first partial stage sells half the original quantity (MEDIUM: a limit
     // at the mid, 0.70, rests; after 30 s it walks 1¢ to 0.69 and fills).
@@ -74,17 +66,17 @@ describe('the schema document\'s partial-exit example, end to end on the paper e
     await quote(90, 92);
     const high = await sweep();
     expect(high.exits).toEqual([]);
-    const { rows: [riding] } = await db.pool.query('SELECT quantity, trailing_stop_state FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
+    const { rows: [riding] } = await db().pool.query('SELECT quantity, trailing_stop_state FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
     expect(riding.quantity).toBe(25);
     expect(riding.trailing_stop_state).toMatchObject({ active: true, peak_price: '0.9000', current_stop_price: '0.8800', current_distance: '0.0200' });
     // The corrected P&L query and the open_positions view show the monitor's fields.
-    const { rows: [pnl] } = await db.pool.query(QUERY_PATTERNS.positionPnlWithTrailingStop);
+    const { rows: [pnl] } = await db().pool.query(QUERY_PATTERNS.positionPnlWithTrailingStop);
     expect(pnl).toMatchObject({ position_id: positionId, quantity: 25, trailing_stop_active: true });
     expect(pnl.current_stop_price.toFixed(4)).toBe('0.8800');
     expect(pnl.trailing_peak_price.toFixed(4)).toBe('0.9000');
     expect(pnl.total_cost.toFixed(4)).toBe('60.0000');
     expect(pnl.unrealized_pnl_now.toFixed(4)).toBe('7.5000'); // 25 × 0.90 − 25 × 0.60
-    const { rows: [view] } = await db.pool.query('SELECT current_price::text, unrealized_pnl::text, unrealized_pnl_pct::text, last_update, exit_reason, exit_priority FROM open_positions WHERE position_id = $1', [positionId]);
+    const { rows: [view] } = await db().pool.query('SELECT current_price::text, unrealized_pnl::text, unrealized_pnl_pct::text, last_update, exit_reason, exit_priority FROM open_positions WHERE position_id = $1', [positionId]);
     expect(view).toMatchObject({ current_price: '0.9000', unrealized_pnl: '7.5000', unrealized_pnl_pct: '0.5000', exit_reason: 'partial_exit_target', exit_priority: 'MEDIUM' });
     expect(view.last_update).toBeInstanceOf(Date);
 
@@ -94,7 +86,7 @@ describe('the schema document\'s partial-exit example, end to end on the paper e
     expect(stop.exits).toEqual([expect.objectContaining({ condition: 'trailing_stop', priority: 'HIGH', quantity: 25 })]);
     await runExit(exchange, queue.sent.at(-1)!, clock);
 
-    const { rows: exits } = await db.pool.query(
+    const { rows: exits } = await db().pool.query(
       `SELECT exit_condition, exit_priority, quantity_exited, exit_price::text FROM position_exits WHERE position_id = $1 ORDER BY exit_id`, [positionId],
     );
     expect(exits).toEqual([
@@ -102,7 +94,7 @@ describe('the schema document\'s partial-exit example, end to end on the paper e
       { exit_condition: 'partial_exit_target', exit_priority: 'MEDIUM', quantity_exited: 25, exit_price: '0.7500' },
       { exit_condition: 'trailing_stop', exit_priority: 'HIGH', quantity_exited: 25, exit_price: '0.8800' },
     ]);
-    const { rows: [closed] } = await db.pool.query(
+    const { rows: [closed] } = await db().pool.query(
       'SELECT status, quantity, realized_pnl, fees, cost_basis FROM positions WHERE position_id = $1 AND row_current_ind', [positionId],
     );
     expect(closed.status).toBe('closed');
@@ -114,7 +106,7 @@ describe('the schema document\'s partial-exit example, end to end on the paper e
     expect(closed.fees.toFixed(4)).toBe(fees.toFixed(4));
     // 50 × 0.69 + 25 × 0.75 + 25 × 0.88 − 100 × 0.60 = 15.25, fees included.
     expect(closed.realized_pnl.toFixed(4)).toBe(dec('15.25').minus(fees).toFixed(4));
-    const { rows: trades } = await db.pool.query(`SELECT side, sum(quantity)::int AS q FROM trades WHERE position_id = $1 GROUP BY side ORDER BY side`, [positionId]);
+    const { rows: trades } = await db().pool.query(`SELECT side, sum(quantity)::int AS q FROM trades WHERE position_id = $1 GROUP BY side ORDER BY side`, [positionId]);
     expect(trades).toEqual([{ side: 'buy', q: 100 }, { side: 'sell', q: 100 }]);
     // The venue agrees: nothing held.
     expect(await exchange.getPositions()).toEqual([]);
@@ -123,7 +115,7 @@ describe('the schema document\'s partial-exit example, end to end on the paper e
 
 describe('price walking', () => {
   it('the document\'s example: limit 0.75 unfilled, 0.74 unfilled, market fill at 0.73 — three attempts, the last successful', async () => {
-    await seedHalftimeWorld(db.pool, { strategies: 1 });
+    await seedHalftimeWorld(db().pool, { strategies: 1 });
     await quote(79, 80);
     // The venue's book, which moves ahead of the ingested prices the monitor decides on.
     const book = (bid: number, ask: number, minute: number): PaperBook => {
@@ -135,14 +127,14 @@ describe('price walking', () => {
       };
     };
     const books = new StaticBookSource([book(79, 80, 0)]);
-    const exchange = new PaperExchange(db.pool, { books, startingBalance: dec('10000') });
-    const positionId = await openPosition(db.pool, exchange, { marketId: KC, side: 'yes', quantity: 40, price: '0.80' });
+    const exchange = new PaperExchange(db().pool, { books, startingBalance: dec('10000') });
+    const positionId = await openPosition(db().pool, exchange, { marketId: KC, side: 'yes', quantity: 40, price: '0.80' });
 
     // The spread blows out (0.75 / 0.80): liquidity_dried_up, HIGH. The venue's bid is already 0.74.
     await quote(75, 80);
     books.set(book(74, 80, 1));
     const queue = new MemoryExitQueue();
-    const decided = await sweepPositions({ pool: db.pool, queue });
+    const decided = await sweepPositions({ pool: db().pool, queue });
     expect(decided.exits).toEqual([expect.objectContaining({ positionId, condition: 'liquidity_dried_up', priority: 'HIGH', quantity: 40 })]);
 
     const clock = { t: Date.now() };
@@ -160,7 +152,7 @@ describe('price walking', () => {
     expect(outcomes.map((o) => o.outcome)).toEqual(['retry', 'retry', 'filled']);
     expect(outcomes[0]).toMatchObject({ afterSeconds: 10 });
 
-    const { rows: attempts } = await db.pool.query(
+    const { rows: attempts } = await db().pool.query(
       `SELECT attempt_number, order_type, limit_price::text, fill_price::text, quantity, success, priority_level, exit_condition, timeout_seconds
        FROM exit_attempts WHERE position_id = $1 ORDER BY attempt_id`, [positionId],
     );
@@ -169,9 +161,9 @@ describe('price walking', () => {
       { attempt_number: 2, order_type: 'limit', limit_price: '0.7400', fill_price: null, quantity: 40, success: false, priority_level: 'HIGH', exit_condition: 'liquidity_dried_up', timeout_seconds: 10 },
       { attempt_number: 3, order_type: 'market', limit_price: null, fill_price: '0.7300', quantity: 40, success: true, priority_level: 'HIGH', exit_condition: 'liquidity_dried_up', timeout_seconds: 10 },
     ]);
-    const { rows: [position] } = await db.pool.query('SELECT status, quantity FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
+    const { rows: [position] } = await db().pool.query('SELECT status, quantity FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
     expect(position).toEqual({ status: 'closed', quantity: 0 });
-    const { rows: orders } = await db.pool.query(`SELECT client_order_id, status FROM orders WHERE purpose = 'exit' ORDER BY order_id`);
+    const { rows: orders } = await db().pool.query(`SELECT client_order_id, status FROM orders WHERE purpose = 'exit' ORDER BY order_id`);
     expect(orders.map((o) => o.status)).toEqual(['cancelled', 'cancelled', 'filled']);
   });
 });

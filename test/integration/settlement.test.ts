@@ -13,17 +13,11 @@ import { executeExit } from '../../shared/execution/executeExit';
 import { applyVenueUpdate, lockOrder } from '../../shared/execution/ledger';
 import { reconcileVenue } from '../../shared/execution/reconcile';
 import { settleMarkets, type SettleMarketsResult } from '../../shared/settlement/settleMarkets';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { useDatabasePerTest } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
 import { GAME_EVENT, quotedMarket, seedHalftimeWorld } from '../helpers/scanWorld';
 
-let db: TestDatabase;
-beforeEach(async () => {
-  db = await createTestDatabase({ poolMax: 20 });
-});
-afterEach(async () => {
-  await db.drop();
-});
+const db = useDatabasePerTest({ poolMax: 20 });
 
 const KC = `${GAME_EVENT}-KC`;
 const DAL = `${GAME_EVENT}-DAL`;
@@ -34,12 +28,12 @@ const sum = (values: Decimal[]) => values.reduce((a, b) => a.plus(b), new Decima
 
 /** Quotes of KC in cents: YES ask/bid, NO ask/bid. */
 async function quote(yesAsk: number, yesBid: number, noAsk: number, noBid: number, marketId = KC) {
-  await new MarketRepository(db.pool).upsertSnapshots([quotedMarket(marketId, yesAsk, yesBid, noAsk, noBid)]);
+  await new MarketRepository(db().pool).upsertSnapshots([quotedMarket(marketId, yesAsk, yesBid, noAsk, noBid)]);
 }
 
 /** Ingestion records the market as finished: settled, with its YES payout (null: none published). */
 async function marketSettles(marketId: string, payout: string | null) {
-  await new MarketRepository(db.pool).upsertSnapshots([{
+  await new MarketRepository(db().pool).upsertSnapshots([{
     ...quotedMarket(marketId, 60, 58, 42, 40),
     yesPrice: null, noPrice: null, yesBid: null, noBid: null, spread: null,
     status: 'settled', settlementValue: payout === null ? null : dec(payout),
@@ -52,22 +46,22 @@ async function marketSettles(marketId: string, payout: string | null) {
  * nets 50 of A's YES at once (Kalshi pays each YES+NO pair $1): the venue holds +50 YES.
  */
 async function twoStrategiesOnKc() {
-  const { strategies, model } = await seedHalftimeWorld(db.pool, { strategies: 2 });
-  const exchange = paperExchange(db.pool);
+  const { strategies, model } = await seedHalftimeWorld(db().pool, { strategies: 2 });
+  const exchange = paperExchange(db().pool);
   const [a, b] = [strategies[0]!.id, strategies[1]!.id];
-  const positionA = await openPosition(db.pool, exchange, { marketId: KC, side: 'yes', quantity: 100, price: '0.60', strategyId: a, modelId: model.id });
+  const positionA = await openPosition(db().pool, exchange, { marketId: KC, side: 'yes', quantity: 100, price: '0.60', strategyId: a, modelId: model.id });
   await quote(67, 65, 35, 33);
-  const positionB = await openPosition(db.pool, exchange, { marketId: KC, side: 'no', quantity: 50, price: '0.35', strategyId: b, modelId: model.id });
+  const positionB = await openPosition(db().pool, exchange, { marketId: KC, side: 'no', quantity: 50, price: '0.35', strategyId: b, modelId: model.id });
   return { exchange, strategyA: a, strategyB: b, positionA, positionB, modelId: model.id };
 }
 
 async function booksCash(mode: 'paper' | 'live' = 'paper'): Promise<Decimal> {
-  const { rows } = await db.pool.query(`SELECT balance FROM current_balances WHERE platform_id = 'kalshi' AND execution_mode = $1`, [mode]);
+  const { rows } = await db().pool.query(`SELECT balance FROM current_balances WHERE platform_id = 'kalshi' AND execution_mode = $1`, [mode]);
   return rows[0].balance as Decimal;
 }
 
 async function currentPosition(positionId: number) {
-  const { rows: [p] } = await db.pool.query(
+  const { rows: [p] } = await db().pool.query(
     `SELECT status, quantity, cost_basis::text, realized_pnl::text, unrealized_pnl::text, current_price::text, fees::text
      FROM positions WHERE position_id = $1 AND row_current_ind`,
     [positionId],
@@ -76,7 +70,7 @@ async function currentPosition(positionId: number) {
 }
 
 async function strategyFigures(strategyId: number) {
-  const { rows: [s] } = await db.pool.query(
+  const { rows: [s] } = await db().pool.query(
     `SELECT paper_roi::text, live_roi::text, paper_trades_count, live_trades_count FROM strategies WHERE strategy_id = $1`,
     [strategyId],
   );
@@ -85,7 +79,7 @@ async function strategyFigures(strategyId: number) {
 
 /** Everything settlement writes: a run that changes nothing leaves this equal. */
 async function footprint() {
-  const { rows: [f] } = await db.pool.query(`
+  const { rows: [f] } = await db().pool.query(`
     SELECT (SELECT count(*) FROM settlements)::int AS settlements,
            (SELECT count(*) FROM positions)::int AS positions,
            (SELECT count(*) FROM account_balance)::int AS balances,
@@ -104,15 +98,15 @@ async function footprint() {
 
 /** Precog's books: starting − Σ buys − Σ fees + Σ sells + Σ settlement proceeds, from the trades. */
 async function booksIdentity(settlementProceeds: Decimal, mode: 'paper' | 'live' = 'paper'): Promise<Decimal> {
-  const { rows } = await db.pool.query('SELECT side, price, quantity, fees FROM trades WHERE execution_mode = $1', [mode]);
+  const { rows } = await db().pool.query('SELECT side, price, quantity, fees FROM trades WHERE execution_mode = $1', [mode]);
   const notional = (side: string) => sum(rows.filter((t) => t.side === side).map((t) => (t.price as Decimal).times(t.quantity)));
   return dec('10000').minus(notional('buy')).minus(sum(rows.map((t) => t.fees as Decimal))).plus(notional('sell')).plus(settlementProceeds);
 }
 
 /** The venue's account: starting − Σ buys − Σ fees + Σ sells + $1 per netted pair + Σ settlement credits. */
 async function venueIdentity(nettedPairs: number, accountId = 'default'): Promise<Decimal> {
-  const { rows: fills } = await db.pool.query('SELECT action, price, count, fee FROM paper_fills WHERE account_id = $1', [accountId]);
-  const { rows: settled } = await db.pool.query('SELECT credited FROM paper_settlements WHERE account_id = $1', [accountId]);
+  const { rows: fills } = await db().pool.query('SELECT action, price, count, fee FROM paper_fills WHERE account_id = $1', [accountId]);
+  const { rows: settled } = await db().pool.query('SELECT credited FROM paper_settlements WHERE account_id = $1', [accountId]);
   const notional = (action: string) => sum(fills.filter((f) => f.action === action).map((f) => (f.price as Decimal).times(f.count)));
   return dec('10000').minus(notional('buy')).minus(sum(fills.map((f) => f.fee as Decimal))).plus(notional('sell')).plus(nettedPairs)
     .plus(sum(settled.map((s) => s.credited as Decimal)));
@@ -149,7 +143,7 @@ describe('settling a market: the worked example (A: 100 YES @ 0.60, B: 50 NO @ 0
     const cashBefore = await booksCash();
     await marketSettles(KC, c.payout);
 
-    const result = await settleMarkets({ pool: db.pool, exchange, executionMode: 'paper' });
+    const result = await settleMarkets({ pool: db().pool, exchange, executionMode: 'paper' });
     expect(result.errors).toEqual([]);
     expect(result.settled).toHaveLength(1);
     expect(result.settled[0]).toMatchObject({
@@ -160,7 +154,7 @@ describe('settling a market: the worked example (A: 100 YES @ 0.60, B: 50 NO @ 0
     expect(result.venueSettlements).toEqual([{ marketId: KC, ticker: KC, credited: c.venueCredited }]);
     expect(result.strategiesUpdated).toEqual([strategyA, strategyB].sort((x, y) => x - y));
 
-    const { rows: settlements } = await db.pool.query('SELECT market_id, platform_id, outcome, payout::text FROM settlements');
+    const { rows: settlements } = await db().pool.query('SELECT market_id, platform_id, outcome, payout::text FROM settlements');
     expect(settlements).toEqual([{ market_id: KC, platform_id: 'kalshi', outcome: c.outcome, payout: c.payout }]);
 
     expect(await currentPosition(positionA)).toEqual({
@@ -181,22 +175,22 @@ describe('settling a market: the worked example (A: 100 YES @ 0.60, B: 50 NO @ 0
     expect((await booksCash()).toFixed(4)).toBe((await booksIdentity(dec(c.cash))).toFixed(4));
     expect((await exchange.getBalance()).toFixed(4)).toBe((await venueIdentity(50)).toFixed(4));
     // Both agree: the venue paid the 50 netted pairs at B's buy and the rest now.
-    const reconciled = await reconcileVenue({ pool: db.pool, exchange });
+    const reconciled = await reconcileVenue({ pool: db().pool, exchange });
     expect(reconciled.desyncs).toEqual([]);
     expect(reconciled.errors).toEqual([]);
     expect(reconciled.balance.difference).toBe('0.0000');
     expect(await exchange.getPositions()).toEqual([]);
     // The venue's realized P&L excludes fees; the books' includes them: they differ by the fees exactly.
-    const { rows: [venuePosition] } = await db.pool.query(`SELECT position, cost_basis::text, realized_pnl FROM paper_positions WHERE ticker = $1`, [KC]);
+    const { rows: [venuePosition] } = await db().pool.query(`SELECT position, cost_basis::text, realized_pnl FROM paper_positions WHERE ticker = $1`, [KC]);
     expect(venuePosition.position).toBe(0);
     expect(venuePosition.cost_basis).toBe('0.0000');
     expect((venuePosition.realized_pnl as Decimal).toFixed(4)).toBe(dec(c.realizedA).plus(c.realizedB).plus('1.68').plus('0.80').toFixed(4));
-    const { rows: venueSettled } = await db.pool.query('SELECT ticker, yes_payout::text, position, credited::text FROM paper_settlements');
+    const { rows: venueSettled } = await db().pool.query('SELECT ticker, yes_payout::text, position, credited::text FROM paper_settlements');
     expect(venueSettled).toEqual([{ ticker: KC, yes_payout: c.payout, position: 50, credited: c.venueCredited }]);
 
     // A second run changes nothing anywhere.
     const before = await footprint();
-    const again = await settleMarkets({ pool: db.pool, exchange, executionMode: 'paper' });
+    const again = await settleMarkets({ pool: db().pool, exchange, executionMode: 'paper' });
     expect(again).toMatchObject({ settled: [], skipped: [], venueSettlements: [], strategiesUpdated: [], errors: [] });
     expect(await footprint()).toEqual(before);
   });
@@ -207,7 +201,7 @@ describe('what settles and what is skipped', () => {
     const { exchange } = await twoStrategiesOnKc();
     await marketSettles(WIDE, null);
     // An entry scanned but not executed yet on DAL, which settles.
-    await db.pool.query(
+    await db().pool.query(
       `INSERT INTO orders (client_order_id, purpose, market_id, platform_id, side, action, order_type, limit_price, quantity, execution_mode)
        VALUES ('pc-inflight', 'entry', $1, 'kalshi', 'no', 'buy', 'limit', '0.72', 5, 'paper')`,
       [DAL],
@@ -215,7 +209,7 @@ describe('what settles and what is skipped', () => {
     await marketSettles(DAL, '0.0000');
     const before = await footprint();
 
-    const asked = await settleMarkets({ pool: db.pool, exchange }, { marketIds: [KC, 'NOPE', WIDE, DAL] });
+    const asked = await settleMarkets({ pool: db().pool, exchange }, { marketIds: [KC, 'NOPE', WIDE, DAL] });
     expect(asked.settled).toEqual([]);
     const reasons = Object.fromEntries(asked.skipped.map((s) => [s.marketId, s.reason]));
     expect(reasons[KC]).toMatch(/market is open: not settled yet/);
@@ -223,18 +217,18 @@ describe('what settles and what is skipped', () => {
     expect(reasons[WIDE]).toMatch(/settled without a settlement value.*void/);
     expect(reasons[DAL]).toMatch(/1 paper order\(s\) pending \(in flight\)/);
     // Without marketIds, markets still trading are not even looked at.
-    const all = await settleMarkets({ pool: db.pool, exchange });
+    const all = await settleMarkets({ pool: db().pool, exchange });
     expect(all.settled).toEqual([]);
     expect(all.skipped.map((s) => s.marketId).sort()).toEqual([DAL, WIDE]);
     expect(await footprint()).toMatchObject({ settlements: before.settlements, positions: before.positions, balances: before.balances });
 
     // Once execution concludes the order, DAL settles (nobody held it: nothing to pay).
-    await db.pool.query(`UPDATE orders SET status = 'cancelled', status_reason = 'not sent: market closed' WHERE client_order_id = 'pc-inflight'`);
-    const later = await settleMarkets({ pool: db.pool, exchange });
+    await db().pool.query(`UPDATE orders SET status = 'cancelled', status_reason = 'not sent: market closed' WHERE client_order_id = 'pc-inflight'`);
+    const later = await settleMarkets({ pool: db().pool, exchange });
     expect(later.settled).toEqual([expect.objectContaining({ marketId: DAL, outcome: 'no', payout: '0.0000', positions: [], cash: [] })]);
     expect(later.venueSettlements).toEqual([{ marketId: DAL, ticker: DAL, credited: '0.0000' }]);
     // Asked again: already settled, with its payout; the venue's own record makes its settle a no-op.
-    const askedAgain = await settleMarkets({ pool: db.pool, exchange }, { marketIds: [DAL] });
+    const askedAgain = await settleMarkets({ pool: db().pool, exchange }, { marketIds: [DAL] });
     expect(askedAgain.skipped).toEqual([{ marketId: DAL, reason: expect.stringMatching(/^already settled \(settlement \d+, payout 0\.0000\)$/) }]);
     expect(askedAgain.venueSettlements).toEqual([{ marketId: DAL, ticker: DAL, credited: null }]);
   });
@@ -244,7 +238,7 @@ describe('what settles and what is skipped', () => {
     await marketSettles(KC, '1');
     const before = await footprint();
     const venueBalance = await exchange.getBalance();
-    const dry = await settleMarkets({ pool: db.pool, exchange }, { dryRun: true });
+    const dry = await settleMarkets({ pool: db().pool, exchange }, { dryRun: true });
     expect(dry.dryRun).toBe(true);
     expect(dry.settled).toEqual([expect.objectContaining({
       marketId: KC, outcome: 'yes', payout: '1.0000', settlementId: null,
@@ -264,7 +258,7 @@ describe('what settles and what is skipped', () => {
     const cashBefore = await booksCash();
     const before = await footprint();
     await marketSettles(KC, '1');
-    const runs = await Promise.all([1, 2, 3].map(() => settleMarkets({ pool: db.pool, exchange: paperExchange(db.pool) })));
+    const runs = await Promise.all([1, 2, 3].map(() => settleMarkets({ pool: db().pool, exchange: paperExchange(db().pool) })));
     expect(runs.flatMap((r) => r.errors)).toEqual([]);
     expect(runs.flatMap((r) => r.settled).map((s) => s.marketId)).toEqual([KC]);
     for (const r of runs.filter((r) => r.settled.length === 0)) {
@@ -276,31 +270,31 @@ describe('what settles and what is skipped', () => {
     expect(after.balances).toBe(before.balances + 1);
     expect(after.paper_settlements).toBe(1);
     expect((await booksCash()).minus(cashBefore).toFixed(4)).toBe('100.0000');
-    expect((await reconcileVenue({ pool: db.pool, exchange })).balance.difference).toBe('0.0000');
+    expect((await reconcileVenue({ pool: db().pool, exchange })).balance.difference).toBe('0.0000');
   });
 
   it('refuses an exchange of another mode than the run', async () => {
-    await expect(settleMarkets({ pool: db.pool, exchange: paperExchange(db.pool), executionMode: 'live' }))
+    await expect(settleMarkets({ pool: db().pool, exchange: paperExchange(db().pool), executionMode: 'live' }))
       .rejects.toThrow(/runs in live mode but the exchange paper is paper/);
   });
 });
 
 describe('exits in flight when the market settles', () => {
   it('records the fills made before settlement first, cancels the exit request, and the venue cancels the rest of the order', async () => {
-    const { strategies, model } = await seedHalftimeWorld(db.pool, { strategies: 1 });
+    const { strategies, model } = await seedHalftimeWorld(db().pool, { strategies: 1 });
     const strategyId = strategies[0]!.id;
-    const exchange = paperExchange(db.pool);
-    const positionId = await openPosition(db.pool, exchange, { marketId: KC, side: 'yes', quantity: 100, price: '0.60', strategyId, modelId: model.id });
+    const exchange = paperExchange(db().pool);
+    const positionId = await openPosition(db().pool, exchange, { marketId: KC, side: 'yes', quantity: 100, price: '0.60', strategyId, modelId: model.id });
 
     // The monitor decided a profit-taking exit: a sell of 100 resting at 0.70.
-    const { rows: [request] } = await db.pool.query(
+    const { rows: [request] } = await db().pool.query(
       `INSERT INTO exit_requests (position_id, position_version_id, exit_condition, exit_priority, quantity, triggers)
        SELECT $1, position_version_id, 'profit_target', 'MEDIUM', 100, '[]'::jsonb FROM positions WHERE position_id = $1 AND row_current_ind
        RETURNING exit_request_id`,
       [positionId],
     );
     const clientOrderId = `px-${request.exit_request_id}-1`;
-    await db.pool.query(
+    await db().pool.query(
       `INSERT INTO orders (client_order_id, purpose, market_id, platform_id, strategy_id, model_id, position_id, side, action, order_type,
                            limit_price, quantity, execution_mode, time_in_force, exit_request_id)
        VALUES ($1, 'exit', $2, 'kalshi', $3, $4, $5, 'yes', 'sell', 'limit', '0.70', 100, 'paper', 'good_till_canceled', $6)`,
@@ -308,17 +302,17 @@ describe('exits in flight when the market settles', () => {
     );
     const placed = await exchange.placeOrder({ ticker: KC, clientOrderId, side: 'yes', action: 'sell', count: 100, type: 'limit', limitPrice: dec('0.70') });
     expect(placed.status).toBe('resting');
-    await withTransaction(db.pool, async (client) => {
+    await withTransaction(db().pool, async (client) => {
       await applyVenueUpdate(client, (await lockOrder(client, clientOrderId))!, placed, []);
     });
 
     // The bid reaches 0.72 with 40 contracts: the venue fills 40 of the resting sell as maker…
     await quote(74, 72, 28, 26);
-    await paperExchange(db.pool, { depth: 40 }).getBalance();
+    await paperExchange(db().pool, { depth: 40 }).getBalance();
     // …and the market settles YES before Precog has read that fill back.
     await marketSettles(KC, '1.0000');
 
-    const result = await settleMarkets({ pool: db.pool, exchange });
+    const result = await settleMarkets({ pool: db().pool, exchange });
     expect(result.errors).toEqual([]);
     expect(result.fillsRecorded).toBe(1);
     expect(result.settled[0]).toMatchObject({
@@ -331,9 +325,9 @@ describe('exits in flight when the market settles', () => {
     const fees = taker(100, '0.60').plus(maker(40, '0.70'));
     expect(fees.toFixed(4)).toBe('1.8300');
     expect(await currentPosition(positionId)).toMatchObject({ status: 'settled', quantity: 0, realized_pnl: '26.1700', fees: '1.8300' });
-    const { rows: [req] } = await db.pool.query('SELECT status, status_reason, filled_quantity FROM exit_requests WHERE exit_request_id = $1', [request.exit_request_id]);
+    const { rows: [req] } = await db().pool.query('SELECT status, status_reason, filled_quantity FROM exit_requests WHERE exit_request_id = $1', [request.exit_request_id]);
     expect(req).toEqual({ status: 'cancelled', status_reason: 'market settled', filled_quantity: 0 });
-    const { rows: [order] } = await db.pool.query('SELECT status, filled_quantity FROM orders WHERE client_order_id = $1', [clientOrderId]);
+    const { rows: [order] } = await db().pool.query('SELECT status, filled_quantity FROM orders WHERE client_order_id = $1', [clientOrderId]);
     expect(order).toEqual({ status: 'cancelled', filled_quantity: 40 });
     expect((await exchange.getOrder(placed.venueOrderId)).status).toBe('canceled');
     // 26.17 / 60 = 0.43616… ; two trades (the buy and the sell fill).
@@ -341,27 +335,27 @@ describe('exits in flight when the market settles', () => {
 
     expect((await booksCash()).toFixed(4)).toBe((await booksIdentity(dec('60'))).toFixed(4));
     expect((await exchange.getBalance()).toFixed(4)).toBe((await venueIdentity(0)).toFixed(4));
-    const reconciled = await reconcileVenue({ pool: db.pool, exchange });
+    const reconciled = await reconcileVenue({ pool: db().pool, exchange });
     expect(reconciled).toMatchObject({ desyncs: [], errors: [], balance: { difference: '0.0000' } });
 
     // The exit message still queued finds its request cancelled and does nothing.
-    const outcome = await executeExit({ pool: db.pool, exchange }, {
+    const outcome = await executeExit({ pool: db().pool, exchange }, {
       version: 1, exitRequestId: request.exit_request_id, positionId, priority: 'MEDIUM', createdAt: new Date().toISOString(),
     });
     expect(outcome).toMatchObject({ outcome: 'finished', status: 'cancelled' });
     const before = await footprint();
-    await settleMarkets({ pool: db.pool, exchange });
+    await settleMarkets({ pool: db().pool, exchange });
     expect(await footprint()).toEqual(before);
   });
 });
 
 describe('both execution modes', () => {
   it('settles live positions with the paper ones, crediting the live balance; only the simulated venue is told', async () => {
-    const { strategies, model } = await seedHalftimeWorld(db.pool, { strategies: 2 });
-    await versionedUpsert(db.pool, ACCOUNT_BALANCE, [{ platform_id: 'kalshi', execution_mode: 'live', currency: 'USD', balance: dec('10000') }]);
-    const paper = paperExchange(db.pool);
+    const { strategies, model } = await seedHalftimeWorld(db().pool, { strategies: 2 });
+    await versionedUpsert(db().pool, ACCOUNT_BALANCE, [{ platform_id: 'kalshi', execution_mode: 'live', currency: 'USD', balance: dec('10000') }]);
+    const paper = paperExchange(db().pool);
     // A stand-in for Kalshi: a venue of its own (another account) that reports live mode and has no settle.
-    const liveVenue = new PaperExchange(db.pool, { books: new IngestedBookSource(db.pool, { depth: null }), startingBalance: dec('10000'), accountId: 'live-stand-in' });
+    const liveVenue = new PaperExchange(db().pool, { books: new IngestedBookSource(db().pool, { depth: null }), startingBalance: dec('10000'), accountId: 'live-stand-in' });
     const live = new Proxy(liveVenue, {
       get(target, property) {
         if (property === 'executionMode') return 'live';
@@ -371,12 +365,12 @@ describe('both execution modes', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     }) as unknown as Exchange;
-    const paperPosition = await openPosition(db.pool, paper, { marketId: KC, side: 'yes', quantity: 10, price: '0.60', strategyId: strategies[0]!.id, modelId: model.id });
-    const livePosition = await openPosition(db.pool, live, { marketId: KC, side: 'yes', quantity: 20, price: '0.60', strategyId: strategies[1]!.id, modelId: model.id });
+    const paperPosition = await openPosition(db().pool, paper, { marketId: KC, side: 'yes', quantity: 10, price: '0.60', strategyId: strategies[0]!.id, modelId: model.id });
+    const livePosition = await openPosition(db().pool, live, { marketId: KC, side: 'yes', quantity: 20, price: '0.60', strategyId: strategies[1]!.id, modelId: model.id });
     const liveBefore = await booksCash('live');
     await marketSettles(KC, '1');
 
-    const result = await settleMarkets({ pool: db.pool, exchange: paper, executionMode: 'paper' });
+    const result = await settleMarkets({ pool: db().pool, exchange: paper, executionMode: 'paper' });
     expect(result.settled[0]!.cash).toEqual([
       { platformId: 'kalshi', executionMode: 'live', credited: '20.0000', balance: liveBefore.plus(20).toFixed(4) },
       { platformId: 'kalshi', executionMode: 'paper', credited: '10.0000', balance: expect.any(String) },
@@ -394,8 +388,8 @@ describe('both execution modes', () => {
 
 describe('the paper venue settles once', () => {
   it('credits YES and NO holdings at the payout, cancels resting orders, and a second settle credits nothing', async () => {
-    await seedHalftimeWorld(db.pool, { strategies: 1 });
-    const exchange = paperExchange(db.pool);
+    await seedHalftimeWorld(db().pool, { strategies: 1 });
+    const exchange = paperExchange(db().pool);
     await exchange.placeOrder({ ticker: DAL, clientOrderId: 'no-1', side: 'no', action: 'buy', count: 10, type: 'limit', limitPrice: dec('0.72') });
     const resting = await exchange.placeOrder({ ticker: DAL, clientOrderId: 'no-2', side: 'no', action: 'buy', count: 10, type: 'limit', limitPrice: dec('0.50') });
     expect(resting.status).toBe('resting');
@@ -406,7 +400,7 @@ describe('the paper venue settles once', () => {
     expect((await exchange.settle(DAL, dec('0.25')))?.credited.toFixed(4)).toBe('7.5000'); // 10 NO × 0.75
     expect((await exchange.getBalance()).minus(before).toFixed(4)).toBe('7.5000');
     expect((await exchange.getOrder(resting.venueOrderId)).status).toBe('canceled');
-    const { rows: [position] } = await db.pool.query('SELECT position, cost_basis::text, realized_pnl::text, fees_paid::text FROM paper_positions WHERE ticker = $1', [DAL]);
+    const { rows: [position] } = await db().pool.query('SELECT position, cost_basis::text, realized_pnl::text, fees_paid::text FROM paper_positions WHERE ticker = $1', [DAL]);
     // 7.50 − 7.20, fees excluded (they stay in fees_paid).
     expect(position).toEqual({ position: 0, cost_basis: '0.0000', realized_pnl: '0.3000', fees_paid: taker(10, '0.72').toFixed(4) });
 
@@ -417,8 +411,8 @@ describe('the paper venue settles once', () => {
     expect((await exchange.settle(KC, dec('1')))?.credited.toFixed(4)).toBe('0.0000');
     const concurrent = await Promise.all([1, 2, 3].map(() => exchange.settle(WIDE, dec('1'))));
     expect(concurrent.filter((r) => r !== null)).toHaveLength(1);
-    await expect(db.pool.query(`UPDATE paper_settlements SET credited = 0`)).rejects.toThrow(/append-only/);
-    await expect(db.pool.query(`DELETE FROM paper_settlements`)).rejects.toThrow(/append-only/);
+    await expect(db().pool.query(`UPDATE paper_settlements SET credited = 0`)).rejects.toThrow(/append-only/);
+    await expect(db().pool.query(`DELETE FROM paper_settlements`)).rejects.toThrow(/append-only/);
   });
 });
 
@@ -427,7 +421,7 @@ describe('settle-markets function', () => {
   let savedEnv: NodeJS.ProcessEnv;
   beforeEach(() => {
     savedEnv = { ...process.env };
-    Object.assign(process.env, { DATABASE_URL: db.url, EXECUTION_MODE: 'paper', POWERTOOLS_METRICS_DISABLED: 'true' });
+    Object.assign(process.env, { DATABASE_URL: db().url, EXECUTION_MODE: 'paper', POWERTOOLS_METRICS_DISABLED: 'true' });
   });
   afterEach(async () => {
     process.env = savedEnv;
@@ -450,7 +444,7 @@ describe('settle-markets function', () => {
 
     const dry = (await handler(await sample('settle-markets-dry-run.json'), context)) as SettleMarketsResult;
     expect(dry).toMatchObject({ dryRun: true, settled: [expect.objectContaining({ marketId: KC, settlementId: null })] });
-    const { rows: [none] } = await db.pool.query('SELECT count(*)::int AS n FROM settlements');
+    const { rows: [none] } = await db().pool.query('SELECT count(*)::int AS n FROM settlements');
     expect(none.n).toBe(0);
 
     const run = (await handler(await sample('settle-markets.json'), context)) as SettleMarketsResult;
