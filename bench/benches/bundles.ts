@@ -181,7 +181,7 @@ export const bundlesBench: Bench = async ({ log }) => {
       digits: 1,
       figures: Object.fromEntries(cold),
       notes: [
-        `median of ${COLD_RUNS} fresh \`node ${process.version}\` processes timing \`await import(handler module)\` (after one warm-up each; Lambda runs Node 22, and cold file caches)`,
+        `median of ${COLD_RUNS} fresh \`node ${process.version}\` processes timing \`await import(handler module)\` (after one untimed warm-up, so file caches are warm here; Lambda runs Node 22, from a cold disk)`,
         `bundled = the deployed bundle; unbundled = the same esbuild build with \`packages: 'external'\`: the project's code in one file, every npm package imported from node_modules at run time`,
         `unbundled / bundled: ${built.map((b) => `${b.name} ${(cold.get(`${b.name}-unbundled`)! / cold.get(`${b.name}-bundled`)!).toFixed(1)}×`).join(', ')}`,
         slower.length === 0

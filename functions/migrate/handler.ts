@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import pg from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { migrate } from '../../shared/db/migrate';
 import { parseDatabaseEnv, resolvePoolConfig } from '../../shared/db/pool';
 import { parseEvent } from '../../shared/events/parseEvent';

@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, getPool } from '../../shared/db/pool';
 import { scanEdges, type ScanEdgesResult } from '../../shared/edges/scanEdges';
 import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';

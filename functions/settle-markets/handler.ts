@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type pg from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { getPool } from '../../shared/db/pool';
 import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
 import { createExchangeFromEnv, parseExchangeEnv } from '../../shared/exchange/factory';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseEnvironment } from './environment';
 import { KALSHI_BASE_URLS } from '../venues/kalshi/client';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Queryable } from '../db/transaction';
 import { Decimal } from '../domain/decimal';
 import { ConfigError } from './environment';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseEvent } from './parseEvent';
 
 /** The event an EventBridge schedule delivers. */

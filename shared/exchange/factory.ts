@@ -1,6 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type pg from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseEnvironment } from '../config/environment';
 import type { FailedAttempt } from '../http/httpClient';
 import { dec } from '../domain/decimal';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Decimal, ONE } from '../domain/decimal';
 import { kalshiTeamCode } from '../ingestion/gameMatching';
 import { resolveYesSide } from './gameState';

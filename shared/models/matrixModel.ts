@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ONE, type Decimal } from '../domain/decimal';
 import { GameStateError, mapGameState, resolveYesSide } from './gameState';
 import type { MatrixCell, ModelInput, ModelOutput, ModelType } from './types';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const decimalText = z.string().regex(/^\d+(\.\d{1,4})?$/, 'a price with at most 4 decimals, as a string');
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Decimal } from '../../domain/decimal';
 import type { MatrixCell } from '../../models/types';
 import { decimal, decimalOrNull } from '../rows';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpClient, type FailedAttempt, type RetryPolicy } from '../../http/httpClient';
 import { deferredList, parseEach, parseStrict, type RejectedRecord } from '../../http/parse';
 import type { TokenBucket } from '../../http/rateLimiter';

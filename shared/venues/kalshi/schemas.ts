@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Decimal } from '../../domain/decimal';
 import { deferredList } from '../../http/parse';
 import { centsPrice, count, dollarPrice, text } from '../../validation/decimals';

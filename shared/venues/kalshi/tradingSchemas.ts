@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Decimal } from '../../domain/decimal';
 import type { ContractSide, VenueFill, VenueOrder, VenuePosition } from '../../exchange/types';
 import { centsPrice, dollarPrice, text } from '../../validation/decimals';

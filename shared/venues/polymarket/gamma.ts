@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Decimal } from '../../domain/decimal';
 import { HttpClient, type FailedAttempt, type RetryPolicy } from '../../http/httpClient';
 import { Deferred, parseEach, parseStrict, type RejectedRecord } from '../../http/parse';
