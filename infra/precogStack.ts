@@ -1,13 +1,109 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { resolveConfig, type PrecogConfig } from './config';
+import { Database } from './database';
+import { FUNCTION_SPECS, PrecogFunctions, scheduledFunctions } from './functions';
+import { Monitoring } from './monitoring';
+import { acknowledge } from './nag';
+import { Network } from './network';
+import { Notifications } from './notifications';
+import { ENTRY_MAX_RECEIVE_COUNT, EXIT_MAX_RECEIVE_COUNT, OrderQueue } from './queues';
+
+/** The placeholder the Kalshi secret is created with; the user puts the real key in after deploy. */
+export const KALSHI_SECRET_PLACEHOLDER = { keyId: '', privateKeyPem: '' };
+
+export interface PrecogStackProps extends StackProps {
+  /** Overrides the CDK context values (tests); see infra/config.ts for the keys and defaults. */
+  readonly config?: Partial<PrecogConfig>;
+}
 
 /**
- * The Precog deployment. Network, database, functions, schedules, queues and alarms are added
- * construct by construct with the infrastructure issue; the stack exists now so that the CDK app,
- * its pinned toolchain and `npm run synth` are part of the project from the start.
+ * The Precog deployment: network and database, order queues, functions with their schedules and
+ * the migrate trigger, the event bus and alarm topic, alarms and the dashboard. What is switched
+ * on comes from context (infra/config.ts): no schedules and paper trading unless asked.
  */
 export class PrecogStack extends Stack {
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  readonly config: PrecogConfig;
+  readonly network: Network;
+  readonly database: Database;
+  readonly entryOrders: OrderQueue;
+  readonly exitOrders: OrderQueue;
+  readonly notifications: Notifications;
+  readonly kalshiCredentials: secretsmanager.Secret;
+  readonly functions: PrecogFunctions;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: PrecogStackProps = {}) {
     super(scope, id, props);
+    // Validated before any resource exists: live without kalshiEnv stops here.
+    this.config = resolveConfig(this, props.config);
+    const config = this.config;
+
+    this.network = new Network(this, 'Network', { natGateways: config.natGateways });
+    this.database = new Database(this, 'Database', {
+      vpc: this.network.vpc,
+      clientSecurityGroup: this.network.functionSecurityGroup,
+      instanceType: config.dbInstanceType,
+      multiAz: config.multiAz,
+    });
+
+    this.entryOrders = new OrderQueue(this, 'EntryOrders', {
+      consumerTimeout: FUNCTION_SPECS['execute-entry'].timeout,
+      maxReceiveCount: ENTRY_MAX_RECEIVE_COUNT,
+    });
+    this.exitOrders = new OrderQueue(this, 'ExitOrders', {
+      consumerTimeout: FUNCTION_SPECS['execute-exit'].timeout,
+      maxReceiveCount: EXIT_MAX_RECEIVE_COUNT,
+    });
+
+    this.notifications = new Notifications(this, 'Notifications', { alarmEmail: config.alarmEmail });
+
+    this.kalshiCredentials = new secretsmanager.Secret(this, 'KalshiCredentials', {
+      description: 'Kalshi API key for live trading: {"keyId": "…", "privateKeyPem": "-----BEGIN PRIVATE KEY-----…"} (put it in after deploy)',
+      // A placeholder without any secret in it; CloudFormation never rewrites a value put in later
+      // unless this template value changes.
+      secretStringValue: SecretValue.unsafePlainText(JSON.stringify(KALSHI_SECRET_PLACEHOLDER)),
+    });
+    acknowledge(this.kalshiCredentials, {
+      'AwsSolutions-SMG4':
+        'Kalshi API keys are issued in the Kalshi account (an RSA key pair registered there), so no rotation Lambda can mint one; the user rotates by creating a new key at Kalshi and putting it into this secret.',
+    });
+
+    this.functions = new PrecogFunctions(this, 'Functions', {
+      vpc: this.network.vpc,
+      securityGroup: this.network.functionSecurityGroup,
+      database: this.database,
+      entryOrders: this.entryOrders,
+      exitOrders: this.exitOrders,
+      notifications: this.notifications,
+      kalshiCredentials: this.kalshiCredentials,
+      executionMode: config.executionMode,
+      kalshiEnv: config.kalshiEnv,
+      schedules: config.schedules,
+      namePrefix: this.stackName,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      topic: this.notifications.topic,
+      functions: this.functions,
+      entryOrders: this.entryOrders,
+      exitOrders: this.exitOrders,
+      database: this.database,
+      ingestionScheduled: scheduledFunctions(config.schedules).includes('ingest-markets'),
+    });
+
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('ExecutionMode', config.executionMode, 'paper or live (-c executionMode)');
+    output('Schedules', config.schedules, 'off, data or all (-c schedules)');
+    output('KalshiCredentialsSecretArn', this.kalshiCredentials.secretArn, 'Put the Kalshi API key here before live trading');
+    output('DatabaseSecretArn', this.database.secret.secretArn, 'Generated PostgreSQL credentials (RDS format)');
+    output('DatabaseInstanceId', this.database.instance.instanceIdentifier, 'RDS instance (deletion protection: see README, Deploy, Tearing down)');
+    output('DatabaseProxyEndpoint', this.database.proxy.endpoint, 'RDS Proxy endpoint the functions connect to (TLS)');
+    output('AlarmTopicArn', this.notifications.topic.topicArn, 'SNS topic of every alarm and alerting event');
+    output('EventBusName', this.notifications.bus.eventBusName, 'Precog operational events');
+    output('EntryQueueUrl', this.entryOrders.queue.queueUrl, 'entry-orders queue');
+    output('ExitQueueUrl', this.exitOrders.queue.queueUrl, 'exit-orders queue');
+    output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
   }
 }
