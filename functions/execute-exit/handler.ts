@@ -16,7 +16,9 @@ import { reportHealth } from '../../shared/observability/health';
 import { createLogger } from '../../shared/observability/logger';
 import { breakerEvents, exitStoppedEvent, publishQuietly } from '../../shared/observability/operationalEvents';
 import { checkBreakers } from '../../shared/risk/breakers';
-import { InvalidMessageError, parseExitOrderMessage } from '../../shared/queues/messages';
+import { InvalidMessageError, parseExitOrderMessage, type ExitOrderMessage } from '../../shared/queues/messages';
+import { OperationsRepository } from '../../shared/db/repositories/operations';
+import { FailureLog } from '../../shared/ingestion/failureLog';
 
 const logger = createLogger('execute-exit');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'execute-exit' });
@@ -40,9 +42,12 @@ export function queueUrlOf(record: SQSRecord): string {
   return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
 }
 
+/** Venue request failures of this container, written to api_errors after each message. */
+const failures = new FailureLog();
+
 async function defaultRuntime(): Promise<ExecuteExitRuntime> {
   const pool = await getPool();
-  exchange ??= createExchangeFromEnv({ pool });
+  exchange ??= createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi') });
   sqs ??= new SQSClient({});
   const client = sqs;
   return {
@@ -80,6 +85,19 @@ export async function processExitRecord(record: SQSRecord, runtime: ExecuteExitR
     throw error;
   }
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  try {
+    return await attemptExit(record, runtime, message, receiveCount);
+  } finally {
+    if (failures.count > 0) {
+      // The api_failures breaker counts these (check-health evaluates it every minute).
+      await failures.save(new OperationsRepository(runtime.pool), 'execute-exit').catch((error: Error) =>
+        logger.error('could not record venue failures', { error: error.message }));
+      failures.byApi.clear();
+    }
+  }
+}
+
+async function attemptExit(record: SQSRecord, runtime: ExecuteExitRuntime, message: ExitOrderMessage, receiveCount: number): Promise<ExitOutcome> {
   const rules = await currentRules(runtime.pool, { log: (m, e) => logger.warn(m, { ...e }) });
   const outcome = await executeExit({ pool: runtime.pool, exchange: runtime.exchange, rules }, message, { receiveCount });
   metrics.addMetric(`Exit${outcome.outcome[0]!.toUpperCase()}${outcome.outcome.slice(1)}`, MetricUnit.Count, 1);
