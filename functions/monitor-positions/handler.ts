@@ -15,6 +15,8 @@ import { runCadence, type CadenceSweep } from '../../shared/monitor/cadence';
 import { sweepPositions, type SweepResult } from '../../shared/monitor/sweep';
 import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
 import { reportHealth } from '../../shared/observability/health';
+import { OperationsRepository } from '../../shared/db/repositories/operations';
+import { FailureLog } from '../../shared/ingestion/failureLog';
 import { createLogger } from '../../shared/observability/logger';
 import { desyncEvents, publishQuietly } from '../../shared/observability/operationalEvents';
 import { SqsExitQueue } from '../../shared/queues/sqsEntryQueue';
@@ -23,6 +25,8 @@ const logger = createLogger('monitor-positions');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'monitor-positions' });
 let sqs: SQSClient | undefined;
 let exchange: Promise<Exchange> | undefined;
+/** Venue request failures of this container, written to api_errors after each reconciliation. */
+const failures = new FailureLog();
 let publisher: EventPublisher | undefined;
 
 /**
@@ -63,8 +67,12 @@ export async function runMonitor(event: unknown, context?: Pick<Context, 'getRem
   // Reconciliation first (once a minute): the positions the sweep prices are the venue's too.
   if (!options.dryRun && !options.positionIds) {
     try {
-      exchange ??= createExchangeFromEnv({ pool });
-      const r = await reconcileVenue({ pool, exchange: await exchange, rules });
+      exchange ??= createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi') });
+      const r = await reconcileVenue({ pool, exchange: await exchange, rules }).finally(async () => {
+        if (failures.count === 0) return;
+        await failures.save(new OperationsRepository(pool), 'monitor-positions').catch((error: Error) => logger.error('could not record venue failures', { error: error.message }));
+        failures.byApi.clear();
+      });
       result.reconciliation = { ordersChecked: r.ordersChecked, fillsRecorded: r.fillsRecorded, desyncs: r.desyncs, errors: r.errors, balance: r.balance };
       metrics.addMetric('OpenDesyncs', MetricUnit.Count, r.desyncs.length);
       if (r.desyncs.length > 0) logger.warn('venue desyncs', { desyncs: r.desyncs });

@@ -11,12 +11,16 @@ import type { Exchange } from '../../shared/exchange/types';
 import { reconcileVenue, type ReconcileResult } from '../../shared/execution/reconcile';
 import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
 import { reportHealth } from '../../shared/observability/health';
+import { OperationsRepository } from '../../shared/db/repositories/operations';
+import { FailureLog } from '../../shared/ingestion/failureLog';
 import { createLogger } from '../../shared/observability/logger';
 import { desyncEvents, publishQuietly } from '../../shared/observability/operationalEvents';
 
 const logger = createLogger('reconcile');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'reconcile' });
 let exchange: Promise<Exchange> | undefined;
+/** Venue request failures of this container, written to api_errors after each run. */
+const failures = new FailureLog();
 let publisher: EventPublisher | undefined;
 
 /**
@@ -29,9 +33,13 @@ export const ReconcileEvent = z.object({}).strict();
 export async function runReconcile(event: unknown): Promise<ReconcileResult> {
   parseScheduledOrConsoleEvent('reconcile', ReconcileEvent, event);
   const pool = await getPool();
-  exchange ??= createExchangeFromEnv({ pool });
+  exchange ??= createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi') });
   const rules = await currentRules(pool, { log: (m, e) => logger.warn(m, { ...e }) });
-  const result = await reconcileVenue({ pool, exchange: await exchange, rules });
+  const result = await reconcileVenue({ pool, exchange: await exchange, rules }).finally(async () => {
+    if (failures.count === 0) return;
+    await failures.save(new OperationsRepository(pool), 'reconcile').catch((error: Error) => logger.error('could not record venue failures', { error: error.message }));
+    failures.byApi.clear();
+  });
   metrics.addMetric('OpenDesyncs', MetricUnit.Count, result.desyncs.length);
   metrics.addMetric('ReconcileFillsRecorded', MetricUnit.Count, result.fillsRecorded);
   metrics.addMetric('ReconcileErrors', MetricUnit.Count, result.errors.length);
