@@ -10,7 +10,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type pg from 'pg';
 import { createPool, parseDatabaseEnv, resolvePoolConfig } from '../shared/db/pool';
 import type { CommandContext } from './commands/context';
@@ -21,6 +21,8 @@ import { modelValidate } from './commands/modelValidate';
 import { listDesyncs, listOrders, reconcile, resolveDesync } from './commands/execution';
 import { configGet, configKeys, configList, configSet, configUnset, nonBlank, parseExpires, parseExpiresIn } from './commands/config';
 import { listBreakers, resolveBreakerCommand, tripBreaker } from './commands/breakers';
+import { InvokeUsageError, functionNames, invokeFunction } from './commands/invoke';
+import { abCompare, attribution, healthReport, listPositions, migrateCommand, parseSince, pnlReport } from './commands/operations';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -234,6 +236,82 @@ export function buildProgram(io: CliIo): Command {
     .option('--json', 'print the result as JSON')
     .action(async (id: number, opts: { action: string; json?: boolean }) => {
       await run(opts.json, (ctx) => resolveBreakerCommand(ctx, { id, action: opts.action, json: opts.json }));
+    });
+
+  program
+    .command('migrate')
+    .description('apply the pending migrations to DATABASE_URL (one transaction, under an advisory lock) and list them')
+    .option('--dry-run', 'only list the pending migrations')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { dryRun?: boolean; json?: boolean }) => {
+      await run(opts.json, (ctx) => migrateCommand(ctx, opts));
+    });
+
+  const names = functionNames();
+  program
+    .command('invoke')
+    .description('run a Lambda handler in this process as the Lambda console does (its sample event, the configured database and exchange); '
+      + 'scan-edges and monitor-positions need ENTRY_QUEUE_URL / EXIT_QUEUE_URL unless the event is a dry run ({"dryRun": true})')
+    .addArgument(new Argument('<function>', 'a folder of functions/').choices(names))
+    .option('--event <file>', 'event JSON file (default: events/<function>.json)')
+    .option('--timeout <seconds>', "the fake context's timeout: getRemainingTimeInMillis counts down from it (default 60)", positiveInt)
+    .option('--json', 'print the result as JSON (handler logs go to stderr)')
+    .action(async (name: string, opts: { event?: string; timeout?: number; json?: boolean }, command: Command) => {
+      try {
+        await invokeFunction(io.out, {
+          functionName: name, event: opts.event, env: io.env, json: opts.json, timeoutMs: opts.timeout === undefined ? undefined : opts.timeout * 1000,
+          logsToStderr: io === processIo,
+        });
+      } catch (error) {
+        if (error instanceof InvokeUsageError) command.error(`error: ${error.message}`, { exitCode: EXIT_USAGE, code: 'precog.invokeUsage' });
+        reportFailure(io, error, opts.json === true);
+        throw new ReportedFailure();
+      }
+    });
+
+  program
+    .command('positions')
+    .description('open positions: quantity, entry price, cost basis, current price, unrealized and realized P&L, strategy and model versions')
+    .option('--all', 'include closed and settled positions')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { all?: boolean; json?: boolean }) => {
+      await run(opts.json, (ctx) => listPositions(ctx, opts));
+    });
+
+  program
+    .command('pnl')
+    .description('realized P&L (fees included) by strategy version and mode since a time, unrealized P&L of open positions, totals')
+    .option('--since <time>', 'ISO 8601 time (2026-11-27T00:00:00Z), a date, or a duration back from now (24h, 7d); default: today 00:00 UTC', (v) => parseSince(v))
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { since?: Date; json?: boolean }) => {
+      await run(opts.json, (ctx) => pnlReport(ctx, opts));
+    });
+
+  program
+    .command('attribution')
+    .description('trades, newest first, with the exact strategy and model versions behind each (trade_attribution)')
+    .option('--strategy <name>', 'only trades of this strategy (any version)')
+    .option('--limit <n>', 'at most this many (default 50)', positiveInt)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { strategy?: string; limit?: number; json?: boolean }) => {
+      await run(opts.json, (ctx) => attribution(ctx, opts));
+    });
+
+  program
+    .command('ab')
+    .description("A/B comparison of a strategy's versions: trades, cost, realized P&L and ROI per version")
+    .argument('<strategy>', 'strategy name, e.g. halftime_entry')
+    .option('--json', 'print the result as JSON')
+    .action(async (strategy: string, opts: { json?: boolean }) => {
+      await run(opts.json, (ctx) => abCompare(ctx, { strategy, json: opts.json }));
+    });
+
+  program
+    .command('health')
+    .description('latest status per component (system_health), open circuit breakers and open desyncs; exit 1 when a component is down')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await run(opts.json, (ctx) => healthReport(ctx, opts));
     });
 
   const config = program

@@ -75,6 +75,46 @@ WHERE s.strategy_name = $1
 GROUP BY s.strategy_id
 ORDER BY version_sort_key(s.strategy_version) DESC`,
 
+  /**
+   * Added (not in the document): the A/B comparison of a strategy's versions with outcomes, for
+   * `precog ab`. $1 = strategy name. Per version: trades and their fees; positions (current
+   * versions) opened by it and its realized P&L (fees included, as positions carry it); cost =
+   * buys' notional plus their fees; roi = realized P&L / cost (NULL without buys). Each aggregate
+   * is its own lateral subquery, so trades and positions never multiply each other.
+   */
+  abTestStrategyVersionPerformance: `
+SELECT
+    s.strategy_id,
+    s.strategy_name,
+    s.strategy_version,
+    s.status,
+    s.paper_roi,
+    coalesce(t.trades, 0) AS trades,
+    coalesce(t.cost, 0) AS cost,
+    coalesce(t.fees, 0) AS fees,
+    coalesce(p.positions, 0) AS positions,
+    coalesce(p.open_positions, 0) AS open_positions,
+    coalesce(p.realized_pnl, 0) AS realized_pnl,
+    round(coalesce(p.realized_pnl, 0) / nullif(t.cost, 0), 4) AS roi
+FROM strategies s
+LEFT JOIN LATERAL (
+  SELECT count(*)::int AS trades,
+         sum(tr.quantity * tr.price + coalesce(tr.fees, 0)) FILTER (WHERE tr.side = 'buy') AS cost,
+         sum(coalesce(tr.fees, 0)) AS fees
+  FROM trades tr
+  WHERE tr.strategy_id = s.strategy_id
+) t ON TRUE
+LEFT JOIN LATERAL (
+  SELECT count(*)::int AS positions,
+         (count(*) FILTER (WHERE po.status = 'open'))::int AS open_positions,
+         sum(coalesce(po.realized_pnl, 0)) AS realized_pnl
+  FROM positions po
+  JOIN position_identities pi ON pi.position_id = po.position_id
+  WHERE pi.strategy_id = s.strategy_id AND po.row_current_ind
+) p ON TRUE
+WHERE s.strategy_name = $1
+ORDER BY version_sort_key(s.strategy_version) DESC`,
+
   /** As documented, with the model name as $1 and versions in semantic order. */
   compareModelPerformance: `
 SELECT

@@ -186,7 +186,9 @@ export async function reconcileVenue(
       result.resolved = rows.map((r) => ({ ticker: r.ticker, kind: r.kind }));
     }
 
-    const local = await lockBalance(client, platformId, mode);
+    // Before the platform is known (nothing ingested yet) the books hold no cash to compare.
+    const { rowCount: platformKnown } = await client.query('SELECT 1 FROM platforms WHERE platform_id = $1', [platformId]);
+    const local = platformKnown ? await lockBalance(client, platformId, mode) : null;
     result.balance = {
       local: local?.toFixed(4) ?? null,
       venue: venueBalance.toFixed(4),
@@ -195,7 +197,7 @@ export async function reconcileVenue(
     // Live: the venue's cash is the truth (it holds collateral for resting orders and pays
     // settlements on its own schedule), so the books take it as a new balance version when it
     // differs. Paper: the books' ledger stands on its own and must equal the simulated venue.
-    if (mode === 'live' && (local === null || !local.eq(venueBalance))) {
+    if (mode === 'live' && platformKnown && (local === null || !local.eq(venueBalance))) {
       await writeBalance(client, platformId, mode, venueBalance);
       result.balance.adoptedFromVenue = true;
     }

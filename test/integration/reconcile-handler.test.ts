@@ -23,6 +23,11 @@ describe('reconcile function', () => {
     await expect(handler({ dryRun: true }, context)).rejects.toThrow(/invalid reconcile event: .*Unrecognized key.*dryRun/);
   });
 
+  it('runs on a database where nothing has been ingested yet (no platform, no cash)', async () => {
+    const result = await handler({}, context);
+    expect(result).toMatchObject({ desyncs: [], errors: [], balance: { local: null } });
+  });
+
   it('runs from the console event and from the schedule against the paper venue', async () => {
     const [message] = await scannedEntries(db().pool, { strategies: 1 });
     await executeEntry({ pool: db().pool, exchange: paperExchange(db().pool) }, message!);
