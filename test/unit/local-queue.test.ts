@@ -1,0 +1,268 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { ExecuteExitRuntime } from '../../functions/execute-exit/handler';
+import { LocalEntryQueue, LocalExitQueue, LocalQueue } from '../../local/localQueue';
+import type { EntryQueue, ExitQueue } from '../../shared/queues/messages';
+import { parseEntryOrderMessage, parseExitOrderMessage } from '../../shared/queues/messages';
+import { lambdaContext } from '../helpers/execution';
+
+interface Msg { n: number }
+
+/** A queue on a hand-moved clock (epoch ms). */
+function setup(options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}) {
+  const clock = { t: 1_000_000 };
+  const queue = new LocalQueue<Msg, number>({ name: 'test-q', idOf: (m) => m.n, now: () => clock.t, ...options });
+  const advance = (seconds: number) => {
+    clock.t += seconds * 1000;
+  };
+  return { clock, queue, advance };
+}
+
+const ns = (records: SQSRecord[]) => records.map((r) => (JSON.parse(r.body) as Msg).n);
+const ok = async (): Promise<SQSBatchResponse> => ({ batchItemFailures: [] });
+
+describe('LocalQueue: receiving', () => {
+  it('delivers real SQS records (body, ids, attributes, ARN) and counts depth and in-flight', async () => {
+    const { queue, clock } = setup();
+    expect(await queue.send([{ n: 1 }, { n: 2 }])).toEqual({ failed: [] });
+    expect([queue.depth(), queue.inFlight()]).toEqual([2, 0]);
+    const [r1, r2] = queue.receive();
+    expect(r1).toEqual({
+      messageId: 'test-q-000001',
+      receiptHandle: expect.any(String),
+      body: '{"n":1}',
+      attributes: {
+        ApproximateReceiveCount: '1', SentTimestamp: String(clock.t), SenderId: 'local', ApproximateFirstReceiveTimestamp: String(clock.t),
+      },
+      messageAttributes: { key: { dataType: 'String', stringValue: '1', stringListValues: [], binaryListValues: [] } },
+      md5OfBody: createHash('md5').update('{"n":1}').digest('hex'),
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:local:000000000000:test-q',
+      awsRegion: 'local',
+    });
+    expect(r2!.messageId).toBe('test-q-000002');
+    expect(r1!.receiptHandle).not.toBe(r2!.receiptHandle);
+    expect([queue.depth(), queue.inFlight()]).toEqual([2, 2]);
+  });
+
+  it('hides a received message for the visibility timeout, then redelivers it with a higher receive count and a new receipt handle', async () => {
+    const { queue, advance } = setup({ visibilityTimeoutSeconds: 30 });
+    await queue.send([{ n: 1 }]);
+    const [first] = queue.receive();
+    advance(29.999);
+    expect(queue.receive()).toEqual([]);
+    expect(queue.inFlight()).toBe(1);
+    advance(0.001);
+    expect(queue.inFlight()).toBe(0);
+    const [second] = queue.receive();
+    expect(second!.messageId).toBe(first!.messageId);
+    expect(second!.attributes.ApproximateReceiveCount).toBe('2');
+    expect(second!.attributes.ApproximateFirstReceiveTimestamp).toBe(first!.attributes.ApproximateFirstReceiveTimestamp);
+    expect(second!.receiptHandle).not.toBe(first!.receiptHandle);
+    advance(30);
+    expect(queue.receive()[0]!.attributes.ApproximateReceiveCount).toBe('3');
+  });
+
+  it('receives at most the batch size, in send order, deterministically', async () => {
+    const { queue } = setup();
+    await queue.send(Array.from({ length: 15 }, (_, i) => ({ n: i + 1 })));
+    expect(ns(queue.receive(3))).toEqual([1, 2, 3]);
+    expect(ns(queue.receive())).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    expect(ns(queue.receive())).toEqual([14, 15]);
+    expect(queue.receive()).toEqual([]);
+    expect(() => queue.receive(11)).toThrow(/1 to 10/);
+    expect(() => queue.receive(0)).toThrow(/1 to 10/);
+  });
+
+  it('redelivers in send order: an expired earlier message comes before later ones', async () => {
+    const { queue, advance } = setup({ visibilityTimeoutSeconds: 10 });
+    await queue.send([{ n: 1 }]);
+    queue.receive();
+    advance(5);
+    await queue.send([{ n: 2 }]);
+    advance(5);
+    expect(ns(queue.receive())).toEqual([1, 2]);
+  });
+});
+
+describe('LocalQueue: deleting and visibility', () => {
+  it('deletes only with the latest receipt handle', async () => {
+    const { queue, advance } = setup({ visibilityTimeoutSeconds: 30 });
+    await queue.send([{ n: 1 }]);
+    const [old] = queue.receive();
+    advance(30);
+    const [latest] = queue.receive();
+    expect(queue.delete(old!.receiptHandle)).toBe(false);
+    expect(queue.depth()).toBe(1);
+    expect(queue.delete('no-such-handle')).toBe(false);
+    expect(queue.delete(latest!.receiptHandle)).toBe(true);
+    expect(queue.depth()).toBe(0);
+    expect(queue.delete(latest!.receiptHandle)).toBe(false);
+    advance(60);
+    expect(queue.receive()).toEqual([]);
+  });
+
+  it('changeVisibility shortens and extends the timeout, counted from now', async () => {
+    const { queue, advance } = setup({ visibilityTimeoutSeconds: 30 });
+    await queue.send([{ n: 1 }, { n: 2 }]);
+    const [a, b] = queue.receive();
+    queue.changeVisibility(a!.receiptHandle, 0);
+    const [again] = queue.receive();
+    expect(ns([again!])).toEqual([1]);
+    queue.changeVisibility(again!.receiptHandle, 80);
+    advance(20);
+    queue.changeVisibility(b!.receiptHandle, 60);
+    advance(59);
+    expect(ns(queue.receive())).toEqual([]);
+    advance(1);
+    expect(ns(queue.receive())).toEqual([1, 2]);
+  });
+
+  it('changeVisibility refuses a stale handle, a message not in flight, and an out-of-range timeout', async () => {
+    const { queue, advance } = setup({ visibilityTimeoutSeconds: 30 });
+    await queue.send([{ n: 1 }]);
+    const [old] = queue.receive();
+    advance(30);
+    expect(() => queue.changeVisibility(old!.receiptHandle, 10)).toThrow(/MessageNotInflight/);
+    const [latest] = queue.receive();
+    expect(() => queue.changeVisibility(old!.receiptHandle, 10)).toThrow(/ReceiptHandleIsInvalid/);
+    expect(() => queue.changeVisibility(latest!.receiptHandle, -1)).toThrow(RangeError);
+    expect(() => queue.changeVisibility(latest!.receiptHandle, 1.5)).toThrow(RangeError);
+    expect(() => queue.changeVisibility(latest!.receiptHandle, 43_201)).toThrow(RangeError);
+    advance(10);
+    // 12 hours after the receive at most.
+    expect(() => queue.changeVisibility(latest!.receiptHandle, 43_200)).toThrow(/12|43200/);
+    queue.changeVisibility(latest!.receiptHandle, 43_190);
+    expect(queue.inFlight()).toBe(1);
+  });
+
+  it('moves a message received maxReceiveCount times to the dead letters when it comes back, instead of delivering it', async () => {
+    const { queue, advance, clock } = setup({ visibilityTimeoutSeconds: 10, maxReceiveCount: 3 });
+    await queue.send([{ n: 1 }, { n: 2 }]);
+    for (let i = 1; i <= 3; i++) {
+      const records = queue.receive(1);
+      expect(ns(records)).toEqual([1]);
+      expect(records[0]!.attributes.ApproximateReceiveCount).toBe(String(i));
+      advance(10);
+    }
+    // The receive that finds message 1 exhausted delivers message 2 instead.
+    expect(ns(queue.receive(1))).toEqual([2]);
+    expect(queue.deadLetters).toEqual([
+      { messageId: 'test-q-000001', message: { n: 1 }, body: '{"n":1}', receiveCount: 3, sentAt: 1_000_000, movedAt: clock.t },
+    ]);
+    expect(queue.depth()).toBe(1);
+  });
+
+  it('validates its options', () => {
+    expect(() => setup({ visibilityTimeoutSeconds: -1 })).toThrow(RangeError);
+    expect(() => setup({ maxReceiveCount: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('LocalQueue: deliver (a Lambda poll)', () => {
+  it('deletes what the consumer acknowledged; a failed record comes back after the visibility timeout', async () => {
+    const { queue, advance } = setup({ visibilityTimeoutSeconds: 30 });
+    await queue.send([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const seen: SQSEvent[] = [];
+    const result = await queue.deliver(async (event) => {
+      seen.push(event);
+      return { batchItemFailures: [{ itemIdentifier: event.Records[1]!.messageId }] };
+    });
+    expect(ns(seen[0]!.Records)).toEqual([1, 2, 3]);
+    expect(result).toEqual({ received: 3, deleted: ['test-q-000001', 'test-q-000003'], failed: ['test-q-000002'] });
+    expect([queue.depth(), queue.inFlight()]).toEqual([1, 1]);
+    expect(await queue.deliver(ok)).toEqual({ received: 0, deleted: [], failed: [] });
+    advance(30);
+    const again: SQSRecord[] = [];
+    await queue.deliver(async (event) => {
+      again.push(...event.Records);
+      return { batchItemFailures: [] };
+    });
+    expect(ns(again)).toEqual([2]);
+    expect(again[0]!.attributes.ApproximateReceiveCount).toBe('2');
+    expect(queue.depth()).toBe(0);
+  });
+
+  it('does not call the consumer for an empty poll, and takes a batch size', async () => {
+    const { queue } = setup();
+    let calls = 0;
+    const counting = async (event: SQSEvent) => {
+      calls++;
+      return { batchItemFailures: [] as { itemIdentifier: string }[], size: event.Records.length };
+    };
+    expect((await queue.deliver(counting)).received).toBe(0);
+    expect(calls).toBe(0);
+    await queue.send(Array.from({ length: 7 }, (_, i) => ({ n: i })));
+    expect((await queue.deliver(counting, { batchSize: 5 })).received).toBe(5);
+    expect((await queue.deliver(counting, { batchSize: 5 })).received).toBe(2);
+    expect(calls).toBe(2);
+  });
+
+  it('a consumer that throws, or names a record not in the batch, fails the whole batch', async () => {
+    const { queue, advance } = setup({ visibilityTimeoutSeconds: 30 });
+    await queue.send([{ n: 1 }, { n: 2 }]);
+    const thrown = await queue.deliver(async () => {
+      throw new Error('database down');
+    });
+    expect(thrown).toMatchObject({ received: 2, deleted: [], failed: ['test-q-000001', 'test-q-000002'], error: { message: 'database down' } });
+    advance(30);
+    const unknown = await queue.deliver(async () => ({ batchItemFailures: [{ itemIdentifier: 'elsewhere' }] }));
+    expect(unknown).toMatchObject({ received: 2, deleted: [], failed: ['test-q-000001', 'test-q-000002'] });
+    expect(unknown.error?.message).toMatch(/"elsewhere", not in the batch/);
+    advance(30);
+    const fine = await queue.deliver(async () => undefined);
+    expect(fine.deleted).toHaveLength(2);
+  });
+
+  it('a consumer can set when a failed record comes back through retryAfter (execute-exit price walking)', async () => {
+    const { queue, advance } = setup({ visibilityTimeoutSeconds: 180 });
+    const runtime: Pick<ExecuteExitRuntime, 'retryAfter'> = { retryAfter: queue.retryAfter };
+    await queue.send([{ n: 1 }]);
+    // The handler's way: Powertools' partial batch processing, retryAfter then throw.
+    const consumer = (event: SQSEvent) =>
+      processPartialResponse(event, async (record: SQSRecord) => {
+        await runtime.retryAfter(record, 4.2);
+        throw new Error('not filled: next attempt in 4.2 s');
+      }, new BatchProcessor(EventType.SQS), { context: lambdaContext, processInParallel: false, throwOnFullBatchFailure: false });
+    expect((await queue.deliver(consumer)).failed).toEqual(['test-q-000001']);
+    advance(4);
+    expect(queue.receive()).toEqual([]);
+    advance(1); // rounded up to 5 s
+    const [back] = queue.receive();
+    expect(back!.attributes.ApproximateReceiveCount).toBe('2');
+  });
+
+  it('retryAfter refuses a record of another queue', async () => {
+    const { queue } = setup();
+    const other = new LocalQueue<Msg, number>({ name: 'other', idOf: (m) => m.n });
+    await other.send([{ n: 1 }]);
+    const [record] = other.receive();
+    await expect(queue.retryAfter(record!, 5)).rejects.toThrow(/comes from arn:aws:sqs:local:000000000000:other/);
+  });
+});
+
+describe('LocalEntryQueue and LocalExitQueue', () => {
+  it('are EntryQueue/ExitQueue with the AWS timeouts and receive counts, and their bodies parse', async () => {
+    const t = 5_000;
+    const entries: EntryQueue & LocalEntryQueue = new LocalEntryQueue({ now: () => t });
+    const exits: ExitQueue & LocalExitQueue = new LocalExitQueue({ now: () => t });
+    expect([entries.name, entries.visibilityTimeoutSeconds, entries.maxReceiveCount]).toEqual(['precog-entry-orders', 360, 5]);
+    expect([exits.name, exits.visibilityTimeoutSeconds, exits.maxReceiveCount]).toEqual(['precog-exit-orders', 180, 30]);
+    const entry = {
+      version: 1 as const, clientOrderId: `pc-${'ab'.repeat(16)}`, marketId: 'KXNFL-1', platformId: 'kalshi', strategyId: 1, modelId: 1, edgeId: 1,
+      side: 'yes' as const, quantity: 3, limitPrice: '0.61', createdAt: '2026-01-01T00:00:00.000Z',
+    };
+    const exit = { version: 1 as const, exitRequestId: 42, positionId: 7, priority: 'HIGH' as const, createdAt: '2026-01-01T00:00:00.000Z' };
+    expect(await entries.send([entry])).toEqual({ failed: [] });
+    expect(await exits.send([exit])).toEqual({ failed: [] });
+    const [e] = entries.receive(5);
+    const [x] = exits.receive(5);
+    expect(parseEntryOrderMessage(e!.body)).toEqual(entry);
+    expect(e!.messageAttributes.key!.stringValue).toBe(entry.clientOrderId);
+    expect(e!.eventSourceARN).toBe('arn:aws:sqs:local:000000000000:precog-entry-orders');
+    expect(parseExitOrderMessage(x!.body)).toEqual(exit);
+    expect(x!.messageAttributes.key!.stringValue).toBe('42');
+  });
+});
