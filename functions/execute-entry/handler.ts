@@ -45,11 +45,7 @@ async function defaultRuntime(): Promise<ExecuteEntryRuntime> {
  */
 async function afterVenueContact(runtime: ExecuteEntryRuntime, outcome: EntryOutcome | undefined): Promise<void> {
   try {
-    const failed = failures.count > 0;
-    if (failed) {
-      await failures.save(new OperationsRepository(runtime.pool), 'execute-entry');
-      failures.byApi.clear();
-    }
+    const failed = await failures.flush(new OperationsRepository(runtime.pool), 'execute-entry');
     if (failed || outcome?.outcome === 'rejected') {
       const check = await checkBreakers({ pool: runtime.pool, executionMode: runtime.exchange.executionMode }, { only: ['api_failures'] });
       for (const t of check.trips) logger.error('circuit breaker tripped', { ...t });

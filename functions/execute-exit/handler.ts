@@ -88,12 +88,9 @@ export async function processExitRecord(record: SQSRecord, runtime: ExecuteExitR
   try {
     return await attemptExit(record, runtime, message, receiveCount);
   } finally {
-    if (failures.count > 0) {
-      // The api_failures breaker counts these (check-health evaluates it every minute).
-      await failures.save(new OperationsRepository(runtime.pool), 'execute-exit').catch((error: Error) =>
-        logger.error('could not record venue failures', { error: error.message }));
-      failures.byApi.clear();
-    }
+    // The api_failures breaker counts these (check-health evaluates it every minute).
+    await failures.flush(new OperationsRepository(runtime.pool), 'execute-exit').catch((error: Error) =>
+      logger.error('could not record venue failures', { error: error.message }));
   }
 }
 

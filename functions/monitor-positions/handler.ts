@@ -68,11 +68,9 @@ export async function runMonitor(event: unknown, context?: Pick<Context, 'getRem
   if (!options.dryRun && !options.positionIds) {
     try {
       exchange ??= createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi') });
-      const r = await reconcileVenue({ pool, exchange: await exchange, rules }).finally(async () => {
-        if (failures.count === 0) return;
-        await failures.save(new OperationsRepository(pool), 'monitor-positions').catch((error: Error) => logger.error('could not record venue failures', { error: error.message }));
-        failures.byApi.clear();
-      });
+      const r = await reconcileVenue({ pool, exchange: await exchange, rules }).finally(() =>
+        failures.flush(new OperationsRepository(pool), 'monitor-positions').catch((error: Error) =>
+          logger.error('could not record venue failures', { error: error.message })));
       result.reconciliation = { ordersChecked: r.ordersChecked, fillsRecorded: r.fillsRecorded, desyncs: r.desyncs, errors: r.errors, balance: r.balance };
       metrics.addMetric('OpenDesyncs', MetricUnit.Count, r.desyncs.length);
       if (r.desyncs.length > 0) logger.warn('venue desyncs', { desyncs: r.desyncs });

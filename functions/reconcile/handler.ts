@@ -35,11 +35,9 @@ export async function runReconcile(event: unknown): Promise<ReconcileResult> {
   const pool = await getPool();
   exchange ??= createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi') });
   const rules = await currentRules(pool, { log: (m, e) => logger.warn(m, { ...e }) });
-  const result = await reconcileVenue({ pool, exchange: await exchange, rules }).finally(async () => {
-    if (failures.count === 0) return;
-    await failures.save(new OperationsRepository(pool), 'reconcile').catch((error: Error) => logger.error('could not record venue failures', { error: error.message }));
-    failures.byApi.clear();
-  });
+  const result = await reconcileVenue({ pool, exchange: await exchange, rules }).finally(() =>
+    failures.flush(new OperationsRepository(pool), 'reconcile').catch((error: Error) =>
+      logger.error('could not record venue failures', { error: error.message })));
   metrics.addMetric('OpenDesyncs', MetricUnit.Count, result.desyncs.length);
   metrics.addMetric('ReconcileFillsRecorded', MetricUnit.Count, result.fillsRecorded);
   metrics.addMetric('ReconcileErrors', MetricUnit.Count, result.errors.length);

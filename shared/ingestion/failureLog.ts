@@ -19,6 +19,17 @@ export class FailureLog {
     for (const [api, list] of this.byApi) await operations.recordApiErrors(api, component, list);
   }
 
+  /**
+   * For long-lived logs (a Lambda container's exchange client): saves what was collected and
+   * starts over, so each attempt is written once. Returns whether there was anything.
+   */
+  async flush(operations: OperationsRepository, component: string): Promise<boolean> {
+    if (this.count === 0) return false;
+    await this.save(operations, component);
+    this.byApi.clear();
+    return true;
+  }
+
   get count(): number {
     let n = 0;
     for (const list of this.byApi.values()) n += list.length;
