@@ -1,6 +1,7 @@
 import type { TradingRules } from '../config/tradingRules';
 import { Decimal } from '../domain/decimal';
 import { confidenceLevel } from '../domain/confidence';
+import { dataAgeSeconds, describeAge } from '../domain/freshness';
 import { sideEdges, marketImpliedProbability, type SideEdge } from '../domain/edge';
 import { minimumEdge, recommendedAction } from '../domain/recommendation';
 import { sizePosition } from '../domain/sizing';
@@ -37,7 +38,6 @@ export interface RunningLimits {
   byEvent: Map<string, { exposure: Decimal; positions: number }>;
 }
 
-const ageSeconds = (now: Date, at: Date | null) => (at === null ? Number.POSITIVE_INFINITY : (now.getTime() - at.getTime()) / 1000);
 
 /**
  * One market under one strategy: the skip reason, or both sides' edges (as edge snapshots) and
@@ -52,17 +52,17 @@ export function evaluateMarket(args: {
   limits: RunningLimits;
 }): { skip: string } | { edgeRows: SnapshotRow[]; candidate?: EntryCandidate } {
   const { market, input, world, rules, strategy: s, limits } = args;
-  const priceAge = ageSeconds(world.now, world.pricesAt);
+  const priceAge = dataAgeSeconds(world.now, world.pricesAt);
   if (priceAge > rules.freshness.maxPriceAgeSeconds) {
-    return { skip: `market price stale: last ingested ${Number.isFinite(priceAge) ? `${Math.round(priceAge)} s ago` : 'never'} (limit ${rules.freshness.maxPriceAgeSeconds} s)` };
+    return { skip: `market price stale: last ingested ${describeAge(priceAge)} (limit ${rules.freshness.maxPriceAgeSeconds} s)` };
   }
   if (market.spread !== null && market.spread.gt(s.config.max_spread)) {
     return { skip: `spread ${market.spread.toFixed(4)} exceeds max_spread ${s.config.max_spread.toFixed(4)}` };
   }
   const live = market.game !== null && (market.game.status === 'live' || market.game.status === 'halftime');
-  const gameAge = live ? ageSeconds(world.now, world.gameStatesAt) : null;
+  const gameAge = live ? dataAgeSeconds(world.now, world.gameStatesAt) : null;
   if (gameAge !== null && gameAge > rules.freshness.maxGameStateAgeSeconds) {
-    return { skip: `game state stale: last ingested ${Number.isFinite(gameAge) ? `${Math.round(gameAge)} s ago` : 'never'} (limit ${rules.freshness.maxGameStateAgeSeconds} s)` };
+    return { skip: `game state stale: last ingested ${describeAge(gameAge)} (limit ${rules.freshness.maxGameStateAgeSeconds} s)` };
   }
   if (market.game?.status === 'final') return { skip: 'game is final' };
   if ((s.config.kind === 'live' || s.config.kind === 'halftime') && !live) return { skip: `no live game for a ${s.config.kind} strategy` };

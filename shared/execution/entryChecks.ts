@@ -1,5 +1,6 @@
 import { breakerBlocksEntries, type CircuitBreakerType, type TradingRules } from '../config/tradingRules';
 import { Decimal } from '../domain/decimal';
+import { dataAgeSeconds, describeAge } from '../domain/freshness';
 import { minimumEdge } from '../domain/recommendation';
 import { decimal, decimalOrNull } from '../db/rows';
 import type { Queryable } from '../db/transaction';
@@ -120,8 +121,6 @@ export async function loadEntryCheckSnapshot(db: Queryable, order: LocalOrder): 
 
 export type EntryCheck = { ok: true } | { ok: false; reason: string };
 
-const age = (now: Date, at: Date | null) => (at === null ? Number.POSITIVE_INFINITY : (now.getTime() - at.getTime()) / 1000);
-const fmtAge = (seconds: number) => (Number.isFinite(seconds) ? `${Math.round(seconds)} s ago` : 'never');
 
 /** Pure: the first rule the entry breaks, or ok. */
 export function evaluateEntryChecks(
@@ -142,14 +141,14 @@ export function evaluateEntryChecks(
   if (!s.market) return no('market not found');
   if (s.market.status !== 'open') return no(`market is ${s.market.status ?? 'of unknown status'}, not open`);
 
-  const priceAge = age(s.now, s.pricesAt);
+  const priceAge = dataAgeSeconds(s.now, s.pricesAt);
   if (priceAge > rules.freshness.maxPriceAgeSeconds) {
-    return no(`market prices stale: last ingested ${fmtAge(priceAge)} (limit ${rules.freshness.maxPriceAgeSeconds} s)`);
+    return no(`market prices stale: last ingested ${describeAge(priceAge)} (limit ${rules.freshness.maxPriceAgeSeconds} s)`);
   }
   if (s.gameLive || config.data.kind === 'live' || config.data.kind === 'halftime') {
-    const gameAge = age(s.now, s.gameStatesAt);
+    const gameAge = dataAgeSeconds(s.now, s.gameStatesAt);
     if (gameAge > rules.freshness.maxGameStateAgeSeconds) {
-      return no(`game state stale: last ingested ${fmtAge(gameAge)} (limit ${rules.freshness.maxGameStateAgeSeconds} s)`);
+      return no(`game state stale: last ingested ${describeAge(gameAge)} (limit ${rules.freshness.maxGameStateAgeSeconds} s)`);
     }
   }
 
