@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import {
-  CIRCUIT_BREAKER_KEYS, DEFAULT_TRADING_RULES, type CircuitBreakerType, type ConfidenceLevel, type ExitPriority,
+  DEFAULT_TRADING_RULES, type CircuitBreakerType, type ConfidenceLevel, type ExitPriority,
   type TradingRules,
 } from '../config/tradingRules';
 import { Decimal } from '../domain/decimal';
@@ -12,6 +12,7 @@ import { evaluateExits, isUrgent, partialExitStage, PRIORITY_RANK, type ExitInpu
 import { parseTrailingStop, updateTrailingStop, type TrailingStopState } from '../exits/trailingStop';
 import { valuePosition } from '../exits/valuation';
 import type { ExitOrderMessage, ExitQueue } from '../queues/messages';
+import { breakerEffect } from '../risk/breakers';
 
 /**
  * One monitor sweep: every open position (or the ones asked for) re-priced at its side's bid,
@@ -321,7 +322,7 @@ function liquidatingBreaker(breakers: Array<{ type: CircuitBreakerType; value: u
       if ((b.value as { liquidate?: unknown } | null)?.liquidate === true) return 'manual';
       continue;
     }
-    if (rules.circuitBreakers[CIRCUIT_BREAKER_KEYS[b.type]].liquidate) return b.type;
+    if (breakerEffect(rules, b.type)?.liquidate) return b.type;
   }
   return null;
 }

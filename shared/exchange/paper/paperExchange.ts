@@ -266,15 +266,8 @@ function tally(order: PaperOrder, fill: MatchFill): void {
 // ---------------------------------------------------------------------------------------------
 // Request validation.
 
-interface ValidOrder {
-  ticker: string;
-  clientOrderId: string;
-  side: ContractSide;
-  action: OrderAction;
-  count: number;
-  type: 'limit' | 'market';
-  limitPrice: Decimal;
-  timeInForce: TimeInForce;
+/** A request once validated: the price and time in force settled, no expiry spelled as null. */
+interface ValidOrder extends Required<Omit<PlaceOrderRequest, 'expiresAt'>> {
   expiresAt: Date | null;
 }
 
