@@ -4,6 +4,9 @@
  * Exit codes: 0 success (and --help), 1 failure (bad data, database error, refused import),
  * 2 usage error (unknown command or option, missing or malformed argument).
  *
+ * Every command that prints results takes --json: one JSON document on stdout, and a failure or usage
+ * error as one JSON document ({"error": …}) on stderr.
+ *
  * The database is DATABASE_URL (or the AWS variables of shared/db/pool.ts). This file only wires
  * commander; each command's logic is a testable function in cli/commands/.
  */
@@ -74,27 +77,54 @@ async function withPool<T>(io: CliIo, fn: (pool: pg.Pool) => Promise<T>): Promis
   }
 }
 
+/** Whether the arguments ask for JSON output (--json before any `--`): errors are then JSON too. */
+export function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+const HELP_AFTER = `
+Output: commands that print results take --json: one JSON document on stdout;
+  failures and usage errors are then one JSON document {"error": …} on stderr.
+Exit codes: 0 ok (and --help); 1 failure (bad data, database error, refused
+  import, a component down); 2 usage error (unknown command or option, missing
+  or malformed argument).
+Database: DATABASE_URL (postgres://user:password@host:5432/precog); in AWS
+  DATABASE_SECRET_ARN (an RDS secret; DATABASE_HOST overrides its host).
+Help on a command: precog <command> --help, e.g. precog config set --help.`;
+
+export interface BuildOptions {
+  /** Usage errors are left to the caller (runCli prints them as JSON) instead of printed as text. */
+  jsonErrors?: boolean;
+}
+
 /** Builds the program; actions run commands against a pool opened for the invocation. */
-export function buildProgram(io: CliIo): Command {
+export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
   const run = (json: boolean | undefined, fn: (ctx: CommandContext) => Promise<unknown>) =>
     withPool(io, (pool) => fn({ pool, out: io.out })).catch((error: unknown) => {
       reportFailure(io, error, json === true);
       throw new ReportedFailure();
     });
 
+  // Help wraps to the terminal only when it is written to the terminal (80 columns otherwise).
+  const terminal = io === processIo;
   const program = new Command('precog')
     .description('Precog: automated prediction-market trading, operator commands')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.out(text.replace(/\n$/, '')),
       writeErr: (text) => io.err(text.replace(/\n$/, '')),
+      getOutHelpWidth: () => (terminal && process.stdout.isTTY ? process.stdout.columns : 80),
+      getErrHelpWidth: () => (terminal && process.stderr.isTTY ? process.stderr.columns : 80),
+      ...(options.jsonErrors ? { outputError: () => {} } : {}),
     })
-    .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', '\nExit codes: 0 ok, 1 failure, 2 usage error. Database: DATABASE_URL.');
+    .showHelpAfterError(options.jsonErrors ? false : '(run with --help for usage)')
+    .addHelpText('after', HELP_AFTER);
 
   const matrix = program.command('matrix').description('probability matrices (immutable, versioned)');
   matrix
     .command('import')
+    .summary('import a matrix version from a CSV file')
     .description('import one matrix version from a CSV file; every bad row is reported and nothing is written')
     .argument('<file>', 'CSV with a header row (category, subcategory, version, state_descriptor, value_bucket, win_probability, confidence_interval_lower, confidence_interval_upper, sample_size, source, methodology[, situational_factors])')
     .option('--json', 'print the result as JSON')
@@ -105,6 +135,7 @@ export function buildProgram(io: CliIo): Command {
   const model = program.command('model').description('probability model versions');
   model
     .command('validate')
+    .summary('score a version on labelled data')
     .description('score a model version on labelled outcomes (accuracy, Brier score, reliability) and store the result on the version')
     .argument('<name>', 'model name, e.g. elo_nfl')
     .argument('<version>', 'model version, e.g. v1.0', semanticVersion)
@@ -117,15 +148,18 @@ export function buildProgram(io: CliIo): Command {
   for (const kind of ['strategy', 'model'] as const) {
     const group = kind === 'strategy' ? program.command('strategy').description('strategy versions (immutable configs)') : model;
     const types = kind === 'strategy' ? 'entry, exit, sizing or hedging' : 'elo or matrix';
+    const nameHelp = kind === 'strategy' ? 'strategy name, e.g. halftime_entry' : 'model name, e.g. elo_nfl';
+    const statuses = kind === 'strategy' ? 'draft, testing, active, inactive or deprecated' : 'draft, training, validating, active or deprecated';
     group
       .command('create')
+      .summary(`create a ${kind} version`)
       .description(`create a new ${kind} version; its config is validated and can never change afterwards`)
-      .argument('<name>')
+      .argument('<name>', nameHelp)
       .argument('<version>', 'e.g. v1.1', semanticVersion)
       .requiredOption('--type <type>', types)
       .requiredOption('--config <json-or-file>', 'config as inline JSON or a JSON file (decimals as strings, e.g. "0.08")')
       .option('--sport <sport>', 'nfl, ncaaf, nba, …')
-      .option('--description <text>')
+      .option('--description <text>', 'what this version is for, kept with it')
       .option('--json', 'print the result as JSON')
       .action(async (name: string, version: string, opts: { type: string; config: string; sport?: string; description?: string; json?: boolean }) => {
         await run(opts.json, async (ctx) => {
@@ -136,14 +170,15 @@ export function buildProgram(io: CliIo): Command {
             : createModel(ctx, { ...args, type: opts.type as ModelType });
         });
       });
-    for (const [command, status, what] of [
-      ['activate', 'active', 'make the version active (scans trade active strategy versions)'],
-      ['deprecate', 'deprecated', 'retire the version for good'],
+    for (const [command, status, summary, what] of [
+      ['activate', 'active', 'make the version active', 'make the version active (scans trade active strategy versions)'],
+      ['deprecate', 'deprecated', 'retire the version for good', 'retire the version for good'],
     ] as const) {
       group
         .command(command)
+        .summary(summary)
         .description(what)
-        .argument('<name>')
+        .argument('<name>', nameHelp)
         .argument('<version>', 'e.g. v1.0', semanticVersion)
         .option('--json', 'print the result as JSON')
         .action(async (name: string, version: string, opts: { json?: boolean }) => {
@@ -152,19 +187,21 @@ export function buildProgram(io: CliIo): Command {
     }
     group
       .command('status')
+      .summary('move the version to another status')
       .description(`move the version to another status (legal steps only: ${kind === 'strategy' ? 'draft → testing → active ⇄ inactive → deprecated' : 'draft → training → validating → active → deprecated'})`)
-      .argument('<name>')
+      .argument('<name>', nameHelp)
       .argument('<version>', 'e.g. v1.0', semanticVersion)
-      .argument('<status>')
+      .argument('<status>', statuses)
       .option('--json', 'print the result as JSON')
       .action(async (name: string, version: string, status: string, opts: { json?: boolean }) => {
         await run(opts.json, (ctx) => setStatus(ctx, { kind, name, version, status, json: opts.json }));
       });
     group
       .command('list')
+      .summary('list versions, newest first')
       .description(`list ${kind} versions, newest version first`)
-      .option('--name <name>')
-      .option('--status <status>')
+      .option('--name <name>', `only versions of this ${kind}`)
+      .option('--status <status>', `only versions in this status (${statuses})`)
       .option('--json', 'print the result as JSON')
       .action(async (opts: { name?: string; status?: string; json?: boolean }) => {
         await run(opts.json, (ctx) => listVersions(ctx, { kind, name: opts.name, status: opts.status, json: opts.json }));
@@ -173,6 +210,7 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('reconcile')
+    .summary('sync orders and positions with the venue')
     .description('sync open orders with the venue (EXECUTION_MODE: paper by default), record missing fills, compare positions; disagreements become desyncs that block entries on that market')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
@@ -189,7 +227,7 @@ export function buildProgram(io: CliIo): Command {
       await run(opts.json, (ctx) => listOrders(ctx, opts));
     });
 
-  const desync = program.command('desync').description('disagreements between the books and the venue found by reconciliation');
+  const desync = program.command('desync').summary('books/venue disagreements found by reconcile').description('disagreements between the books and the venue found by reconciliation');
   desync
     .command('list')
     .description('open desyncs (markets taking no new entries)')
@@ -200,6 +238,7 @@ export function buildProgram(io: CliIo): Command {
     });
   desync
     .command('resolve')
+    .summary('resolve a desync by hand')
     .description('resolve a desync by hand (after fixing the books or the venue); the next reconciliation re-opens it if they still disagree')
     .argument('<id>', 'desync id from `precog desync list`', positiveInt)
     .requiredOption('--note <text>', 'what was done, kept with the desync')
@@ -208,9 +247,10 @@ export function buildProgram(io: CliIo): Command {
       await run(opts.json, (ctx) => resolveDesync(ctx, { id, note: opts.note, json: opts.json }));
     });
 
-  const breaker = program.command('breaker').description('circuit breakers: open trips block entries; some liquidate');
+  const breaker = program.command('breaker').summary('circuit breakers: list, trip, resolve').description('circuit breakers: open trips block entries; some liquidate');
   breaker
     .command('list')
+    .summary('open breakers (entries blocked while any is open)')
     .description('open breakers (entries are blocked while any is open)')
     .option('--all', 'include resolved ones')
     .option('--json', 'print the result as JSON')
@@ -219,6 +259,7 @@ export function buildProgram(io: CliIo): Command {
     });
   breaker
     .command('trip')
+    .summary('trip the manual breaker (optionally liquidate)')
     .description('trip a breaker by hand (only "manual"): blocks new entries; --liquidate also closes every open position')
     .argument('<type>', 'manual')
     .requiredOption('--reason <text>', 'why, kept with the trip')
@@ -230,6 +271,7 @@ export function buildProgram(io: CliIo): Command {
     });
   breaker
     .command('resolve')
+    .summary('resolve an open breaker')
     .description('resolve an open breaker (the automatic ones resolve themselves where the rules allow)')
     .argument('<id>', 'breaker event id from `precog breaker list`', positiveInt)
     .requiredOption('--action <text>', 'what was done, kept with the resolution')
@@ -240,6 +282,7 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('migrate')
+    .summary('apply the pending database migrations')
     .description('apply the pending migrations to DATABASE_URL (one transaction, under an advisory lock) and list them')
     .option('--dry-run', 'only list the pending migrations')
     .option('--json', 'print the result as JSON')
@@ -250,6 +293,7 @@ export function buildProgram(io: CliIo): Command {
   const names = functionNames();
   program
     .command('invoke')
+    .summary('run a Lambda handler locally with an event')
     .description('run a Lambda handler in this process as the Lambda console does (its sample event, the configured database and exchange); '
       + 'scan-edges and monitor-positions need ENTRY_QUEUE_URL / EXIT_QUEUE_URL unless the event is a dry run ({"dryRun": true})')
     .addArgument(new Argument('<function>', 'a folder of functions/').choices(names))
@@ -271,6 +315,7 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('positions')
+    .summary('open positions with P&L and versions')
     .description('open positions: quantity, entry price, cost basis, current price, unrealized and realized P&L, strategy and model versions')
     .option('--all', 'include closed and settled positions')
     .option('--json', 'print the result as JSON')
@@ -280,6 +325,7 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('pnl')
+    .summary('realized and unrealized P&L since a time')
     .description('realized P&L (fees included) by strategy version and mode since a time, unrealized P&L of open positions, totals')
     .option('--since <time>', 'ISO 8601 time (2026-11-27T00:00:00Z), a date, or a duration back from now (24h, 7d); default: today 00:00 UTC', (v) => parseSince(v))
     .option('--json', 'print the result as JSON')
@@ -289,6 +335,7 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('attribution')
+    .summary('trades with their strategy and model versions')
     .description('trades, newest first, with the exact strategy and model versions behind each (trade_attribution)')
     .option('--strategy <name>', 'only trades of this strategy (any version)')
     .option('--limit <n>', 'at most this many (default 50)', positiveInt)
@@ -299,6 +346,7 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('ab')
+    .summary("A/B comparison of a strategy's versions")
     .description("A/B comparison of a strategy's versions: trades, cost, realized P&L and ROI per version")
     .argument('<strategy>', 'strategy name, e.g. halftime_entry')
     .option('--json', 'print the result as JSON')
@@ -308,6 +356,7 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('health')
+    .summary('component health, open breakers and desyncs')
     .description('latest status per component (system_health), open circuit breakers and open desyncs; exit 1 when a component is down')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
@@ -316,9 +365,11 @@ export function buildProgram(io: CliIo): Command {
 
   const config = program
     .command('config')
+    .summary('trading-rule overrides: set, get, list, unset')
     .description('trading-rule overrides: code defaults < PRECOG_RULE__<KEY> environment < config_overrides rows (latest wins)');
   config
     .command('set')
+    .summary('override one rule (validated)')
     .description('override one rule; the key and value are validated and nothing is written when either is wrong')
     .argument('<key>', 'dotted key, e.g. exits.stop_loss_pct (`precog config keys` lists them)')
     .argument('<value>', 'e.g. -0.10 (decimals are exact), 10, true, paper, or JSON for exits.partial_exits')
@@ -332,8 +383,9 @@ export function buildProgram(io: CliIo): Command {
     });
   config
     .command('get')
+    .summary('the value in effect and its source')
     .description('the value in effect and where it comes from (default, environment or override)')
-    .argument('<key>')
+    .argument('<key>', 'dotted key, e.g. exits.stop_loss_pct')
     .option('--json', 'print the result as JSON')
     .action(async (key: string, opts: { json?: boolean }) => {
       await run(opts.json, (ctx) => configGet(ctx, { key, env: io.env, json: opts.json }));
@@ -348,13 +400,15 @@ export function buildProgram(io: CliIo): Command {
     });
   config
     .command('keys')
+    .summary('every overridable key, its type and default')
     .description('every overridable key with its type, accepted values and default')
     .option('--json', 'print the result as JSON')
     .action((opts: { json?: boolean }) => configKeys(io.out, opts));
   config
     .command('unset')
+    .summary("deactivate the key's overrides")
     .description("deactivate the key's overrides in force (rows are kept for history)")
-    .argument('<key>')
+    .argument('<key>', 'dotted key, e.g. exits.stop_loss_pct')
     .requiredOption('--reason <text>', 'why, appended to the override', nonBlank)
     .option('--by <name>', 'who removes it (default: the OS user)', nonBlank)
     .option('--json', 'print the result as JSON')
@@ -362,7 +416,34 @@ export function buildProgram(io: CliIo): Command {
       await run(opts.json, (ctx) => configUnset(ctx, { key, reason: opts.reason, by: opts.by, env: io.env, json: opts.json }));
     });
 
+  deferRequiredOptions(program);
   return program;
+}
+
+/**
+ * Commander checks required options before unknown ones, so `--resaon` would be reported as a
+ * missing --reason. Required options are checked instead just before the action (after unknown
+ * options and arguments), with commander's message and code; their help says "(required)".
+ */
+function deferRequiredOptions(program: Command): void {
+  const required = new Map<Command, Option[]>();
+  const walk = (command: Command) => {
+    const mandatory = command.options.filter((o) => o.mandatory);
+    for (const option of mandatory) {
+      option.makeOptionMandatory(false);
+      option.description = option.description ? `${option.description} (required)` : '(required)';
+    }
+    if (mandatory.length > 0) required.set(command, mandatory);
+    command.commands.forEach(walk);
+  };
+  walk(program);
+  program.hook('preAction', (_program, action) => {
+    for (const option of required.get(action) ?? []) {
+      if (action.getOptionValue(option.attributeName()) === undefined) {
+        action.error(`error: required option '${option.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+      }
+    }
+  });
 }
 
 function positiveInt(value: string): number {
@@ -372,7 +453,8 @@ function positiveInt(value: string): number {
 
 /** Runs the CLI on user arguments (without node and the script); resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io);
+  const json = wantsJson(argv);
+  const program = buildProgram(io, { jsonErrors: json });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT_OK;
@@ -381,9 +463,11 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_OK;
       if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+      // With --json, commander printed nothing: the usage error is one JSON document on stderr.
+      if (json) io.err(JSON.stringify({ error: error.message.replace(/^error: /, '').replace(/\n/g, ' '), code: error.code }));
       return EXIT_USAGE;
     }
-    io.err(`precog: ${error instanceof Error ? error.message : String(error)}`);
+    reportFailure(io, error, json);
     return EXIT_FAILURE;
   }
 }

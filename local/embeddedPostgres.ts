@@ -140,6 +140,25 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     }
   }
 
+  // A server left running by a runtime that was killed (SIGKILL skips the exit hook): use it, and
+  // stop it when this process is done, instead of failing on its lock file.
+  const orphan = persistent ? await orphanedServer(dataDir) : undefined;
+  if (orphan) {
+    onLog(`adopting the PostgreSQL server left running (pid ${orphan.pid}, port ${orphan.port})`);
+    return {
+      url: `postgres://postgres:${PASSWORD}@127.0.0.1:${orphan.port}/postgres`,
+      port: orphan.port,
+      async stop() {
+        try {
+          process.kill(orphan.pid, 'SIGINT');
+        } catch {
+          return; // already gone
+        }
+        for (let i = 0; i < 100 && isAlive(orphan.pid); i++) await new Promise((r) => setTimeout(r, 100));
+      },
+    };
+  }
+
   const port = await freePort();
   // A disposable server: durability settings off make tests and local runs fast; loopback TCP
   // only (no unix socket) keeps parallel servers from colliding.
@@ -185,6 +204,37 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       if (!persistent) await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The live postmaster of `dataDir` from its postmaster.pid (line 1: pid, line 4: port), if any. */
+async function orphanedServer(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !Number.isSafeInteger(port) || !isAlive(pid)) return undefined;
+  const reachable = await new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+  return reachable ? { pid, port } : undefined;
 }
 
 /**

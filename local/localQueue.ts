@@ -21,6 +21,15 @@ export interface LocalQueueOptions<M, Id> {
   visibilityTimeoutSeconds?: number;
   /** Receives before the dead-letter list (default: no redrive policy). */
   maxReceiveCount?: number;
+  /** After every send, delete and dead-letter move: persist `exportMessages()` here (SQS is durable; a local process is not). */
+  onChange?: () => void;
+}
+
+/** A message as saved between runs of the local runtime. */
+export interface SavedMessage<M> {
+  message: M;
+  receiveCount: number;
+  sentAt: number;
 }
 
 export interface DeadLetter<M> {
@@ -68,6 +77,7 @@ export class LocalQueue<M, Id = string> {
   readonly deadLetters: DeadLetter<M>[] = [];
   private readonly idOf: (message: M) => Id;
   private readonly now: () => number;
+  private readonly onChange?: () => void;
   private readonly messages = new Map<string, Stored<M>>();
   private readonly byReceipt = new Map<string, string>();
   private seq = 0;
@@ -77,6 +87,7 @@ export class LocalQueue<M, Id = string> {
     this.arn = `arn:aws:sqs:local:000000000000:${options.name}`;
     this.idOf = options.idOf;
     this.now = options.now ?? Date.now;
+    this.onChange = options.onChange;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
     this.maxReceiveCount = options.maxReceiveCount ?? Number.POSITIVE_INFINITY;
     checkSeconds(this.visibilityTimeoutSeconds);
@@ -94,7 +105,28 @@ export class LocalQueue<M, Id = string> {
         receiveCount: 0, firstReceivedAt: null, receivedAt: null, visibleAt: at, receiptHandle: null,
       });
     }
+    if (messages.length > 0) this.onChange?.();
     return { failed: [] };
+  }
+
+  /** Every message not yet deleted (in flight ones too), oldest first. */
+  exportMessages(): SavedMessage<M>[] {
+    return [...this.messages.values()].map((m) => ({ message: m.message, receiveCount: m.receiveCount, sentAt: m.sentAt }));
+  }
+
+  /**
+   * Messages saved by `exportMessages` (a restart): all visible at once, as in-flight messages of a
+   * consumer that died become visible again; their receive counts are kept.
+   */
+  importMessages(saved: readonly SavedMessage<M>[]): void {
+    for (const s of saved) {
+      const seq = ++this.seq;
+      const messageId = `${this.name}-${String(seq).padStart(6, '0')}`;
+      this.messages.set(messageId, {
+        messageId, message: s.message, body: JSON.stringify(s.message), id: String(this.idOf(s.message)), sentAt: s.sentAt,
+        receiveCount: s.receiveCount, firstReceivedAt: null, receivedAt: null, visibleAt: this.now(), receiptHandle: null,
+      });
+    }
   }
 
   /**
@@ -113,6 +145,7 @@ export class LocalQueue<M, Id = string> {
       if (m.receiveCount >= this.maxReceiveCount) {
         this.forget(m);
         this.deadLetters.push({ messageId: m.messageId, message: m.message, body: m.body, receiveCount: m.receiveCount, sentAt: m.sentAt, movedAt: at });
+        this.onChange?.();
         continue;
       }
       if (m.receiptHandle) this.byReceipt.delete(m.receiptHandle);
@@ -133,6 +166,7 @@ export class LocalQueue<M, Id = string> {
     const m = messageId === undefined ? undefined : this.messages.get(messageId);
     if (!m) return false;
     this.forget(m);
+    this.onChange?.();
     return true;
   }
 
@@ -249,7 +283,7 @@ type QueueOptions = Partial<Omit<LocalQueueOptions<never, never>, 'idOf'>>;
 export class LocalEntryQueue extends LocalQueue<EntryOrderMessage, string> implements EntryQueue {
   constructor(options: QueueOptions = {}) {
     super({
-      name: options.name ?? 'precog-entry-orders', now: options.now, idOf: (m) => m.clientOrderId,
+      name: options.name ?? 'precog-entry-orders', now: options.now, onChange: options.onChange, idOf: (m) => m.clientOrderId,
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 360, maxReceiveCount: options.maxReceiveCount ?? 5,
     });
   }
@@ -259,7 +293,7 @@ export class LocalEntryQueue extends LocalQueue<EntryOrderMessage, string> imple
 export class LocalExitQueue extends LocalQueue<ExitOrderMessage, number> implements ExitQueue {
   constructor(options: QueueOptions = {}) {
     super({
-      name: options.name ?? 'precog-exit-orders', now: options.now, idOf: (m) => m.exitRequestId,
+      name: options.name ?? 'precog-exit-orders', now: options.now, onChange: options.onChange, idOf: (m) => m.exitRequestId,
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 180, maxReceiveCount: options.maxReceiveCount ?? 30,
     });
   }

@@ -55,6 +55,12 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 export class LocalScheduler {
   private readonly jobs: Job[] = [];
   private clock: (() => number) | undefined;
+  private stopping = false;
+
+  /** Ends `run` early: no new run starts; runs in progress finish. */
+  stop(): void {
+    this.stopping = true;
+  }
 
   /** Runs `run(at)` at the start and every `periodSeconds` of scheduler time. */
   every(name: string, periodSeconds: number, run: (at: number) => unknown): this {
@@ -75,19 +81,21 @@ export class LocalScheduler {
     const sleep = options.sleep ?? realSleep;
     const clock = scaledClock(speed, realNow);
     this.clock = clock;
+    this.stopping = false;
     const start = clock();
     const runs: ScheduledRun[] = [];
     const skipped: Record<string, number> = Object.fromEntries(this.jobs.map((j) => [j.name, 0]));
 
+    // Sleeps in slices of at most 100 ms so that stop() takes effect promptly.
     const sleepUntil = async (target: number) => {
-      for (let left = target - clock(); left > 0; left = target - clock()) await sleep(Math.ceil(left / speed));
+      for (let left = target - clock(); left > 0 && !this.stopping; left = target - clock()) await sleep(Math.min(100, Math.ceil(left / speed)));
     };
 
     const loop = async (job: Job) => {
       for (let tick = start; tick < options.untilMs; ) {
         await sleepUntil(tick);
         const at = clock();
-        if (at >= options.untilMs) return;
+        if (at >= options.untilMs || this.stopping) return;
         let error: string | undefined;
         try {
           await job.run(at);

@@ -1,28 +1,37 @@
 /**
- * `npm start`: Precog on this machine, no AWS account needed. Starts a persistent embedded
- * PostgreSQL 16 (or uses DATABASE_URL), applies the migrations, seeds the Kalshi platform and a
- * first strategy and model version, then reports the state of the database.
+ * `npm start`: Precog trading a scripted NFL Sunday on this machine, no AWS account needed.
+ * Starts a persistent embedded PostgreSQL 16 (or uses DATABASE_URL), migrates and seeds it, starts
+ * the Kalshi simulator and runs the real handlers on a local scheduler and local queues (see
+ * local/runtime.ts), printing a line per game minute and a report at the end.
  *
- * The trading loop (ingestion, edges, execution, exits) joins this runtime as those capabilities
- * land; today it prepares and shows the database every function runs against.
+ *   npm start                              the default scenario (sunday-slate) at 60x
+ *   npm start -- --scenario comeback       another scenario (comeback, blowout, illiquid, or a .json path)
+ *   npm start -- --speed 120               faster (game seconds per wall second)
+ *   npm start -- --list                    the shipped scenarios
+ *   npm start -- --new-run                 abandon an interrupted run instead of resuming it
+ *   npm start -- --fresh                   start from an empty embedded database
+ *   npm start -- --serve                   only prepare the database and keep it up (prints DATABASE_URL)
  *
- *   npm start                  prepare, report, stop
- *   npm start -- --serve       keep the database up (prints its DATABASE_URL) until Ctrl-C
- *   npm start -- --fresh       start from an empty database
+ * Exit codes: 0 the scenario ran to settlement; 1 it failed (or left positions open); 2 usage;
+ * 130 interrupted (Ctrl-C): running it again resumes.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { migrate } from '../shared/db/migrate';
-import { createPool } from '../shared/db/pool';
-import { PlatformRepository } from '../shared/db/repositories/platforms';
-import { ProbabilityMatrixRepository } from '../shared/db/repositories/probabilityMatrices';
-import { ProbabilityModelRepository, StrategyRepository } from '../shared/db/repositories/versionedConfigs';
-import { startEmbeddedPostgres } from './embeddedPostgres';
+import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import pg from 'pg';
+import { databaseUrl, startEmbeddedPostgres } from './embeddedPostgres';
+import { InterruptedRun, runLocal } from './runtime';
+import { DEFAULT_SCENARIO, loadScenario, SHIPPED_SCENARIOS } from './sim/scenario';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DEFAULT_SPEED = 60;
+
+const USAGE = `usage: npm start -- [--scenario NAME|FILE] [--speed N] [--new-run] [--fresh] [--serve] [--list]
+                      [--report-dir DIR] [--state FILE] [--balance DOLLARS] [--verbose]`;
 
 /** One local cluster per checkout, kept between runs (under the temp folder the postgres user can reach). */
 function localDataDir(): string {
@@ -30,83 +39,117 @@ function localDataDir(): string {
   return path.join(os.tmpdir(), `precog-local-${id}`);
 }
 
-async function main() {
-  const fresh = process.argv.includes('--fresh');
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        scenario: { type: 'string' }, speed: { type: 'string' }, 'new-run': { type: 'boolean' }, fresh: { type: 'boolean' },
+        serve: { type: 'boolean' }, list: { type: 'boolean' }, 'report-dir': { type: 'string' }, state: { type: 'string' },
+        balance: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.list) {
+    for (const name of SHIPPED_SCENARIOS) {
+      const s = await loadScenario(name);
+      console.log(`${name.padEnd(14)}${name === DEFAULT_SCENARIO ? '(default) ' : ''}${s.description}`);
+    }
+    return 0;
+  }
+  const speed = args.speed === undefined ? DEFAULT_SPEED : Number(args.speed);
+  if (!(speed > 0) || !Number.isFinite(speed) || speed > 3600) {
+    console.error(`--speed must be a number of game seconds per wall second from 1 to 3600, not ${JSON.stringify(args.speed)}\n${USAGE}`);
+    return 2;
+  }
+  if (args.balance !== undefined && !/^\d+(\.\d{1,2})?$/.test(args.balance)) {
+    console.error(`--balance must be dollars like 2000 or 2500.50, not ${JSON.stringify(args.balance)}`);
+    return 2;
+  }
+
   let url = process.env.DATABASE_URL;
   let stop: (() => Promise<void>) | undefined;
+  const dir = localDataDir();
+  const stateFile = args.state
+    ?? (url ? path.join(os.tmpdir(), `precog-run-${createHash('sha256').update(url).digest('hex').slice(0, 12)}.json`) : `${dir}-run.json`);
   if (!url) {
-    const dir = localDataDir();
-    if (fresh) {
-      const { rm } = await import('node:fs/promises');
+    if (args.fresh) {
       await rm(dir, { recursive: true, force: true });
+      await rm(stateFile, { force: true });
     }
     console.log(`starting embedded PostgreSQL 16 (data in ${dir})`);
     const server = await startEmbeddedPostgres({ persistentDir: dir });
-    url = server.url;
     stop = () => server.stop();
+    // Every new run plays on a fresh database (yesterday's losses and breakers belong to
+    // yesterday's run); an interrupted run resumes on its own. It stays after the run, for
+    // `npx precog` (the last lines print its DATABASE_URL).
+    url = databaseUrl(server.url, 'precog_local');
+    if (!args.serve && (args['new-run'] || !interruptedRunIn(stateFile))) {
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      try {
+        await admin.query('DROP DATABASE IF EXISTS precog_local WITH (FORCE)');
+        await admin.query('CREATE DATABASE precog_local');
+      } finally {
+        await admin.end();
+      }
+    } else if (args.serve) {
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      const { rowCount } = await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'precog_local'`);
+      if (!rowCount) await admin.query('CREATE DATABASE precog_local');
+      await admin.end();
+    }
   }
-  const pool = createPool({ connectionString: url, max: 2 });
   try {
-    const applied = await migrate({ connection: url });
-    console.log(applied.length > 0 ? `migrations applied: ${applied.join(', ')}` : 'schema up to date');
-
-    await new PlatformRepository(pool).upsert({
-      platformId: 'kalshi', platformType: 'trading', displayName: 'Kalshi', authMethod: 'rsa_pss', apiVersion: 'v2',
-      baseUrl: 'https://demo-api.kalshi.co/trade-api/v2', feesStructure: { taker_rate: '0.07', maker_rate: '0.0175' },
-    });
-    const models = new ProbabilityModelRepository(pool);
-    if (!(await models.get('elo_nfl', 'v1.0'))) {
-      await models.create({
-        name: 'elo_nfl', version: 'v1.0', type: 'elo', sport: 'nfl', status: 'active', createdBy: 'npm start',
-        config: { k_factor: 28, initial_rating: 1500, home_advantage: 55 }, description: 'Seed model for the local runtime',
-      });
-    }
-
-    // The shipped NFL win-probability matrix and a matrix model over it.
-    const matrices = new ProbabilityMatrixRepository(pool);
-    const shipped = await matrices.loadCells([{ category: 'sports', subcategory: 'nfl', version: 'v1.0' }]);
-    if (shipped.length === 0) {
-      await matrices.importCsv(await readFile(path.join(repoRoot, 'data', 'matrices', 'nfl-v1.0.csv'), 'utf8'));
-    }
-    if (!(await models.get('nfl_matrix', 'v1.0'))) {
-      await models.create({
-        name: 'nfl_matrix', version: 'v1.0', type: 'matrix', sport: 'nfl', status: 'active', createdBy: 'npm start',
-        config: { category: 'sports', subcategory: 'nfl', version: 'v1.0' }, description: 'Shipped NFL matrix (halftime, quarter ends)',
-      });
-    }
-
-    const strategies = new StrategyRepository(pool);
-    const seedStrategies = [
-      { name: 'pregame_elo', type: 'entry' as const, config: { model: { name: 'elo_nfl', version: 'v1.0' }, kind: 'pre_game', max_spread: '0.08' } },
-      { name: 'halftime_entry', type: 'entry' as const, config: { model: { name: 'nfl_matrix', version: 'v1.0' }, kind: 'halftime', max_spread: '0.08' } },
-    ];
-    for (const seed of seedStrategies) {
-      if (await strategies.get(seed.name, 'v1.0')) continue;
-      await strategies.create({
-        name: seed.name, version: 'v1.0', type: seed.type, sport: 'nfl', status: 'active', createdBy: 'npm start', config: seed.config,
-        description: 'Seed strategy for the local runtime',
-      });
-    }
-    const { rows } = await pool.query(`
-      SELECT 'platforms' AS what, count(*)::int AS n FROM platforms
-      UNION ALL SELECT 'current markets', count(*)::int FROM current_markets
-      UNION ALL SELECT 'active strategies', count(*)::int FROM active_strategies
-      UNION ALL SELECT 'active models', count(*)::int FROM active_models
-      UNION ALL SELECT 'open positions', count(*)::int FROM open_positions
-      UNION ALL SELECT 'trades', count(*)::int FROM trades`);
-    console.log('\nPrecog local database');
-    for (const r of rows) console.log(`  ${String(r.what).padEnd(18)} ${r.n}`);
-    if (process.argv.includes('--serve')) {
-      console.log(`\nserving until Ctrl-C: DATABASE_URL=${url}`);
+    if (args.serve) {
+      const { migrate } = await import('../shared/db/migrate');
+      const { createPool } = await import('../shared/db/pool');
+      const { seedLocalDatabase } = await import('./seed');
+      const applied = await migrate({ connection: url });
+      console.log(applied.length > 0 ? `migrations applied: ${applied.join(', ')}` : 'schema up to date');
+      const pool = createPool({ connectionString: url, max: 2 });
+      await seedLocalDatabase(pool).finally(() => pool.end());
+      console.log(`serving until Ctrl-C: DATABASE_URL=${url}`);
       await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+      return 0;
     }
+    const result = await runLocal({
+      databaseUrl: url, scenario: args.scenario, speed, stateFile, newRun: args['new-run'], balance: args.balance,
+      reportDir: path.resolve(args['report-dir'] ?? path.join(repoRoot, 'reports', 'latest')),
+      logLevel: args.verbose ? 'INFO' : undefined,
+    });
+    if (!process.env.DATABASE_URL) console.log(`inspect it: DATABASE_URL=${url} npx precog positions --all   (npm start -- --serve keeps the database up)`);
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof InterruptedRun) return 130;
+    throw error;
   } finally {
-    await pool.end();
     await stop?.();
   }
 }
 
-main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+function interruptedRunIn(stateFile: string): boolean {
+  if (!existsSync(stateFile)) return false;
+  try {
+    return (JSON.parse(readFileSync(stateFile, 'utf8')) as { status?: string }).status === 'running';
+  } catch {
+    return false;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(`precog: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

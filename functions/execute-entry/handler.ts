@@ -113,6 +113,8 @@ export async function runExecuteEntry(
     throwOnFullBatchFailure: false,
   });
   const failed = response.batchItemFailures.length;
+  // The batch processor keeps what each failed record threw; say it (the message comes back later).
+  for (const error of processor.errors) logger.error('entry message failed; it will be delivered again', { error: error.message });
   await reportHealth(resolved.pool, 'execute-entry', failed > 0 ? 'degraded' : 'healthy', { messages: event.Records.length, failed },
     (m, e) => logger.error(m, { ...e }));
   return response;

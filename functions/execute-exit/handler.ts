@@ -129,9 +129,14 @@ export async function runExecuteExit(event: SQSEvent, context: Context, runtime?
     throw new InvalidMessageError('execute-exit expects an SQS event ({"Records": [...]}); see events/execute-exit.json');
   }
   const resolved = runtime ?? (await defaultRuntime());
-  const response = await processPartialResponse(event, (record: SQSRecord) => processExitRecord(record, resolved), new BatchProcessor(EventType.SQS), {
+  const processor = new BatchProcessor(EventType.SQS);
+  const response = await processPartialResponse(event, (record: SQSRecord) => processExitRecord(record, resolved), processor, {
     context, processInParallel: false, throwOnFullBatchFailure: false,
   });
+  // What each failed record threw (a walk's RetryLater is the plan, not a failure).
+  for (const error of processor.errors) {
+    if (!(error instanceof RetryLater)) logger.error('exit message failed; it will be delivered again', { error: error.message });
+  }
   // A walk returns its message on purpose: only a failure other than RetryLater degrades.
   await reportHealth(resolved.pool, 'execute-exit', 'healthy', { messages: event.Records.length, returned: response.batchItemFailures.length },
     (m, e) => logger.error(m, { ...e }));

@@ -20,6 +20,7 @@ import { FailureLog } from '../../shared/ingestion/failureLog';
 import { createLogger } from '../../shared/observability/logger';
 import { desyncEvents, publishQuietly } from '../../shared/observability/operationalEvents';
 import { SqsExitQueue } from '../../shared/queues/sqsEntryQueue';
+import type { ExitQueue } from '../../shared/queues/messages';
 
 const logger = createLogger('monitor-positions');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'monitor-positions' });
@@ -53,14 +54,24 @@ export interface MonitorResult {
   last?: Omit<SweepResult, 'triggers'> & { triggers: number };
 }
 
-export async function runMonitor(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<MonitorResult> {
+/** What the local runtime injects instead of SQS and the real clock (defaults: EXIT_QUEUE_URL, Date.now, setTimeout). */
+export interface MonitorRuntime {
+  queue?: ExitQueue;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export async function runMonitor(
+  event: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  runtime: MonitorRuntime = {},
+): Promise<MonitorResult> {
   const options = parseScheduledOrConsoleEvent('monitor-positions', MonitorEvent, event);
   const queueUrl = process.env.EXIT_QUEUE_URL;
-  if (!options.dryRun && !queueUrl) throw new ConfigError('invalid monitor-positions configuration: EXIT_QUEUE_URL is not set');
+  if (!options.dryRun && !queueUrl && !runtime.queue) throw new ConfigError('invalid monitor-positions configuration: EXIT_QUEUE_URL is not set');
   const pool = await getPool();
   const executionMode = process.env.EXECUTION_MODE === 'live' ? 'live' : 'paper';
-  sqs ??= new SQSClient({});
-  const queue = queueUrl ? new SqsExitQueue(sqs, queueUrl) : undefined;
+  const queue = runtime.queue ?? (queueUrl ? new SqsExitQueue((sqs ??= new SQSClient({})), queueUrl) : undefined);
   const result: MonitorResult = { sweeps: [] };
   const rules = await currentRules(pool, { log: (m, e) => logger.warn(m, { ...e }) });
 
@@ -94,7 +105,10 @@ export async function runMonitor(event: unknown, context?: Pick<Context, 'getRem
   };
   const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
   result.sweeps = await runCadence(
-    { sweep, rules, now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), deadline: Date.now() + remaining - DEADLINE_MARGIN_MS },
+    {
+      sweep, rules, now: runtime.now ?? Date.now, sleep: runtime.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+      deadline: (runtime.now ?? Date.now)() + remaining - DEADLINE_MARGIN_MS,
+    },
     { once: options.once || options.dryRun || options.positionIds !== undefined },
   );
   if (last) result.last = { ...last, triggers: last.triggers.length };
@@ -109,4 +123,4 @@ export async function runMonitor(event: unknown, context?: Pick<Context, 'getRem
   return result;
 }
 
-export const handler = middy(runMonitor).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy((event: unknown, context: Context) => runMonitor(event, context)).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -13,6 +13,7 @@ import { reportHealth } from '../../shared/observability/health';
 import { publishQuietly } from '../../shared/observability/operationalEvents';
 import { createLogger } from '../../shared/observability/logger';
 import { SqsEntryQueue } from '../../shared/queues/sqsEntryQueue';
+import type { EntryQueue } from '../../shared/queues/messages';
 
 const logger = createLogger('scan-edges');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'scan-edges' });
@@ -31,17 +32,21 @@ export const ScanEdgesEvent = z
   })
   .strict();
 
-export async function runScanEdges(event: unknown): Promise<ScanEdgesResult> {
+/** What the local runtime injects instead of SQS (default: ENTRY_QUEUE_URL). */
+export interface ScanEdgesRuntime {
+  queue?: EntryQueue;
+}
+
+export async function runScanEdges(event: unknown, runtime: ScanEdgesRuntime = {}): Promise<ScanEdgesResult> {
   const options = parseScheduledOrConsoleEvent('scan-edges', ScanEdgesEvent, event);
   const queueUrl = process.env.ENTRY_QUEUE_URL;
-  if (!options.dryRun && !queueUrl) throw new ConfigError('invalid scan-edges configuration: ENTRY_QUEUE_URL is not set');
-  sqs ??= new SQSClient({});
+  if (!options.dryRun && !queueUrl && !runtime.queue) throw new ConfigError('invalid scan-edges configuration: ENTRY_QUEUE_URL is not set');
   const pool = await getPool();
   const result = await scanEdges(
     {
       pool,
       rules: await currentRules(pool, { log: (m, e) => logger.warn(m, { ...e }) }),
-      queue: queueUrl ? new SqsEntryQueue(sqs, queueUrl) : undefined,
+      queue: runtime.queue ?? (queueUrl ? new SqsEntryQueue((sqs ??= new SQSClient({})), queueUrl) : undefined),
       executionMode: process.env.EXECUTION_MODE === 'live' ? 'live' : 'paper',
     },
     options,
@@ -64,4 +69,4 @@ export async function runScanEdges(event: unknown): Promise<ScanEdgesResult> {
   return result;
 }
 
-export const handler = middy(runScanEdges).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy((event: unknown) => runScanEdges(event)).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,7 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type pg from 'pg';
 import * as z from 'zod';
-import { parseEnvironment } from '../config/environment';
+import { ConfigError, parseEnvironment } from '../config/environment';
 import type { FailedAttempt } from '../http/httpClient';
 import { dec } from '../domain/decimal';
 import { KALSHI_BASE_URLS, KalshiClient } from '../venues/kalshi/client';
@@ -29,6 +30,9 @@ export const ExchangeEnv = z
     /** Overrides the environment's base URL (a local simulator). */
     KALSHI_BASE_URL: z.url().optional(),
     KALSHI_CREDENTIALS_SECRET_ARN: z.string().min(1).optional(),
+    /** Off AWS (a terminal, the local simulator): the API key id and the PEM file of its private key, instead of the secret. */
+    KALSHI_API_KEY_ID: z.string().min(1).optional(),
+    KALSHI_PRIVATE_KEY_FILE: z.string().min(1).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.EXECUTION_MODE !== 'live') return;
@@ -36,14 +40,31 @@ export const ExchangeEnv = z
       // Ingestion defaults KALSHI_ENV to demo; real orders never rely on a default.
       ctx.addIssue({ code: 'custom', path: ['KALSHI_ENV'], message: 'live trading needs KALSHI_ENV set explicitly to demo or production' });
     }
-    if (!env.KALSHI_CREDENTIALS_SECRET_ARN) {
-      ctx.addIssue({ code: 'custom', path: ['KALSHI_CREDENTIALS_SECRET_ARN'], message: 'live trading needs the Kalshi API key secret' });
+    if (Boolean(env.KALSHI_API_KEY_ID) !== Boolean(env.KALSHI_PRIVATE_KEY_FILE)) {
+      const missing = env.KALSHI_API_KEY_ID ? 'KALSHI_PRIVATE_KEY_FILE' : 'KALSHI_API_KEY_ID';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'a key file needs both KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_FILE' });
+    } else if (!env.KALSHI_CREDENTIALS_SECRET_ARN && !env.KALSHI_API_KEY_ID) {
+      ctx.addIssue({
+        code: 'custom', path: ['KALSHI_CREDENTIALS_SECRET_ARN'],
+        message: 'live trading needs the Kalshi API key secret (or KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_FILE off AWS)',
+      });
     }
   });
 export type ExchangeEnv = z.infer<typeof ExchangeEnv>;
 
 export function parseExchangeEnv(env: NodeJS.ProcessEnv = process.env): ExchangeEnv {
   return parseEnvironment('exchange', ExchangeEnv, env);
+}
+
+async function readPrivateKey(file: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`invalid exchange configuration: KALSHI_PRIVATE_KEY_FILE ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (!pem.includes('PRIVATE KEY-----')) throw new ConfigError(`invalid exchange configuration: KALSHI_PRIVATE_KEY_FILE ${file} is not a PEM private key`);
+  return pem;
 }
 
 export async function createExchangeFromEnv(deps: {
@@ -61,7 +82,9 @@ export async function createExchangeFromEnv(deps: {
     return new PaperExchange(deps.pool, { books, startingBalance: dec(env.PAPER_STARTING_BALANCE) });
   }
   const environment = env.KALSHI_ENV!;
-  const credentials = await loadKalshiCredentials(env.KALSHI_CREDENTIALS_SECRET_ARN!, deps.secrets ?? new SecretsManagerClient({}));
+  const credentials = env.KALSHI_API_KEY_ID
+    ? { keyId: env.KALSHI_API_KEY_ID, privateKeyPem: await readPrivateKey(env.KALSHI_PRIVATE_KEY_FILE!) }
+    : await loadKalshiCredentials(env.KALSHI_CREDENTIALS_SECRET_ARN!, deps.secrets ?? new SecretsManagerClient({}));
   return new KalshiExchange({
     baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[environment], environment, credentials, onFailedAttempt: deps.onFailedAttempt,
   });

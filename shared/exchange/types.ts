@@ -80,6 +80,14 @@ export interface VenueFill {
   createdAt: Date;
 }
 
+export interface VenueQuote {
+  ticker: string;
+  /** The venue's status word for the market ("active", "closed"…). */
+  status: string;
+  yes: { bid: Decimal | null; ask: Decimal | null };
+  no: { bid: Decimal | null; ask: Decimal | null };
+}
+
 export interface VenuePosition {
   ticker: string;
   /** Signed: + YES contracts, − NO contracts. */
@@ -129,6 +137,13 @@ export interface Exchange {
   getPositions(): Promise<VenuePosition[]>;
   /** Cash balance, dollars. */
   getBalance(): Promise<Decimal>;
+
+  /**
+   * The market's best bid and ask per side now (null: a side nobody quotes), or null when the
+   * venue does not know the market. Optional: exits price from it when present, because the
+   * ingested quote can be a minute old in a market that moves.
+   */
+  getQuote?(ticker: string): Promise<VenueQuote | null>;
 
   /**
    * Simulated venues only: a real venue settles itself. Settles the account's holding in a

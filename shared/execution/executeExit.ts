@@ -26,6 +26,7 @@ import { applyVenueUpdate, findOrders, type LocalOrder, type RecordedFill } from
 
 export type ExitOutcome =
   | { outcome: 'filled'; exitRequestId: number; filledQuantity: number; attempts: number }
+  /** afterSeconds is exact (not rounded): SQS rounds it up to whole seconds, a sped-up local queue need not. */
   | { outcome: 'retry'; exitRequestId: number; afterSeconds: number; attempt: number; filledQuantity: number; remaining: number }
   | { outcome: 'stopped'; exitRequestId: number; reason: string }
   | { outcome: 'finished'; exitRequestId: number; status: string; reason?: string }
@@ -83,7 +84,8 @@ export async function executeExit(
       `SELECT pi.position_id, pi.strategy_id, pi.model_id, p.market_id, p.platform_id, p.side, p.execution_mode, p.quantity, p.status,
               coalesce(m.ticker, p.market_id) AS ticker,
               CASE p.side WHEN 'yes' THEN m.yes_bid ELSE m.no_bid END AS bid,
-              CASE p.side WHEN 'yes' THEN m.yes_price ELSE m.no_price END AS ask
+              CASE p.side WHEN 'yes' THEN m.yes_price ELSE m.no_price END AS ask,
+              m.status AS market_status
        FROM position_identities pi
        JOIN positions p ON p.position_id = pi.position_id AND p.row_current_ind
        LEFT JOIN markets m ON m.market_id = p.market_id AND m.row_current_ind
@@ -108,7 +110,7 @@ export async function executeExit(
         if (own && ageSeconds < waitSeconds) {
           const refreshed = await refreshRequest(client, request.exitRequestId);
           return {
-            outcome: 'retry', exitRequestId: id, afterSeconds: Math.max(1, Math.ceil(waitSeconds - ageSeconds)),
+            outcome: 'retry', exitRequestId: id, afterSeconds: Math.max(0, waitSeconds - ageSeconds),
             attempt: await attemptCount(client, id), filledQuantity: refreshed.filledQuantity, remaining: refreshed.quantity - refreshed.filledQuantity,
           };
         }
@@ -117,6 +119,13 @@ export async function executeExit(
       }
       await concludeAttempt(client, order.orderId, waitSeconds);
     }
+
+    // Attempts whose order ended elsewhere (the reconciliation saw a resting exit order fill) get
+    // their exit_attempts row here; concludeAttempt writes each once.
+    const { rows: ended } = await client.query(
+      `SELECT order_id FROM orders WHERE exit_request_id = $1 AND status NOT IN ('pending', 'resting', 'partially_filled') ORDER BY order_id`, [id],
+    );
+    for (const o of ended) await concludeAttempt(client, o.order_id, waitSeconds);
 
     const current = await refreshRequest(client, request.exitRequestId);
     if (current.status !== 'active') {
@@ -145,18 +154,29 @@ export async function executeExit(
     const ticker = position.ticker as string;
     // A redelivery may follow an attempt that reached the venue and died before committing.
     let venueOrder: VenueOrder | null = (delivery.receiveCount ?? 1) > 1 ? await deps.exchange.findOrder(clientOrderId, ticker) : null;
+    // Price from the venue's book as it is now when the venue can say: the ingested quote can be a
+    // minute old, and an exit priced on it in a falling market walks without ever filling. The
+    // ingested quote is the fallback (the venue cannot be read, or the exchange has no quotes).
+    const live = venueOrder || !deps.exchange.getQuote ? null : await deps.exchange.getQuote(ticker).catch(() => null);
+    const marketStatus = live ? (live.status === 'active' ? 'open' : live.status) : (position.market_status as string | null);
+    if (!venueOrder && marketStatus !== null && marketStatus !== 'open') {
+      return closeForSettlement(client, id, `market ${ticker} is ${marketStatus}: no exit can trade; the position awaits settlement`);
+    }
+    const quote = live ? live[position.side as 'yes' | 'no'] : { bid: decimalOrNull(position.bid), ask: decimalOrNull(position.ask) };
     const plan = planExitAttempt({
-      priority: request.priority, attempt, previousLimit: decimalOrNull(attempts.rows[0].previous_limit),
-      bid: decimalOrNull(position.bid), ask: decimalOrNull(position.ask),
+      priority: request.priority, attempt, previousLimit: decimalOrNull(attempts.rows[0].previous_limit), bid: quote.bid, ask: quote.ask,
     }, rules);
     if (!venueOrder && plan.kind === 'stop') {
       await client.query(`UPDATE exit_requests SET status = 'stopped', status_reason = $2 WHERE exit_request_id = $1`, [id, plan.reason]);
       await raiseExitAlert(client, request, plan.reason);
       return { outcome: 'stopped', exitRequestId: id, reason: plan.reason };
     }
-    const orderType = venueOrder ? venueOrder.type : plan.kind === 'order' ? plan.orderType : 'limit';
+    // An order found at the venue (placed by a delivery, or a transaction retried after a deadlock,
+    // that did not commit) is recorded as what it is; its kind is the attempt's (Kalshi reports an
+    // IOC market sell as a limit), which depends on the attempt number only.
+    const orderType = plan.kind === 'order' ? plan.orderType : venueOrder ? venueOrder.type : 'limit';
     const limitPrice = venueOrder ? venueOrder.limitPrice : (plan as Extract<typeof plan, { kind: 'order' }>).limitPrice;
-    const timeInForce = venueOrder ? 'good_till_canceled' : (plan as Extract<typeof plan, { kind: 'order' }>).timeInForce;
+    const timeInForce = plan.kind === 'order' ? plan.timeInForce : 'good_till_canceled';
     const { rows: [inserted] } = await client.query(
       `INSERT INTO orders (client_order_id, purpose, market_id, platform_id, strategy_id, model_id, position_id, side, action,
                            order_type, limit_price, quantity, execution_mode, time_in_force, exit_request_id)
@@ -175,6 +195,11 @@ export async function executeExit(
         });
       } catch (error) {
         if (!(error instanceof OrderRejectedError)) throw error;
+        if (error.code === 'market_closed') {
+          await client.query(`UPDATE orders SET status = 'rejected', status_reason = $2 WHERE order_id = $1`, [inserted.order_id, error.message]);
+          await concludeAttempt(client, inserted.order_id, 0);
+          return closeForSettlement(client, id, `market ${ticker} closed before exit attempt ${attempt}: the position awaits settlement`);
+        }
         const reason = `venue rejected exit attempt ${attempt}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
         await client.query(`UPDATE orders SET status = 'rejected', status_reason = $2 WHERE order_id = $1`, [inserted.order_id, reason]);
         await concludeAttempt(client, inserted.order_id, 0);
@@ -198,6 +223,12 @@ export async function executeExit(
   });
 }
 
+/** The market stopped trading: the request ends (cancelled, not stopped: nobody has to act) and settlement closes the position. */
+async function closeForSettlement(client: Queryable, id: number, reason: string): Promise<ExitOutcome> {
+  await client.query(`UPDATE exit_requests SET status = 'cancelled', status_reason = $2 WHERE exit_request_id = $1`, [id, reason]);
+  return { outcome: 'finished', exitRequestId: id, status: 'cancelled', reason };
+}
+
 async function reloadOrder(client: Queryable, orderId: number): Promise<LocalOrder | null> {
   return (await findOrders(client, 'order_id = $1', [orderId]))[0] ?? null;
 }
@@ -217,31 +248,16 @@ async function attemptCount(client: Queryable, id: number): Promise<number> {
  * `position_exits` row per fill, attributed to the request the order belongs to, and the
  * request's filled quantity.
  */
+/** What the venue says about an exit order, recorded (trades, position, and through the ledger the exit's own rows). */
 async function recordExitFills(client: Queryable, exchange: Exchange, order: LocalOrder, venueOrder: VenueOrder): Promise<RecordedFill[]> {
   const fills = venueOrder.filledCount > 0 ? await exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
-  const update = await applyVenueUpdate(client, order, venueOrder, fills);
-  if (update.recorded.length === 0 || order.exitRequestId === null) return update.recorded;
-  await client.query(
-    `INSERT INTO position_exits (position_id, position_version_id, trade_id, exit_condition, exit_priority, quantity_exited,
-                                 exit_price, unrealized_pnl_at_exit, exit_request_id)
-     SELECT r.position_id, x.version_id, x.trade_id, r.exit_condition, r.exit_priority, x.quantity, x.price, x.pnl, r.exit_request_id
-     FROM exit_requests r,
-          unnest($2::bigint[], $3::bigint[], $4::int[], $5::numeric[], $6::numeric[]) AS x(version_id, trade_id, quantity, price, pnl)
-     WHERE r.exit_request_id = $1`,
-    [
-      order.exitRequestId, update.recorded.map((r) => r.positionVersionId), update.recorded.map((r) => r.tradeId),
-      update.recorded.map((r) => r.fill.count), update.recorded.map((r) => r.fill.price.toFixed(4)),
-      // The P&L the exit turns from unrealized into realized: proceeds minus the cost it removes.
-      update.recorded.map((r) => r.fill.price.times(r.fill.count).minus(r.costRemoved).toFixed(4)),
-    ],
-  );
-  await client.query('UPDATE exit_requests SET filled_quantity = filled_quantity + $2 WHERE exit_request_id = $1', [
-    order.exitRequestId, update.recorded.reduce((n, r) => n + r.fill.count, 0),
-  ]);
-  return update.recorded;
+  return (await applyVenueUpdate(client, order, venueOrder, fills)).recorded;
 }
 
-/** The attempt's `exit_attempts` row, written once the attempt is over (the table is append-only). */
+/**
+ * The attempt's `exit_attempts` row, written once the attempt is over (the table is append-only).
+ * timeout_seconds is whole seconds, rounded up (a sped-up local run waits fractions of one).
+ */
 async function concludeAttempt(client: Queryable, orderId: number, timeoutSeconds: number): Promise<void> {
   await client.query(
     `INSERT INTO exit_attempts (position_id, position_version_id, exit_condition, priority_level, order_type, order_id, limit_price,
@@ -252,7 +268,7 @@ async function concludeAttempt(client: Queryable, orderId: number, timeoutSecond
               WHERE t.client_order_id = o.client_order_id AND t.execution_mode = o.execution_mode),
             o.quantity,
             (SELECT count(*) FROM orders x WHERE x.exit_request_id = o.exit_request_id AND x.order_id <= o.order_id),
-            $2, o.filled_quantity > 0, o.exit_request_id, o.client_order_id
+            ceil($2::numeric)::int, o.filled_quantity > 0, o.exit_request_id, o.client_order_id
      FROM orders o
      JOIN exit_requests r ON r.exit_request_id = o.exit_request_id
      JOIN positions p ON p.position_id = o.position_id AND p.row_current_ind

@@ -192,6 +192,30 @@ export interface VenueUpdateResult {
  * version; opened on the first entry fill) and the cash balance, and the order advances through
  * its state machine. The order row must be locked by the caller's transaction.
  */
+async function recordExitProgress(client: Queryable, exitRequestId: number, recorded: readonly RecordedFill[]): Promise<void> {
+  await client.query(
+    `INSERT INTO position_exits (position_id, position_version_id, trade_id, exit_condition, exit_priority, quantity_exited,
+                                 exit_price, unrealized_pnl_at_exit, exit_request_id)
+     SELECT r.position_id, x.version_id, x.trade_id, r.exit_condition, r.exit_priority, x.quantity, x.price, x.pnl, r.exit_request_id
+     FROM exit_requests r,
+          unnest($2::bigint[], $3::bigint[], $4::int[], $5::numeric[], $6::numeric[]) AS x(version_id, trade_id, quantity, price, pnl)
+     WHERE r.exit_request_id = $1`,
+    [
+      exitRequestId, recorded.map((r) => r.positionVersionId), recorded.map((r) => r.tradeId),
+      recorded.map((r) => r.fill.count), recorded.map((r) => r.fill.price.toFixed(4)),
+      // The P&L the exit turns from unrealized into realized: proceeds minus the cost it removes.
+      recorded.map((r) => r.fill.price.times(r.fill.count).minus(r.costRemoved).toFixed(4)),
+    ],
+  );
+  await client.query(
+    `UPDATE exit_requests SET filled_quantity = filled_quantity + $2,
+       status = CASE WHEN filled_quantity + $2 >= quantity AND status IN ('active', 'superseded', 'cancelled') THEN 'filled' ELSE status END,
+       updated_at = now()
+     WHERE exit_request_id = $1`,
+    [exitRequestId, recorded.reduce((n, r) => n + r.fill.count, 0)],
+  );
+}
+
 export async function applyVenueUpdate(
   client: Queryable,
   order: LocalOrder,
@@ -216,6 +240,10 @@ export async function applyVenueUpdate(
     positionId = result.positionId;
     recorded = result.recorded;
   }
+  // An exit's fills are the exit's too, whoever finds them (execute-exit, or the reconciliation
+  // that sees a resting exit order filled first): position_exits and the request's count move
+  // with the trades, in the same transaction.
+  if (recorded.length > 0 && order.exitRequestId !== null) await recordExitProgress(client, order.exitRequestId, recorded);
   const newFills = recorded.map((r) => r.fill);
   const recordedFilled = order.filledQuantity + newFills.reduce((n, f) => n + f.count, 0);
   const next = nextOrderState(order, venue, recordedFilled);

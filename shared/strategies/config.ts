@@ -31,6 +31,22 @@ export const EntryStrategyConfig = z
     kelly_fraction: decimalText('0', '1').optional(),
     /** Free parameters of the entry rule (e.g. min_lead). */
     min_lead: z.number().int().nonnegative().optional(),
+    /**
+     * How this version's positions exit, where it differs from the trading rules: its own stop
+     * loss (a negative P&L fraction, e.g. "-0.10"), or `partial_exits: false` to sell the whole
+     * position at the profit target instead of in tranches.
+     */
+    exits: z
+      .object({
+        stop_loss_pct: z
+          .string({ error: 'write decimals as strings, e.g. "-0.10"' })
+          .regex(/^-\d+(\.\d+)?$|^-?0(\.0+)?$/, 'a negative decimal such as "-0.10"')
+          .refine((v) => new Decimal(v).gte(-1), { message: 'must be between -1 and 0' })
+          .optional(),
+        partial_exits: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type EntryStrategyConfig = z.infer<typeof EntryStrategyConfig>;

@@ -326,7 +326,10 @@ describe('exits in flight when the market settles', () => {
     expect(fees.toFixed(4)).toBe('1.8300');
     expect(await currentPosition(positionId)).toMatchObject({ status: 'settled', quantity: 0, realized_pnl: '26.1700', fees: '1.8300' });
     const { rows: [req] } = await db().pool.query('SELECT status, status_reason, filled_quantity FROM exit_requests WHERE exit_request_id = $1', [request.exit_request_id]);
-    expect(req).toEqual({ status: 'cancelled', status_reason: 'market settled', filled_quantity: 0 });
+    // The 40 sold before settlement count for the exit (the ledger records an exit's fills whoever finds them).
+    expect(req).toEqual({ status: 'cancelled', status_reason: 'market settled', filled_quantity: 40 });
+    const { rows: exited } = await db().pool.query('SELECT quantity_exited, exit_price::text FROM position_exits WHERE exit_request_id = $1', [request.exit_request_id]);
+    expect(exited).toEqual([{ quantity_exited: 40, exit_price: '0.7000' }]);
     const { rows: [order] } = await db().pool.query('SELECT status, filled_quantity FROM orders WHERE client_order_id = $1', [clientOrderId]);
     expect(order).toEqual({ status: 'cancelled', filled_quantity: 40 });
     expect((await exchange.getOrder(placed.venueOrderId)).status).toBe('canceled');

@@ -4,14 +4,15 @@ import { Decimal } from '../../domain/decimal';
 import {
   OrderRejectedError, OrderUncertainError,
   type Exchange, type FillFilter, type OrderFilter, type PlaceOrderRequest, type TimeInForce,
-  type VenueFill, type VenueOrder, type VenuePosition,
+  type VenueFill, type VenueOrder, type VenuePosition, type VenueQuote,
 } from '../../exchange/types';
 import { ApiError } from '../../http/errors';
 import { DEFAULT_RETRY, HttpClient, type FailedAttempt, type RetryPolicy } from '../../http/httpClient';
 import { parseStrict, type Deferred } from '../../http/parse';
 import { TokenBucket } from '../../http/rateLimiter';
 import { KALSHI_BASE_URLS } from './client';
-import { page } from './schemas';
+import * as z from 'zod';
+import { kalshiMarket, page } from './schemas';
 import { kalshiAuthHeaders, type KalshiCredentials } from './signing';
 import { kalshiBalance, kalshiErrorOf, kalshiFill, kalshiOrder, kalshiPosition } from './tradingSchemas';
 
@@ -241,6 +242,24 @@ export class KalshiExchange implements Exchange {
 
   async getBalance(): Promise<Decimal> {
     return parseStrict('kalshi balance', kalshiBalance, await this.reads.get('/portfolio/balance'));
+  }
+
+  /** GET /markets/{ticker}: the top of book now (a bid or ask of 0 or 1 is "nobody quotes"). */
+  async getQuote(ticker: string): Promise<VenueQuote | null> {
+    let body: unknown;
+    try {
+      body = await this.reads.get(`/markets/${encodeURIComponent(ticker)}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
+    const market = parseStrict('kalshi market', z.object({ market: kalshiMarket }), body).market;
+    const real = (d: Decimal | null) => (d && d.gt(0) && d.lt(1) ? d : null);
+    return {
+      ticker, status: market.status,
+      yes: { bid: real(market.yesBid), ask: real(market.yesAsk) },
+      no: { bid: real(market.noBid), ask: real(market.noAsk) },
+    };
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,0 +1,203 @@
+import type pg from 'pg';
+import { Decimal } from '../../shared/domain/decimal';
+import type { ReportGame, ReportSample, RunReport } from './types';
+
+/**
+ * The run's report, read from the database after the run (never from the runtime's counters), for
+ * the run's markets only: the same database may hold earlier runs and other work.
+ */
+export interface ReportContext {
+  scenario: string;
+  description: string;
+  speed: number;
+  startedAt: Date;
+  finishedAt: Date;
+  venue: string;
+  executionMode: 'paper' | 'live';
+  resumed: boolean;
+  games: ReportGame[];
+  startingBalance: Decimal;
+  endingBalance: Decimal;
+  samples: ReportSample[];
+}
+
+const money = (v: unknown) => new Decimal(String(v ?? 0)).toFixed(4);
+const label = (name: unknown, version: unknown) => (name ? `${name} ${version}` : '(none)');
+
+export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise<RunReport> {
+  const tickers = ctx.games.flatMap((g) => g.tickers);
+  const mode = ctx.executionMode;
+  const { rows: trades } = await pool.query(
+    `SELECT t.trade_id, t.created_at, t.market_id, t.contract_side, t.side, t.quantity, t.price::text, coalesce(t.fees, 0)::text AS fees,
+            o.purpose, s.strategy_name, s.strategy_version, m.model_name, m.model_version, t.position_id, er.exit_condition
+     FROM trades t
+     LEFT JOIN orders o ON o.client_order_id = t.client_order_id
+     LEFT JOIN exit_requests er ON er.exit_request_id = o.exit_request_id
+     LEFT JOIN strategies s ON s.strategy_id = t.strategy_id
+     LEFT JOIN probability_models m ON m.model_id = t.model_id
+     WHERE t.market_id = ANY($1::text[]) AND t.execution_mode = $2
+     ORDER BY t.trade_id`,
+    [tickers, mode],
+  );
+  const { rows: exits } = await pool.query(
+    `SELECT er.exit_request_id, er.position_id, p.market_id, s.strategy_name, s.strategy_version, er.exit_condition, er.exit_priority,
+            er.quantity, er.filled_quantity, er.status,
+            (SELECT count(*)::int FROM orders o WHERE o.exit_request_id = er.exit_request_id) AS attempts
+     FROM exit_requests er
+     JOIN positions p ON p.position_id = er.position_id AND p.row_current_ind
+     JOIN position_identities pi ON pi.position_id = er.position_id
+     LEFT JOIN strategies s ON s.strategy_id = pi.strategy_id
+     WHERE p.market_id = ANY($1::text[]) AND p.execution_mode = $2
+     ORDER BY er.exit_request_id`,
+    [tickers, mode],
+  );
+  const { rows: attempts } = await pool.query(
+    `SELECT a.exit_request_id, a.position_id, p.market_id, a.attempt_number, a.order_type, a.limit_price::text, a.success,
+            coalesce(o.filled_quantity, 0) AS filled_quantity, o.quantity AS order_quantity, o.status AS order_status
+     FROM exit_attempts a
+     JOIN positions p ON p.position_id = a.position_id AND p.row_current_ind
+     LEFT JOIN orders o ON o.client_order_id = a.client_order_id
+     WHERE p.market_id = ANY($1::text[]) AND p.execution_mode = $2
+     ORDER BY a.exit_request_id, a.attempt_number, a.attempt_id`,
+    [tickers, mode],
+  );
+  const { rows: positions } = await pool.query(
+    `SELECT p.position_id, p.market_id, s.strategy_name, s.strategy_version, p.side, coalesce(p.original_quantity, p.quantity) AS entered,
+            p.entry_price::text, p.quantity, p.status, coalesce(p.realized_pnl, 0)::text AS realized_pnl, coalesce(p.fees, 0)::text AS fees,
+            coalesce((SELECT array_agg(DISTINCT x.exit_condition::text) FROM position_exits x WHERE x.position_id = p.position_id), '{}') AS exit_conditions,
+            (SELECT array_agg(x.exit_condition::text ORDER BY x.exit_id) FROM position_exits x WHERE x.position_id = p.position_id) AS exits_in_order
+     FROM positions p
+     JOIN position_identities pi ON pi.position_id = p.position_id
+     LEFT JOIN strategies s ON s.strategy_id = pi.strategy_id
+     WHERE p.row_current_ind AND p.market_id = ANY($1::text[]) AND p.execution_mode = $2
+     ORDER BY p.position_id`,
+    [tickers, mode],
+  );
+  const { rows: breakers } = await pool.query(
+    `SELECT event_id, breaker_type, triggered_at, resolved_at, coalesce(notes, trigger_value::text, '') AS reason
+     FROM circuit_breaker_events WHERE triggered_at >= $1 AND triggered_at <= $2 ORDER BY event_id`,
+    [ctx.startedAt, ctx.finishedAt],
+  );
+
+  const exitsByCondition = new Map<string, { condition: string; priority: string; count: number }>();
+  for (const e of exits) {
+    if (e.filled_quantity <= 0) continue;
+    const key = `${e.exit_condition}/${e.exit_priority}`;
+    const entry = exitsByCondition.get(key) ?? { condition: e.exit_condition, priority: e.exit_priority, count: 0 };
+    entry.count++;
+    exitsByCondition.set(key, entry);
+  }
+
+  const byStrategy = new Map<string, { trades: number; positions: number; realized: Decimal; fees: Decimal }>();
+  for (const t of trades) {
+    const key = label(t.strategy_name, t.strategy_version);
+    const s = byStrategy.get(key) ?? { trades: 0, positions: 0, realized: new Decimal(0), fees: new Decimal(0) };
+    s.trades++;
+    s.fees = s.fees.plus(t.fees);
+    byStrategy.set(key, s);
+  }
+  for (const p of positions) {
+    const key = label(p.strategy_name, p.strategy_version);
+    const s = byStrategy.get(key) ?? { trades: 0, positions: 0, realized: new Decimal(0), fees: new Decimal(0) };
+    s.positions++;
+    s.realized = s.realized.plus(p.realized_pnl);
+    byStrategy.set(key, s);
+  }
+
+  const realized = positions.reduce((sum, p) => sum.plus(p.realized_pnl), new Decimal(0));
+  const fees = trades.reduce((sum, t) => sum.plus(t.fees), new Decimal(0));
+  return {
+    scenario: ctx.scenario,
+    description: ctx.description,
+    speed: ctx.speed,
+    startedAt: ctx.startedAt.toISOString(),
+    finishedAt: ctx.finishedAt.toISOString(),
+    wallSeconds: Math.round((ctx.finishedAt.getTime() - ctx.startedAt.getTime()) / 100) / 10,
+    venue: ctx.venue,
+    executionMode: mode,
+    resumed: ctx.resumed,
+    games: ctx.games,
+    startingBalance: money(ctx.startingBalance),
+    endingBalance: money(ctx.endingBalance),
+    totals: {
+      entries: trades.filter((t) => t.purpose === 'entry').length,
+      exits: trades.filter((t) => t.purpose === 'exit').length,
+      trades: trades.length,
+      realizedPnl: money(realized),
+      fees: money(fees),
+      openPositions: positions.filter((p) => p.status === 'open').length,
+    },
+    trades: trades.map((t) => ({
+      tradeId: Number(t.trade_id), at: new Date(t.created_at).toISOString(), ticker: t.market_id, side: t.contract_side, action: t.side,
+      quantity: t.quantity, price: money(t.price), fees: money(t.fees), purpose: t.purpose ?? 'unknown',
+      strategy: label(t.strategy_name, t.strategy_version), model: label(t.model_name, t.model_version),
+      positionId: t.position_id === null ? null : Number(t.position_id), exitCondition: t.exit_condition ?? null,
+    })),
+    exits: exits.map((e) => ({
+      exitRequestId: Number(e.exit_request_id), positionId: Number(e.position_id), ticker: e.market_id,
+      strategy: label(e.strategy_name, e.strategy_version), condition: e.exit_condition, priority: e.exit_priority,
+      quantity: e.quantity, filledQuantity: e.filled_quantity, status: e.status, attempts: e.attempts,
+    })),
+    exitsByCondition: [...exitsByCondition.values()].sort((a, b) => b.count - a.count || a.condition.localeCompare(b.condition)),
+    exitAttempts: attempts.map((a) => ({
+      exitRequestId: Number(a.exit_request_id), positionId: Number(a.position_id), ticker: a.market_id, attempt: a.attempt_number,
+      orderType: a.order_type, limitPrice: a.limit_price === null ? null : money(a.limit_price), filledQuantity: a.filled_quantity,
+      outcome: a.filled_quantity >= (a.order_quantity ?? Infinity) ? 'filled' : a.filled_quantity > 0 ? 'partial' : a.success === false ? 'unfilled' : (a.order_status ?? 'unknown'),
+    })),
+    positions: positions.map((p) => ({
+      positionId: Number(p.position_id), ticker: p.market_id, strategy: label(p.strategy_name, p.strategy_version), side: p.side,
+      entered: p.entered, entryPrice: money(p.entry_price), quantity: p.quantity, status: p.status, realizedPnl: money(p.realized_pnl),
+      closedBy: [...new Set<string>(p.exits_in_order ?? [])].concat(p.status === 'settled' ? ['settled'] : []),
+    })),
+    byStrategy: [...byStrategy.entries()].map(([strategy, s]) => ({
+      strategy, trades: s.trades, positions: s.positions, realizedPnl: money(s.realized), fees: money(s.fees),
+    })).sort((a, b) => a.strategy.localeCompare(b.strategy)),
+    breakerEvents: breakers.map((b) => ({
+      eventId: Number(b.event_id), type: b.breaker_type, trippedAt: new Date(b.triggered_at).toISOString(),
+      resolvedAt: b.resolved_at ? new Date(b.resolved_at).toISOString() : null, reason: String(b.reason),
+    })),
+    samples: ctx.samples,
+  };
+}
+
+/** The report as terminal text. */
+export function renderTextReport(r: RunReport): string {
+  const lines: string[] = [];
+  const usd = (v: string) => {
+    const d = new Decimal(v).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+    return `${d.isNeg() ? '-' : '+'}$${d.abs().toFixed(2)}`;
+  };
+  const pad = (s: string | number, n: number) => String(s).padEnd(n);
+  lines.push('', `=== Precog run report: ${r.scenario} (${r.venue}, ${r.executionMode}, speed ${r.speed}x, ${r.wallSeconds} s${r.resumed ? ', resumed' : ''}) ===`);
+  for (const g of r.games) lines.push(`  ${g.away} ${g.awayScore} at ${g.home} ${g.homeScore} (final)`);
+  lines.push(
+    `  balance ${new Decimal(r.startingBalance).toFixed(2)} -> ${new Decimal(r.endingBalance).toFixed(2)}; realized P&L ${usd(r.totals.realizedPnl)} `
+      + `(fees ${new Decimal(r.totals.fees).toFixed(2)}); ${r.totals.entries} entries, ${r.totals.exits} exit fills, ${r.totals.openPositions} positions open`,
+  );
+  lines.push('', 'Trades (with attribution)');
+  lines.push(`  ${pad('#', 5)}${pad('ticker', 28)}${pad('side', 5)}${pad('action', 7)}${pad('qty', 6)}${pad('price', 8)}${pad('fees', 7)}${pad('strategy', 20)}${pad('model', 18)}purpose`);
+  for (const t of r.trades) {
+    lines.push(`  ${pad(t.tradeId, 5)}${pad(t.ticker, 28)}${pad(t.side, 5)}${pad(t.action, 7)}${pad(t.quantity, 6)}${pad(new Decimal(t.price).toFixed(2), 8)}`
+      + `${pad(new Decimal(t.fees).toFixed(2), 7)}${pad(t.strategy, 20)}${pad(t.model, 18)}${t.purpose}${t.exitCondition ? ` (${t.exitCondition})` : ''}`);
+  }
+  lines.push('', 'Exits by condition and priority');
+  if (r.exitsByCondition.length === 0) lines.push('  none');
+  for (const e of r.exitsByCondition) lines.push(`  ${pad(e.condition, 22)}${pad(e.priority, 10)}${e.count}`);
+  lines.push('', 'Exit attempts');
+  if (r.exitAttempts.length === 0) lines.push('  none');
+  for (const a of r.exitAttempts) {
+    lines.push(`  exit ${pad(a.exitRequestId, 5)}${pad(a.ticker, 28)}attempt ${pad(a.attempt, 3)}${pad(a.orderType, 7)}`
+      + `${pad(a.limitPrice ? new Decimal(a.limitPrice).toFixed(2) : '-', 6)}filled ${pad(a.filledQuantity, 5)}${a.outcome}`);
+  }
+  lines.push('', 'Positions');
+  for (const p of r.positions) {
+    lines.push(`  ${pad(p.positionId, 5)}${pad(p.ticker, 28)}${pad(p.strategy, 20)}${pad(p.side, 4)}${pad(`${p.entered} @ ${new Decimal(p.entryPrice).toFixed(2)}`, 13)}`
+      + `${pad(p.status, 8)}${pad(usd(p.realizedPnl), 10)}${p.closedBy.join(' > ')}`);
+  }
+  lines.push('', 'Realized P&L by strategy version');
+  for (const s of r.byStrategy) lines.push(`  ${pad(s.strategy, 20)}${pad(`${s.positions} positions`, 14)}${pad(`${s.trades} trades`, 11)}${usd(s.realizedPnl)}`);
+  lines.push('', 'Circuit breaker events');
+  if (r.breakerEvents.length === 0) lines.push('  none');
+  for (const b of r.breakerEvents) lines.push(`  ${pad(b.type, 18)}tripped ${b.trippedAt}${b.resolvedAt ? `, resolved ${b.resolvedAt}` : ', unresolved'}  ${b.reason.slice(0, 80)}`);
+  return lines.join('\n');
+}
