@@ -2,6 +2,7 @@ import { printResult, recordResults, withBenchServer, withoutBenchServer, type B
 import { bundlesBench } from './benches/bundles';
 import { executeEntryBench } from './benches/executeEntry';
 import { ingestMarketsBench } from './benches/ingestMarkets';
+import { localRunBench } from './benches/localRun';
 import { monitorSweepBench } from './benches/monitorSweep';
 import { scanEdgesBench } from './benches/scanEdges';
 import { versionedUpsertBench } from './benches/versionedUpsert';
@@ -14,10 +15,11 @@ const BENCHES: Record<string, Bench> = {
   'execute-entry': executeEntryBench,
   'monitor-sweep': monitorSweepBench,
   bundles: bundlesBench,
+  'local-run': localRunBench,
 };
 
 /** Benches that use no database: a run of only these starts no PostgreSQL server. */
-const NO_DATABASE = new Set(['bundles']);
+const NO_DATABASE = new Set(['bundles', 'local-run']);
 
 async function main() {
   const wanted = process.argv.slice(2);

@@ -213,9 +213,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
     for (const p of portfolio.positions()) {
       const held = Number(p.position_fp ?? 0);
       if (held === 0) continue;
-      const q = portfolio.quote(p.ticker);
-      const bid = held > 0 ? q?.yes.bid : q?.no.bid;
-      equity = equity.plus(new Decimal(bid ?? 0).times(Math.abs(held)));
+      equity = equity.plus(sim!.markValue(p.ticker, held > 0 ? 'yes' : 'no').times(Math.abs(held)));
     }
     return equity;
   };

@@ -11,6 +11,7 @@
  *   npm start -- --new-run                 abandon an interrupted run instead of resuming it
  *   npm start -- --fresh                   start from an empty embedded database
  *   npm start -- --serve                   only prepare the database and keep it up (prints DATABASE_URL)
+ *   npm start -- --data-dir DIR            keep the embedded PostgreSQL cluster in DIR (default: one per checkout under the temp folder)
  *
  * Exit codes: 0 the scenario ran to settlement; 1 it failed (or left positions open); 2 usage;
  * 130 interrupted (Ctrl-C): running it again resumes.
@@ -27,11 +28,15 @@ import { databaseUrl, startEmbeddedPostgres } from './embeddedPostgres';
 import { InterruptedRun, runLocal } from './runtime';
 import { DEFAULT_SCENARIO, loadScenario, SHIPPED_SCENARIOS } from './sim/scenario';
 
+// The local runtime runs on Node 20 (the Lambdas on nodejs22.x): the AWS SDK's notice about its
+// future Node 22 requirement says nothing about this run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_SPEED = 60;
 
 const USAGE = `usage: npm start -- [--scenario NAME|FILE] [--speed N] [--new-run] [--fresh] [--serve] [--list]
-                      [--report-dir DIR] [--state FILE] [--balance DOLLARS] [--verbose]`;
+                      [--report-dir DIR] [--state FILE] [--balance DOLLARS] [--data-dir DIR] [--verbose]`;
 
 /** One local cluster per checkout, kept between runs (under the temp folder the postgres user can reach). */
 function localDataDir(): string {
@@ -46,7 +51,7 @@ async function main(): Promise<number> {
       options: {
         scenario: { type: 'string' }, speed: { type: 'string' }, 'new-run': { type: 'boolean' }, fresh: { type: 'boolean' },
         serve: { type: 'boolean' }, list: { type: 'boolean' }, 'report-dir': { type: 'string' }, state: { type: 'string' },
-        balance: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        balance: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, 'data-dir': { type: 'string' },
       },
       strict: true,
     }).values;
@@ -76,8 +81,9 @@ async function main(): Promise<number> {
   }
 
   let url = process.env.DATABASE_URL;
+  const embedded = !url;
   let stop: (() => Promise<void>) | undefined;
-  const dir = localDataDir();
+  const dir = args['data-dir'] ? path.resolve(args['data-dir']) : localDataDir();
   const stateFile = args.state
     ?? (url ? path.join(os.tmpdir(), `precog-run-${createHash('sha256').update(url).digest('hex').slice(0, 12)}.json`) : `${dir}-run.json`);
   if (!url) {
@@ -127,7 +133,7 @@ async function main(): Promise<number> {
       reportDir: path.resolve(args['report-dir'] ?? path.join(repoRoot, 'reports', 'latest')),
       logLevel: args.verbose ? 'INFO' : undefined,
     });
-    if (!process.env.DATABASE_URL) console.log(`inspect it: DATABASE_URL=${url} npx precog positions --all   (npm start -- --serve keeps the database up)`);
+    if (embedded) console.log(`inspect it: DATABASE_URL=${url} npx precog positions --all   (npm start -- --serve keeps the database up)`);
     return result.exitCode;
   } catch (error) {
     if (error instanceof InterruptedRun) return 130;

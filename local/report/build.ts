@@ -89,19 +89,20 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
   }
 
   const byStrategy = new Map<string, { trades: number; positions: number; realized: Decimal; fees: Decimal }>();
+  const strategyOf = (row: { strategy_name: unknown; strategy_version: unknown }) => {
+    const key = label(row.strategy_name, row.strategy_version);
+    if (!byStrategy.has(key)) byStrategy.set(key, { trades: 0, positions: 0, realized: new Decimal(0), fees: new Decimal(0) });
+    return byStrategy.get(key)!;
+  };
   for (const t of trades) {
-    const key = label(t.strategy_name, t.strategy_version);
-    const s = byStrategy.get(key) ?? { trades: 0, positions: 0, realized: new Decimal(0), fees: new Decimal(0) };
+    const s = strategyOf(t);
     s.trades++;
     s.fees = s.fees.plus(t.fees);
-    byStrategy.set(key, s);
   }
   for (const p of positions) {
-    const key = label(p.strategy_name, p.strategy_version);
-    const s = byStrategy.get(key) ?? { trades: 0, positions: 0, realized: new Decimal(0), fees: new Decimal(0) };
+    const s = strategyOf(p);
     s.positions++;
     s.realized = s.realized.plus(p.realized_pnl);
-    byStrategy.set(key, s);
   }
 
   const realized = positions.reduce((sum, p) => sum.plus(p.realized_pnl), new Decimal(0));

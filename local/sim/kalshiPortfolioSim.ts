@@ -74,6 +74,8 @@ export interface KalshiPortfolioSimOptions {
   transformResponse?: (key: string, json: unknown) => unknown;
   /** Called after every change of the account (orders, fills, cash, settlements): persist it here. */
   onChange?: () => void;
+  /** Whether the market takes orders now; a closed market refuses them with 400 `market_closed`. */
+  isTrading?: (ticker: string) => boolean;
 }
 
 /** The account as JSON (decimals as strings): what the local runtime saves to resume after a kill. */
@@ -167,6 +169,7 @@ export class KalshiPortfolioSim {
   private sequence = 0;
   private readonly settlementList: Settlement[] = [];
   private readonly onChange?: () => void;
+  private readonly isTrading?: (ticker: string) => boolean;
   private server?: TestServer;
 
   constructor(options: KalshiPortfolioSimOptions) {
@@ -179,6 +182,7 @@ export class KalshiPortfolioSim {
     this.transformResponse = options.transformResponse;
     this.cash = new Decimal(options.balanceDollars ?? '1000.0000');
     this.onChange = options.onChange;
+    this.isTrading = options.isTrading;
     for (const [ticker, market] of Object.entries(options.markets ?? {})) this.setMarket(ticker, market);
   }
 
@@ -449,6 +453,7 @@ export class KalshiPortfolioSim {
     if (typeof body.ticker !== 'string' || body.ticker === '') return error(400, 'missing_parameters', 'ticker is required');
     const quotes = this.quotes.get(body.ticker);
     if (!quotes) return error(404, 'market_not_found', `market ${body.ticker} not found`);
+    if (this.isTrading && !this.isTrading(body.ticker)) return error(400, 'market_closed', `market ${body.ticker} is closed`);
     if (body.side !== 'yes' && body.side !== 'no') return error(400, 'invalid_order', 'side must be yes or no');
     if (body.action !== 'buy' && body.action !== 'sell') return error(400, 'invalid_order', 'action must be buy or sell');
     const count = body.count ?? (body.count_fp !== undefined ? Number(body.count_fp) : undefined);

@@ -126,7 +126,13 @@ export async function loadScenario(nameOrPath: string, seen: string[] = []): Pro
   const repeated = teams.find((t, i) => teams.indexOf(t) !== i);
   if (repeated) throw new Error(`scenario ${file}: team ${repeated} plays twice at the same time`);
   const scenario = { name: parsed.data.name, description: parsed.data.description, designedExits: [...designed], games, timing: parsed.data.timing };
-  for (const g of games) compileScript(g, scenario.timing); // fails early on a bad moment
+  for (const g of games) {
+    try {
+      compileScript(g, scenario.timing); // fails early on a bad moment
+    } catch (error) {
+      throw new Error(`scenario ${file}: ${(error as Error).message}`);
+    }
+  }
   return scenario;
 }
 
@@ -186,13 +192,13 @@ export function momentTime(at: string, timing: Timing): number {
   if (text === 'FINAL') return s.final;
   const clock = (mmss: string) => {
     const m = /^(\d{1,2}):(\d{2})$/.exec(mmss);
-    if (!m || Number(m[2]) >= 60) throw new Error(`bad clock ${JSON.stringify(mmss)} (expected M:SS)`);
+    if (!m || Number(m[2]) >= 60) throw new Error(`bad moment ${JSON.stringify(at)}: clock ${JSON.stringify(mmss)} is not M:SS`);
     return Number(m[1]) * 60 + Number(m[2]);
   };
   let m = /^Q([1-4])\s+(\d{1,2}:\d{2})$/.exec(text);
   if (m) {
     const remaining = clock(m[2]!);
-    if (remaining > QUARTER_S) throw new Error(`a quarter has 15:00, not ${m[2]}`);
+    if (remaining > QUARTER_S) throw new Error(`bad moment ${JSON.stringify(at)}: a quarter has 15:00, not ${m[2]}`);
     return s.quarters[Number(m[1]) - 1]! + QUARTER_S - remaining;
   }
   m = /^(END Q1|HT|END Q3)\s+\+(\d{1,2}:\d{2})$/.exec(text);

@@ -93,6 +93,8 @@ export class KalshiSimulator {
     this.portfolio = new KalshiPortfolioSim({
       keyId: options.keyId, publicKey: options.publicKey, balanceDollars: options.balanceDollars,
       now: Date.now, onChange: options.onChange, maxClockSkewMs: 5 * 60_000,
+      // Trading stops at the final whistle (refused after the signature is checked, as Kalshi does).
+      isTrading: () => this.now() < this.finalAt,
     });
     if (options.portfolio) this.portfolio.importState(options.portfolio);
   }
@@ -153,6 +155,22 @@ export class KalshiSimulator {
   }
 
   /**
+   * What one contract of `side` in `ticker` is worth now: its bid while the market trades, then
+   * (after the whistle, before and after settlement) what it pays at the final score.
+   */
+  markValue(ticker: string, side: 'yes' | 'no', t = this.now()): Decimal {
+    const game = this.games.find((g) => g.homeTicker === ticker || g.awayTicker === ticker);
+    if (!game) return new Decimal(0);
+    if (t >= this.finalAt) {
+      const [home, away] = game.compiled.finalScore();
+      const yesWins = ticker === game.homeTicker ? home > away : away > home;
+      return new Decimal(yesWins === (side === 'yes') ? 1 : 0);
+    }
+    const q = this.portfolio.quote(ticker);
+    return (side === 'yes' ? q?.yes.bid : q?.no.bid) ?? new Decimal(0);
+  }
+
+  /**
    * Brings the venue to the clock: new quotes (and fresh depth) every 15 s of game time, resting
    * orders crossed by them filled, markets settled once their time has come.
    */
@@ -194,13 +212,6 @@ export class KalshiSimulator {
     if (!req.path.startsWith(`${API}/`)) return undefined;
     const path = req.path.slice(API.length);
     if (path.startsWith('/portfolio/')) {
-      if (path === '/portfolio/orders' && req.method === 'POST') {
-        const ticker = safeTicker(req.body);
-        const game = this.games.find((g) => g.homeTicker === ticker || g.awayTicker === ticker);
-        if (game && this.now() >= this.finalAt) {
-          return { status: 400, json: { error: { code: 'market_closed', message: `market ${ticker} is closed` } } };
-        }
-      }
       return this.portfolio.handle(req);
     }
     if (path === `/series/${GAME_SERIES}`) return { json: { series: this.series() } };
@@ -335,10 +346,3 @@ function espnStatus(snap: GameSnapshot) {
   }
 }
 
-function safeTicker(body: string): string | undefined {
-  try {
-    return (JSON.parse(body) as { ticker?: string }).ticker;
-  } catch {
-    return undefined;
-  }
-}

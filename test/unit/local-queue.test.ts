@@ -266,3 +266,86 @@ describe('LocalEntryQueue and LocalExitQueue', () => {
     expect(x!.messageAttributes.key!.stringValue).toBe('42');
   });
 });
+
+describe('LocalQueue: saving and restoring (the local runtime\'s resume)', () => {
+  it('exportMessages/importMessages keep bodies, send times and receive counts; in-flight messages come back visible', async () => {
+    const { queue, advance, clock } = setup({ visibilityTimeoutSeconds: 30 });
+    const sentAt = clock.t;
+    await queue.send([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    // 1: received twice and in flight; 2: received once, in flight; 3: never received.
+    queue.receive(1);
+    advance(30);
+    queue.receive(2);
+    expect(queue.inFlight()).toBe(2);
+    const saved = queue.exportMessages();
+    expect(saved).toEqual([
+      { message: { n: 1 }, receiveCount: 2, sentAt },
+      { message: { n: 2 }, receiveCount: 1, sentAt },
+      { message: { n: 3 }, receiveCount: 0, sentAt },
+    ]);
+    // What the runtime writes to its state file and reads back.
+    const restored = JSON.parse(JSON.stringify(saved)) as typeof saved;
+
+    const later = { t: clock.t + 5_000 };
+    const next = new LocalQueue<Msg, number>({ name: 'test-q', idOf: (m) => m.n, now: () => later.t, visibilityTimeoutSeconds: 30 });
+    next.importMessages(restored);
+    expect([next.depth(), next.inFlight()]).toEqual([3, 0]);
+    // Visible at once (the consumer that held 1 and 2 died with the process), counts carried on.
+    const records = next.receive();
+    expect(ns(records)).toEqual([1, 2, 3]);
+    expect(records.map((r) => r.body)).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+    expect(records.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['3', '2', '1']);
+    expect(records.map((r) => r.attributes.SentTimestamp)).toEqual([String(sentAt), String(sentAt), String(sentAt)]);
+    expect(records.map((r) => r.messageAttributes.key!.stringValue)).toEqual(['1', '2', '3']);
+    // A deleted message is gone from the next export.
+    expect(next.delete(records[1]!.receiptHandle)).toBe(true);
+    expect(next.exportMessages().map((s) => [s.message.n, s.receiveCount])).toEqual([[1, 3], [3, 1]]);
+  });
+
+  it('a restored message that had used up its receives goes to the dead letters, not to the consumer', async () => {
+    const { queue, advance } = setup({ visibilityTimeoutSeconds: 10, maxReceiveCount: 2 });
+    await queue.send([{ n: 1 }, { n: 2 }]);
+    queue.receive(1);
+    advance(10);
+    queue.receive(1); // message 1 received twice: its last chance, in flight when the process dies
+    const next = new LocalQueue<Msg, number>({ name: 'test-q', idOf: (m) => m.n, now: () => 1, maxReceiveCount: 2 });
+    next.importMessages(queue.exportMessages());
+    expect(ns(next.receive())).toEqual([2]);
+    expect(next.deadLetters.map((d) => [d.message.n, d.receiveCount])).toEqual([[1, 2]]);
+  });
+
+  it('onChange fires on send, delete and dead-letter moves', async () => {
+    let changes = 0;
+    const clock = { t: 0 };
+    const queue = new LocalQueue<Msg, number>({
+      name: 'test-q', idOf: (m) => m.n, now: () => clock.t, visibilityTimeoutSeconds: 10, maxReceiveCount: 1, onChange: () => changes++,
+    });
+    const delta = async (action: () => unknown) => {
+      const before = changes;
+      await action();
+      return changes - before;
+    };
+    expect(await delta(() => queue.send([{ n: 1 }, { n: 2 }, { n: 3 }]))).toBe(1);
+    expect(await delta(() => queue.send([]))).toBe(0);
+    const [r1, r2] = queue.receive(2);
+    expect(await delta(() => queue.delete(r1!.receiptHandle))).toBe(1);
+    // Nothing deleted: nothing changed.
+    expect(await delta(() => queue.delete(r1!.receiptHandle))).toBe(0);
+    expect(await delta(() => queue.delete('unknown'))).toBe(0);
+    clock.t += 10_000;
+    // Message 2 comes back exhausted (maxReceiveCount 1): moved to the dead letters; 3 is delivered.
+    let received: SQSRecord[] = [];
+    expect(await delta(() => {
+      received = queue.receive();
+    })).toBe(1);
+    expect(ns(received)).toEqual([3]);
+    expect(queue.deadLetters.map((d) => d.message.n)).toEqual([2]);
+    expect(r2).toBeDefined();
+    // deliver deletes what the consumer acknowledged: one change per deletion.
+    await queue.send([{ n: 4 }, { n: 5 }]);
+    clock.t += 10_000; // 3 comes back exhausted too: a dead letter, and 4 and 5 are delivered and deleted
+    expect(await delta(() => queue.deliver(ok))).toBe(3);
+    expect(queue.depth()).toBe(0);
+    expect(queue.deadLetters.map((d) => d.message.n)).toEqual([2, 3]);
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { FUNCTION_NAMES } from '../../infra/bundling';
+import { FUNCTION_SPECS, scheduledFunctions } from '../../infra/functions';
+import { LOCAL_SCHEDULES } from '../../local/runtime';
+
+/**
+ * The local runtime runs the scheduled functions at their EventBridge periods (sped up by --speed):
+ * its table must be the deployed one, function for function.
+ */
+
+/** name → period in seconds of every function the stack schedules. */
+const deployed = Object.fromEntries(
+  FUNCTION_NAMES.flatMap((name) => {
+    const every = FUNCTION_SPECS[name].schedule?.every;
+    return every ? [[name, every.toSeconds()] as const] : [];
+  }),
+);
+
+describe('LOCAL_SCHEDULES', () => {
+  it('equals the EventBridge periods of the scheduled functions in infra/functions.ts', () => {
+    expect(LOCAL_SCHEDULES).toEqual(deployed);
+  });
+
+  it('schedules exactly the functions the stack schedules, and no queue consumer', () => {
+    expect(Object.keys(LOCAL_SCHEDULES).sort()).toEqual(Object.keys(deployed).sort());
+    // What `-c schedules=all` turns on is the same set.
+    expect(Object.keys(LOCAL_SCHEDULES).sort()).toEqual([...scheduledFunctions('all')].sort());
+    for (const consumer of ['execute-entry', 'execute-exit', 'reconcile', 'migrate']) {
+      expect(Object.keys(LOCAL_SCHEDULES)).not.toContain(consumer);
+    }
+  });
+
+  it('the periods are the documented cadences (a minute; settlement every five)', () => {
+    expect(deployed['settle-markets']).toBe(300);
+    expect(deployed['monitor-positions']).toBe(60);
+    expect(Object.keys(deployed)).toHaveLength(6);
+  });
+});
