@@ -244,11 +244,9 @@ async function attemptCount(client: Queryable, id: number): Promise<number> {
 }
 
 /**
- * Records an exit order's new fills: sell trades, the position version and cash (the ledger), one
- * `position_exits` row per fill, attributed to the request the order belongs to, and the
- * request's filled quantity.
+ * Records an exit order's new fills: sell trades, the position version and cash, and (in the
+ * ledger, whoever records them) one `position_exits` row per fill and the request's filled quantity.
  */
-/** What the venue says about an exit order, recorded (trades, position, and through the ledger the exit's own rows). */
 async function recordExitFills(client: Queryable, exchange: Exchange, order: LocalOrder, venueOrder: VenueOrder): Promise<RecordedFill[]> {
   const fills = venueOrder.filledCount > 0 ? await exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
   return (await applyVenueUpdate(client, order, venueOrder, fills)).recorded;

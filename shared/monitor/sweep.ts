@@ -65,6 +65,8 @@ export interface SweepExit {
 export interface SweepResult {
   /** Set when another sweep holds the lock: nothing was evaluated. */
   skipped?: string;
+  /** Positions left to the next sweep: an exit or a fill was recording a new version of them at the time. */
+  moved?: number[];
   positions: number;
   versions: number;
   heartbeats: number;
@@ -254,6 +256,33 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
       }
     }
 
+    if (!options.dryRun) {
+      // Position versions are written under the position's identity lock, as the ledger and
+      // settlement write theirs: a position whose fill or exit is being recorded right now is
+      // skipped, and one whose version moved since this sweep read it is left to the next sweep;
+      // neither is overwritten with the quantity read before (a lost update that re-opens sold
+      // contracts, then sells them twice).
+      const touched = [...new Set([...versions.map((v) => Number(v.position_id)), ...requests.map((q) => q.positionId)])].sort((a, b) => a - b);
+      if (touched.length > 0) {
+        const readVersion = new Map(loaded.map((p) => [p.positionId, Number(p.row.position_version_id)]));
+        const { rows: locked } = await client.query(
+          `SELECT pi.position_id, p.position_version_id
+           FROM position_identities pi JOIN positions p ON p.position_id = pi.position_id AND p.row_current_ind
+           WHERE pi.position_id = ANY($1::bigint[]) ORDER BY pi.position_id FOR UPDATE OF pi SKIP LOCKED`,
+          [touched],
+        );
+        const fresh = new Set(locked.filter((l) => Number(l.position_version_id) === readVersion.get(Number(l.position_id))).map((l) => Number(l.position_id)));
+        const stale = touched.filter((id) => !fresh.has(id));
+        if (stale.length > 0) {
+          result.moved = stale;
+          const keep = <T>(list: T[], id: (x: T) => number) => list.splice(0, list.length, ...list.filter((x) => fresh.has(id(x))));
+          keep(versions, (v) => Number(v.position_id));
+          keep(requests, (q) => q.positionId);
+          // The requests superseded are those of the requests kept.
+          supersede.splice(0, supersede.length, ...requests.map((q) => q.supersedes).filter((x): x is number => x !== null));
+        }
+      }
+    }
     result.exits = requests.map(({ versionRow: _v, triggers: _t, currentVersionId: _c, ...exit }) => exit);
     if (options.dryRun) return;
 

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { sweepPositions } from '../../shared/monitor/sweep';
+import { MemoryExitQueue } from '../../shared/queues/sqsEntryQueue';
+import { useDatabasePerTest } from '../helpers/database';
+import { openPosition, paperExchange } from '../helpers/execution';
+import { GAME_EVENT, quoteYes, seedHalftimeWorld } from '../helpers/scanWorld';
+
+/**
+ * The monitor's sweep and the ledger (an exit's fill, a reconciliation) both write position
+ * versions. The ledger writes under the position's identity lock; the sweep must too, or it
+ * supersedes the ledger's new version with the quantity it read before: sold contracts come back
+ * and are sold twice (seen in a local run: a position of 189 sold 229).
+ */
+const db = useDatabasePerTest({ poolMax: 20 });
+const KC = `${GAME_EVENT}-KC`;
+
+const versions = async (positionId: number) =>
+  (await db().pool.query('SELECT quantity FROM positions WHERE position_id = $1 ORDER BY position_version_id', [positionId])).rows.map((r) => r.quantity);
+
+describe('sweep against a position being recorded', () => {
+  it('skips a position whose identity is locked by a ledger write, and keeps the quantity that write commits', async () => {
+    await seedHalftimeWorld(db().pool, { strategies: 1 });
+    await quoteYes(db().pool, KC, 58, 60);
+    const exchange = paperExchange(db().pool);
+    const positionId = await openPosition(db().pool, exchange, { marketId: KC, side: 'yes', quantity: 100, price: '0.60' });
+    await quoteYes(db().pool, KC, 61, 63); // the price moved: the sweep wants a new version (unrealized P&L)
+
+    // A fill of 40 being recorded: the identity locked, the new version (60) not yet committed.
+    const ledger = await db().pool.connect();
+    try {
+      await ledger.query('BEGIN');
+      await ledger.query('SELECT 1 FROM position_identities WHERE position_id = $1 FOR UPDATE', [positionId]);
+      const { rows: [current] } = await ledger.query(
+        'SELECT position_version_id FROM positions WHERE position_id = $1 AND row_current_ind', [positionId],
+      );
+      await ledger.query('UPDATE positions SET row_current_ind = false, superseded_at = now() WHERE position_id = $1 AND row_current_ind', [positionId]);
+      await ledger.query(
+        `INSERT INTO positions (position_id, market_id, platform_id, side, execution_mode, entry_price, quantity, original_quantity, fees, status, cost_basis)
+         SELECT position_id, market_id, platform_id, side, execution_mode, entry_price, 60, original_quantity, fees, 'open', 36
+         FROM positions WHERE position_version_id = $1`,
+        [current.position_version_id],
+      );
+
+      const during = await sweepPositions({ pool: db().pool, queue: new MemoryExitQueue() });
+      expect(during.moved).toEqual([positionId]);
+      expect(during.versions).toBe(0);
+      await ledger.query('COMMIT');
+    } catch (error) {
+      await ledger.query('ROLLBACK');
+      throw error;
+    } finally {
+      ledger.release();
+    }
+
+    // The next sweep prices the position as the ledger left it: 60 held, never 100 again.
+    const after = await sweepPositions({ pool: db().pool, queue: new MemoryExitQueue() });
+    expect(after.moved).toBeUndefined();
+    expect(after.versions).toBe(1);
+    expect(await versions(positionId)).toEqual([100, 60, 60]);
+  });
+});
