@@ -65,6 +65,9 @@ export async function executeExit(
 
   return withTransaction(deps.pool, async (client) => {
     await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${rules.execution.entryLockTimeoutMs}ms`]);
+    // The position's identity first, then its exit request: the order the monitor's sweep takes
+    // them in (it locks identities, then supersedes requests), so the two never deadlock.
+    await client.query('SELECT 1 FROM position_identities WHERE position_id = $1 FOR UPDATE', [message.positionId]);
     const { rows: [req] } = await client.query(
       `SELECT exit_request_id, position_id, exit_condition, exit_priority, quantity, filled_quantity, status
        FROM exit_requests WHERE exit_request_id = $1 FOR UPDATE`,

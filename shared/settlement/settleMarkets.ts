@@ -374,12 +374,13 @@ async function settleMarket(pool: pg.Pool, market: Candidate): Promise<MarketSet
     );
     if (!settlement) return null;
 
+    // Identities first, then their exit requests: the order execute-exit and the sweep lock them in.
+    await client.query('SELECT position_id FROM position_identities WHERE market_id = $1 ORDER BY position_id FOR UPDATE', [market.marketId]);
     const { rows: requests } = await client.query(
       `SELECT r.exit_request_id FROM exit_requests r JOIN position_identities pi ON pi.position_id = r.position_id
        WHERE pi.market_id = $1 AND r.status = 'active' ORDER BY r.exit_request_id FOR UPDATE OF r`,
       [market.marketId],
     );
-    await client.query('SELECT position_id FROM position_identities WHERE market_id = $1 ORDER BY position_id FOR UPDATE', [market.marketId]);
     // Read after the locks: the current versions as the last writer committed them.
     const open = await openPositionsOf(client, market.marketId);
     const settled = open.map((p) => settledPosition(p, market.payout));
