@@ -20,6 +20,7 @@ import { breakerEffect } from '../risk/breakers';
  * constant number of statements whatever the number of positions:
  *
  *   BEGIN; try-lock + timeouts; load positions (1); load account context (1);
+ *   lock the identities of the positions to write, skipping locked ones (1);
  *   changed versions (2: stripe locks + upsert); heartbeat of the unchanged (1);
  *   supersede lower-priority exits in flight (1); new exit requests (1); COMMIT;
  *   then the exit outbox: read unsent (1), send, stamp (1).
