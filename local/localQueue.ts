@@ -276,6 +276,10 @@ function checkSeconds(seconds: number): void {
 
 type QueueOptions = Partial<Omit<LocalQueueOptions<never, never>, 'idOf'>>;
 
+/** The deployed queues' visibility timeouts (infra/queues.ts): 6× the consumer's timeout. */
+export const ENTRY_VISIBILITY_SECONDS = 360;
+export const EXIT_VISIBILITY_SECONDS = 180;
+
 /**
  * The entry-orders queue locally: as in AWS, 6× execute-entry's 60 s timeout of visibility and 5
  * receives before the dead-letter list (infra/queues.ts ENTRY_MAX_RECEIVE_COUNT).
@@ -284,7 +288,7 @@ export class LocalEntryQueue extends LocalQueue<EntryOrderMessage, string> imple
   constructor(options: QueueOptions = {}) {
     super({
       name: options.name ?? 'precog-entry-orders', now: options.now, onChange: options.onChange, idOf: (m) => m.clientOrderId,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 360, maxReceiveCount: options.maxReceiveCount ?? 5,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? ENTRY_VISIBILITY_SECONDS, maxReceiveCount: options.maxReceiveCount ?? 5,
     });
   }
 }
@@ -294,7 +298,7 @@ export class LocalExitQueue extends LocalQueue<ExitOrderMessage, number> impleme
   constructor(options: QueueOptions = {}) {
     super({
       name: options.name ?? 'precog-exit-orders', now: options.now, onChange: options.onChange, idOf: (m) => m.exitRequestId,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 180, maxReceiveCount: options.maxReceiveCount ?? 30,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? EXIT_VISIBILITY_SECONDS, maxReceiveCount: options.maxReceiveCount ?? 30,
     });
   }
 }

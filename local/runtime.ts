@@ -6,7 +6,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import type pg from 'pg';
 import { Decimal } from '../shared/domain/decimal';
 import type { EntryOrderMessage, ExitOrderMessage } from '../shared/queues/messages';
-import { LocalEntryQueue, LocalExitQueue, type SavedMessage } from './localQueue';
+import { ENTRY_VISIBILITY_SECONDS, EXIT_VISIBILITY_SECONDS, LocalEntryQueue, LocalExitQueue, MAX_VISIBILITY_SECONDS, type SavedMessage } from './localQueue';
 import { buildRunReport, renderTextReport } from './report/build';
 import { renderHtmlReport } from './report/html';
 import type { ReportGame, ReportSample, RunReport } from './report/types';
@@ -165,16 +165,19 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
   Object.assign(process.env, {
     EXECUTION_MODE: 'live', KALSHI_ENV: 'demo', KALSHI_BASE_URL: sim.tradeApiUrl, KALSHI_API_KEY_ID: state.keyId, KALSHI_PRIVATE_KEY_FILE: keyFile,
     ESPN_BASE_URL: sim.espnBaseUrl, INGEST_PLATFORMS: 'kalshi', INGEST_SERIES: 'KXNFLGAME', INGEST_LEAGUES: 'nfl', HTTP_TIMEOUT_MS: '5000',
-    KALSHI_READS_PER_SECOND: '10',
+    KALSHI_READS_PER_SECOND: '10', KALSHI_RATE_LIMIT_SCALE: String(speed),
   });
   delete process.env.KALSHI_CREDENTIALS_SECRET_ARN;
   const { setRuleTimeScale } = await import('../shared/config/runtimeRules');
   setRuleTimeScale(speed);
 
-  // Queues on the game clock: their visibility timeouts are game time, like every other duration.
+  // Queues on the game clock, so that an exit's walk waits game seconds. Their visibility
+  // timeouts are not about the game but guard a consumer still at work (6× the function's
+  // timeout, in real seconds): they are stretched by the speed to stay real seconds.
   const queueClock = () => clock.simSeconds() * 1000;
-  entryQueue = new LocalEntryQueue({ now: queueClock, onChange: save });
-  exitQueue = new LocalExitQueue({ now: queueClock, onChange: save });
+  const visibility = (wallSeconds: number) => Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(wallSeconds * speed));
+  entryQueue = new LocalEntryQueue({ now: queueClock, onChange: save, visibilityTimeoutSeconds: visibility(ENTRY_VISIBILITY_SECONDS) });
+  exitQueue = new LocalExitQueue({ now: queueClock, onChange: save, visibilityTimeoutSeconds: visibility(EXIT_VISIBILITY_SECONDS) });
   entryQueue.importMessages(state.queues.entry);
   exitQueue.importMessages(state.queues.exit);
   save();
@@ -260,9 +263,11 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
   const logFile = path.join(options.reportDir, 'handlers.log');
   writeFileSync(logFile, '');
   const stdoutWrite = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  const stderrWrite = process.stderr.write.bind(process.stderr);
+  // Powertools writes INFO/WARN to stdout and ERROR to stderr: both are filtered.
+  const intercept = (original: typeof process.stdout.write) => ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    if (!text.startsWith('{"level":')) return (stdoutWrite as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+    if (!text.startsWith('{"level":')) return (original as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
     appendFileSync(logFile, text.endsWith('\n') ? text : `${text}\n`);
     try {
       const entry = JSON.parse(text) as { level: string; service?: string; message?: string; error?: unknown };
@@ -274,6 +279,8 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
     }
     return true;
   }) as typeof process.stdout.write;
+  process.stdout.write = intercept(stdoutWrite);
+  process.stderr.write = intercept(stderrWrite);
 
   // --- run -----------------------------------------------------------------------------------
   const scheduler = new LocalScheduler();
@@ -295,9 +302,15 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
 
   let running = true;
   const consume = async (name: string, queue: LocalEntryQueue | LocalExitQueue, handler: (event: SQSEvent) => Promise<unknown>) => {
+    let deadLetters = 0;
     while (running) {
       const delivered = await queue.deliver(async (event) => (await handler(event)) as never);
       if (delivered.error) problem(name, delivered.error.message);
+      // The dead-letter queue's alarm, locally: a message that used up its receives.
+      for (const dead of queue.deadLetters.slice(deadLetters)) {
+        problem(name, `message ${dead.messageId} moved to the dead-letter queue after ${dead.receiveCount} receives: ${dead.body}`);
+      }
+      deadLetters = queue.deadLetters.length;
       if (delivered.received === 0) await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -358,6 +371,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);
   process.stdout.write = stdoutWrite;
+  process.stderr.write = stderrWrite;
   save();
 
   if (wasInterrupted) {

@@ -17,6 +17,10 @@ import type { Exchange } from './types';
  * needs two explicit settings (EXECUTION_MODE=live and KALSHI_ENV, never defaulted here) plus credentials in
  * Secrets Manager, so no single typo sends real orders.
  */
+/** The trading client's request budget against Kalshi (its limits are per key, about 10 reads and 5 writes a second). */
+export const KALSHI_TRADING_READS_PER_SECOND = 8;
+export const KALSHI_TRADING_WRITES_PER_SECOND = 4;
+
 export const ExchangeEnv = z
   .object({
     EXECUTION_MODE: z.enum(['paper', 'live']).default('paper'),
@@ -33,6 +37,12 @@ export const ExchangeEnv = z
     /** Off AWS (a terminal, the local simulator): the API key id and the PEM file of its private key, instead of the secret. */
     KALSHI_API_KEY_ID: z.string().min(1).optional(),
     KALSHI_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+    /**
+     * Multiplies the trading client's own request budget (8 reads and 4 writes a second, under
+     * Kalshi's limits). Only the local runtime sets it, to its --speed, for the simulator: a game
+     * sped up 60× needs 60× the requests a second. Never raise it against Kalshi.
+     */
+    KALSHI_RATE_LIMIT_SCALE: z.coerce.number().positive().max(10_000).default(1),
   })
   .superRefine((env, ctx) => {
     if (env.EXECUTION_MODE !== 'live') return;
@@ -87,5 +97,7 @@ export async function createExchangeFromEnv(deps: {
     : await loadKalshiCredentials(env.KALSHI_CREDENTIALS_SECRET_ARN!, deps.secrets ?? new SecretsManagerClient({}));
   return new KalshiExchange({
     baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[environment], environment, credentials, onFailedAttempt: deps.onFailedAttempt,
+    readsPerSecond: KALSHI_TRADING_READS_PER_SECOND * env.KALSHI_RATE_LIMIT_SCALE,
+    writesPerSecond: KALSHI_TRADING_WRITES_PER_SECOND * env.KALSHI_RATE_LIMIT_SCALE,
   });
 }

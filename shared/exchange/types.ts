@@ -105,6 +105,15 @@ export interface FillFilter {
   since?: Date;
 }
 
+export interface FindOrderOptions {
+  /**
+   * The order, if it exists, was placed long enough ago for every read to show it (a delivery
+   * that died before committing, seen again after the queue's visibility timeout): one read, no
+   * waiting out a read lag on a miss.
+   */
+  settled?: boolean;
+}
+
 export interface OrderFilter {
   ticker?: string;
   status?: VenueOrderStatus;
@@ -128,7 +137,7 @@ export interface Exchange {
    * The order with this client order id, or null. `ticker` narrows the search (Kalshi cannot
    * filter by client order id). Reads can lag writes: implementations retry a miss a few times.
    */
-  findOrder(clientOrderId: string, ticker: string): Promise<VenueOrder | null>;
+  findOrder(clientOrderId: string, ticker: string, options?: FindOrderOptions): Promise<VenueOrder | null>;
   listOrders(filter?: OrderFilter): Promise<VenueOrder[]>;
   /** Cancels what remains of a resting order; returns the order as it ends up. */
   cancelOrder(venueOrderId: string): Promise<VenueOrder>;

@@ -155,8 +155,12 @@ export async function executeExit(
     const attempt = (attempts.rows[0].n as number) + 1;
     const clientOrderId = exitClientOrderId(id, attempt);
     const ticker = position.ticker as string;
-    // A redelivery may follow an attempt that reached the venue and died before committing.
-    let venueOrder: VenueOrder | null = (delivery.receiveCount ?? 1) > 1 ? await deps.exchange.findOrder(clientOrderId, ticker) : null;
+    // A redelivery may follow an attempt that reached the venue and died before committing. Every
+    // walk is a redelivery too, and that one looked for an order nobody placed yet: one read, as
+    // an attempt that died did so a visibility timeout ago (no read lag left to wait out).
+    let venueOrder: VenueOrder | null = (delivery.receiveCount ?? 1) > 1
+      ? await deps.exchange.findOrder(clientOrderId, ticker, { settled: true })
+      : null;
     // Price from the venue's book as it is now when the venue can say: the ingested quote can be a
     // minute old, and an exit priced on it in a falling market walks without ever filling. The
     // ingested quote is the fallback (the venue cannot be read, or the exchange has no quotes).

@@ -70,7 +70,16 @@ export async function reconcileVenue(
     result.ordersChecked++;
     try {
       await withTransaction(deps.pool, async (client) => {
-        const order = await lockOrder(client, candidate.clientOrderId, { skipLocked: true });
+        // The position's identity before the order, and never waiting for either: an exit or an
+        // entry working on this position holds its identity and then writes its orders, so
+        // waiting here for the identity while holding the order would deadlock with it.
+        const { rows: [own] } = await client.query(
+          `SELECT o.position_id, (o.position_id IS NULL OR EXISTS (
+             SELECT 1 FROM position_identities pi WHERE pi.position_id = o.position_id FOR UPDATE SKIP LOCKED)) AS free
+           FROM orders o WHERE o.client_order_id = $1`,
+          [candidate.clientOrderId],
+        );
+        const order = own?.free ? await lockOrder(client, candidate.clientOrderId, { skipLocked: true }) : null;
         if (!order) {
           result.ordersBusy++;
           return;

@@ -3,7 +3,7 @@ import type { CreateOrderRequest } from 'kalshi-typescript';
 import { Decimal } from '../../domain/decimal';
 import {
   OrderRejectedError, OrderUncertainError,
-  type Exchange, type FillFilter, type OrderFilter, type PlaceOrderRequest, type TimeInForce,
+  type Exchange, type FillFilter, type FindOrderOptions, type OrderFilter, type PlaceOrderRequest, type TimeInForce,
   type VenueFill, type VenueOrder, type VenuePosition, type VenueQuote,
 } from '../../exchange/types';
 import { ApiError } from '../../http/errors';
@@ -174,14 +174,14 @@ export class KalshiExchange implements Exchange {
     return this.orderOf(body, `GET ${ORDERS}/{order_id}`);
   }
 
-  async findOrder(clientOrderId: string, ticker: string): Promise<VenueOrder | null> {
+  async findOrder(clientOrderId: string, ticker: string, options: FindOrderOptions = {}): Promise<VenueOrder | null> {
     // An empty id would match every order placed outside Precog.
     if (!clientOrderId) throw new TypeError(`${this.name}: findOrder needs a client order id`);
     for (let lookup = 1; ; lookup++) {
       // Kalshi cannot filter by client order id: list the ticker's orders and filter here.
       const match = (await this.listOrders({ ticker })).find((o) => o.clientOrderId === clientOrderId);
       if (match) return match;
-      if (lookup >= this.lookupAttempts) return null;
+      if (options.settled || lookup >= this.lookupAttempts) return null;
       await this.sleep(this.lookupDelayMs); // reads lag writes: a fresh order may not show yet
     }
   }
