@@ -123,6 +123,17 @@ export async function executeExit(
       await concludeAttempt(client, order.orderId, waitSeconds);
     }
 
+    // A delivery that died after its attempt reached the venue (before committing) left an order
+    // the books do not have: the next attempt's client order id. Recorded here, before anything
+    // else is decided, whatever became of the request since (superseded, market closed): its fills
+    // are the position's. A resting one is cancelled if the request is over, else walked as usual.
+    if ((delivery.receiveCount ?? 1) > 1) {
+      const lost = await adoptLostAttempt(client, deps.exchange, id, request, position);
+      if (lost === 'resting') {
+        return { outcome: 'retry', exitRequestId: id, afterSeconds: waitSeconds, attempt: await attemptCount(client, id), filledQuantity: 0, remaining: 0 };
+      }
+    }
+
     // Attempts whose order ended elsewhere (the reconciliation saw a resting exit order fill) get
     // their exit_attempts row here; concludeAttempt writes each once.
     const { rows: ended } = await client.query(
@@ -155,79 +166,94 @@ export async function executeExit(
     const attempt = (attempts.rows[0].n as number) + 1;
     const clientOrderId = exitClientOrderId(id, attempt);
     const ticker = position.ticker as string;
-    // A redelivery may follow an attempt that reached the venue and died before committing. Every
-    // walk is a redelivery too, and that one looked for an order nobody placed yet: one read, as
-    // an attempt that died did so a visibility timeout ago (no read lag left to wait out).
-    let venueOrder: VenueOrder | null = (delivery.receiveCount ?? 1) > 1
-      ? await deps.exchange.findOrder(clientOrderId, ticker, { settled: true })
-      : null;
+    // (An order a died delivery placed for this attempt was adopted above: this one is new.)
     // Price from the venue's book as it is now when the venue can say: the ingested quote can be a
     // minute old, and an exit priced on it in a falling market walks without ever filling. The
     // ingested quote is the fallback (the venue cannot be read, or the exchange has no quotes).
-    const live = venueOrder || !deps.exchange.getQuote ? null : await deps.exchange.getQuote(ticker).catch(() => null);
+    const live = deps.exchange.getQuote ? await deps.exchange.getQuote(ticker).catch(() => null) : null;
     const marketStatus = live ? (live.status === 'active' ? 'open' : live.status) : (position.market_status as string | null);
-    if (!venueOrder && marketStatus !== null && marketStatus !== 'open') {
+    if (marketStatus !== null && marketStatus !== 'open') {
       return closeForSettlement(client, id, `market ${ticker} is ${marketStatus}: no exit can trade; the position awaits settlement`);
     }
     const quote = live ? live[position.side as 'yes' | 'no'] : { bid: decimalOrNull(position.bid), ask: decimalOrNull(position.ask) };
     const plan = planExitAttempt({
       priority: request.priority, attempt, previousLimit: decimalOrNull(attempts.rows[0].previous_limit), bid: quote.bid, ask: quote.ask,
     }, rules);
-    if (!venueOrder && plan.kind === 'stop') {
+    if (plan.kind === 'stop') {
       await client.query(`UPDATE exit_requests SET status = 'stopped', status_reason = $2 WHERE exit_request_id = $1`, [id, plan.reason]);
       await raiseExitAlert(client, request, plan.reason);
       return { outcome: 'stopped', exitRequestId: id, reason: plan.reason };
     }
-    // An order found at the venue (placed by a delivery, or a transaction retried after a deadlock,
-    // that did not commit) is recorded as what it is; its kind is the attempt's (Kalshi reports an
-    // IOC market sell as a limit), which depends on the attempt number only.
-    const orderType = plan.kind === 'order' ? plan.orderType : venueOrder ? venueOrder.type : 'limit';
-    const limitPrice = venueOrder ? venueOrder.limitPrice : (plan as Extract<typeof plan, { kind: 'order' }>).limitPrice;
-    const timeInForce = plan.kind === 'order' ? plan.timeInForce : 'good_till_canceled';
     const { rows: [inserted] } = await client.query(
       `INSERT INTO orders (client_order_id, purpose, market_id, platform_id, strategy_id, model_id, position_id, side, action,
                            order_type, limit_price, quantity, execution_mode, time_in_force, exit_request_id)
        VALUES ($1, 'exit', $2, $3, $4, $5, $6, $7, 'sell', $8, $9, $10, $11, $12, $13)
        RETURNING order_id, created_at`,
       [clientOrderId, position.market_id, position.platform_id, position.strategy_id, position.model_id, request.positionId,
-        position.side, orderType, limitPrice.toFixed(4), venueOrder ? venueOrder.initialCount : remaining, position.execution_mode,
-        timeInForce, id],
+        position.side, plan.orderType, plan.limitPrice.toFixed(4), remaining, position.execution_mode, plan.timeInForce, id],
     );
-    if (!venueOrder) {
-      const p = plan as Extract<typeof plan, { kind: 'order' }>;
-      try {
-        venueOrder = await deps.exchange.placeOrder({
-          ticker, clientOrderId, side: position.side, action: 'sell', count: remaining, type: p.orderType, limitPrice: p.limitPrice,
-          timeInForce: p.timeInForce,
-        });
-      } catch (error) {
-        if (!(error instanceof OrderRejectedError)) throw error;
-        if (error.code === 'market_closed') {
-          await client.query(`UPDATE orders SET status = 'rejected', status_reason = $2 WHERE order_id = $1`, [inserted.order_id, error.message]);
-          await concludeAttempt(client, inserted.order_id, 0);
-          return closeForSettlement(client, id, `market ${ticker} closed before exit attempt ${attempt}: the position awaits settlement`);
-        }
-        const reason = `venue rejected exit attempt ${attempt}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
-        await client.query(`UPDATE orders SET status = 'rejected', status_reason = $2 WHERE order_id = $1`, [inserted.order_id, reason]);
-        await concludeAttempt(client, inserted.order_id, 0);
-        await client.query(`UPDATE exit_requests SET status = 'stopped', status_reason = $2 WHERE exit_request_id = $1`, [id, reason]);
-        await raiseExitAlert(client, request, reason);
-        return { outcome: 'stopped', exitRequestId: id, reason };
+    let venueOrder: VenueOrder;
+    try {
+      // A transaction retried after a deadlock places the same client order id again: the venue
+      // answers with the order it already has (never a second one).
+      venueOrder = await deps.exchange.placeOrder({
+        ticker, clientOrderId, side: position.side, action: 'sell', count: remaining, type: plan.orderType, limitPrice: plan.limitPrice,
+        timeInForce: plan.timeInForce,
+      });
+    } catch (error) {
+      if (!(error instanceof OrderRejectedError)) throw error;
+      const reason = `venue rejected exit attempt ${attempt}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
+      await client.query(`UPDATE orders SET status = 'rejected', status_reason = $2 WHERE order_id = $1`, [inserted.order_id, reason]);
+      await concludeAttempt(client, inserted.order_id, 0);
+      if (error.code === 'market_closed') {
+        return closeForSettlement(client, id, `market ${ticker} closed before exit attempt ${attempt}: the position awaits settlement`);
       }
+      await client.query(`UPDATE exit_requests SET status = 'stopped', status_reason = $2 WHERE exit_request_id = $1`, [id, reason]);
+      await raiseExitAlert(client, request, reason);
+      return { outcome: 'stopped', exitRequestId: id, reason };
     }
     const order = (await reloadOrder(client, inserted.order_id))!;
     await recordExitFills(client, deps.exchange, order, venueOrder);
     const after = await refreshRequest(client, id);
-    if (venueOrder.status !== 'resting') await concludeAttempt(client, inserted.order_id, plan.kind === 'order' ? plan.waitSeconds : 0);
+    if (venueOrder.status !== 'resting') await concludeAttempt(client, inserted.order_id, plan.waitSeconds);
     if (after.filledQuantity >= after.quantity) {
       await client.query(`UPDATE exit_requests SET status = 'filled' WHERE exit_request_id = $1`, [id]);
       return { outcome: 'filled', exitRequestId: id, filledQuantity: after.filledQuantity, attempts: attempt };
     }
     return {
-      outcome: 'retry', exitRequestId: id, afterSeconds: plan.kind === 'order' ? plan.waitSeconds : waitSeconds, attempt,
+      outcome: 'retry', exitRequestId: id, afterSeconds: plan.waitSeconds, attempt,
       filledQuantity: after.filledQuantity, remaining: after.quantity - after.filledQuantity,
     };
   });
+}
+
+/**
+ * The order a died delivery placed for this request's next attempt, if the venue has it: recorded
+ * (row, fills, position, exit progress). 'resting' when it still rests and the request is active
+ * (the next delivery walks it); cancelled at the venue first when the request is over.
+ */
+async function adoptLostAttempt(
+  client: Queryable, exchange: Exchange, id: number, request: ExitRequestRow,
+  position: { market_id: string; platform_id: string; strategy_id: number | null; model_id: number | null; side: string; execution_mode: string; ticker: string },
+): Promise<'none' | 'resting' | 'recorded'> {
+  const attempt = (await attemptCount(client, id)) + 1;
+  const clientOrderId = exitClientOrderId(id, attempt);
+  let venueOrder = await exchange.findOrder(clientOrderId, position.ticker, { settled: true });
+  if (!venueOrder) return 'none';
+  const { status } = await refreshRequest(client, id);
+  if (venueOrder.status === 'resting' && status !== 'active') venueOrder = await exchange.cancelOrder(venueOrder.venueOrderId);
+  const { rows: [inserted] } = await client.query(
+    `INSERT INTO orders (client_order_id, purpose, market_id, platform_id, strategy_id, model_id, position_id, side, action,
+                         order_type, limit_price, quantity, execution_mode, time_in_force, exit_request_id)
+     VALUES ($1, 'exit', $2, $3, $4, $5, $6, $7, 'sell', $8, $9, $10, $11, 'good_till_canceled', $12)
+     RETURNING order_id`,
+    [clientOrderId, position.market_id, position.platform_id, position.strategy_id, position.model_id, request.positionId, position.side,
+      venueOrder.type, venueOrder.limitPrice.toFixed(4), venueOrder.initialCount, position.execution_mode, id],
+  );
+  await recordExitFills(client, exchange, (await reloadOrder(client, inserted.order_id))!, venueOrder);
+  if (venueOrder.status === 'resting') return 'resting';
+  await concludeAttempt(client, inserted.order_id, 0);
+  return 'recorded';
 }
 
 /** The market stopped trading: the request ends (cancelled, not stopped: nobody has to act) and settlement closes the position. */

@@ -209,7 +209,7 @@ async function recordExitProgress(client: Queryable, exitRequestId: number, reco
   );
   await client.query(
     `UPDATE exit_requests SET filled_quantity = filled_quantity + $2,
-       status = CASE WHEN filled_quantity + $2 >= quantity AND status IN ('active', 'superseded', 'cancelled') THEN 'filled' ELSE status END,
+       status = CASE WHEN filled_quantity + $2 >= quantity AND status = 'active' THEN 'filled' ELSE status END,
        updated_at = now()
      WHERE exit_request_id = $1`,
     [exitRequestId, recorded.reduce((n, r) => n + r.fill.count, 0)],
