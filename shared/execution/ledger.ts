@@ -342,10 +342,9 @@ async function recordFills(
 }
 
 /**
- * The position the order's fills go to, its identity row locked and its current version read in
- * the same round trip: the order's own (set by an earlier fill, or an exit's target), else the
- * open position of the same market, side, strategy, model and mode (an entry increases it), else
- * a new identity.
+ * The position the order's fills go to, its identity row locked, then its current version read:
+ * the order's own (set by an earlier fill, or an exit's target), else the open position of the
+ * same market, side, strategy, model and mode (an entry increases it), else a new identity.
  */
 async function lockPosition(client: Queryable, order: LocalOrder): Promise<{ positionId: number; current: CurrentPosition | null }> {
   const select = `SELECT pi.position_id, p.* FROM position_identities pi
@@ -365,7 +364,17 @@ async function lockPosition(client: Queryable, order: LocalOrder): Promise<{ pos
     ));
   }
   const row = rows[0];
-  if (row) return { positionId: row.position_id as number, current: row.quantity === null ? null : currentPosition(row) };
+  if (row) {
+    // Read the current version again, in a new statement: when the lock above had to wait, the
+    // joined version is the one of that statement's snapshot, which the transaction holding the
+    // lock may just have superseded (writing over it loses that write, or makes two current rows).
+    const positionId = (order.positionId ?? row.position_id) as number;
+    const { rows: [fresh] } = await client.query('SELECT * FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
+    if (order.positionId !== null || fresh?.status === 'open') {
+      return { positionId, current: fresh ? currentPosition(fresh) : null };
+    }
+    // The open position this entry meant to add to closed meanwhile: the entry opens a new one.
+  }
   // A new identity is invisible to others until commit: nothing to lock.
   const { rows: created } = await client.query(
     `INSERT INTO position_identities (market_id, platform_id, side, strategy_id, model_id, execution_mode)

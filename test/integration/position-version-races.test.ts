@@ -59,3 +59,53 @@ describe('sweep against a position being recorded', () => {
     expect(await versions(positionId)).toEqual([100, 60, 60]);
   });
 });
+
+describe('a fill recorded while another transaction writes the same position', () => {
+  it('waits for the identity lock and builds on the version that transaction committed', async () => {
+    const { applyVenueUpdate, lockOrder } = await import('../../shared/execution/ledger');
+    const { withTransaction } = await import('../../shared/db/transaction');
+    const { dec } = await import('../../shared/domain/decimal');
+    await seedHalftimeWorld(db().pool, { strategies: 1 });
+    await quoteYes(db().pool, KC, 58, 60);
+    const exchange = paperExchange(db().pool);
+    const positionId = await openPosition(db().pool, exchange, { marketId: KC, side: 'yes', quantity: 100, price: '0.60' });
+
+    // An exit order of 20, filled at the venue.
+    const clientOrderId = 'px-race-1';
+    await db().pool.query(
+      `INSERT INTO orders (client_order_id, purpose, market_id, platform_id, position_id, side, action, order_type, limit_price, quantity,
+                           execution_mode, time_in_force)
+       VALUES ($1, 'exit', $2, 'kalshi', $3, 'yes', 'sell', 'limit', '0.58', 20, 'paper', 'immediate_or_cancel')`,
+      [clientOrderId, KC, positionId],
+    );
+    const placed = await exchange.placeOrder({ ticker: KC, clientOrderId, side: 'yes', action: 'sell', count: 20, type: 'limit', limitPrice: dec('0.58'), timeInForce: 'immediate_or_cancel' });
+    const fills = await exchange.getFills({ venueOrderId: placed.venueOrderId });
+
+    // Another writer holds the identity and writes 100 → 70 (a fill of 30 elsewhere).
+    const other = await db().pool.connect();
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM position_identities WHERE position_id = $1 FOR UPDATE', [positionId]);
+    const { rows: [current] } = await other.query('SELECT position_version_id FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
+    await other.query('UPDATE positions SET row_current_ind = false, superseded_at = now() WHERE position_version_id = $1', [current.position_version_id]);
+    await other.query(
+      `INSERT INTO positions (position_id, market_id, platform_id, side, execution_mode, entry_price, quantity, original_quantity, fees, status, cost_basis)
+       SELECT position_id, market_id, platform_id, side, execution_mode, entry_price, 70, original_quantity, fees, 'open', 42
+       FROM positions WHERE position_version_id = $1`,
+      [current.position_version_id],
+    );
+
+    // The fill's recording starts now and has to wait for that lock …
+    const recording = withTransaction(db().pool, async (client) => {
+      const order = (await lockOrder(client, clientOrderId))!;
+      return applyVenueUpdate(client, order, placed, fills);
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    await other.query('COMMIT');
+    other.release();
+    await recording;
+
+    // … and sells from the 70 the other writer left: 50, one current version.
+    const { rows } = await db().pool.query('SELECT quantity FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
+    expect(rows).toEqual([{ quantity: 50 }]);
+  });
+});
