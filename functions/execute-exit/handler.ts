@@ -135,7 +135,7 @@ export async function runExecuteExit(event: SQSEvent, context: Context, runtime?
   });
   // What each failed record threw (a walk's RetryLater is the plan, not a failure).
   for (const error of processor.errors) {
-    if (!(error instanceof RetryLater)) logger.error('exit message failed; it will be delivered again', { error: error.message });
+    if (!(error instanceof RetryLater)) logger.error('exit message failed; it will be delivered again', { error: error.message, stack: error.stack });
   }
   // A walk returns its message on purpose: only a failure other than RetryLater degrades.
   await reportHealth(resolved.pool, 'execute-exit', 'healthy', { messages: event.Records.length, returned: response.batchItemFailures.length },

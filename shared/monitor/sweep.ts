@@ -263,7 +263,10 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
       // skipped, and one whose version moved since this sweep read it is left to the next sweep;
       // neither is overwritten with the quantity read before (a lost update that re-opens sold
       // contracts, then sells them twice).
-      const touched = [...new Set([...versions.map((v) => Number(v.position_id)), ...requests.map((q) => q.positionId)])].sort((a, b) => a - b);
+      // The heartbeat too: an in-place UPDATE makes a new tuple, and a ledger write that read the
+      // row before it would then close nothing and add a second current version.
+      const touched = [...new Set([...versions.map((v) => Number(v.position_id)), ...requests.map((q) => q.positionId), ...heartbeat])]
+        .sort((a, b) => a - b);
       if (touched.length > 0) {
         const readVersion = new Map(loaded.map((p) => [p.positionId, Number(p.row.position_version_id)]));
         const { rows: locked } = await client.query(
@@ -279,6 +282,7 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
           const keep = <T>(list: T[], id: (x: T) => number) => list.splice(0, list.length, ...list.filter((x) => fresh.has(id(x))));
           keep(versions, (v) => Number(v.position_id));
           keep(requests, (q) => q.positionId);
+          keep(heartbeat, (id) => id);
           // The requests superseded are those of the requests kept.
           supersede.splice(0, supersede.length, ...requests.map((q) => q.supersedes).filter((x): x is number => x !== null));
         }

@@ -109,3 +109,31 @@ describe('a fill recorded while another transaction writes the same position', (
     expect(rows).toEqual([{ quantity: 50 }]);
   });
 });
+
+describe('the heartbeat of an unchanged position', () => {
+  it('is skipped while the position is being recorded (an in-place update would make the recorder close nothing)', async () => {
+    await seedHalftimeWorld(db().pool, { strategies: 1 });
+    await quoteYes(db().pool, KC, 58, 60);
+    const exchange = paperExchange(db().pool);
+    const positionId = await openPosition(db().pool, exchange, { marketId: KC, side: 'yes', quantity: 100, price: '0.60' });
+    await sweepPositions({ pool: db().pool, queue: new MemoryExitQueue() }); // priced: nothing changes from now on
+    const lastUpdate = async () =>
+      (await db().pool.query('SELECT last_update FROM positions WHERE position_id = $1 AND row_current_ind', [positionId])).rows[0].last_update;
+    const before = await lastUpdate();
+
+    const ledger = await db().pool.connect();
+    try {
+      await ledger.query('BEGIN');
+      await ledger.query('SELECT 1 FROM position_identities WHERE position_id = $1 FOR UPDATE', [positionId]);
+      const during = await sweepPositions({ pool: db().pool, queue: new MemoryExitQueue() });
+      expect(during.moved).toEqual([positionId]);
+      expect(during.heartbeats).toBe(0);
+      await ledger.query('COMMIT');
+    } finally {
+      ledger.release();
+    }
+    expect(await lastUpdate()).toEqual(before);
+    const after = await sweepPositions({ pool: db().pool, queue: new MemoryExitQueue() });
+    expect(after.heartbeats).toBe(1);
+  });
+});
