@@ -282,128 +282,134 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
   process.stdout.write = intercept(stdoutWrite);
   process.stderr.write = intercept(stderrWrite);
 
-  // --- run -----------------------------------------------------------------------------------
-  const scheduler = new LocalScheduler();
-  const invoke = (name: keyof typeof LOCAL_SCHEDULES, run: () => Promise<unknown>) =>
-    scheduler.every(name, LOCAL_SCHEDULES[name], async () => {
-      try {
-        await run();
-      } catch (error) {
-        problem(name, (error as Error).message);
-      }
-    });
-  invoke('ingest-markets', () => ingestMarkets.runIngestMarkets({}));
-  invoke('ingest-game-states', () => ingestGames.runIngestGameStates({}));
-  invoke('scan-edges', () => scan.runScanEdges({}, { queue: entryQueue! }));
-  invoke('monitor-positions', () =>
-    monitor.runMonitor({}, context('monitor-positions', periodWallMs(LOCAL_SCHEDULES['monitor-positions']) + 8_000), { queue: exitQueue! }));
-  invoke('check-health', () => health.runCheckHealth({}));
-  invoke('settle-markets', () => settle.runSettleMarkets({}));
-
-  let running = true;
-  const consume = async (name: string, queue: LocalEntryQueue | LocalExitQueue, handler: (event: SQSEvent) => Promise<unknown>) => {
-    let deadLetters = 0;
-    while (running) {
-      const delivered = await queue.deliver(async (event) => (await handler(event)) as never);
-      if (delivered.error) problem(name, delivered.error.message);
-      // The dead-letter queue's alarm, locally: a message that used up its receives.
-      for (const dead of queue.deadLetters.slice(deadLetters)) {
-        problem(name, `message ${dead.messageId} moved to the dead-letter queue after ${dead.receiveCount} receives: ${dead.body}`);
-      }
-      deadLetters = queue.deadLetters.length;
-      if (delivered.received === 0) await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const consumers = [
-    consume('execute-entry', entryQueue, (event) => entry.runExecuteEntry(event, context('execute-entry', 60_000))),
-    consume('execute-exit', exitQueue, (event) =>
-      exit.runExecuteExit(event, context('execute-exit', 30_000), {
-        pool, exchange: exitExchange,
-        // execute-exit asks for wall seconds (its rules are dilated); the queue keeps game time.
-        retryAfter: (record, seconds) => exitQueue!.retryAfter(record, seconds * speed),
-      })),
-  ];
-
-  const graceSeconds = options.graceSeconds ?? 600;
-  const settleAt = schedule(scenario.timing).settle;
-  let leftOpen = 0;
-  const watcher = (async () => {
-    while (running) {
-      await new Promise((r) => setTimeout(r, 50));
-      try {
-        await progress();
-        const t = clock.simSeconds();
-        if (t < settleAt) continue;
-        const { rows: [r] } = await pool.query(
-          `SELECT (SELECT count(*)::int FROM positions WHERE row_current_ind AND status = 'open' AND market_id = ANY($1::text[])) AS open,
-                  (SELECT count(*)::int FROM markets WHERE row_current_ind AND status <> 'settled' AND market_id = ANY($1::text[])) AS unsettled`,
-          [tickers],
-        );
-        leftOpen = r.open;
-        const drained = entryQueue!.depth() === 0 && exitQueue!.depth() === 0;
-        if ((r.open === 0 && r.unsettled === 0 && drained) || t >= settleAt + graceSeconds) {
-          running = false;
-          scheduler.stop();
+  try {
+    // --- run -----------------------------------------------------------------------------------
+    const scheduler = new LocalScheduler();
+    const invoke = (name: keyof typeof LOCAL_SCHEDULES, run: () => Promise<unknown>) =>
+      scheduler.every(name, LOCAL_SCHEDULES[name], async () => {
+        try {
+          await run();
+        } catch (error) {
+          problem(name, (error as Error).message);
         }
-      } catch (error) {
-        problem('runtime', (error as Error).message);
+      });
+    invoke('ingest-markets', () => ingestMarkets.runIngestMarkets({}));
+    invoke('ingest-game-states', () => ingestGames.runIngestGameStates({}));
+    invoke('scan-edges', () => scan.runScanEdges({}, { queue: entryQueue! }));
+    invoke('monitor-positions', () =>
+      monitor.runMonitor({}, context('monitor-positions', periodWallMs(LOCAL_SCHEDULES['monitor-positions']) + 8_000), { queue: exitQueue! }));
+    invoke('check-health', () => health.runCheckHealth({}));
+    invoke('settle-markets', () => settle.runSettleMarkets({}));
+
+    let running = true;
+    const consume = async (name: string, queue: LocalEntryQueue | LocalExitQueue, handler: (event: SQSEvent) => Promise<unknown>) => {
+      let deadLetters = 0;
+      while (running) {
+        const delivered = await queue.deliver(async (event) => (await handler(event)) as never);
+        if (delivered.error) problem(name, delivered.error.message);
+        // The dead-letter queue's alarm, locally: a message that used up its receives.
+        for (const dead of queue.deadLetters.slice(deadLetters)) {
+          problem(name, `message ${dead.messageId} moved to the dead-letter queue after ${dead.receiveCount} receives: ${dead.body}`);
+        }
+        deadLetters = queue.deadLetters.length;
+        if (delivered.received === 0) await new Promise((r) => setTimeout(r, 20));
       }
-    }
-  })();
-  let wasInterrupted = false;
-  const onSignal = () => {
-    print('interrupted: the run is saved; `npm start` resumes it');
-    wasInterrupted = true;
+    };
+    const consumers = [
+      consume('execute-entry', entryQueue, (event) => entry.runExecuteEntry(event, context('execute-entry', 60_000))),
+      consume('execute-exit', exitQueue, (event) =>
+        exit.runExecuteExit(event, context('execute-exit', 30_000), {
+          pool, exchange: exitExchange,
+          // execute-exit asks for wall seconds (its rules are dilated); the queue keeps game time.
+          retryAfter: (record, seconds) => exitQueue!.retryAfter(record, seconds * speed),
+        })),
+    ];
+
+    const graceSeconds = options.graceSeconds ?? 600;
+    const settleAt = schedule(scenario.timing).settle;
+    let leftOpen = 0;
+    const watcher = (async () => {
+      while (running) {
+        await new Promise((r) => setTimeout(r, 50));
+        try {
+          await progress();
+          const t = clock.simSeconds();
+          if (t < settleAt) continue;
+          const { rows: [r] } = await pool.query(
+            `SELECT (SELECT count(*)::int FROM positions WHERE row_current_ind AND status = 'open' AND market_id = ANY($1::text[])) AS open,
+                    (SELECT count(*)::int FROM markets WHERE row_current_ind AND status <> 'settled' AND market_id = ANY($1::text[])) AS unsettled`,
+            [tickers],
+          );
+          leftOpen = r.open;
+          const drained = entryQueue!.depth() === 0 && exitQueue!.depth() === 0;
+          if ((r.open === 0 && r.unsettled === 0 && drained) || t >= settleAt + graceSeconds) {
+            running = false;
+            scheduler.stop();
+          }
+        } catch (error) {
+          problem('runtime', (error as Error).message);
+        }
+      }
+    })();
+    let wasInterrupted = false;
+    const onSignal = () => {
+      print('interrupted: the run is saved; `npm start` resumes it');
+      wasInterrupted = true;
+      running = false;
+      scheduler.stop();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+
+    // The data first (as a deployed stack has it before trading turns on): otherwise the first
+    // health check finds no prices and trips data_stale.
+    await Promise.all([ingestMarkets.runIngestMarkets({}), ingestGames.runIngestGameStates({})]).catch((error: Error) => problem('ingestion', error.message));
+    print(`${scenario.name}: ${scenario.description}`);
+    print(`venue: Kalshi simulator at ${sim.tradeApiUrl} (live Kalshi client, signed requests; no real money); speed ${speed}x; state ${options.stateFile}`);
+    await scheduler.run({ untilMs: Number.MAX_SAFE_INTEGER, speed });
     running = false;
-    scheduler.stop();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+    await Promise.all([...consumers, watcher]);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    process.stdout.write = stdoutWrite;
+    process.stderr.write = stderrWrite;
+    save();
 
-  // The data first (as a deployed stack has it before trading turns on): otherwise the first
-  // health check finds no prices and trips data_stale.
-  await Promise.all([ingestMarkets.runIngestMarkets({}), ingestGames.runIngestGameStates({})]).catch((error: Error) => problem('ingestion', error.message));
-  print(`${scenario.name}: ${scenario.description}`);
-  print(`venue: Kalshi simulator at ${sim.tradeApiUrl} (live Kalshi client, signed requests; no real money); speed ${speed}x; state ${options.stateFile}`);
-  await scheduler.run({ untilMs: Number.MAX_SAFE_INTEGER, speed });
-  running = false;
-  await Promise.all([...consumers, watcher]);
-  process.removeListener('SIGINT', onSignal);
-  process.removeListener('SIGTERM', onSignal);
-  process.stdout.write = stdoutWrite;
-  process.stderr.write = stderrWrite;
-  save();
+    if (wasInterrupted) {
+      await sim.close();
+      await closeSharedPool();
+      throw new InterruptedRun();
+    }
 
-  if (wasInterrupted) {
+    // --- report ----------------------------------------------------------------------------------
+    const finishedAt = new Date();
+    const reportGames: ReportGame[] = games.map((g) => {
+      const [homeScore, awayScore] = g.compiled.finalScore();
+      return { name: `${g.compiled.script.away.abbr} at ${g.compiled.script.home.abbr}`, home: g.compiled.script.home.abbr, away: g.compiled.script.away.abbr, homeScore, awayScore, tickers: [g.homeTicker, g.awayTicker] };
+    });
+    const report = await buildRunReport(pool, {
+      scenario: scenario.name, description: scenario.description, speed, startedAt: new Date(state.startedAt), finishedAt, venue: 'kalshi-sim',
+      executionMode: 'live', resumed: state.resumes > 0, games: reportGames, startingBalance, endingBalance: sim.portfolio.balance(), samples: state.samples,
+    });
+    print(renderTextReport(report));
+    await mkdir(options.reportDir, { recursive: true });
+    const reportJson = path.join(options.reportDir, 'report.json');
+    const reportHtml = path.join(options.reportDir, 'report.html');
+    await writeFile(reportJson, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(reportHtml, renderHtmlReport(report));
+    print(`\nreport: ${reportJson}\nHTML report (open in a browser): file://${reportHtml}`);
+    for (const [key, n] of errors) if (n > 1) print(`  ! ${key} (${n} times)`);
+    state.status = 'finished';
+    writeFileSync(options.stateFile, JSON.stringify(state));
     await sim.close();
     await closeSharedPool();
-    throw new InterruptedRun();
+    if (leftOpen > 0) print(`  ! ${leftOpen} positions still open ${graceSeconds / 60} game minutes after settlement`);
+    return { report, reportJson, reportHtml, exitCode: leftOpen > 0 ? 1 : 0 };
+  } finally {
+    // Whatever happened, the console is the console again.
+    process.stdout.write = stdoutWrite;
+    process.stderr.write = stderrWrite;
   }
-
-  // --- report ----------------------------------------------------------------------------------
-  const finishedAt = new Date();
-  const reportGames: ReportGame[] = games.map((g) => {
-    const [homeScore, awayScore] = g.compiled.finalScore();
-    return { name: `${g.compiled.script.away.abbr} at ${g.compiled.script.home.abbr}`, home: g.compiled.script.home.abbr, away: g.compiled.script.away.abbr, homeScore, awayScore, tickers: [g.homeTicker, g.awayTicker] };
-  });
-  const report = await buildRunReport(pool, {
-    scenario: scenario.name, description: scenario.description, speed, startedAt: new Date(state.startedAt), finishedAt, venue: 'kalshi-sim',
-    executionMode: 'live', resumed: state.resumes > 0, games: reportGames, startingBalance, endingBalance: sim.portfolio.balance(), samples: state.samples,
-  });
-  print(renderTextReport(report));
-  await mkdir(options.reportDir, { recursive: true });
-  const reportJson = path.join(options.reportDir, 'report.json');
-  const reportHtml = path.join(options.reportDir, 'report.html');
-  await writeFile(reportJson, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(reportHtml, renderHtmlReport(report));
-  print(`\nreport: ${reportJson}\nHTML report (open in a browser): file://${reportHtml}`);
-  for (const [key, n] of errors) if (n > 1) print(`  ! ${key} (${n} times)`);
-  state.status = 'finished';
-  writeFileSync(options.stateFile, JSON.stringify(state));
-  await sim.close();
-  await closeSharedPool();
-  if (leftOpen > 0) print(`  ! ${leftOpen} positions still open ${graceSeconds / 60} game minutes after settlement`);
-  return { report, reportJson, reportHtml, exitCode: leftOpen > 0 ? 1 : 0 };
 }
 
 export class InterruptedRun extends Error {
