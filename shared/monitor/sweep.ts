@@ -268,11 +268,14 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
       const touched = [...new Set([...versions.map((v) => Number(v.position_id)), ...requests.map((q) => q.positionId), ...heartbeat])]
         .sort((a, b) => a - b);
       if (touched.length > 0) {
+        // Locking the version row too makes a version superseded since this statement's snapshot
+        // drop out (its row_current_ind is rechecked on the newest tuple), rather than be returned
+        // as current: a lock alone re-reads only the row it locks.
         const readVersion = new Map(loaded.map((p) => [p.positionId, Number(p.row.position_version_id)]));
         const { rows: locked } = await client.query(
           `SELECT pi.position_id, p.position_version_id
            FROM position_identities pi JOIN positions p ON p.position_id = pi.position_id AND p.row_current_ind
-           WHERE pi.position_id = ANY($1::bigint[]) ORDER BY pi.position_id FOR UPDATE OF pi SKIP LOCKED`,
+           WHERE pi.position_id = ANY($1::bigint[]) ORDER BY pi.position_id FOR UPDATE OF pi, p SKIP LOCKED`,
           [touched],
         );
         const fresh = new Set(locked.filter((l) => Number(l.position_version_id) === readVersion.get(Number(l.position_id))).map((l) => Number(l.position_id)));
