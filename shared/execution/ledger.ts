@@ -186,12 +186,7 @@ export interface VenueUpdateResult {
   awaitingFills: boolean;
 }
 
-/**
- * Records what the venue says about one order: every fill not yet recorded becomes a trade
- * (append-only, attributed to strategy, model and edge versions), moves the position (a new
- * version; opened on the first entry fill) and the cash balance, and the order advances through
- * its state machine. The order row must be locked by the caller's transaction.
- */
+/** An exit's fills, as the exit's: one `position_exits` row each, and the request's filled count. */
 async function recordExitProgress(client: Queryable, exitRequestId: number, recorded: readonly RecordedFill[]): Promise<void> {
   await client.query(
     `INSERT INTO position_exits (position_id, position_version_id, trade_id, exit_condition, exit_priority, quantity_exited,
@@ -216,6 +211,12 @@ async function recordExitProgress(client: Queryable, exitRequestId: number, reco
   );
 }
 
+/**
+ * Records what the venue says about one order: every fill not yet recorded becomes a trade
+ * (append-only, attributed to strategy, model and edge versions), moves the position (a new
+ * version; opened on the first entry fill) and the cash balance, and the order advances through
+ * its state machine. The order row must be locked by the caller's transaction.
+ */
 export async function applyVenueUpdate(
   client: Queryable,
   order: LocalOrder,
