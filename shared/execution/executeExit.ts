@@ -130,7 +130,11 @@ export async function executeExit(
     if ((delivery.receiveCount ?? 1) > 1) {
       const lost = await adoptLostAttempt(client, deps.exchange, id, request, position);
       if (lost === 'resting') {
-        return { outcome: 'retry', exitRequestId: id, afterSeconds: waitSeconds, attempt: await attemptCount(client, id), filledQuantity: 0, remaining: 0 };
+        const now = await refreshRequest(client, id);
+        return {
+          outcome: 'retry', exitRequestId: id, afterSeconds: waitSeconds, attempt: await attemptCount(client, id),
+          filledQuantity: now.filledQuantity, remaining: now.quantity - now.filledQuantity,
+        };
       }
     }
 
