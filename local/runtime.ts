@@ -371,8 +371,6 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
     await Promise.all([...consumers, watcher]);
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    process.stdout.write = stdoutWrite;
-    process.stderr.write = stderrWrite;
     save();
 
     if (wasInterrupted) {

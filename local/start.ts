@@ -98,20 +98,13 @@ async function main(): Promise<number> {
     // yesterday's run); an interrupted run resumes on its own. It stays after the run, for
     // `npx precog` (the last lines print its DATABASE_URL).
     url = databaseUrl(server.url, 'precog_local');
-    if (!args.serve && (args['new-run'] || !interruptedRunIn(stateFile))) {
-      const admin = new pg.Client({ connectionString: server.url });
-      await admin.connect();
-      try {
-        await admin.query('DROP DATABASE IF EXISTS precog_local WITH (FORCE)');
-        await admin.query('CREATE DATABASE precog_local');
-      } finally {
-        await admin.end();
-      }
-    } else if (args.serve) {
-      const admin = new pg.Client({ connectionString: server.url });
-      await admin.connect();
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      if (!args.serve && (args['new-run'] || !interruptedRunIn(stateFile))) await admin.query('DROP DATABASE IF EXISTS precog_local WITH (FORCE)');
       const { rowCount } = await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'precog_local'`);
       if (!rowCount) await admin.query('CREATE DATABASE precog_local');
+    } finally {
       await admin.end();
     }
   }
