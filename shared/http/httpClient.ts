@@ -29,11 +29,38 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   rateLimit?: TokenBucket;
+  /** Tokens one request takes from `rateLimit` (Kalshi: 10). Default 1. */
+  rateLimitCost?: number;
   /** Extra headers per request (signing); receives the method and the full URL path. */
   headers?: (method: string, path: string) => Record<string, string> | Promise<Record<string, string>>;
   onFailedAttempt?: (failure: FailedAttempt) => void;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /**
+   * Time the caller has left (a Lambda's `getRemainingTimeInMillis`). No attempt, retry or sleep
+   * starts that could not finish `deadlineMarginMs` before it: an attempt's timeout is cut to what
+   * is left, and a retry needs its delay plus a whole `timeoutMs`.
+   */
+  remainingTimeMs?: () => number;
+  /** Kept free before the deadline (to record the outcome). Default 1000 ms. */
+  deadlineMarginMs?: number;
+}
+
+export const DEFAULT_DEADLINE_MARGIN_MS = 1_000;
+
+/**
+ * The delay before retry `attempt` + 1: full jitter under a capped exponential ceiling, except
+ * after a throttle (429 without Retry-After), where at least half the ceiling is waited so that a
+ * retry never lands at once on a bucket that was just found empty.
+ */
+export function retryDelay(policy: RetryPolicy, attempt: number, random: () => number, throttled = false): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return throttled ? Math.floor(ceiling / 2 + random() * (ceiling / 2)) : Math.floor(random() * ceiling);
+}
+
+/** Milliseconds usable before the caller's deadline (less the margin); Infinity without one. */
+export function timeLeft(remainingTimeMs: (() => number) | undefined, marginMs: number): number {
+  return remainingTimeMs ? remainingTimeMs() - marginMs : Number.POSITIVE_INFINITY;
 }
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -78,32 +105,45 @@ export class HttpClient {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<unknown> {
     const url = this.url(path, options.query);
     const maxAttempts = options.idempotent === false ? 1 : this.retry.maxAttempts;
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
     for (let attempt = 1; ; attempt++) {
-      await this.options.rateLimit?.take();
-      const failure = await this.attempt(method, url, options.body);
+      await this.options.rateLimit?.take(this.options.rateLimitCost ?? 1);
+      const left = this.timeLeft();
+      if (left <= 0) {
+        // Not sent: a request the caller's deadline would cut off midway helps nobody.
+        throw new ApiError(
+          `${this.options.name} ${method} ${url.pathname}: not sent, no time left before the caller's deadline${attempt > 1 ? ` (after ${attempt - 1} attempts)` : ''}`,
+          'timeout', url.toString(), undefined, attempt - 1,
+        );
+      }
+      const failure = await this.attempt(method, url, options.body, Math.min(timeoutMs, left));
       if (!('failure' in failure)) return failure.json;
-      const final = attempt >= maxAttempts || !failure.retryable;
+      const delay = failure.retryAfterMs ?? retryDelay(this.retry, attempt, this.random, failure.failure.status === 429);
+      const outOfTime = this.timeLeft() < delay + timeoutMs;
+      const final = attempt >= maxAttempts || !failure.retryable || outOfTime;
       this.options.onFailedAttempt?.({ ...failure.failure, attempt, final });
       if (final) {
         const { kind, status, message } = failure.failure;
+        const why = failure.retryable && attempt < maxAttempts && outOfTime ? '; no time left to retry before the caller\'s deadline' : '';
         throw new ApiError(
-          `${this.options.name} ${method} ${url.pathname}: ${message}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}`,
+          `${this.options.name} ${method} ${url.pathname}: ${message}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}${why}`,
           kind, url.toString(), status, attempt,
         );
       }
-      await this.sleep(failure.retryAfterMs ?? this.backoff(attempt));
+      await this.sleep(delay);
     }
   }
 
-  private backoff(attempt: number): number {
-    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-    return Math.floor(this.random() * ceiling); // full jitter
+  /** Milliseconds usable before the caller's deadline (Infinity without one). */
+  timeLeft(): number {
+    return timeLeft(this.options.remainingTimeMs, this.options.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS);
   }
 
   private async attempt(
     method: string,
     url: URL,
     body: unknown,
+    timeoutMs: number,
   ): Promise<
     | { json: unknown }
     | { failure: Omit<FailedAttempt, 'attempt' | 'final'>; retryable: boolean; retryAfterMs?: number }
@@ -117,14 +157,14 @@ export class HttpClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
       return {
         failure: {
           url: url.toString(), method, kind: timedOut ? 'timeout' : 'network',
-          message: timedOut ? `timed out after ${this.options.timeoutMs ?? 10_000} ms` : `network error: ${(error as Error).message}`,
+          message: timedOut ? `timed out after ${timeoutMs} ms` : `network error: ${(error as Error).message}`,
         },
         retryable: true,
       };

@@ -1,5 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import type { CreateOrderRequest } from 'kalshi-typescript';
+import type { CreateOrderV2Request } from 'kalshi-typescript';
 import { Decimal } from '../../domain/decimal';
 import {
   OrderRejectedError, OrderUncertainError,
@@ -7,13 +7,19 @@ import {
   type VenueFill, type VenueOrder, type VenuePosition, type VenueQuote,
 } from '../../exchange/types';
 import { ApiError } from '../../http/errors';
-import { DEFAULT_RETRY, HttpClient, type FailedAttempt, type RetryPolicy } from '../../http/httpClient';
+import {
+  DEFAULT_DEADLINE_MARGIN_MS, DEFAULT_RETRY, HttpClient, retryDelay, timeLeft, type FailedAttempt, type RetryPolicy,
+} from '../../http/httpClient';
 import { parseStrict, type Deferred } from '../../http/parse';
-import { TokenBucket } from '../../http/rateLimiter';
+import { KALSHI_BASIC_TIER, kalshiBucket, type TokenBucket } from '../../http/rateLimiter';
 import { KALSHI_BASE_URLS } from './client';
 import * as z from 'zod';
 import { kalshiMarket, page } from './schemas';
 import { kalshiAuthHeaders, type KalshiCredentials } from './signing';
+import {
+  amendOrderV2Body, amendOrderV2Reply, amendV2Path, cancelOrderV2Reply, createOrderV2Body, createOrderV2Reply, notAnOrderReply,
+  orderFromCreateReply, orderV2Path, ORDERS_V2, type CheckedOrder,
+} from './orderV2';
 import { kalshiBalance, kalshiErrorOf, kalshiFill, kalshiOrder, kalshiPosition } from './tradingSchemas';
 
 export interface KalshiExchangeOptions {
@@ -22,9 +28,12 @@ export interface KalshiExchangeOptions {
   environment: 'demo' | 'production';
   /** Every portfolio request is signed: there is no unauthenticated mode. */
   credentials: KalshiCredentials;
-  /** Read budget (GET), kept below Kalshi's ~10 requests/second per key. Default 8. */
+  /**
+   * Read budget (GET), requests a second. Kalshi's Basic tier allows about 20 (200 tokens a second,
+   * 10 a request) per account, shared with market data (KalshiClient, 8). Default 10.
+   */
   readsPerSecond?: number;
-  /** Write budget (POST/DELETE), a separate bucket: Kalshi limits writes more tightly. Default 4. */
+  /** Write budget (POST/DELETE), a separate bucket: Basic allows about 10 a second. Default 8. */
   writesPerSecond?: number;
   timeoutMs?: number;
   /** Reads are retried by HttpClient; creates follow their own loop bounded by `maxAttempts`. */
@@ -38,6 +47,14 @@ export interface KalshiExchangeOptions {
   random?: () => number;
   /** Every failed HTTP attempt, reads and writes (circuit breakers count them). */
   onFailedAttempt?: (failure: FailedAttempt) => void;
+  /**
+   * Time the caller has left (a Lambda's remaining time). No attempt, retry, lookup or pause
+   * starts that could not finish `deadlineMarginMs` before it: a create that runs out of time
+   * while its fate is unknown ends as OrderUncertainError, a read as ApiError.
+   */
+  remainingTimeMs?: () => number;
+  /** Default 1000 ms. */
+  deadlineMarginMs?: number;
   /** Safety stop for cursor pagination. Default 500. */
   maxPages?: number;
   /** `limit` asked of list endpoints. Default 200. */
@@ -52,18 +69,24 @@ interface CreateFailure {
   retryAfterMs?: number;
   code?: string;
   venueMessage?: string;
+  /** A 2xx whose body is not an order (empty, or only an error): never a placed order. */
+  withoutOrder?: boolean;
 }
 
-type CreateOutcome = 'throttled' | 'duplicate' | 'rejected' | 'ambiguous';
+type CreateOutcome = 'throttled' | 'duplicate' | 'rejected' | 'ambiguous' | 'gone';
 
+/** Reads only: the V1 writes on this path are retired (orders are written under ORDERS_V2). */
 const ORDERS = '/portfolio/orders';
+/** Kalshi's answer to a retired endpoint (V1 order writes since 2026). */
+const DEPRECATED = /^deprecated/i;
 const MARKET_BUY_LIMIT = new Decimal('0.99');
 const MARKET_SELL_LIMIT = new Decimal('0.01');
 
 /**
  * `Exchange` over Kalshi Trade API v2 (demo or production). Reads go through a retrying
- * HttpClient; an order create is never blindly retried: a failure is classified, and after an
- * ambiguous one (timeout, network, 5xx) the order is looked up by its client order id first.
+ * HttpClient; orders are written through the V2 endpoints (orderV2.ts). An order create is never
+ * blindly retried: a failure is classified, and after an ambiguous one (timeout, network, 5xx, a
+ * 2xx without an order) the order is looked up by its client order id first.
  */
 export class KalshiExchange implements Exchange {
   readonly name: string;
@@ -83,6 +106,8 @@ export class KalshiExchange implements Exchange {
   private readonly onFailedAttempt?: (failure: FailedAttempt) => void;
   private readonly maxPages: number;
   private readonly pageSize: number;
+  private readonly remainingTimeMs?: () => number;
+  private readonly deadlineMarginMs: number;
 
   constructor(options: KalshiExchangeOptions) {
     this.name = `kalshi-${options.environment}`;
@@ -97,7 +122,9 @@ export class KalshiExchange implements Exchange {
     this.onFailedAttempt = options.onFailedAttempt;
     this.maxPages = options.maxPages ?? 500;
     this.pageSize = options.pageSize ?? 200;
-    this.writeBucket = new TokenBucket(options.writesPerSecond ?? 4);
+    this.remainingTimeMs = options.remainingTimeMs;
+    this.deadlineMarginMs = options.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
+    this.writeBucket = kalshiBucket(options.writesPerSecond ?? 8);
     const common = {
       baseUrl,
       name: this.name,
@@ -107,8 +134,11 @@ export class KalshiExchange implements Exchange {
       onFailedAttempt: options.onFailedAttempt,
       sleep: this.sleep,
       random: this.random,
+      rateLimitCost: KALSHI_BASIC_TIER.tokensPerRequest,
+      remainingTimeMs: options.remainingTimeMs,
+      deadlineMarginMs: this.deadlineMarginMs,
     };
-    this.reads = new HttpClient({ ...common, rateLimit: new TokenBucket(options.readsPerSecond ?? 8) });
+    this.reads = new HttpClient({ ...common, rateLimit: kalshiBucket(options.readsPerSecond ?? 10) });
     this.writes = new HttpClient({ ...common, rateLimit: this.writeBucket });
   }
 
@@ -116,18 +146,41 @@ export class KalshiExchange implements Exchange {
   // Orders
 
   async placeOrder(request: PlaceOrderRequest): Promise<VenueOrder> {
-    const body = this.createBody(request);
+    const checked = this.checkOrder(request);
+    const body = createOrderV2Body(checked);
     const id = request.clientOrderId;
     /** Set once an attempt may have created the order: from then on "not placed" is unknowable. */
     let uncertain = false;
     for (let attempt = 1; ; attempt++) {
+      if (this.timeLeft() <= 0) {
+        if (uncertain) {
+          throw new OrderUncertainError(`${this.name}: order ${id} could not be confirmed before the caller's deadline and was not found`, id);
+        }
+        throw new ApiError(
+          `${this.name} POST ${this.reads.basePath}${ORDERS_V2}: not sent, no time left before the caller's deadline; order ${id} was not placed`,
+          'timeout', this.reads.url(ORDERS_V2).toString(), undefined, attempt - 1,
+        );
+      }
       const result = await this.createOnce(body);
-      if ('json' in result) return this.orderOf(result.json, `POST ${ORDERS}`);
+      if ('json' in result) return this.placedOrder(checked, result.json);
       const failure = result.failure;
       const outcome = classify(failure);
-      const lastAttempt = attempt >= this.retry.maxAttempts;
-      this.report(failure, attempt, outcome === 'rejected' || outcome === 'duplicate' || lastAttempt);
+      const delay = outcome === 'throttled' && failure.retryAfterMs !== undefined
+        ? failure.retryAfterMs
+        : retryDelay(this.retry, attempt, this.random, outcome === 'throttled');
+      // Whether another create could still start (and end) before the caller's deadline.
+      const outOfTime = () => this.timeLeft() < delay + this.timeoutMs;
+      const lastAttempt = attempt >= this.retry.maxAttempts || outOfTime();
+      this.report(failure, attempt, outcome === 'rejected' || outcome === 'duplicate' || outcome === 'gone' || lastAttempt);
       const what = describe(failure);
+
+      if (outcome === 'gone') {
+        // The endpoint is retired: asking again cannot help, but whether the venue kept the order
+        // is only known by looking (the answer may have been a 2xx).
+        const found = await this.lookUp(id, request.ticker, what);
+        if (found) return found;
+        throw new OrderUncertainError(`${this.name}: order ${id} got no order back (${what}) and was not found`, id);
+      }
 
       if (outcome === 'duplicate') {
         // The venue already holds this client order id: return that order, never a second one.
@@ -153,19 +206,45 @@ export class KalshiExchange implements Exchange {
         const found = await this.lookUp(id, request.ticker, what);
         if (found) return found;
       }
-      if (lastAttempt) {
+      if (attempt >= this.retry.maxAttempts || outOfTime()) {
+        const deadline = attempt < this.retry.maxAttempts ? '; no time left to try again before the caller\'s deadline' : '';
         if (uncertain) {
           throw new OrderUncertainError(
-            `${this.name}: order ${id} could not be confirmed after ${attempt} attempts (last: ${what}) and was not found`, id,
+            `${this.name}: order ${id} could not be confirmed after ${attempt} attempts (last: ${what}) and was not found${deadline}`, id,
           );
         }
         // Only throttling: no attempt was processed, so the order certainly does not exist.
         throw new ApiError(
-          `${this.name} POST ${this.reads.basePath}${ORDERS}: ${failure.message} (after ${attempt} attempts); order ${id} was not placed`,
-          failure.kind, this.reads.url(ORDERS).toString(), failure.status, attempt,
+          `${this.name} POST ${this.reads.basePath}${ORDERS_V2}: ${failure.message} (after ${attempt} attempts)${deadline}; order ${id} was not placed`,
+          failure.kind, this.reads.url(ORDERS_V2).toString(), failure.status, attempt,
         );
       }
-      await this.sleep(outcome === 'throttled' && failure.retryAfterMs !== undefined ? failure.retryAfterMs : this.backoff(attempt));
+      await this.sleep(delay);
+    }
+  }
+
+  /**
+   * The order a 2xx create reply holds. The flat V2 reply mostly suffices; when it does not (see
+   * orderFromCreateReply) or cannot be read, the order, which exists, is read back by id.
+   */
+  private async placedOrder(checked: CheckedOrder, json: unknown): Promise<VenueOrder> {
+    const orderId = (json as { order_id: string }).order_id;
+    let fromReply: VenueOrder | null = null;
+    let unreadable: string | undefined;
+    try {
+      fromReply = orderFromCreateReply(checked, parseStrict(`kalshi POST ${ORDERS_V2}`, createOrderV2Reply, json));
+    } catch (error) {
+      unreadable = (error as Error).message;
+    }
+    if (fromReply) return fromReply;
+    try {
+      return await this.getOrder(orderId);
+    } catch (error) {
+      // The order exists at the venue: never report it as not placed.
+      throw new OrderUncertainError(
+        `${this.name}: order ${checked.clientOrderId} was placed as ${orderId} but ${unreadable ? `its reply is unreadable (${unreadable}) and ` : ''}reading it back failed: ${(error as Error).message}`,
+        checked.clientOrderId,
+      );
     }
   }
 
@@ -182,6 +261,8 @@ export class KalshiExchange implements Exchange {
       const match = (await this.listOrders({ ticker })).find((o) => o.clientOrderId === clientOrderId);
       if (match) return match;
       if (options.settled || lookup >= this.lookupAttempts) return null;
+      // Another lookup must fit before the caller's deadline, like any retry.
+      if (this.timeLeft() < this.lookupDelayMs + this.timeoutMs) return null;
       await this.sleep(this.lookupDelayMs); // reads lag writes: a fresh order may not show yet
     }
   }
@@ -194,8 +275,12 @@ export class KalshiExchange implements Exchange {
     return orders;
   }
 
+  /**
+   * Cancel Order V2. Its reply ({order_id, reduced_by}) carries no counts, so the order is read
+   * back. A 2xx without an order id is not a cancellation: the order read back decides.
+   */
   async cancelOrder(venueOrderId: string): Promise<VenueOrder> {
-    const path = `${ORDERS}/${encodeURIComponent(venueOrderId)}`;
+    const path = orderV2Path(venueOrderId);
     let body: unknown;
     try {
       body = await this.writes.request('DELETE', path);
@@ -209,10 +294,44 @@ export class KalshiExchange implements Exchange {
       }
       throw error;
     }
-    const order = (body as { order?: unknown } | null)?.order;
-    // The newer API answers {order_id, reduced_by} without the order: read it back.
-    if (order === undefined || order === null) return this.getOrder(venueOrderId);
-    return parseStrict('kalshi order', kalshiOrder, order, 'order');
+    const notCancelled = notAnOrderReply(body);
+    if (notCancelled) {
+      const order = await this.getOrder(venueOrderId);
+      if (order.status !== 'resting') return order;
+      throw new ApiError(
+        `${this.name} DELETE ${this.reads.basePath}${path}: ${notCancelled}; order ${venueOrderId} is still resting`,
+        'payload', this.reads.url(path).toString(),
+      );
+    }
+    parseStrict(`kalshi DELETE ${ORDERS_V2}/{order_id}`, cancelOrderV2Reply, body);
+    return this.getOrder(venueOrderId);
+  }
+
+  /**
+   * Amend Order V2: a resting order's limit price and/or size. `count` is the new TOTAL size
+   * (filled + to rest), Kalshi's amend rule; default: unchanged. Both are absolute, so repeating
+   * the request is harmless and it may be retried. The reply has no counts: the order (its id
+   * from the reply) is read back.
+   */
+  async amendOrder(order: VenueOrder, change: { limitPrice?: Decimal; count?: number }): Promise<VenueOrder> {
+    const limitPrice = change.limitPrice ?? order.limitPrice;
+    const count = change.count ?? order.initialCount;
+    const fail = (reason: string): never => {
+      throw new OrderRejectedError(`${this.name}: invalid amend of order ${order.venueOrderId}: ${reason}`, 'invalid_order');
+    };
+    if (order.status !== 'resting') fail(`only a resting order can be amended (it is ${order.status})`);
+    checkPrice(limitPrice, fail);
+    if (!Number.isSafeInteger(count) || count <= order.filledCount) {
+      fail(`count is the new total and must exceed the ${order.filledCount} already filled, got ${String(count)}`);
+    }
+    const path = amendV2Path(order.venueOrderId);
+    const body = await this.writes.request('POST', path, { body: amendOrderV2Body(order, { limitPrice, count }) });
+    const notAmended = notAnOrderReply(body);
+    if (notAmended) {
+      throw new ApiError(`${this.name} POST ${this.reads.basePath}${path}: ${notAmended}`, 'payload', this.reads.url(path).toString());
+    }
+    const reply = parseStrict(`kalshi POST ${ORDERS_V2}/{order_id}/amend`, amendOrderV2Reply, body);
+    return this.getOrder(reply.order_id);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -265,8 +384,8 @@ export class KalshiExchange implements Exchange {
   // -------------------------------------------------------------------------------------------
   // Internals
 
-  /** The create body, after checking the request: nothing invalid is ever sent. */
-  private createBody(request: PlaceOrderRequest): CreateOrderRequest {
+  /** The request checked and completed (price, time in force, expiry): nothing invalid is ever sent. */
+  private checkOrder(request: PlaceOrderRequest): CheckedOrder {
     const fail = (reason: string): never => {
       throw new OrderRejectedError(`${this.name}: invalid order ${request.clientOrderId || '(no client order id)'}: ${reason}`, 'invalid_order');
     };
@@ -283,33 +402,22 @@ export class KalshiExchange implements Exchange {
       if (request.type === 'limit') fail('limitPrice is required for a limit order');
       price = request.action === 'buy' ? MARKET_BUY_LIMIT : MARKET_SELL_LIMIT;
     }
-    if (!Decimal.isDecimal(price)) fail('limitPrice must be a Decimal');
-    if (!price.isFinite() || price.lte(0) || price.gte(1)) fail(`limitPrice must be strictly between 0 and 1, got ${price.toString()}`);
-    if (price.decimalPlaces() > 4) fail(`limitPrice has more than 4 decimals: ${price.toString()}`);
+    checkPrice(price, fail);
     const timeInForce: TimeInForce = request.timeInForce ?? (request.type === 'market' ? 'immediate_or_cancel' : 'good_till_canceled');
     if (!['good_till_canceled', 'immediate_or_cancel', 'fill_or_kill'].includes(timeInForce)) fail(`unknown timeInForce ${timeInForce}`);
     if (request.type === 'market' && timeInForce === 'good_till_canceled') {
       fail('a market order cannot rest: use immediate_or_cancel or fill_or_kill');
     }
-    let expirationTs: number | undefined;
+    let expirationTime: number | undefined;
     if (request.expiresAt !== undefined) {
       if (!(request.expiresAt instanceof Date) || Number.isNaN(request.expiresAt.getTime())) fail('expiresAt is not a valid date');
       if (timeInForce !== 'good_till_canceled') fail('expiresAt applies to good_till_canceled orders only');
       // Kalshi takes seconds; rounding down never lets an order outlive the instant asked for.
-      expirationTs = Math.floor(request.expiresAt.getTime() / 1000);
+      expirationTime = Math.floor(request.expiresAt.getTime() / 1000);
     }
-    const priceText = price.toFixed(4);
     return {
-      ticker: request.ticker,
-      client_order_id: request.clientOrderId,
-      side: request.side,
-      action: request.action,
-      count: request.count,
-      ...(request.side === 'yes' ? { yes_price_dollars: priceText } : { no_price_dollars: priceText }),
-      time_in_force: timeInForce,
-      // Precog never opens a position by selling: a sell only reduces what is held.
-      ...(request.action === 'sell' ? { reduce_only: true } : {}),
-      ...(expirationTs !== undefined ? { expiration_ts: expirationTs } : {}),
+      ticker: request.ticker, clientOrderId: request.clientOrderId, side: request.side, action: request.action, type: request.type,
+      count: request.count, limitPrice: price, timeInForce, ...(expirationTime !== undefined ? { expirationTime } : {}),
     };
   }
 
@@ -317,9 +425,11 @@ export class KalshiExchange implements Exchange {
    * One create attempt, never retried here. Done with fetch rather than HttpClient because the
    * classification needs what HttpClient's ApiError does not carry: Retry-After and the error body.
    */
-  private async createOnce(body: CreateOrderRequest): Promise<{ json: unknown } | { failure: CreateFailure }> {
-    await this.writeBucket.take();
-    const url = this.reads.url(ORDERS);
+  private async createOnce(body: CreateOrderV2Request): Promise<{ json: unknown } | { failure: CreateFailure }> {
+    await this.writeBucket.take(KALSHI_BASIC_TIER.tokensPerRequest);
+    const url = this.reads.url(ORDERS_V2);
+    // Cut to the caller's deadline: a create cut off by the runtime is worse than one timed out here.
+    const timeoutMs = Math.max(1, Math.min(this.timeoutMs, this.timeLeft()));
     let response: Response;
     let text: string;
     try {
@@ -331,7 +441,7 @@ export class KalshiExchange implements Exchange {
           ...kalshiAuthHeaders(this.key, 'POST', url.pathname),
         },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       // The body read is covered by the same timeout; losing it after a 2xx is still ambiguous.
       text = await response.text();
@@ -339,7 +449,7 @@ export class KalshiExchange implements Exchange {
       const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
       return {
         failure: timedOut
-          ? { kind: 'timeout', message: `timed out after ${this.timeoutMs} ms` }
+          ? { kind: 'timeout', message: `timed out after ${timeoutMs} ms` }
           : { kind: 'network', message: `network error: ${(error as Error).message}` },
       };
     }
@@ -365,11 +475,25 @@ export class KalshiExchange implements Exchange {
         },
       };
     }
+    let json: unknown;
     try {
-      return { json: text === '' ? null : JSON.parse(text) };
+      json = text === '' ? null : JSON.parse(text);
     } catch {
-      throw new ApiError(`${this.name} POST ${url.pathname}: response is not JSON`, 'payload', url.toString(), response.status);
+      json = undefined;
     }
+    // A 2xx is a placed order only if it holds one: an empty body or a lone error (Kalshi answers
+    // retired endpoints so) proves nothing either way.
+    const notAnOrder = json === undefined ? 'body is not JSON' : notAnOrderReply(json);
+    if (notAnOrder) {
+      const { code, message } = kalshiErrorOf(json);
+      return {
+        failure: {
+          kind: 'http', status: response.status, withoutOrder: true, code, venueMessage: message,
+          message: `HTTP ${response.status} without an order (${notAnOrder})`,
+        },
+      };
+    }
+    return { json };
   }
 
   /** A lookup after a failed create; a lookup that itself fails leaves the order uncertain. */
@@ -387,14 +511,14 @@ export class KalshiExchange implements Exchange {
 
   private report(failure: CreateFailure, attempt: number, final: boolean): void {
     this.onFailedAttempt?.({
-      url: this.reads.url(ORDERS).toString(), method: 'POST', kind: failure.kind, status: failure.status,
+      url: this.reads.url(ORDERS_V2).toString(), method: 'POST', kind: failure.kind, status: failure.status,
       message: failure.message, attempt, final,
     });
   }
 
-  private backoff(attempt: number): number {
-    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-    return Math.floor(this.random() * ceiling); // full jitter
+  /** Milliseconds usable before the caller's deadline (Infinity without one). */
+  private timeLeft(): number {
+    return timeLeft(this.remainingTimeMs, this.deadlineMarginMs);
   }
 
   private orderOf(body: unknown, source: string): VenueOrder {
@@ -431,6 +555,8 @@ export class KalshiExchange implements Exchange {
 /** What a failed create means for the order (see Kalshi's order-error guidance). */
 function classify(failure: CreateFailure): CreateOutcome {
   if (failure.kind !== 'http' || failure.status === undefined) return 'ambiguous';
+  if (failure.status === 410 || (failure.code !== undefined && DEPRECATED.test(failure.code))) return 'gone';
+  if (failure.withoutOrder) return 'ambiguous'; // a 2xx that shows no order: it may or may not exist
   if (failure.status === 429) return 'throttled'; // not processed
   if (failure.status === 409 || (failure.code !== undefined && /already_?exists|duplicate/i.test(failure.code))) return 'duplicate';
   if (failure.status === 408) return 'ambiguous'; // the server gave up mid-request
@@ -439,7 +565,15 @@ function classify(failure: CreateFailure): CreateOutcome {
 }
 
 function describe(failure: CreateFailure): string {
-  if (failure.kind !== 'http') return failure.message;
+  if (failure.kind !== 'http' || failure.withoutOrder) return [failure.message, failure.code].filter(Boolean).join(' ');
   const venue = [failure.code, failure.venueMessage].filter(Boolean).join(': ');
   return `HTTP ${failure.status}${venue ? ` ${venue}` : ''}`;
+}
+
+/** A limit price Kalshi can take: a Decimal strictly between 0 and 1 with at most 4 decimals. */
+function checkPrice(price: unknown, fail: (reason: string) => never): asserts price is Decimal {
+  if (!Decimal.isDecimal(price)) fail('limitPrice must be a Decimal');
+  const p = price as Decimal;
+  if (!p.isFinite() || p.lte(0) || p.gte(1)) fail(`limitPrice must be strictly between 0 and 1, got ${p.toString()}`);
+  if (p.decimalPlaces() > 4) fail(`limitPrice has more than 4 decimals: ${p.toString()}`);
 }
