@@ -1,7 +1,8 @@
 import { constants, createPublicKey, generateKeyPairSync, randomUUID, verify, type KeyObject } from 'node:crypto';
 import type {
-  BookSide, CreateOrderRequest, CreateOrderResponse, Fill, GetBalanceResponse, GetFillsResponse, GetOrderResponse,
-  GetOrdersResponse, GetPositionsResponse, GetSettlementsResponse, MarketPosition, Order, Settlement,
+  AmendOrderV2Request, AmendOrderV2Response, BookSide, CancelOrderV2Response, CreateOrderV2Request, CreateOrderV2Response,
+  ErrorResponse, Fill, GetBalanceResponse, GetFillsResponse, GetOrderResponse, GetOrdersResponse, GetPositionsResponse,
+  GetSettlementsResponse, Market, MarketPosition, Order, PriceRange, Settlement,
 } from 'kalshi-typescript';
 import { Decimal } from '../../shared/domain/decimal';
 import type { KalshiCredentials } from '../../shared/venues/kalshi/signing';
@@ -12,6 +13,13 @@ import { startTestServer, type RecordedRequest, type Route, type TestServer } fr
  * simple matcher against scripted quotes, request signing verified with the account's PUBLIC key,
  * cursor pagination, failure injection per "METHOD path" and a read-lag knob. Responses are typed
  * with the `kalshi-typescript` models, so `tsc` proves they have the real API's shape.
+ *
+ * Like Kalshi since 2026, orders are written only through the V2 endpoints (Create, Cancel and
+ * Amend Order V2 under /portfolio/events/orders: a single YES book, `bid`/`ask` at a YES price);
+ * every V1 write (POST /portfolio/orders, DELETE /portfolio/orders/{id}, their amend/decrease)
+ * is answered with `deprecated_v1_order_endpoint`, as HTTP 410 or as a 2xx holding only that
+ * error (`v1WriteAnswer`). A market may quote on a 0.001 tick (`tick`); a price off the market's
+ * tick is refused as Kalshi does.
  *
  * Matching: a buy fills at its side's ask when limit ≥ ask, a sell at its side's bid when
  * limit ≤ bid, up to the quote's depth (which it consumes), as taker with fee
@@ -35,6 +43,18 @@ export interface SimSideQuote {
 export interface SimMarketInput {
   yes?: Partial<SimSideQuote>;
   no?: Partial<SimSideQuote>;
+  /** The market's price step, dollars: "0.01" (default) or "0.001". Orders off it are refused. */
+  tick?: string;
+}
+
+/** A holding the account has in a market of its own (not traded by the test), seeded at start. */
+export interface SimSeededHolding {
+  ticker: string;
+  side: 'yes' | 'no';
+  /** Fixed-point contracts, possibly fractional ("2.97"). */
+  count: string;
+  /** Price paid per contract of `side`, dollars. */
+  price: string;
 }
 
 export interface SimFailure {
@@ -76,7 +96,22 @@ export interface KalshiPortfolioSimOptions {
   onChange?: () => void;
   /** Whether the market takes orders now; a closed market refuses them with 400 `market_closed`. */
   isTrading?: (ticker: string) => boolean;
+  /**
+   * How a retired V1 order write is answered: 'http410' (HTTP 410) or 'ok-with-error' (HTTP 200
+   * whose body holds only the error, no order). Both carry code `deprecated_v1_order_endpoint`.
+   */
+  v1WriteAnswer?: 'http410' | 'ok-with-error';
+  /**
+   * Decimals of dollar amounts (fees, costs, exposure, P&L, balance) in responses: Kalshi emits 6
+   * ("0.060000"). Default 4 until Precog's parsers accept 6; prices stay 4 either way.
+   */
+  amountDecimals?: 4 | 6;
+  /** Holdings seeded in other markets, e.g. a fractional "2.97" fill as Kalshi allows since 2026. */
+  seededHoldings?: SimSeededHolding[];
 }
+
+/** Kalshi's answer to a retired V1 order write. */
+export const DEPRECATED_V1_ORDER_ENDPOINT = 'deprecated_v1_order_endpoint';
 
 /** The account as JSON (decimals as strings): what the local runtime saves to resume after a kill. */
 export interface PortfolioState {
@@ -170,6 +205,9 @@ export class KalshiPortfolioSim {
   private readonly settlementList: Settlement[] = [];
   private readonly onChange?: () => void;
   private readonly isTrading?: (ticker: string) => boolean;
+  private readonly ticks = new Map<string, Decimal>();
+  private readonly amountDecimals: 4 | 6;
+  v1WriteAnswer: 'http410' | 'ok-with-error';
   private server?: TestServer;
 
   constructor(options: KalshiPortfolioSimOptions) {
@@ -183,7 +221,10 @@ export class KalshiPortfolioSim {
     this.cash = new Decimal(options.balanceDollars ?? '1000.0000');
     this.onChange = options.onChange;
     this.isTrading = options.isTrading;
+    this.v1WriteAnswer = options.v1WriteAnswer ?? 'http410';
+    this.amountDecimals = options.amountDecimals ?? 4;
     for (const [ticker, market] of Object.entries(options.markets ?? {})) this.setMarket(ticker, market);
+    for (const holding of options.seededHoldings ?? []) this.seedHolding(holding);
   }
 
   /** Starts the HTTP server; `baseUrl` is then the Trade API root to give a client. */
@@ -224,6 +265,54 @@ export class KalshiPortfolioSim {
       bidDepth: side?.depth ?? 100,
     });
     this.quotes.set(ticker, { yes: quote(market.yes), no: quote(market.no) });
+    if (market.tick !== undefined) this.ticks.set(ticker, new Decimal(market.tick));
+  }
+
+  /** The market's price step (default one cent). */
+  tick(ticker: string): Decimal {
+    return this.ticks.get(ticker) ?? new Decimal('0.01');
+  }
+
+  /**
+   * The tick fields of the market payload (`GET /markets/{ticker}`). Kalshi names the structure
+   * and lists the valid ranges with their step; the ranges are what a client can act on.
+   */
+  priceLevels(ticker: string): Pick<Market, 'price_level_structure' | 'price_ranges'> {
+    const step = this.tick(ticker);
+    const range: PriceRange = { start: '0.0000', end: '1.0000', step: step.toFixed(4) };
+    return { price_level_structure: step.eq('0.01') ? 'linear_cent' : 'deci_cent', price_ranges: [range] };
+  }
+
+  /** A fill and the position it leaves in another market of the account, before any test trading. */
+  private seedHolding(holding: SimSeededHolding): void {
+    const count = Number(holding.count);
+    if (!/^\d+(\.\d{1,2})?$/.test(holding.count) || !(count > 0)) throw new Error(`sim: seeded count ${holding.count} is not a fixed-point count`);
+    const price = new Decimal(holding.price);
+    const now = this.now();
+    const cost = price.times(holding.count);
+    const yesPrice = holding.side === 'yes' ? price : new Decimal(1).minus(price);
+    const id = `fill-${++this.sequence}`;
+    this.fillList.push({
+      ms: now,
+      fill: {
+        fill_id: id, trade_id: `trade-${this.sequence}`, exchange_index: 0, order_id: `ord-seeded-${this.sequence}`,
+        ticker: holding.ticker, market_ticker: holding.ticker, side: holding.side, action: 'buy',
+        outcome_side: holding.side, book_side: bookSide(holding.side, 'buy'),
+        count_fp: new Decimal(holding.count).toFixed(2), yes_price_dollars: yesPrice.toFixed(4),
+        no_price_dollars: new Decimal(1).minus(yesPrice).toFixed(4), is_taker: true,
+        created_time: new Date(now).toISOString(), fee_cost: this.amount(new Decimal(0)), ts: Math.floor(now / 1000),
+      },
+    });
+    this.positionMap.set(holding.ticker, {
+      position: holding.side === 'yes' ? count : -count, exposure: cost, realized: new Decimal(0), fees: new Decimal(0),
+      traded: cost, updatedMs: now,
+    });
+    this.cash = this.cash.minus(cost);
+  }
+
+  /** A dollar amount as the venue emits it (4 or 6 decimals, see `amountDecimals`). */
+  private amount(value: Decimal): string {
+    return value.toFixed(this.amountDecimals);
   }
 
   orders(): Order[] {
@@ -297,9 +386,9 @@ export class KalshiPortfolioSim {
     this.cash = this.cash.plus(revenue);
     const settlement: Settlement = {
       ticker, event_ticker: eventTicker, exchange_index: 0, market_result: result,
-      yes_count_fp: `${yes}.00`, yes_total_cost_dollars: (yes > 0 ? p!.exposure : new Decimal(0)).toFixed(4),
-      no_count_fp: `${no}.00`, no_total_cost_dollars: (no > 0 ? p!.exposure : new Decimal(0)).toFixed(4),
-      revenue: revenue.times(100).toNumber(), settled_time: new Date(now).toISOString(), fee_cost: '0.0000', value: result === 'yes' ? 100 : 0,
+      yes_count_fp: countFp(yes), yes_total_cost_dollars: this.amount(yes > 0 ? p!.exposure : new Decimal(0)),
+      no_count_fp: countFp(no), no_total_cost_dollars: this.amount(no > 0 ? p!.exposure : new Decimal(0)),
+      revenue: revenue.times(100).toNumber(), settled_time: new Date(now).toISOString(), fee_cost: this.amount(new Decimal(0)), value: result === 'yes' ? 100 : 0,
     };
     if (p) {
       p.realized = p.realized.plus(revenue.minus(p.exposure));
@@ -390,15 +479,25 @@ export class KalshiPortfolioSim {
 
   private dispatch(key: string, req: RecordedRequest): Answer {
     const [method, path] = [req.method, key.slice(key.indexOf(' ') + 1)];
-    if (path === '/portfolio/orders' && method === 'POST') return this.create(req.body);
+    // Every V1 order write is retired: nothing is created, cancelled or changed.
+    if (method !== 'GET' && (path === '/portfolio/orders' || path.startsWith('/portfolio/orders/'))) return this.deprecatedV1();
     if (path === '/portfolio/orders' && method === 'GET') return this.listOrders(req.query);
     const one = /^\/portfolio\/orders\/([^/]+)$/.exec(path);
-    if (one) {
+    if (one && method === 'GET') {
       const order = this.orderList.find((o) => o.id === decodeURIComponent(one[1]!));
       if (!order) return error(404, 'not_found', 'order not found');
-      if (method === 'GET') return { json: { order: this.wireOrder(order) } satisfies GetOrderResponse };
-      if (method === 'DELETE') return this.cancel(order);
+      return { json: { order: this.wireOrder(order) } satisfies GetOrderResponse };
     }
+    if (path === '/portfolio/events/orders' && method === 'POST') return this.createV2(req.body);
+    const v2 = /^\/portfolio\/events\/orders\/([^/]+)(\/amend)?$/.exec(path);
+    if (v2) {
+      const order = this.orderList.find((o) => o.id === decodeURIComponent(v2[1]!));
+      if (!order) return error(404, 'not_found', 'order not found');
+      if (method === 'DELETE' && !v2[2]) return this.cancelV2(order);
+      if (method === 'POST' && v2[2]) return this.amendV2(order, req.body);
+    }
+    const market = /^\/markets\/([^/]+)$/.exec(path);
+    if (market && method === 'GET') return this.marketAnswer(decodeURIComponent(market[1]!));
     if (path === '/portfolio/fills' && method === 'GET') return this.listFills(req.query);
     if (path === '/portfolio/settlements' && method === 'GET') {
       const ticker = req.query.get('ticker');
@@ -411,7 +510,7 @@ export class KalshiPortfolioSim {
       const body: GetBalanceResponse = {
         // Kalshi's integer field is cents; sub-cent cash (4-decimal prices) shows only in dollars.
         balance: this.cash.times(100).toDecimalPlaces(0, Decimal.ROUND_DOWN).toNumber(),
-        balance_dollars: this.cash.toFixed(4),
+        balance_dollars: this.amount(this.cash),
         portfolio_value: [...this.positionMap.values()]
           .reduce((sum, p) => sum.plus(p.exposure), new Decimal(0)).times(100).toDecimalPlaces(0, Decimal.ROUND_DOWN).toNumber(),
         updated_ts: Math.floor(this.now() / 1000),
@@ -443,8 +542,14 @@ export class KalshiPortfolioSim {
     return ok ? undefined : 'invalid signature';
   }
 
-  private create(raw: string): Answer {
-    let body: Partial<CreateOrderRequest> & Record<string, unknown>;
+  private deprecatedV1(): Answer {
+    const body = { error: { code: DEPRECATED_V1_ORDER_ENDPOINT, message: 'Please switch to the V2 endpoints' } satisfies ErrorResponse };
+    return { status: this.v1WriteAnswer === 'http410' ? 410 : 200, json: body };
+  }
+
+  /** Create Order V2: a single YES book; `side` bid/ask, `price` a YES price, `count` fixed-point. */
+  private createV2(raw: string): Answer {
+    let body: Partial<CreateOrderV2Request> & Record<string, unknown>;
     try {
       body = JSON.parse(raw) as typeof body;
     } catch {
@@ -454,30 +559,56 @@ export class KalshiPortfolioSim {
     const quotes = this.quotes.get(body.ticker);
     if (!quotes) return error(404, 'market_not_found', `market ${body.ticker} not found`);
     if (this.isTrading && !this.isTrading(body.ticker)) return error(400, 'market_closed', `market ${body.ticker} is closed`);
-    if (body.side !== 'yes' && body.side !== 'no') return error(400, 'invalid_order', 'side must be yes or no');
-    if (body.action !== 'buy' && body.action !== 'sell') return error(400, 'invalid_order', 'action must be buy or sell');
-    const count = body.count ?? (body.count_fp !== undefined ? Number(body.count_fp) : undefined);
-    if (!Number.isSafeInteger(count) || count! <= 0) return error(400, 'invalid_order', 'count must be a positive whole number');
-    const price = this.ownPrice(body);
-    if (typeof price === 'string') return error(400, 'invalid_order', price);
-    const timeInForce = body.time_in_force ?? 'good_till_canceled';
-    if (!['good_till_canceled', 'immediate_or_cancel', 'fill_or_kill'].includes(timeInForce)) {
-      return error(400, 'invalid_order', 'unknown time_in_force');
+    if (body.side !== 'bid' && body.side !== 'ask') return error(400, 'invalid_parameters', 'side must be bid or ask');
+    if (body.self_trade_prevention_type !== 'taker_at_cross' && body.self_trade_prevention_type !== 'maker') {
+      return error(400, 'invalid_parameters', 'self_trade_prevention_type is required (taker_at_cross or maker)');
+    }
+    // Whole contracts only: the sim's books count in whole numbers (fractional holdings are seeded).
+    if (typeof body.count !== 'string' || !/^\d+(\.0{1,2})?$/.test(body.count) || Number.parseInt(body.count, 10) <= 0) {
+      return error(400, 'invalid_parameters', 'count must be a positive fixed-point count ("10.00") of whole contracts');
+    }
+    const count = Number.parseInt(body.count, 10);
+    if (typeof body.price !== 'string' || !/^\d+\.\d{2,4}$/.test(body.price)) {
+      return error(400, 'invalid_parameters', 'price must be a dollar string with 2 to 4 decimals');
+    }
+    const yesPrice = new Decimal(body.price);
+    if (yesPrice.lte(0) || yesPrice.gte(1)) return error(400, 'invalid_parameters', 'price must be strictly between 0 and 1');
+    if (!yesPrice.mod(this.tick(body.ticker)).isZero()) {
+      return error(400, 'invalid_price', `price ${body.price} is not on the market's price level structure (step ${this.tick(body.ticker).toFixed(4)})`);
+    }
+    const timeInForce = body.time_in_force;
+    if (timeInForce !== 'good_till_canceled' && timeInForce !== 'immediate_or_cancel' && timeInForce !== 'fill_or_kill') {
+      return error(400, 'invalid_parameters', 'time_in_force must be fill_or_kill, good_till_canceled or immediate_or_cancel');
     }
     let expirationMs: number | null = null;
-    if (body.expiration_ts !== undefined) {
+    if (body.expiration_time !== undefined) {
+      if (timeInForce !== 'good_till_canceled') return error(400, 'invalid_parameters', 'expiration_time needs good_till_canceled');
       // Seconds: a millisecond value here would expire in the year 50000-something.
-      if (!Number.isSafeInteger(body.expiration_ts) || body.expiration_ts > 1e11) {
-        return error(400, 'invalid_parameters', 'expiration_ts must be whole seconds since the epoch');
+      if (!Number.isSafeInteger(body.expiration_time) || body.expiration_time > 1e11) {
+        return error(400, 'invalid_parameters', 'expiration_time must be whole seconds since the epoch');
       }
-      expirationMs = body.expiration_ts * 1000;
+      expirationMs = body.expiration_time * 1000;
+    }
+    // The single book in Precog's terms: a bid buys YES or sells NO, an ask sells YES or buys NO;
+    // with reduce_only the side held decides which (Precog sells only what it holds).
+    const held = this.positionMap.get(body.ticker)?.position ?? 0;
+    let side: 'yes' | 'no';
+    let action: 'buy' | 'sell';
+    if (body.reduce_only) {
+      if (body.side === 'ask' ? held <= 0 : held >= 0) return error(400, 'invalid_order', 'reduce_only order would not reduce a position');
+      side = body.side === 'ask' ? 'yes' : 'no';
+      action = 'sell';
+    } else {
+      side = body.side === 'bid' ? 'yes' : 'no';
+      action = 'buy';
     }
     const clientOrderId = typeof body.client_order_id === 'string' && body.client_order_id !== '' ? body.client_order_id : randomUUID();
     if (this.orderList.some((o) => o.clientOrderId === clientOrderId)) {
       return error(409, 'order_already_exists', `an order with client_order_id ${clientOrderId} already exists`);
     }
-    if (body.action === 'buy') {
-      const worst = price.times(count!).plus(fee(TAKER_RATE, count!, price));
+    const price = side === 'yes' ? yesPrice : new Decimal(1).minus(yesPrice);
+    if (action === 'buy') {
+      const worst = price.times(count).plus(fee(TAKER_RATE, count, price));
       if (worst.gt(this.cash)) return error(400, 'insufficient_balance', 'insufficient balance');
     }
     const now = this.now();
@@ -485,13 +616,14 @@ export class KalshiPortfolioSim {
       id: `ord-${++this.sequence}-${randomUUID().slice(0, 8)}`,
       clientOrderId,
       ticker: body.ticker,
-      side: body.side,
-      action: body.action,
+      side,
+      action,
       price,
       timeInForce,
-      initial: count!,
+      initial: count,
       filled: 0,
-      remaining: count!,
+      // reduce_only caps the order at what is held.
+      remaining: action === 'sell' ? Math.min(count, Math.abs(held)) : count,
       takerFees: new Decimal(0),
       makerFees: new Decimal(0),
       takerCost: new Decimal(0),
@@ -515,23 +647,21 @@ export class KalshiPortfolioSim {
       order.status = 'canceled';
       order.remaining = 0;
     }
-    return { status: 201, json: { order: this.wireOrder(order) } satisfies CreateOrderResponse };
-  }
-
-  /** The body's price as the price of the order's own side, or why it is unusable. */
-  private ownPrice(body: Partial<CreateOrderRequest>): Decimal | string {
-    const given = [
-      body.yes_price_dollars !== undefined ? { side: 'yes', text: body.yes_price_dollars } : undefined,
-      body.no_price_dollars !== undefined ? { side: 'no', text: body.no_price_dollars } : undefined,
-      body.yes_price !== undefined ? { side: 'yes', text: cents(body.yes_price) } : undefined,
-      body.no_price !== undefined ? { side: 'no', text: cents(body.no_price) } : undefined,
-    ].filter((p) => p !== undefined);
-    if (given.length !== 1) return 'exactly one of yes_price, no_price, yes_price_dollars, no_price_dollars is required';
-    const [{ side, text }] = given as [{ side: string; text: string | undefined }];
-    if (text === undefined || !/^\d+(\.\d{1,4})?$/.test(text)) return 'price must be dollars with at most 4 decimals';
-    const p = new Decimal(text);
-    if (p.lte(0) || p.gte(1)) return 'price must be strictly between 0 and 1';
-    return side === body.side ? p : new Decimal(1).minus(p);
+    const reply: CreateOrderV2Response = {
+      order_id: order.id,
+      client_order_id: order.clientOrderId,
+      fill_count: countFp(order.filled),
+      remaining_count: countFp(order.remaining),
+      ts_ms: now,
+      ...(order.filled > 0
+        ? {
+          // Per contract, the YES-book price like the request's; 6 decimals as Kalshi emits them.
+          average_fill_price: yesOf(order.side, order.takerCost.div(order.filled)).toFixed(6),
+          average_fee_paid: order.takerFees.div(order.filled).toFixed(6),
+        }
+        : {}),
+    };
+    return { status: 201, json: reply };
   }
 
   /** Contracts the current quote would give `order` right now. */
@@ -579,12 +709,12 @@ export class KalshiPortfolioSim {
       action: order.action,
       outcome_side: order.side,
       book_side: bookSide(order.side, order.action),
-      count_fp: `${n}.00`,
+      count_fp: countFp(n),
       yes_price_dollars: yesPrice.toFixed(4),
       no_price_dollars: new Decimal(1).minus(yesPrice).toFixed(4),
       is_taker: isTaker,
       created_time: new Date(now).toISOString(),
-      fee_cost: feeCost.toFixed(4),
+      fee_cost: this.amount(feeCost),
       ts: Math.floor(now / 1000),
     };
     this.fillList.push({ fill, ms: now });
@@ -626,14 +756,69 @@ export class KalshiPortfolioSim {
     this.positionMap.set(ticker, p);
   }
 
-  private cancel(order: SimOrder): Answer {
+  /** Cancel Order V2: the flat reply, without the order. */
+  private cancelV2(order: SimOrder): Answer {
     if (order.status !== 'resting') return error(404, 'not_found', `order ${order.id} is not resting`);
     const reducedBy = order.remaining;
     order.remaining = 0;
     order.status = 'canceled';
     order.updatedMs = this.now();
-    // The legacy cancel answer (kalshi-typescript 3.30 only models the V2 one).
-    return { json: { order: this.wireOrder(order), reduced_by: reducedBy } satisfies { order: Order; reduced_by: number } };
+    const reply: CancelOrderV2Response = {
+      order_id: order.id, client_order_id: order.clientOrderId, reduced_by: countFp(reducedBy), ts_ms: order.updatedMs,
+    };
+    return { json: reply };
+  }
+
+  /**
+   * Amend Order V2: a resting order's price and total size (`count` = filled + what should rest).
+   * An amended price that crosses the quote trades at once, as taker.
+   */
+  private amendV2(order: SimOrder, raw: string): Answer {
+    let body: Partial<AmendOrderV2Request>;
+    try {
+      body = JSON.parse(raw) as typeof body;
+    } catch {
+      return error(400, 'bad_request', 'body is not JSON');
+    }
+    if (order.status !== 'resting') return error(400, 'invalid_order', `order ${order.id} is not resting`);
+    if (body.ticker !== order.ticker) return error(400, 'invalid_parameters', 'ticker does not match the order');
+    if (body.side !== bookSide(order.side, order.action)) return error(400, 'invalid_parameters', 'side does not match the order');
+    if (typeof body.count !== 'string' || !/^\d+(\.0{1,2})?$/.test(body.count)) return error(400, 'invalid_parameters', 'count must be fixed-point');
+    const total = Number.parseInt(body.count, 10);
+    if (total <= order.filled) return error(400, 'invalid_parameters', 'count must exceed the filled count');
+    if (typeof body.price !== 'string' || !/^\d+\.\d{2,4}$/.test(body.price)) return error(400, 'invalid_parameters', 'price must be a dollar string');
+    const yesPrice = new Decimal(body.price);
+    if (yesPrice.lte(0) || yesPrice.gte(1) || !yesPrice.mod(this.tick(order.ticker)).isZero()) {
+      return error(400, 'invalid_price', `price ${body.price} is not a valid price of this market`);
+    }
+    order.price = order.side === 'yes' ? yesPrice : new Decimal(1).minus(yesPrice);
+    order.initial = total;
+    order.remaining = total - order.filled;
+    order.updatedMs = this.now();
+    const n = this.available(order);
+    if (n > 0) {
+      const quote = this.quotes.get(order.ticker)![order.side];
+      this.execute(order, n, order.action === 'buy' ? quote.ask! : quote.bid!, true);
+    }
+    const reply: AmendOrderV2Response = {
+      order_id: order.id, client_order_id: order.clientOrderId, fill_count: countFp(order.filled),
+      remaining_count: countFp(order.remaining), ts_ms: order.updatedMs,
+    };
+    return { json: reply };
+  }
+
+  /** GET /markets/{ticker} for a market the sim quotes: the quote and the tick fields. */
+  private marketAnswer(ticker: string): Answer {
+    const q = this.quotes.get(ticker);
+    if (!q) return error(404, 'not_found', `market ${ticker} not found`);
+    const price = (d: Decimal | null) => (d ?? new Decimal(0)).toFixed(4);
+    const open = !this.isTrading || this.isTrading(ticker);
+    const market: Partial<Market> = {
+      ticker, event_ticker: ticker.replace(/-[^-]+$/, ''), market_type: 'binary', status: open ? 'active' : 'closed',
+      yes_bid_dollars: price(q.yes.bid), yes_ask_dollars: price(q.yes.ask), no_bid_dollars: price(q.no.bid), no_ask_dollars: price(q.no.ask),
+      ...this.priceLevels(ticker),
+    };
+    return { json: { market } };
   }
 
   private expireOrders(): void {
@@ -712,13 +897,13 @@ export class KalshiPortfolioSim {
       status: o.status,
       yes_price_dollars: yesPrice.toFixed(4),
       no_price_dollars: new Decimal(1).minus(yesPrice).toFixed(4),
-      fill_count_fp: `${o.filled}.00`,
-      remaining_count_fp: `${o.remaining}.00`,
-      initial_count_fp: `${o.initial}.00`,
-      taker_fill_cost_dollars: o.takerCost.toFixed(4),
-      maker_fill_cost_dollars: o.makerCost.toFixed(4),
-      taker_fees_dollars: o.takerFees.toFixed(4),
-      maker_fees_dollars: o.makerFees.toFixed(4),
+      fill_count_fp: countFp(o.filled),
+      remaining_count_fp: countFp(o.remaining),
+      initial_count_fp: countFp(o.initial),
+      taker_fill_cost_dollars: this.amount(o.takerCost),
+      maker_fill_cost_dollars: this.amount(o.makerCost),
+      taker_fees_dollars: this.amount(o.takerFees),
+      maker_fees_dollars: this.amount(o.makerFees),
       expiration_time: o.expirationMs === null ? null : new Date(o.expirationMs).toISOString(),
       created_time: new Date(o.createdMs).toISOString(),
       last_update_time: new Date(o.updatedMs).toISOString(),
@@ -729,11 +914,11 @@ export class KalshiPortfolioSim {
     return {
       ticker,
       exchange_index: 0,
-      total_traded_dollars: p.traded.toFixed(4),
-      position_fp: `${p.position}.00`,
-      market_exposure_dollars: p.exposure.toFixed(4),
-      realized_pnl_dollars: p.realized.toFixed(4),
-      fees_paid_dollars: p.fees.toFixed(4),
+      total_traded_dollars: this.amount(p.traded),
+      position_fp: countFp(p.position),
+      market_exposure_dollars: this.amount(p.exposure),
+      realized_pnl_dollars: this.amount(p.realized),
+      fees_paid_dollars: this.amount(p.fees),
       last_updated_ts: new Date(p.updatedMs).toISOString(),
     };
   }
@@ -765,8 +950,14 @@ function fee(rate: Decimal, n: number, price: Decimal): Decimal {
   return rate.times(n).times(price).times(new Decimal(1).minus(price)).toDecimalPlaces(2, Decimal.ROUND_CEIL);
 }
 
-function cents(value: number): string | undefined {
-  return Number.isInteger(value) ? new Decimal(value).div(100).toFixed(4) : undefined;
+/** A count as Kalshi's `_fp` text: always 2 decimals ("10.00", "-3.00", "2.97"). */
+function countFp(n: number): string {
+  return n.toFixed(2);
+}
+
+/** The YES-book price of a price of `side`. */
+function yesOf(side: 'yes' | 'no', price: Decimal): Decimal {
+  return side === 'yes' ? price : new Decimal(1).minus(price);
 }
 
 /** Buying YES bids on the YES book; buying NO is the same as offering YES. */
