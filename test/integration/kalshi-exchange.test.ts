@@ -1,4 +1,4 @@
-import type { Fill, GetBalanceResponse, GetOrdersResponse, GetPositionsResponse, Order } from 'kalshi-typescript';
+import type { CreateOrderV2Request, Fill, GetBalanceResponse, GetOrdersResponse, GetPositionsResponse, Order } from 'kalshi-typescript';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from '../../shared/domain/decimal';
 import { OrderRejectedError, OrderUncertainError, type PlaceOrderRequest, type VenueOrder } from '../../shared/exchange/types';
@@ -16,7 +16,9 @@ const MARKETS: KalshiPortfolioSimOptions['markets'] = {
   // Four contracts on offer: a bigger order rests or is cancelled for the rest.
   [THIN]: { yes: { ask: '0.4500', bid: '0.4300', depth: 4 }, no: { ask: '0.5700', bid: '0.5500', depth: 4 } },
 };
+/** Reads (GET) only: order writes go to V2. */
 const ORDERS = '/portfolio/orders';
+const V2 = '/portfolio/events/orders';
 
 // One key pair for the file: RSA generation is the slow part.
 const { credentials, publicKey } = kalshiTestCredentials('key-1');
@@ -66,7 +68,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
     const order = await exchange.placeOrder(buy());
     expect((await exchange.getOrder(order.venueOrderId)).clientOrderId).toBe('precog-1');
     expect(sim.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      'GET /trade-api/v2/portfolio/balance', 'POST /trade-api/v2/portfolio/orders', `GET /trade-api/v2/portfolio/orders/${order.venueOrderId}`,
+      'GET /trade-api/v2/portfolio/balance', 'POST /trade-api/v2/portfolio/events/orders', `GET /trade-api/v2/portfolio/orders/${order.venueOrderId}`,
     ]);
     for (const r of sim.requests) {
       expect(r.headers['kalshi-access-key']).toBe('key-1');
@@ -94,10 +96,13 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
   it('places a limit buy that takes the ask: order, fill, fee, position and balance are exact', async () => {
     const { sim, exchange } = await setup();
     const order = await exchange.placeOrder(buy());
-    expect(JSON.parse(sim.requestsTo('POST', ORDERS)[0]!.body)).toEqual({
-      ticker: KC, client_order_id: 'precog-1', side: 'yes', action: 'buy', count: 10,
-      yes_price_dollars: '0.6000', time_in_force: 'good_till_canceled',
-    });
+    // Create Order V2: buy YES = bid at p on the single YES book.
+    expect(JSON.parse(sim.requestsTo('POST', V2)[0]!.body)).toEqual({
+      ticker: KC, client_order_id: 'precog-1', side: 'bid', count: '10.00', price: '0.6000',
+      time_in_force: 'good_till_canceled', self_trade_prevention_type: 'taker_at_cross', cancel_order_on_pause: true,
+    } satisfies CreateOrderV2Request);
+    // The flat reply sufficed: no read-back.
+    expect(sim.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /trade-api/v2/portfolio/events/orders']);
     expect(order).toMatchObject({
       clientOrderId: 'precog-1', ticker: KC, side: 'yes', action: 'buy', type: 'limit', status: 'executed',
       initialCount: 10, filledCount: 10, remainingCount: 0, expiresAt: null,
@@ -123,7 +128,10 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
   it('buys NO at the NO ask with the price of its own side; the position is negative', async () => {
     const { sim, exchange } = await setup();
     const order = await exchange.placeOrder(buy({ side: 'no', limitPrice: new Decimal('0.47'), count: 3 }));
-    expect(JSON.parse(sim.requestsTo('POST', ORDERS)[0]!.body)).toMatchObject({ side: 'no', no_price_dollars: '0.4700' });
+    // Buy NO = ask on the YES book at 1 − p, exactly.
+    expect(JSON.parse(sim.requestsTo('POST', V2)[0]!.body)).toMatchObject({ side: 'ask', price: '0.5300', count: '3.00' });
+    expect(order).toMatchObject({ side: 'no', action: 'buy', status: 'executed', filledCount: 3 });
+    expect(money(order.takerFillCost)).toBe('1.3800');
     expect(money(order.limitPrice)).toBe('0.4700');
     const [fill] = await exchange.getFills();
     expect(money(fill!.price)).toBe('0.4600');
@@ -136,7 +144,9 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
     expect(order).toMatchObject({ status: 'resting', filledCount: 4, remainingCount: 6 });
     const canceled = await exchange.cancelOrder(order.venueOrderId);
     expect(canceled).toMatchObject({ venueOrderId: order.venueOrderId, status: 'canceled', filledCount: 4, remainingCount: 0 });
-    expect(sim.requestsTo('DELETE', `${ORDERS}/${order.venueOrderId}`)).toHaveLength(1);
+    expect(sim.requestsTo('DELETE', `${V2}/${order.venueOrderId}`)).toHaveLength(1);
+    // Cancel V2 answers {order_id, reduced_by}: the order is read back for its counts.
+    expect(sim.requestsTo('GET', `${ORDERS}/${order.venueOrderId}`)).toHaveLength(1);
     // Cancelling again: the venue refuses (nothing rests), the order as it ended comes back.
     expect((await exchange.cancelOrder(order.venueOrderId)).status).toBe('canceled');
     expect(sim.orders().map((o) => o.status)).toEqual(['canceled']);
@@ -145,23 +155,26 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
   it('retries a cancel whose answer was lost; the venue refusing the repeat still yields the cancelled order', async () => {
     const { sim, exchange, failures } = await setup();
     const order = await exchange.placeOrder(buy({ ticker: THIN, limitPrice: new Decimal('0.40') }));
-    sim.failures[`DELETE ${ORDERS}/${order.venueOrderId}`] = { status: 500, times: 1, afterCommit: true };
+    sim.failures[`DELETE ${V2}/${order.venueOrderId}`] = { status: 500, times: 1, afterCommit: true };
     const canceled = await exchange.cancelOrder(order.venueOrderId);
     expect(canceled).toMatchObject({ status: 'canceled', remainingCount: 0 });
-    expect(sim.requestsTo('DELETE', `${ORDERS}/${order.venueOrderId}`)).toHaveLength(2);
+    expect(sim.requestsTo('DELETE', `${V2}/${order.venueOrderId}`)).toHaveLength(2);
     expect(failures.map((f) => [f.method, f.status])).toEqual([['DELETE', 500], ['DELETE', 404]]);
   });
 
-  it('reads the order back when the cancel answer carries none (the newer API shape)', async () => {
-    const { sim, exchange } = await setup({
-      transformResponse: (key, json) =>
-        key.startsWith('DELETE ') ? { order_id: (json as { order: Order }).order.order_id, reduced_by: '6.00', ts_ms: 1 } : json,
-    });
+  it('does not take a 2xx cancel reply without an order id for a cancellation: the order read back decides', async () => {
+    const { sim, exchange } = await setup({ transformResponse: (key, json) => (key.startsWith('DELETE ') ? {} : json) });
     const order = await exchange.placeOrder(buy({ ticker: THIN, limitPrice: new Decimal('0.40') }));
     expect(order.status).toBe('resting');
-    const canceled = await exchange.cancelOrder(order.venueOrderId);
-    expect(canceled).toMatchObject({ status: 'canceled', remainingCount: 0 });
-    expect(sim.requestsTo('GET', `${ORDERS}/${order.venueOrderId}`)).toHaveLength(1);
+    // The venue cancelled but answered an empty object: the read-back shows the order cancelled.
+    expect(await exchange.cancelOrder(order.venueOrderId)).toMatchObject({ status: 'canceled', remainingCount: 0 });
+    // A 2xx holding only an error, nothing done: the order still rests, so this is an error.
+    const other = await exchange.placeOrder(buy({ ticker: THIN, limitPrice: new Decimal('0.40'), clientOrderId: 'precog-2' }));
+    sim.failures[`DELETE ${V2}/${other.venueOrderId}`] = { status: 200, times: 1, code: 'deprecated_v1_order_endpoint', message: 'Please switch to the V2 endpoints' };
+    const error = await exchange.cancelOrder(other.venueOrderId).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as Error).message).toMatch(/body holds an error: .*deprecated_v1_order_endpoint.*; order .* is still resting/);
+    expect((await exchange.getOrder(other.venueOrderId)).status).toBe('resting');
   });
 
   it('sends a market order as immediate-or-cancel at 0.99 (buy) or 0.01 (sell) unless given a worst price', async () => {
@@ -169,9 +182,12 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
     const bought = await exchange.placeOrder(buy({ type: 'market', limitPrice: undefined, clientOrderId: 'm-1' }));
     const sold = await exchange.placeOrder(buy({ type: 'market', action: 'sell', limitPrice: undefined, clientOrderId: 'm-2', count: 4 }));
     const unfilled = await exchange.placeOrder(buy({ ticker: THIN, type: 'market', limitPrice: new Decimal('0.40'), clientOrderId: 'm-3' }));
-    const bodies = sim.requestsTo('POST', ORDERS).map((r) => JSON.parse(r.body) as Record<string, unknown>);
-    expect(bodies.map((b) => [b.yes_price_dollars, b.time_in_force])).toEqual([
-      ['0.9900', 'immediate_or_cancel'], ['0.0100', 'immediate_or_cancel'], ['0.4000', 'immediate_or_cancel'],
+    const bodies = sim.requestsTo('POST', V2).map((r) => JSON.parse(r.body) as CreateOrderV2Request);
+    expect(bodies.map((b) => [b.side, b.price, b.time_in_force, b.reduce_only, b.cancel_order_on_pause])).toEqual([
+      ['bid', '0.9900', 'immediate_or_cancel', undefined, undefined],
+      // Selling a YES holding offers on the YES book, and only ever reduces it.
+      ['ask', '0.0100', 'immediate_or_cancel', true, undefined],
+      ['bid', '0.4000', 'immediate_or_cancel', undefined, undefined],
     ]);
     expect(bought).toMatchObject({ status: 'executed', filledCount: 10 });
     expect(money(bought.takerFillCost)).toBe('5.6000');
@@ -182,12 +198,18 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
     expect([position!.position, money(position!.exposure), money(position!.realizedPnl)]).toEqual([6, '3.3600', '-0.0800']);
   });
 
-  it('sends expiration_ts in seconds', async () => {
-    const { sim, exchange } = await setup();
+  it('sends an order TTL as expiration_time in Unix seconds on good_till_canceled, and the venue expires it', async () => {
+    let clock = Date.parse('2029-12-31T23:59:00.000Z');
+    const { sim, exchange } = await setup({ now: () => clock, maxClockSkewMs: Number.MAX_SAFE_INTEGER });
     const expiresAt = new Date('2030-01-01T00:00:00.750Z');
     const order = await exchange.placeOrder(buy({ ticker: THIN, limitPrice: new Decimal('0.40'), expiresAt }));
-    expect(JSON.parse(sim.requestsTo('POST', ORDERS)[0]!.body).expiration_ts).toBe(1893456000);
+    const body = JSON.parse(sim.requestsTo('POST', V2)[0]!.body) as CreateOrderV2Request;
+    expect([body.expiration_time, body.time_in_force]).toEqual([1893456000, 'good_till_canceled']);
+    expect(body).not.toHaveProperty('expiration_ts');
+    expect(order).toMatchObject({ status: 'resting', remainingCount: 10 });
     expect(order.expiresAt?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
+    clock = Date.parse('2030-01-01T00:00:00.000Z');
+    expect(await exchange.getOrder(order.venueOrderId)).toMatchObject({ status: 'canceled', remainingCount: 0 });
   });
 
   it('refuses an invalid request before sending anything, saying why', async () => {
@@ -259,10 +281,10 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
 
   it('creates again after a 429 on create (not processed): exactly one order', async () => {
     const { sim, exchange, sleeps, failures } = await setup();
-    sim.failures[`POST ${ORDERS}`] = { status: 429, times: 1, retryAfterSeconds: 1 };
+    sim.failures[`POST ${V2}`] = { status: 429, times: 1, retryAfterSeconds: 1 };
     const order = await exchange.placeOrder(buy());
     expect(sim.orders().map((o) => o.order_id)).toEqual([order.venueOrderId]);
-    expect(sim.requestsTo('POST', ORDERS)).toHaveLength(2);
+    expect(sim.requestsTo('POST', V2)).toHaveLength(2);
     expect(sim.requestsTo('GET', ORDERS)).toHaveLength(0); // a 429 needs no lookup
     expect(sleeps).toEqual([1000]);
     expect(failures).toMatchObject([{ method: 'POST', kind: 'http', status: 429, attempt: 1, final: false }]);
@@ -270,12 +292,12 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
 
   it('after a 500 on a create that was committed, finds the order by client order id instead of creating it twice', async () => {
     const { sim, exchange, failures } = await setup();
-    sim.failures[`POST ${ORDERS}`] = { status: 500, times: 1, afterCommit: true };
+    sim.failures[`POST ${V2}`] = { status: 500, times: 1, afterCommit: true };
     const order = await exchange.placeOrder(buy());
     expect(sim.orders()).toHaveLength(1);
     expect(order.venueOrderId).toBe(sim.orders()[0]!.order_id);
     expect(order).toMatchObject({ clientOrderId: 'precog-1', status: 'executed', filledCount: 10 });
-    expect(sim.requestsTo('POST', ORDERS)).toHaveLength(1);
+    expect(sim.requestsTo('POST', V2)).toHaveLength(1);
     const lookups = sim.requestsTo('GET', ORDERS);
     expect(lookups).toHaveLength(1);
     expect(lookups[0]!.query.get('ticker')).toBe(KC);
@@ -284,10 +306,10 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
 
   it('after a 500 before commit, the lookup finds nothing and the create is sent again: exactly one order', async () => {
     const { sim, exchange, sleeps } = await setup({}, { lookupAttempts: 3, lookupDelayMs: 250 });
-    sim.failures[`POST ${ORDERS}`] = { status: 503, times: 1 };
+    sim.failures[`POST ${V2}`] = { status: 503, times: 1 };
     const order = await exchange.placeOrder(buy());
     expect(sim.orders().map((o) => o.order_id)).toEqual([order.venueOrderId]);
-    expect(sim.requestsTo('POST', ORDERS)).toHaveLength(2);
+    expect(sim.requestsTo('POST', V2)).toHaveLength(2);
     expect(sim.requestsTo('GET', ORDERS)).toHaveLength(3);
     // Lookups 250 ms apart, then the backoff before the second create (random 0.5 × 10 ms).
     expect(sleeps).toEqual([250, 250, 5]);
@@ -296,43 +318,43 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
   it('treats a timed-out create as ambiguous and looks the order up', async () => {
     const { sim, exchange, failures } = await setup({}, { timeoutMs: 150 });
     // Committed, but the answer arrives after the client gave up.
-    sim.failures[`POST ${ORDERS}`] = { times: 1, delayMs: 600 };
+    sim.failures[`POST ${V2}`] = { times: 1, delayMs: 600 };
     const order = await exchange.placeOrder(buy());
     expect(sim.orders().map((o) => o.order_id)).toEqual([order.venueOrderId]);
-    expect(sim.requestsTo('POST', ORDERS)).toHaveLength(1);
+    expect(sim.requestsTo('POST', V2)).toHaveLength(1);
     expect(failures).toMatchObject([{ method: 'POST', kind: 'timeout', message: 'timed out after 150 ms', final: false }]);
   });
 
   it('retries the lookup while reads lag writes, until the order shows', async () => {
     const { sim, exchange, sleeps } = await setup({ readLag: 2 });
-    sim.failures[`POST ${ORDERS}`] = { status: 502, times: 1, afterCommit: true };
+    sim.failures[`POST ${V2}`] = { status: 502, times: 1, afterCommit: true };
     const order = await exchange.placeOrder(buy());
     expect(order.venueOrderId).toBe(sim.orders()[0]!.order_id);
     expect(sim.orders()).toHaveLength(1);
     expect(sim.requestsTo('GET', ORDERS)).toHaveLength(3);
-    expect(sim.requestsTo('POST', ORDERS)).toHaveLength(1);
+    expect(sim.requestsTo('POST', V2)).toHaveLength(1);
     expect(sleeps).toEqual([500, 500]);
   });
 
   it('when the lag outlasts the lookups, the second create is refused as a duplicate: still one order, reported uncertain', async () => {
     const { sim, exchange } = await setup({ readLag: 100 }, { lookupAttempts: 2 });
-    sim.failures[`POST ${ORDERS}`] = { status: 500, times: 1, afterCommit: true };
+    sim.failures[`POST ${V2}`] = { status: 500, times: 1, afterCommit: true };
     const error = await exchange.placeOrder(buy()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OrderUncertainError);
     expect((error as OrderUncertainError).clientOrderId).toBe('precog-1');
     expect((error as Error).message).toMatch(/already exists at the venue \(HTTP 409 order_already_exists/);
     expect(sim.orders()).toHaveLength(1);
-    expect(sim.requestsTo('POST', ORDERS)).toHaveLength(2);
+    expect(sim.requestsTo('POST', V2)).toHaveLength(2);
   });
 
   it('turns a 400 with an error code into OrderRejectedError carrying the code, without retrying', async () => {
     const { sim, exchange, failures } = await setup();
-    sim.failures[`POST ${ORDERS}`] = { status: 400, times: 1, code: 'market_closed', message: 'market is closed' };
+    sim.failures[`POST ${V2}`] = { status: 400, times: 1, code: 'market_closed', message: 'market is closed' };
     const error = await exchange.placeOrder(buy()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OrderRejectedError);
     expect((error as OrderRejectedError).code).toBe('market_closed');
     expect((error as Error).message).toBe('kalshi-demo rejected order precog-1: HTTP 400 market_closed: market is closed');
-    expect(sim.requestsTo('POST', ORDERS)).toHaveLength(1);
+    expect(sim.requestsTo('POST', V2)).toHaveLength(1);
     expect(sim.requestsTo('GET', ORDERS)).toHaveLength(0);
     expect(failures).toMatchObject([{ status: 400, final: true }]);
     // The venue's own refusal, from its state.
@@ -352,12 +374,12 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
 
   it('throws OrderUncertainError after maxAttempts of 500 with nothing created', async () => {
     const { sim, exchange, failures } = await setup({}, { retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 }, lookupAttempts: 1 });
-    sim.failures[`POST ${ORDERS}`] = { status: 500, times: 99 };
+    sim.failures[`POST ${V2}`] = { status: 500, times: 99 };
     const error = await exchange.placeOrder(buy()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OrderUncertainError);
     expect((error as OrderUncertainError).clientOrderId).toBe('precog-1');
     expect((error as Error).message).toMatch(/could not be confirmed after 3 attempts \(last: HTTP 500 internal_server_error: simulated failure\)/);
-    expect(sim.requestsTo('POST', ORDERS)).toHaveLength(3);
+    expect(sim.requestsTo('POST', V2)).toHaveLength(3);
     expect(sim.requestsTo('GET', ORDERS)).toHaveLength(3); // one lookup after each failure
     expect(failures.map((f) => [f.attempt, f.final])).toEqual([[1, false], [2, false], [3, true]]);
     expect(sim.orders()).toEqual([]);
@@ -365,7 +387,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
 
   it('reports "not placed" (not uncertain) when every attempt was throttled', async () => {
     const { sim, exchange } = await setup({}, { retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 100 } });
-    sim.failures[`POST ${ORDERS}`] = { status: 429, times: 99 };
+    sim.failures[`POST ${V2}`] = { status: 429, times: 99 };
     const error = await exchange.placeOrder(buy()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as Error).message).toMatch(/HTTP 429.*\(after 2 attempts\); order precog-1 was not placed/);
@@ -377,10 +399,10 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
       lookupAttempts: 1,
       onFailedAttempt: (f) => {
         // The first create dies with a 500; the second is refused.
-        if (f.method === 'POST' && f.attempt === 1) sim!.failures[`POST ${ORDERS}`] = { status: 400, times: 1, code: 'insufficient_balance' };
+        if (f.method === 'POST' && f.attempt === 1) sim!.failures[`POST ${V2}`] = { status: 400, times: 1, code: 'insufficient_balance' };
       },
     });
-    sim.failures[`POST ${ORDERS}`] = { status: 500, times: 1 };
+    sim.failures[`POST ${V2}`] = { status: 500, times: 1 };
     const error = await exchange.placeOrder(buy()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OrderUncertainError);
     expect((error as Error).message).toMatch(/was refused \(HTTP 400 insufficient_balance.*\) after an earlier attempt failed ambiguously/);
