@@ -70,6 +70,10 @@ export interface SimFailure {
   /** Kalshi error code in the body; defaults by status. */
   code?: string;
   message?: string;
+  /** The whole body instead of `{error: {code, message}}` (Kalshi's 429 is `{"error":"too many requests"}`). */
+  body?: unknown;
+  /** Answer with no body at all (e.g. a 2xx without an order). */
+  emptyBody?: boolean;
 }
 
 export interface KalshiPortfolioSimOptions {
@@ -457,7 +461,11 @@ export class KalshiPortfolioSim {
       failure.times--;
       if (failure.status === undefined) return { ...this.route(key, req), delayMs: failure.delayMs };
       if (failure.afterCommit) this.route(key, req);
-      const answer = error(failure.status, failure.code ?? defaultCode(failure.status), failure.message ?? 'simulated failure');
+      const answer = failure.emptyBody
+        ? { status: failure.status, json: undefined }
+        : failure.body !== undefined
+          ? { status: failure.status, json: failure.body }
+          : error(failure.status, failure.code ?? defaultCode(failure.status), failure.message ?? 'simulated failure');
       return {
         ...answer,
         delayMs: failure.delayMs,

@@ -259,7 +259,7 @@ describe('execute-entry on Kalshi (the same code path, against the local Kalshi 
       markets: { 'KXNFLGAME-25NOV27KCDAL-KC': { yes: { ask: '0.6000', bid: '0.5800', depth: 10_000 }, no: { ask: '0.4200', bid: '0.4000', depth: 10_000 } } },
     });
     // The venue creates the first order, then the response is lost: the ambiguous case.
-    sim.failures['POST /portfolio/orders'] = { status: 500, times: 1, afterCommit: true };
+    sim.failures['POST /portfolio/events/orders'] = { status: 500, times: 1, afterCommit: true };
     try {
       const exchange = new KalshiExchange({
         baseUrl: sim.baseUrl, environment: 'demo', credentials, readsPerSecond: 1000, writesPerSecond: 1000,
@@ -274,9 +274,11 @@ describe('execute-entry on Kalshi (the same code path, against the local Kalshi 
       for (const response of [...concurrent, late]) expect(response.batchItemFailures).toEqual([]);
 
       // The failed create was followed by a lookup, which found the order: no second create for it.
-      expect(sim.failures['POST /portfolio/orders']!.times).toBe(0);
+      expect(sim.failures['POST /portfolio/events/orders']!.times).toBe(0);
       expect(sim.requestsTo('GET', '/portfolio/orders').length).toBeGreaterThan(0);
-      expect(sim.requestsTo('POST', '/portfolio/orders')).toHaveLength(3);
+      // Creates go to Create Order V2; the retired V1 write is never called.
+      expect(sim.requestsTo('POST', '/portfolio/events/orders')).toHaveLength(3);
+      expect(sim.requestsTo('POST', '/portfolio/orders')).toHaveLength(0);
       // At the venue: exactly one order per client order id.
       const venueIds = sim.orders().map((o) => o.client_order_id).sort();
       expect(venueIds).toEqual(messages.map((m) => m.clientOrderId).sort());
