@@ -17,9 +17,13 @@ import type { Exchange } from './types';
  * needs two explicit settings (EXECUTION_MODE=live and KALSHI_ENV, never defaulted here) plus credentials in
  * Secrets Manager, so no single typo sends real orders.
  */
-/** The trading client's request budget against Kalshi (its limits are per key, about 10 reads and 5 writes a second). */
-export const KALSHI_TRADING_READS_PER_SECOND = 8;
-export const KALSHI_TRADING_WRITES_PER_SECOND = 4;
+/**
+ * The trading client's request budget against Kalshi. Basic tier: 200 read and 100 write tokens a
+ * second at 10 a request (about 20 reads and 10 writes a second per account); reads are shared
+ * with ingestion's market data (KALSHI_READS_PER_SECOND, default 8), so 10 + 8 stays under 20.
+ */
+export const KALSHI_TRADING_READS_PER_SECOND = 10;
+export const KALSHI_TRADING_WRITES_PER_SECOND = 8;
 
 export const ExchangeEnv = z
   .object({
@@ -38,7 +42,7 @@ export const ExchangeEnv = z
     KALSHI_API_KEY_ID: z.string().min(1).optional(),
     KALSHI_PRIVATE_KEY_FILE: z.string().min(1).optional(),
     /**
-     * Multiplies the trading client's own request budget (8 reads and 4 writes a second, under
+     * Multiplies the trading client's own request budget (10 reads and 8 writes a second, under
      * Kalshi's limits). Only the local runtime sets it, to its --speed, for the simulator: a game
      * sped up 60× needs 60× the requests a second. Never raise it against Kalshi.
      */

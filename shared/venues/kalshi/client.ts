@@ -4,7 +4,7 @@ import { ONE } from '../../domain/decimal';
 import { ApiError } from '../../http/errors';
 import { HttpClient, type FailedAttempt, type RetryPolicy } from '../../http/httpClient';
 import { parseEach, parseStrict, type Deferred, type RejectedRecord } from '../../http/parse';
-import { TokenBucket } from '../../http/rateLimiter';
+import { KALSHI_BASIC_TIER, kalshiBucket } from '../../http/rateLimiter';
 import {
   kalshiEvent, kalshiMarket, kalshiOrderbook, kalshiSeries, page, type KalshiEvent, type KalshiMarket, type KalshiSeries,
 } from './schemas';
@@ -19,7 +19,7 @@ export interface KalshiClientOptions {
   baseUrl: string;
   /** Signs every request when given (portfolio endpoints require it; market data is public). */
   credentials?: KalshiCredentials;
-  /** Read budget, kept well below Kalshi's ~10 requests/second per key. */
+  /** Read budget, requests a second, under Kalshi's Basic tier (about 20 reads a second, shared with trading). Default 8. */
   readsPerSecond?: number;
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -63,7 +63,8 @@ export class KalshiClient {
       name: 'kalshi',
       timeoutMs: options.timeoutMs ?? 10_000,
       retry: options.retry,
-      rateLimit: new TokenBucket(options.readsPerSecond ?? 8),
+      rateLimit: kalshiBucket(options.readsPerSecond ?? 8),
+      rateLimitCost: KALSHI_BASIC_TIER.tokensPerRequest,
       headers: credentials ? (method, path) => kalshiAuthHeaders(credentials, method, path) : undefined,
       onFailedAttempt: options.onFailedAttempt,
     });
