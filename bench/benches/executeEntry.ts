@@ -8,7 +8,8 @@ import { executeEntry } from '../../shared/execution/executeEntry';
 import { reconcileVenue } from '../../shared/execution/reconcile';
 import { MemoryEntryQueue } from '../../shared/queues/sqsEntryQueue';
 import { createPool } from '../../shared/db/pool';
-import { countRoundTrips, time, type Bench } from '../harness';
+import { countRoundTrips, time, type Bench, type BenchContext, type BenchResult } from '../harness';
+import { executeEntryKalshiSim } from './executeEntryKalshi';
 import { seedWorld } from './scanEdges';
 
 const GAMES = 400;
@@ -30,7 +31,9 @@ const RULES: TradingRules = {
  * reconciliation over all of it. Reports entries per second, latency and database round trips
  * per entry (the consumer's and the paper venue's together).
  */
-export const executeEntryBench: Bench = async ({ freshDatabase }) => {
+export const executeEntryBench: Bench = async (ctx) => [await executeEntryPaper(ctx), await executeEntryKalshiSim(ctx)];
+
+async function executeEntryPaper({ freshDatabase }: BenchContext): Promise<BenchResult> {
   const { pool, url } = await freshDatabase();
   // The venue gets a pool of its own so that its round trips are counted apart from execution's.
   const venuePool = createPool({ connectionString: url, max: 2 });
@@ -86,4 +89,4 @@ export const executeEntryBench: Bench = async ({ freshDatabase }) => {
     ],
     goalMet: entryTrips <= MAX_TRIPS_PER_ENTRY,
   };
-};
+}
