@@ -15,6 +15,9 @@ const GAMES = 100;
 
 const RULES: TradingRules = {
   ...DEFAULT_TRADING_RULES,
+  // The data is ingested once, before the timed loop: on a loaded machine the loop may outlast
+  // the live freshness limits, which would measure the machine, not execution.
+  freshness: { ...DEFAULT_TRADING_RULES.freshness, maxPriceAgeSeconds: 3_600, maxGameStateAgeSeconds: 3_600 },
   sizing: {
     ...DEFAULT_TRADING_RULES.sizing,
     maxOpenPositions: 1_000_000, maxTotalExposureUsd: new Decimal('1e9'), maxPositionsPerEvent: 1_000,
