@@ -286,7 +286,8 @@ describe('V2 orders: YES and NO, limit, immediate-or-cancel, partial fills, a 0.
 describe('retries bounded by the caller\'s remaining time', () => {
   /** A clock that only the injected sleep moves: no real waiting, no dependence on machine speed. */
   function deadlineClock(remainingMs: number) {
-    const clock = { now: 0 };
+    /** `usableAfterSleeps`: time left before deadline − margin after each pause; a request must still fit. */
+    const clock = { now: 0, usableAfterSleeps: [] as number[] };
     return {
       clock,
       options: {
@@ -294,7 +295,10 @@ describe('retries bounded by the caller\'s remaining time', () => {
         deadlineMarginMs: 1_000,
         timeoutMs: 1_000,
         retry: { maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 8_000 },
-        sleep: async (ms: number) => void (clock.now += ms),
+        sleep: async (ms: number) => {
+          clock.now += ms;
+          clock.usableAfterSleeps.push(remainingMs - clock.now - 1_000);
+        },
       } satisfies Partial<KalshiExchangeOptions>,
     };
   }
@@ -308,6 +312,7 @@ describe('retries bounded by the caller\'s remaining time', () => {
     expect((error as Error).message).toMatch(/HTTP 503.*\(after 4 attempts\); no time left to retry before the caller's deadline/);
     // Delays 500, 1000, 2000 (jitter 0.5); a fourth (4000) + a 1000 ms attempt would pass 6000 − 1000.
     expect(clock.now).toBe(3_500);
+    expect(Math.min(...clock.usableAfterSleeps)).toBeGreaterThanOrEqual(1_000);
     expect(sim.requestsTo('GET', '/portfolio/balance')).toHaveLength(4);
     expect(failures.map((f) => f.final)).toEqual([false, false, false, true]);
   });
@@ -319,7 +324,9 @@ describe('retries bounded by the caller\'s remaining time', () => {
     const error = await exchange.placeOrder(buy()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OrderUncertainError);
     expect((error as Error).message).toMatch(/no time left to try again before the caller's deadline/);
-    expect(clock.now).toBeLessThanOrEqual(6_000 - 1_000);
+    // After every pause (backoff or lookup delay) a whole request (timeoutMs) still fits.
+    expect(clock.usableAfterSleeps.length).toBeGreaterThan(3);
+    expect(Math.min(...clock.usableAfterSleeps)).toBeGreaterThanOrEqual(1_000);
     expect(sim.orders()).toEqual([]);
     // Never a create without a lookup after the failure before it.
     const sequence = sim.requests.map((r) => (r.method === 'POST' ? 'create' : 'lookup'));
