@@ -105,6 +105,35 @@ describe('the simulator answers the retired V1 order writes like Kalshi', () => 
   });
 });
 
+describe('the simulator speaks today\'s wire format when asked (defaults flip once the parsers take it)', () => {
+  it('amountDecimals 6: dollar amounts with 6 decimals everywhere; _fp counts with 2; a seeded fractional holding in another market', async () => {
+    const { sim, exchange } = await setup({
+      amountDecimals: 6,
+      seededHoldings: [{ ticker: 'KXNFLGAME-26NOV27NYGPHI-PHI', side: 'yes', count: '2.97', price: '0.4100' }],
+    });
+    // The create reply is parsed by the V2 module, which already reads 6-decimal averages.
+    const order = await exchange.placeOrder(buy());
+    expect(money(order.takerFees)).toBe('0.1800');
+    const orders = (await signed(sim, 'GET', '/portfolio/orders')).json as { orders: Array<Record<string, string>> };
+    expect(orders.orders[0]).toMatchObject({
+      taker_fees_dollars: '0.180000', taker_fill_cost_dollars: '5.600000', maker_fees_dollars: '0.000000',
+      fill_count_fp: '10.00', remaining_count_fp: '0.00', initial_count_fp: '10.00', yes_price_dollars: '0.6000',
+    });
+    const fills = (await signed(sim, 'GET', '/portfolio/fills')).json as { fills: Array<Record<string, unknown>> };
+    expect(fills.fills.map((f) => [f.ticker, f.count_fp, f.fee_cost])).toEqual([
+      [KC, '10.00', '0.180000'],
+      ['KXNFLGAME-26NOV27NYGPHI-PHI', '2.97', '0.000000'],
+    ]);
+    const positions = (await signed(sim, 'GET', '/portfolio/positions')).json as { market_positions: Array<Record<string, unknown>> };
+    expect(positions.market_positions.map((p) => [p.ticker, p.position_fp, p.market_exposure_dollars])).toEqual([
+      [KC, '10.00', '5.600000'],
+      ['KXNFLGAME-26NOV27NYGPHI-PHI', '2.97', '1.217700'],
+    ]);
+    // 1000 − 1.2177 (2.97 × 0.41) − 5.60 − 0.18
+    expect(((await signed(sim, 'GET', '/portfolio/balance')).json as { balance_dollars: string }).balance_dollars).toBe('993.002300');
+  });
+});
+
 describe('no code path writes to /portfolio/orders', () => {
   it('placeOrder, cancelOrder, amendOrder and the reads use V2 writes only, even when V1 would answer 2xx', async () => {
     const { sim, exchange } = await setup({ v1WriteAnswer: 'ok-with-error' });
