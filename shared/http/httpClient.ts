@@ -74,7 +74,8 @@ export interface RequestOptions {
 
 /**
  * JSON over HTTP with a timeout per attempt, a token-bucket rate limit, and retries with capped
- * exponential backoff and full jitter on 429/5xx/timeouts/network errors (Retry-After honoured).
+ * exponential backoff and jitter on 429/5xx/timeouts/network errors (Retry-After honoured; a 429
+ * without it waits at least half the ceiling), all within the caller's remaining time if given.
  */
 export class HttpClient {
   private readonly retry: RetryPolicy;
