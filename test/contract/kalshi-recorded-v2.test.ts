@@ -23,7 +23,7 @@ interface CreateReplyView {
 
 // WIRED AT MERGE with branch `kalshi` (its V2 parser, probably shared/venues/kalshi/orderV2.ts):
 // replace the next line with an import of that parser and a map of its result onto CreateReplyView.
-const parseCreateReply: ((json: unknown) => CreateReplyView) | undefined = undefined;
+const parseCreateReply = undefined as ((json: unknown) => CreateReplyView) | undefined;
 
 describe('recorded Create Order V2 replies', () => {
   it.each(Object.entries(CREATE_ORDER_V2_EXPECTED))('%s', (file, want) => {
