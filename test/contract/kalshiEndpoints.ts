@@ -114,7 +114,7 @@ export function sourceRequests(roots: string[]): { requests: SourceRequest[]; un
  * their call sites are scanned instead. Any other function handing a path parameter to a request
  * leaves it unresolved, and the scan fails until it is listed here.
  */
-export const GET_FORWARDERS = ['paginate'];
+export const GET_FORWARDERS = ['paginate', 'getJson'];
 
 /** The requests one source text makes (see sourceRequests). Exported for the scanner's own tests. */
 export function scanSource(raw: string): { requests: Array<Omit<SourceRequest, 'file'>>; unresolved: Array<Omit<Unresolved, 'file'>> } {
