@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { Decimal } from '../domain/decimal';
-import type { Exchange, VenueOrder, VenuePosition } from '../exchange/types';
+import type { Exchange, VenueOrder } from '../exchange/types';
 import type { Desync } from './reconcile';
 
 /**
@@ -38,7 +38,8 @@ const exact = (count: number | Decimal) => new Decimal(String(count));
 export function diffBooksAndVenue(input: {
   localNet: LocalNet[];
   localOpenOrders: LocalOrder[];
-  venuePositions: Array<Pick<VenuePosition, 'ticker' | 'position'>>;
+  /** Signed contracts (YES − NO): a whole number, or a Decimal for fractional contracts. */
+  venuePositions: Array<{ ticker: string; position: number | Decimal }>;
   venueResting: Array<Pick<VenueOrder, 'ticker' | 'clientOrderId'>>;
 }): Desync[] {
   const local = new Map(input.localNet.map((r) => [r.ticker, r]));

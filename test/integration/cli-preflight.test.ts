@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { runPreflight } from '../../cli/commands/preflight';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../cli/precog';
 import { generateKalshiKeyPair, startKalshiPortfolioSim, type KalshiPortfolioSim, type KalshiPortfolioSimOptions } from '../../local/sim/kalshiPortfolioSim';
 import { runPrecog } from '../helpers/cli';
@@ -106,6 +109,22 @@ describe('precog preflight', () => {
     expect(r.line('clock_skew')).toMatch(/^PASS /);
     expect(r.out).not.toContain('all 6 checks passed');
     expect(r.err).toBe('precog: preflight: 4 of 6 checks failed (credentials, balance, rate_limit_tier, positions_and_orders)');
+  });
+
+  it('the key from Secrets Manager (KALSHI_CREDENTIALS_SECRET_ARN), as in AWS: every check passes', async () => {
+    const sim = await startSim();
+    const arn = 'arn:aws:secretsmanager:us-east-1:1:secret:kalshi';
+    const secrets = mockClient(SecretsManagerClient);
+    secrets.on(GetSecretValueCommand, { SecretId: arn }).resolves({ SecretString: JSON.stringify({ keyId: KEY_ID, privateKeyPem: account.privateKeyPem }) });
+    try {
+      const report = await runPreflight(db().pool, {
+        environment: 'demo', baseUrl: sim.baseUrl, env: { KALSHI_CREDENTIALS_SECRET_ARN: arn }, secrets: new SecretsManagerClient({ region: 'us-east-1' }),
+      });
+      expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(report.checks[0]!.detail).toBe(`key ${KEY_ID} signs, and Kalshi accepted its signed request (GET /portfolio/balance)`);
+    } finally {
+      secrets.restore();
+    }
   });
 
   it('no key configured: FAIL credentials naming the variables to set', async () => {
