@@ -26,6 +26,7 @@ import { configGet, configKeys, configList, configSet, configUnset, nonBlank, pa
 import { listBreakers, resolveBreakerCommand, tripBreaker } from './commands/breakers';
 import { InvokeUsageError, functionNames, invokeFunction } from './commands/invoke';
 import { abCompare, attribution, healthReport, listPositions, migrateCommand, parseSince, pnlReport } from './commands/operations';
+import { preflight } from './commands/preflight';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -215,6 +216,19 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
       await run(opts.json, (ctx) => reconcile(ctx, { env: io.env, json: opts.json }));
+    });
+
+  program
+    .command('preflight')
+    .summary('read-only checks before going live')
+    .description('read-only checks before switching live trading on: the Kalshi key signs and is accepted, clock skew, exchange status, '
+      + 'balance, the API rate-limit tier, and the venue\'s positions and resting orders against the books; never places an order, '
+      + 'writes nothing; exit 1 when any check fails. The key: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_FILE, or KALSHI_CREDENTIALS_SECRET_ARN')
+    .addOption(new Option('--env <environment>', 'the Kalshi environment to check').choices(['demo', 'production']).makeOptionMandatory())
+    .option('--base-url <url>', "the Trade API root instead of the environment's (a local simulator), e.g. http://127.0.0.1:8080/trade-api/v2", httpUrl)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { env: 'demo' | 'production'; baseUrl?: string; json?: boolean }) => {
+      await run(opts.json, (ctx) => preflight(ctx, { environment: opts.env, baseUrl: opts.baseUrl, env: io.env, secrets: lazySecrets, json: opts.json }));
     });
 
   program
@@ -444,6 +458,17 @@ function deferRequiredOptions(program: Command): void {
       }
     }
   });
+}
+
+function httpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('expected an http(s) URL.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('expected an http(s) URL.');
+  return value.replace(/\/$/, '');
 }
 
 function positiveInt(value: string): number {

@@ -4,6 +4,7 @@ import type {
   ErrorResponse, Fill, GetBalanceResponse, GetFillsResponse, GetOrderResponse, GetOrdersResponse, GetPositionsResponse,
   GetSettlementsResponse, Market, MarketPosition, Order, PriceRange, Settlement,
 } from 'kalshi-typescript';
+import type { ExchangeStatus, GetAccountApiLimitsResponse } from 'kalshi-typescript';
 import { Decimal } from '../../shared/domain/decimal';
 import type { KalshiCredentials } from '../../shared/venues/kalshi/signing';
 import { startTestServer, type RecordedRequest, type Route, type TestServer } from './httpServer';
@@ -525,6 +526,8 @@ export class KalshiPortfolioSim {
       };
       return { json: body };
     }
+    const account = this.accountRoute(method, path, req);
+    if (account) return account;
     return error(404, 'not_found', `no route ${key}`);
   }
 
@@ -934,6 +937,34 @@ export class KalshiPortfolioSim {
   private requireServer(): TestServer {
     if (!this.server) throw new Error('sim: call start() first');
     return this.server;
+  }
+
+  // --- exchange status and account limits (what `precog preflight` reads) ------------------
+
+  /** GET /exchange/status: set exchange_active / trading_active false to script maintenance or a halt. */
+  exchangeStatus: ExchangeStatus = { exchange_active: true, trading_active: true, exchange_estimated_resume_time: null };
+
+  /** GET /account/limits: the Basic tier as documented (200 read / 100 write tokens a second). */
+  apiLimits: GetAccountApiLimitsResponse = {
+    usage_tier: 'basic',
+    read: { refill_rate: 200, bucket_capacity: 200 },
+    write: { refill_rate: 100, bucket_capacity: 100 },
+    grants: [],
+  };
+
+  /**
+   * The two read-only routes above. Their Date header is the sim's own clock (`now`), so a sim
+   * whose clock runs ahead or behind shows a skewed server time, as a drifting client would see.
+   */
+  private accountRoute(method: string, path: string, req: RecordedRequest): Answer | undefined {
+    const date = { date: new Date(this.now()).toUTCString() };
+    if (method === 'GET' && path === '/exchange/status') return { json: this.exchangeStatus, headers: date };
+    if (method === 'GET' && path === '/account/limits') {
+      const refusal = this.authenticate(req);
+      if (refusal) return error(401, 'authentication_error', refusal);
+      return { json: this.apiLimits, headers: date };
+    }
+    return undefined;
   }
 }
 

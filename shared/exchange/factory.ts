@@ -7,6 +7,7 @@ import type { FailedAttempt } from '../http/httpClient';
 import { dec } from '../domain/decimal';
 import { KALSHI_BASE_URLS, KalshiClient } from '../venues/kalshi/client';
 import { loadKalshiCredentials } from '../venues/kalshi/credentials';
+import type { KalshiCredentials } from '../venues/kalshi/signing';
 import { KalshiExchange } from '../venues/kalshi/kalshiExchange';
 import { IngestedBookSource, KalshiOrderbookBookSource } from './paper/bookSources';
 import { PaperExchange } from './paper/paperExchange';
@@ -104,4 +105,28 @@ export async function createExchangeFromEnv(deps: {
     readsPerSecond: KALSHI_TRADING_READS_PER_SECOND * env.KALSHI_RATE_LIMIT_SCALE,
     writesPerSecond: KALSHI_TRADING_WRITES_PER_SECOND * env.KALSHI_RATE_LIMIT_SCALE,
   });
+}
+
+/**
+ * The Kalshi API key as live trading would load it (KALSHI_API_KEY_ID + KALSHI_PRIVATE_KEY_FILE
+ * off AWS, else the secret KALSHI_CREDENTIALS_SECRET_ARN), without the other live settings:
+ * `precog preflight` checks the key before EXECUTION_MODE=live is set.
+ */
+export async function loadKalshiCredentialsFromEnv(
+  env: NodeJS.ProcessEnv,
+  secrets?: Pick<SecretsManagerClient, 'send'>,
+): Promise<KalshiCredentials> {
+  const keyId = env.KALSHI_API_KEY_ID?.trim();
+  const keyFile = env.KALSHI_PRIVATE_KEY_FILE?.trim();
+  if (keyId || keyFile) {
+    if (!keyId || !keyFile) {
+      throw new ConfigError(`invalid exchange configuration: a key file needs both KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_FILE (${keyId ? 'KALSHI_PRIVATE_KEY_FILE' : 'KALSHI_API_KEY_ID'} is missing)`);
+    }
+    return { keyId, privateKeyPem: await readPrivateKey(keyFile) };
+  }
+  const secretArn = env.KALSHI_CREDENTIALS_SECRET_ARN?.trim();
+  if (!secretArn) {
+    throw new ConfigError('invalid exchange configuration: no Kalshi API key: set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_FILE, or KALSHI_CREDENTIALS_SECRET_ARN');
+  }
+  return loadKalshiCredentials(secretArn, secrets ?? new SecretsManagerClient({}));
 }

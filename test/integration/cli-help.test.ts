@@ -41,7 +41,7 @@ describe('precog help', () => {
       'desync list', 'desync resolve',
       'health', 'invoke', 'matrix import', 'migrate',
       'model activate', 'model create', 'model deprecate', 'model list', 'model status', 'model validate',
-      'orders', 'pnl', 'positions', 'reconcile',
+      'orders', 'pnl', 'positions', 'preflight', 'reconcile',
       'strategy activate', 'strategy create', 'strategy deprecate', 'strategy list', 'strategy status',
     ]);
   });
