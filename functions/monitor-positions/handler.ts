@@ -9,8 +9,10 @@ import * as z from 'zod';
 import { ConfigError, getPool } from '../../shared/db/pool';
 import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
-import type { Exchange } from '../../shared/exchange/types';
+import type pg from 'pg';
 import { reconcileVenue, type ReconcileResult } from '../../shared/execution/reconcile';
+import { InvocationDeadline } from '../../shared/lambda/invocationDeadline';
+import { memoizeUntilRejected, samePool } from '../../shared/lambda/memoizeUntilRejected';
 import { runCadence, type CadenceSweep } from '../../shared/monitor/cadence';
 import { sweepPositions, type SweepResult } from '../../shared/monitor/sweep';
 import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
@@ -25,9 +27,12 @@ import type { ExitQueue } from '../../shared/queues/messages';
 const logger = createLogger('monitor-positions');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'monitor-positions' });
 let sqs: SQSClient | undefined;
-let exchange: Promise<Exchange> | undefined;
 /** Venue request failures of this container, written to api_errors after each reconciliation. */
 const failures = new FailureLog();
+/** The invocation running now: the cached exchange's retries read its remaining time. */
+const deadline = new InvocationDeadline();
+const exchange = memoizeUntilRejected((pool: pg.Pool) =>
+  createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi'), remainingTimeMs: deadline.remainingTimeMs }), { sameAs: samePool });
 let publisher: EventPublisher | undefined;
 
 /**
@@ -67,6 +72,7 @@ export async function runMonitor(
   runtime: MonitorRuntime = {},
 ): Promise<MonitorResult> {
   const options = parseScheduledOrConsoleEvent('monitor-positions', MonitorEvent, event);
+  deadline.enter(context);
   const queueUrl = process.env.EXIT_QUEUE_URL;
   if (!options.dryRun && !queueUrl && !runtime.queue) throw new ConfigError('invalid monitor-positions configuration: EXIT_QUEUE_URL is not set');
   const pool = await getPool();
@@ -78,8 +84,7 @@ export async function runMonitor(
   // Reconciliation first (once a minute): the positions the sweep prices are the venue's too.
   if (!options.dryRun && !options.positionIds) {
     try {
-      exchange ??= createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi') });
-      const r = await reconcileVenue({ pool, exchange: await exchange, rules }).finally(() =>
+      const r = await reconcileVenue({ pool, exchange: await exchange(pool), rules }).finally(() =>
         failures.flush(new OperationsRepository(pool), 'monitor-positions').catch((error: Error) =>
           logger.error('could not record venue failures', { error: error.message })));
       result.reconciliation = { ordersChecked: r.ordersChecked, fillsRecorded: r.fillsRecorded, desyncs: r.desyncs, errors: r.errors, balance: r.balance };

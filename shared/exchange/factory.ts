@@ -7,7 +7,7 @@ import type { FailedAttempt } from '../http/httpClient';
 import { dec } from '../domain/decimal';
 import { KALSHI_BASE_URLS, KalshiClient } from '../venues/kalshi/client';
 import { loadKalshiCredentials } from '../venues/kalshi/credentials';
-import { KalshiExchange } from '../venues/kalshi/kalshiExchange';
+import { KalshiExchange, type KalshiExchangeOptions } from '../venues/kalshi/kalshiExchange';
 import { IngestedBookSource, KalshiOrderbookBookSource } from './paper/bookSources';
 import { PaperExchange } from './paper/paperExchange';
 import type { Exchange } from './types';
@@ -83,6 +83,12 @@ export async function createExchangeFromEnv(deps: {
   secrets?: Pick<SecretsManagerClient, 'send'>;
   /** Every failed venue request (the api_failures breaker counts them). */
   onFailedAttempt?: (failure: FailedAttempt) => void;
+  /**
+   * The current invocation's remaining time (InvocationDeadline.remainingTimeMs): the exchange is
+   * cached per container, so this reads whichever invocation runs now. Bounds the venue client's
+   * retries so that none starts after the invocation would time out.
+   */
+  remainingTimeMs?: () => number;
 }): Promise<Exchange> {
   const env = parseExchangeEnv(deps.env);
   if (env.EXECUTION_MODE === 'paper') {
@@ -95,9 +101,19 @@ export async function createExchangeFromEnv(deps: {
   const credentials = env.KALSHI_API_KEY_ID
     ? { keyId: env.KALSHI_API_KEY_ID, privateKeyPem: await readPrivateKey(env.KALSHI_PRIVATE_KEY_FILE!) }
     : await loadKalshiCredentials(env.KALSHI_CREDENTIALS_SECRET_ARN!, deps.secrets ?? new SecretsManagerClient({}));
-  return new KalshiExchange({
+  return new KalshiExchange(kalshiExchangeOptions({
     baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[environment], environment, credentials, onFailedAttempt: deps.onFailedAttempt,
     readsPerSecond: KALSHI_TRADING_READS_PER_SECOND * env.KALSHI_RATE_LIMIT_SCALE,
     writesPerSecond: KALSHI_TRADING_WRITES_PER_SECOND * env.KALSHI_RATE_LIMIT_SCALE,
-  });
+  }, deps.remainingTimeMs));
+}
+
+/**
+ * KalshiExchange's options with the invocation's remaining time. Adapter until KalshiExchangeOptions
+ * declares `remainingTimeMs` (branch `kalshi`): then this becomes the plain `{ ...options,
+ * remainingTimeMs }` literal, type-checked.
+ */
+export function kalshiExchangeOptions(options: KalshiExchangeOptions, remainingTimeMs?: () => number): KalshiExchangeOptions {
+  const withDeadline: KalshiExchangeOptions & { remainingTimeMs?: () => number } = { ...options, ...(remainingTimeMs ? { remainingTimeMs } : {}) };
+  return withDeadline;
 }
