@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/monitor-positions/handler';
 import { MarketRepository } from '../../shared/db';
 import { closeSharedPool } from '../../shared/db/pool';
+import { MONITOR_LOCK_KEY } from '../../shared/monitor/sweep';
 import { ExitOrderMessage } from '../../shared/queues/messages';
 import { useTestDatabase } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
@@ -82,5 +83,29 @@ describe('monitor-positions function', () => {
     expect(result.sweeps.map((s) => s.kind)).toEqual(['full']);
     // The exit is in flight: nothing new is sent.
     expect(sent()).toEqual([]);
+  });
+
+  it('invoked by hand while another invocation sweeps: its sweep is skipped, touching nothing; the next one sweeps', async () => {
+    // Another invocation in the middle of a sweep holds the monitor's transaction-level lock.
+    const other = await db().pool.connect();
+    const lastUpdate = async () => (await db().pool.query('SELECT last_update FROM positions WHERE position_id = $1 AND row_current_ind', [positionId])).rows[0].last_update;
+    const before = await lastUpdate();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock($1)', [MONITOR_LOCK_KEY]);
+      const byHand = await handler({ once: true }, context);
+      expect(byHand.sweeps).toEqual([expect.objectContaining({ kind: 'full', skipped: 'another monitor sweep is running' })]);
+      expect(byHand.last).toMatchObject({ skipped: 'another monitor sweep is running', positions: 0 });
+      expect(await lastUpdate()).toEqual(before);
+      const { rows: [health] } = await db().pool.query(
+        `SELECT details FROM system_health WHERE component = 'monitor-positions' ORDER BY health_id DESC LIMIT 1`);
+      expect(health.details).toMatchObject({ skipped_all: true });
+    } finally {
+      await other.query('ROLLBACK');
+      other.release();
+    }
+    const after = await handler({ once: true }, context);
+    expect(after.last).toMatchObject({ positions: 1 });
+    expect(after.last?.skipped).toBeUndefined();
   });
 });
