@@ -85,6 +85,29 @@ describe('monitor-positions function', () => {
     expect(sent()).toEqual([]);
   });
 
+  it('re-sends an active exit whose message went unseen past the deployed visibility timeout plus the margin', async () => {
+    // The stop-loss decided above is in flight; its message was last seen 75 s ago.
+    const { rows: [request] } = await db().pool.query(`SELECT exit_request_id FROM exit_requests WHERE status = 'active'`);
+    const unseenFor = (seconds: number) => db().pool.query(
+      `UPDATE exit_requests SET enqueued_at = now() - make_interval(secs => $2), message_received_at = NULL WHERE exit_request_id = $1`,
+      [request.exit_request_id, seconds]);
+    await unseenFor(75);
+    // Deployed 180 s visibility (the default): 75 s unseen is a live message.
+    expect((await handler({ once: true }, context)).last).toMatchObject({ resent: 0, enqueued: 0 });
+    expect(sent()).toEqual([]);
+    // A 10 s visibility: 75 s > 10 + 60: the message is gone, sent again.
+    process.env.EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS = '10';
+    try {
+      expect((await handler({ once: true }, context)).last).toMatchObject({ resent: 1, enqueued: 1 });
+      expect(sent()).toEqual([expect.objectContaining({ exitRequestId: request.exit_request_id, priority: 'CRITICAL' })]);
+      process.env.EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS = 'three minutes';
+      await expect(handler({ once: true }, context)).rejects.toThrow(
+        /invalid monitor-positions configuration: EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS: .*number/);
+    } finally {
+      delete process.env.EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS;
+    }
+  });
+
   it('invoked by hand while another invocation sweeps: its sweep is skipped, touching nothing; the next one sweeps', async () => {
     // Another invocation in the middle of a sweep holds the monitor's transaction-level lock.
     const other = await db().pool.connect();
