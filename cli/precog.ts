@@ -434,14 +434,14 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .command('dlq')
     .summary('dead-letter queues of entry and exit orders')
     .description('the dead-letter queues of entry-orders and exit-orders on SQS (ENTRY_QUEUE_URL / EXIT_QUEUE_URL; each one\'s DLQ from its redrive policy, or ENTRY_DLQ_URL / EXIT_DLQ_URL)');
-  const queueOption = () => new Option('--queue <queue>', 'entry, exit or all').choices(['entry', 'exit', 'all']).default('all');
+  const queueOption = () => new Option('--queue <queue>', 'which queue\'s dead letters').choices(['entry', 'exit', 'all']).default('all');
   const queuesOf = (queue: string): DlqName[] => (queue === 'all' ? [...DLQ_NAMES] : [queue as DlqName]);
   dlq
     .command('list')
     .summary('show the dead letters, leaving them in place')
     .description('show the dead letters (message id, sent, receives, exit request or entry order), leaving them in place and visible')
     .addOption(queueOption())
-    .option('--limit <n>', 'at most this many per queue (default 100)', positiveInt, 100)
+    .option('--limit <n>', 'at most this many per queue', positiveInt, 100)
     .option('--json', 'print the result as JSON')
     .action(async (opts: { queue: string; limit: number; json?: boolean }) => {
       await runWithoutDatabase(opts.json, () => dlqList({ sqs: lazySqs, env: io.env, out: io.out }, { queues: queuesOf(opts.queue), limit: opts.limit, json: opts.json }));
@@ -451,7 +451,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .summary('send the dead letters back to their queue')
     .description('send each dead letter back to its queue (same body and attributes), then delete it from the dead-letter queue; exit 1 if any failed')
     .addOption(queueOption())
-    .option('--limit <n>', 'at most this many per queue (default 100)', positiveInt, 100)
+    .option('--limit <n>', 'at most this many per queue', positiveInt, 100)
     .option('--json', 'print the result as JSON')
     .action(async (opts: { queue: string; limit: number; json?: boolean }) => {
       await runWithoutDatabase(opts.json, () => dlqRedrive({ sqs: lazySqs, env: io.env, out: io.out }, { queues: queuesOf(opts.queue), limit: opts.limit, json: opts.json }));
