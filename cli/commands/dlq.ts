@@ -76,9 +76,13 @@ export async function resolveDlq(deps: Pick<DlqDeps, 'sqs' | 'env'>, name: DlqNa
   return { name, sourceUrl, dlqUrl: QueueUrl };
 }
 
+/**
+ * Long polling (1 s): a short poll samples some of SQS's servers and may answer empty while messages
+ * wait, which would end the listing early.
+ */
 async function receive(sqs: DlqDeps['sqs'], queueUrl: string, max: number, visibilitySeconds: number): Promise<Message[]> {
   const { Messages } = await sqs.send(new ReceiveMessageCommand({
-    QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, max), VisibilityTimeout: visibilitySeconds, WaitTimeSeconds: 0,
+    QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, max), VisibilityTimeout: visibilitySeconds, WaitTimeSeconds: 1,
     MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'],
   }));
   return Messages ?? [];

@@ -64,6 +64,10 @@ describe('precog dlq list', () => {
     }]);
     expect(calls(DeleteMessageCommand)).toEqual([]);
     expect(calls(SendMessageCommand)).toEqual([]);
+    // Long polls (a short poll may answer empty while messages wait), everything asked for.
+    for (const c of calls(ReceiveMessageCommand)) {
+      expect(c).toMatchObject({ WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] });
+    }
   });
 
   it('text output names each message and what it is about; --queue narrows, a DLQ URL can be given', async () => {
