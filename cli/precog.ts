@@ -13,6 +13,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type pg from 'pg';
 import { createPool, parseDatabaseEnv, resolvePoolConfig } from '../shared/db/pool';
@@ -27,6 +28,7 @@ import { listBreakers, resolveBreakerCommand, tripBreaker } from './commands/bre
 import { InvokeUsageError, functionNames, invokeFunction } from './commands/invoke';
 import { abCompare, attribution, healthReport, listPositions, migrateCommand, parseSince, pnlReport } from './commands/operations';
 import { preflight } from './commands/preflight';
+import { DLQ_NAMES, dlqList, dlqRedrive, type DlqName } from './commands/dlq';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -69,6 +71,11 @@ const lazySecrets = {
   send: (command: Parameters<SecretsManagerClient['send']>[0]) => new SecretsManagerClient({}).send(command),
 } as Pick<SecretsManagerClient, 'send'>;
 
+/** Built only when SQS is called (precog dlq). */
+const lazySqs = {
+  send: (command: Parameters<SQSClient['send']>[0]) => new SQSClient({}).send(command),
+} as Pick<SQSClient, 'send'>;
+
 async function withPool<T>(io: CliIo, fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
   const pool = createPool(await resolvePoolConfig(parseDatabaseEnv(io.env), lazySecrets));
   try {
@@ -103,6 +110,13 @@ export interface BuildOptions {
 export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
   const run = (json: boolean | undefined, fn: (ctx: CommandContext) => Promise<unknown>) =>
     withPool(io, (pool) => fn({ pool, out: io.out })).catch((error: unknown) => {
+      reportFailure(io, error, json === true);
+      throw new ReportedFailure();
+    });
+
+  /** A command that needs no database (precog dlq talks to SQS only). */
+  const runWithoutDatabase = (json: boolean | undefined, fn: () => Promise<unknown>) =>
+    fn().catch((error: unknown) => {
       reportFailure(io, error, json === true);
       throw new ReportedFailure();
     });
@@ -428,6 +442,33 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .option('--json', 'print the result as JSON')
     .action(async (key: string, opts: { reason: string; by?: string; json?: boolean }) => {
       await run(opts.json, (ctx) => configUnset(ctx, { key, reason: opts.reason, by: opts.by, env: io.env, json: opts.json }));
+    });
+
+  const dlq = program
+    .command('dlq')
+    .summary('dead-letter queues of entry and exit orders')
+    .description('the dead-letter queues of entry-orders and exit-orders on SQS (ENTRY_QUEUE_URL / EXIT_QUEUE_URL; each one\'s DLQ from its redrive policy, or ENTRY_DLQ_URL / EXIT_DLQ_URL)');
+  const queueOption = () => new Option('--queue <queue>', 'which queue\'s dead letters').choices(['entry', 'exit', 'all']).default('all');
+  const queuesOf = (queue: string): DlqName[] => (queue === 'all' ? [...DLQ_NAMES] : [queue as DlqName]);
+  dlq
+    .command('list')
+    .summary('show the dead letters, leaving them in place')
+    .description('show the dead letters (message id, sent, receives, exit request or entry order), leaving them in place and visible')
+    .addOption(queueOption())
+    .option('--limit <n>', 'at most this many per queue', positiveInt, 100)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { queue: string; limit: number; json?: boolean }) => {
+      await runWithoutDatabase(opts.json, () => dlqList({ sqs: lazySqs, env: io.env, out: io.out }, { queues: queuesOf(opts.queue), limit: opts.limit, json: opts.json }));
+    });
+  dlq
+    .command('redrive')
+    .summary('send the dead letters back to their queue')
+    .description('send each dead letter back to its queue (same body and attributes), then delete it from the dead-letter queue; exit 1 if any failed')
+    .addOption(queueOption())
+    .option('--limit <n>', 'at most this many per queue', positiveInt, 100)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { queue: string; limit: number; json?: boolean }) => {
+      await runWithoutDatabase(opts.json, () => dlqRedrive({ sqs: lazySqs, env: io.env, out: io.out }, { queues: queuesOf(opts.queue), limit: opts.limit, json: opts.json }));
     });
 
   deferRequiredOptions(program);

@@ -10,6 +10,8 @@ import { getPool } from '../../shared/db/pool';
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
 import type { Exchange } from '../../shared/exchange/types';
 import { executeEntry, type EntryOutcome } from '../../shared/execution/executeEntry';
+import { InvocationDeadline } from '../../shared/lambda/invocationDeadline';
+import { memoizeUntilRejected, samePool } from '../../shared/lambda/memoizeUntilRejected';
 import { OperationsRepository } from '../../shared/db/repositories/operations';
 import { FailureLog } from '../../shared/ingestion/failureLog';
 import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
@@ -21,7 +23,6 @@ import { InvalidMessageError, parseEntryOrderMessage } from '../../shared/queues
 
 const logger = createLogger('execute-entry');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'execute-entry' });
-let exchange: Promise<Exchange> | undefined;
 let publisher: EventPublisher | undefined;
 
 export interface ExecuteEntryRuntime {
@@ -29,14 +30,17 @@ export interface ExecuteEntryRuntime {
   exchange: Exchange;
 }
 
-/** Built once per container: the pool and the exchange (paper, or Kalshi when switched to live). */
 /** Venue request failures of this container, written to api_errors after each message. */
 const failures = new FailureLog();
+/** The invocation running now: the cached exchange's retries read its remaining time. */
+const deadline = new InvocationDeadline();
+/** Built once per container (paper, or Kalshi when switched to live); a failed creation is retried next time. */
+const exchange = memoizeUntilRejected((pool: pg.Pool) =>
+  createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi'), remainingTimeMs: deadline.remainingTimeMs }), { sameAs: samePool });
 
 async function defaultRuntime(): Promise<ExecuteEntryRuntime> {
   const pool = await getPool();
-  exchange ??= createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi') });
-  return { pool, exchange: await exchange };
+  return { pool, exchange: await exchange(pool) };
 }
 
 /**
@@ -105,6 +109,7 @@ export async function runExecuteEntry(
   if (!event || !Array.isArray((event as Partial<SQSEvent>).Records)) {
     throw new InvalidMessageError('execute-entry expects an SQS event ({"Records": [...]}); see events/execute-entry.json');
   }
+  deadline.enter(context);
   const resolved = runtime ?? (await defaultRuntime());
   const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(event, (record: SQSRecord) => processEntryRecord(record, resolved), processor, {

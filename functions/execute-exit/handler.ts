@@ -10,21 +10,30 @@ import type pg from 'pg';
 import { getPool } from '../../shared/db/pool';
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
 import type { Exchange } from '../../shared/exchange/types';
+import { InvocationDeadline } from '../../shared/lambda/invocationDeadline';
+import { memoizeUntilRejected, samePool } from '../../shared/lambda/memoizeUntilRejected';
 import { executeExit, type ExitOutcome } from '../../shared/execution/executeExit';
 import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
 import { reportHealth } from '../../shared/observability/health';
 import { createLogger } from '../../shared/observability/logger';
 import { breakerEvents, exitStoppedEvent, publishQuietly } from '../../shared/observability/operationalEvents';
 import { checkBreakers } from '../../shared/risk/breakers';
+import { notFromQueue } from '../../shared/queues/consoleRecords';
+import { recordExitReceive } from '../../shared/queues/exitMessageTracking';
 import { InvalidMessageError, parseExitOrderMessage, type ExitOrderMessage } from '../../shared/queues/messages';
 import { OperationsRepository } from '../../shared/db/repositories/operations';
 import { FailureLog } from '../../shared/ingestion/failureLog';
 
 const logger = createLogger('execute-exit');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'execute-exit' });
-let exchange: Promise<Exchange> | undefined;
 let sqs: SQSClient | undefined;
 let publisher: EventPublisher | undefined;
+/** The invocation running now: the cached exchange's retries read its remaining time. */
+const deadline = new InvocationDeadline();
+/** Venue request failures of this container, written to api_errors after each message. */
+const failures = new FailureLog();
+const exchange = memoizeUntilRejected((pool: pg.Pool) =>
+  createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi'), remainingTimeMs: deadline.remainingTimeMs }), { sameAs: samePool });
 
 export interface ExecuteExitRuntime {
   pool: pg.Pool;
@@ -42,20 +51,25 @@ export function queueUrlOf(record: SQSRecord): string {
   return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
 }
 
-/** Venue request failures of this container, written to api_errors after each message. */
-const failures = new FailureLog();
-
 async function defaultRuntime(): Promise<ExecuteExitRuntime> {
   const pool = await getPool();
-  exchange ??= createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi') });
   sqs ??= new SQSClient({});
   const client = sqs;
   return {
     pool,
-    exchange: await exchange,
+    exchange: await exchange(pool),
     retryAfter: async (record, seconds) => {
+      const visibilityTimeout = Math.min(43_200, Math.max(0, Math.ceil(seconds)));
+      // A record invoked by hand has no message in flight: say what SQS would have been asked.
+      const notQueued = notFromQueue(record, process.env.EXIT_QUEUE_URL);
+      if (notQueued) {
+        logger.warn('not from the exit queue: ChangeMessageVisibility skipped', {
+          reason: notQueued, messageId: record.messageId, wouldSetVisibilityTimeoutSeconds: visibilityTimeout,
+        });
+        return;
+      }
       await client.send(new ChangeMessageVisibilityCommand({
-        QueueUrl: queueUrlOf(record), ReceiptHandle: record.receiptHandle, VisibilityTimeout: Math.min(43_200, Math.max(0, Math.ceil(seconds))),
+        QueueUrl: queueUrlOf(record), ReceiptHandle: record.receiptHandle, VisibilityTimeout: visibilityTimeout,
       }));
     },
   };
@@ -84,7 +98,9 @@ export async function processExitRecord(record: SQSRecord, runtime: ExecuteExitR
     }
     throw error;
   }
-  const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  // The request's receives across its messages (the sweep re-sends one that was lost): a re-sent
+  // message's first receive is a redelivery all the same, and looks for a died delivery's attempt.
+  const receiveCount = Math.max(Number(record.attributes?.ApproximateReceiveCount ?? '1'), await recordExitReceive(runtime.pool, message.exitRequestId));
   try {
     return await attemptExit(record, runtime, message, receiveCount);
   } finally {
@@ -128,6 +144,7 @@ export async function runExecuteExit(event: SQSEvent, context: Context, runtime?
   if (!event || !Array.isArray((event as Partial<SQSEvent>).Records)) {
     throw new InvalidMessageError('execute-exit expects an SQS event ({"Records": [...]}); see events/execute-exit.json');
   }
+  deadline.enter(context);
   const resolved = runtime ?? (await defaultRuntime());
   const processor = new BatchProcessor(EventType.SQS);
   const response = await processPartialResponse(event, (record: SQSRecord) => processExitRecord(record, resolved), processor, {

@@ -9,10 +9,13 @@ import * as z from 'zod';
 import { ConfigError, getPool } from '../../shared/db/pool';
 import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
-import type { Exchange } from '../../shared/exchange/types';
+import type pg from 'pg';
 import { reconcileVenue, type ReconcileResult } from '../../shared/execution/reconcile';
+import { InvocationDeadline } from '../../shared/lambda/invocationDeadline';
+import { memoizeUntilRejected, samePool } from '../../shared/lambda/memoizeUntilRejected';
 import { runCadence, type CadenceSweep } from '../../shared/monitor/cadence';
-import { sweepPositions, type SweepResult } from '../../shared/monitor/sweep';
+import { EXIT_MESSAGE_MARGIN_SECONDS, EXIT_VISIBILITY_TIMEOUT_SECONDS, sweepPositions, type SweepResult } from '../../shared/monitor/sweep';
+import { parseEnvironment } from '../../shared/config/environment';
 import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
 import { reportHealth } from '../../shared/observability/health';
 import { OperationsRepository } from '../../shared/db/repositories/operations';
@@ -25,9 +28,12 @@ import type { ExitQueue } from '../../shared/queues/messages';
 const logger = createLogger('monitor-positions');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'monitor-positions' });
 let sqs: SQSClient | undefined;
-let exchange: Promise<Exchange> | undefined;
 /** Venue request failures of this container, written to api_errors after each reconciliation. */
 const failures = new FailureLog();
+/** The invocation running now: the cached exchange's retries read its remaining time. */
+const deadline = new InvocationDeadline();
+const exchange = memoizeUntilRejected((pool: pg.Pool) =>
+  createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi'), remainingTimeMs: deadline.remainingTimeMs }), { sameAs: samePool });
 let publisher: EventPublisher | undefined;
 
 /**
@@ -43,6 +49,15 @@ export const MonitorEvent = z
     once: z.boolean().default(false),
   })
   .strict();
+
+/**
+ * EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS: the exit queue's visibility timeout as deployed (infra sets
+ * it from the queue); an active exit whose message nobody has seen for that long plus a margin has
+ * lost it (dead-lettered) and is sent again.
+ */
+export const MonitorEnv = z.object({
+  EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(43_200).default(EXIT_VISIBILITY_TIMEOUT_SECONDS),
+});
 
 /** Stop this long before the function's timeout: the last sweep must commit in time. */
 const DEADLINE_MARGIN_MS = 8_000;
@@ -67,8 +82,11 @@ export async function runMonitor(
   runtime: MonitorRuntime = {},
 ): Promise<MonitorResult> {
   const options = parseScheduledOrConsoleEvent('monitor-positions', MonitorEvent, event);
+  deadline.enter(context);
   const queueUrl = process.env.EXIT_QUEUE_URL;
   if (!options.dryRun && !queueUrl && !runtime.queue) throw new ConfigError('invalid monitor-positions configuration: EXIT_QUEUE_URL is not set');
+  const env = parseEnvironment('monitor-positions', MonitorEnv, process.env);
+  const messageWindowSeconds = env.EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS + EXIT_MESSAGE_MARGIN_SECONDS;
   const pool = await getPool();
   const executionMode = process.env.EXECUTION_MODE === 'live' ? 'live' : 'paper';
   const queue = runtime.queue ?? (queueUrl ? new SqsExitQueue((sqs ??= new SQSClient({})), queueUrl) : undefined);
@@ -78,8 +96,7 @@ export async function runMonitor(
   // Reconciliation first (once a minute): the positions the sweep prices are the venue's too.
   if (!options.dryRun && !options.positionIds) {
     try {
-      exchange ??= createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi') });
-      const r = await reconcileVenue({ pool, exchange: await exchange, rules }).finally(() =>
+      const r = await reconcileVenue({ pool, exchange: await exchange(pool), rules }).finally(() =>
         failures.flush(new OperationsRepository(pool), 'monitor-positions').catch((error: Error) =>
           logger.error('could not record venue failures', { error: error.message })));
       result.reconciliation = { ordersChecked: r.ordersChecked, fillsRecorded: r.fillsRecorded, desyncs: r.desyncs, errors: r.errors, balance: r.balance };
@@ -96,7 +113,11 @@ export async function runMonitor(
 
   let last: SweepResult | undefined;
   const sweep = async (positionIds?: number[]) => {
-    last = await sweepPositions({ pool, queue, executionMode, rules }, { positionIds: positionIds ?? options.positionIds, dryRun: options.dryRun });
+    last = await sweepPositions({ pool, queue, executionMode, rules, messageWindowSeconds }, { positionIds: positionIds ?? options.positionIds, dryRun: options.dryRun });
+    if (last.resent > 0) {
+      logger.warn('exit messages presumed lost (dead-lettered or expired): sent again', { resent: last.resent, messageWindowSeconds });
+      metrics.addMetric('ExitMessagesResent', MetricUnit.Count, last.resent);
+    }
     for (const t of last.triggers) logger.info('exit condition fired', { ...t });
     for (const e of last.exits) logger.info('exit decided', { ...e });
     metrics.addMetric('SweepMs', MetricUnit.Milliseconds, last.ms);

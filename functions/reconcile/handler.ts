@@ -7,8 +7,11 @@ import * as z from 'zod';
 import { getPool } from '../../shared/db/pool';
 import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
-import type { Exchange } from '../../shared/exchange/types';
+import type { Context } from 'aws-lambda';
+import type pg from 'pg';
 import { reconcileVenue, type ReconcileResult } from '../../shared/execution/reconcile';
+import { InvocationDeadline } from '../../shared/lambda/invocationDeadline';
+import { memoizeUntilRejected, samePool } from '../../shared/lambda/memoizeUntilRejected';
 import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
 import { reportHealth } from '../../shared/observability/health';
 import { OperationsRepository } from '../../shared/db/repositories/operations';
@@ -18,9 +21,12 @@ import { desyncEvents, publishQuietly } from '../../shared/observability/operati
 
 const logger = createLogger('reconcile');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'reconcile' });
-let exchange: Promise<Exchange> | undefined;
 /** Venue request failures of this container, written to api_errors after each run. */
 const failures = new FailureLog();
+/** The invocation running now: the cached exchange's retries read its remaining time. */
+const deadline = new InvocationDeadline();
+const exchange = memoizeUntilRejected((pool: pg.Pool) =>
+  createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi'), remainingTimeMs: deadline.remainingTimeMs }), { sameAs: samePool });
 let publisher: EventPublisher | undefined;
 
 /**
@@ -30,12 +36,12 @@ let publisher: EventPublisher | undefined;
  */
 export const ReconcileEvent = z.object({}).strict();
 
-export async function runReconcile(event: unknown): Promise<ReconcileResult> {
+export async function runReconcile(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<ReconcileResult> {
   parseScheduledOrConsoleEvent('reconcile', ReconcileEvent, event);
+  deadline.enter(context);
   const pool = await getPool();
-  exchange ??= createExchangeFromEnv({ pool, onFailedAttempt: failures.hook('kalshi') });
   const rules = await currentRules(pool, { log: (m, e) => logger.warn(m, { ...e }) });
-  const result = await reconcileVenue({ pool, exchange: await exchange, rules }).finally(() =>
+  const result = await reconcileVenue({ pool, exchange: await exchange(pool), rules }).finally(() =>
     failures.flush(new OperationsRepository(pool), 'reconcile').catch((error: Error) =>
       logger.error('could not record venue failures', { error: error.message })));
   metrics.addMetric('OpenDesyncs', MetricUnit.Count, result.desyncs.length);

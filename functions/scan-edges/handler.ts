@@ -10,6 +10,7 @@ import { scanEdges, type ScanEdgesResult } from '../../shared/edges/scanEdges';
 import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
 import { EDGE_ALERT, eventPublisherFromEnv, type EventPublisher, type PrecogEvent } from '../../shared/observability/events';
 import { reportHealth } from '../../shared/observability/health';
+import { claimEdgeAlerts, releaseEdgeAlerts } from '../../shared/observability/edgeAlerts';
 import { publishQuietly } from '../../shared/observability/operationalEvents';
 import { createLogger } from '../../shared/observability/logger';
 import { SqsEntryQueue } from '../../shared/queues/sqsEntryQueue';
@@ -32,12 +33,22 @@ export const ScanEdgesEvent = z
   })
   .strict();
 
-/** What the local runtime injects instead of SQS (default: ENTRY_QUEUE_URL). */
+/** What the local runtime and tests inject instead of SQS and EventBridge (defaults: ENTRY_QUEUE_URL, EVENT_BUS_NAME). */
 export interface ScanEdgesRuntime {
   queue?: EntryQueue;
+  publisher?: EventPublisher;
 }
 
-export async function runScanEdges(event: unknown, runtime: ScanEdgesRuntime = {}): Promise<ScanEdgesResult> {
+export interface ScanEdgesRun extends ScanEdgesResult {
+  /** New alert-level edge versions not announced: their edge's alert already went out (claimEdgeAlerts). */
+  alertsRepeated: number;
+}
+
+/**
+ * The result's `alerts` are those announced (one per edge: see shared/observability/edgeAlerts.ts);
+ * a dry run announces nothing and reports what the scan found.
+ */
+export async function runScanEdges(event: unknown, runtime: ScanEdgesRuntime = {}): Promise<ScanEdgesRun> {
   const options = parseScheduledOrConsoleEvent('scan-edges', ScanEdgesEvent, event);
   const queueUrl = process.env.ENTRY_QUEUE_URL;
   if (!options.dryRun && !queueUrl && !runtime.queue) throw new ConfigError('invalid scan-edges configuration: ENTRY_QUEUE_URL is not set');
@@ -55,18 +66,25 @@ export async function runScanEdges(event: unknown, runtime: ScanEdgesRuntime = {
     markets: result.markets, evaluated: result.evaluated, edges: result.edges, orders: result.orders, skipped: result.skipped.length,
   });
   for (const s of result.skipped.slice(0, 100)) logger.debug('market skipped', { ...s });
-  if (!options.dryRun) {
-    metrics.addMetric('EdgesWritten', MetricUnit.Count, result.edges.inserted);
-    metrics.addMetric('EdgeAlerts', MetricUnit.Count, result.alerts.length);
-    metrics.addMetric('EntryOrdersCreated', MetricUnit.Count, result.orders.created);
-    metrics.addMetric('EntryOrdersUnsent', MetricUnit.Count, result.orders.unsent);
-    publisher ??= eventPublisherFromEnv();
-    await publishQuietly(publisher, result.alerts.map((a) => ({ detailType: EDGE_ALERT, detail: a }) as PrecogEvent), (m, e) => logger.error(m, { ...e }));
-    await reportHealth(await getPool(), 'scan-edges', result.orders.unsent > 0 ? 'degraded' : 'healthy', {
-      markets: result.markets, edges: result.edges, orders: result.orders, skipped: result.skipped.length,
-    }, (m, e) => logger.error(m, { ...e }));
-  }
-  return result;
+  if (options.dryRun) return { ...result, alertsRepeated: 0 };
+  // Announcing is never worth failing the scan (its edges and orders are committed): if the
+  // claim cannot be made, this scan announces nothing rather than risk a mail a minute.
+  const alerts = await claimEdgeAlerts(pool, result.alerts).catch((error: Error) => {
+    logger.error('edge alerts not announced: could not claim them', { error: error.message, alerts: result.alerts.length });
+    return [];
+  });
+  metrics.addMetric('EdgesWritten', MetricUnit.Count, result.edges.inserted);
+  metrics.addMetric('EdgeAlerts', MetricUnit.Count, alerts.length);
+  metrics.addMetric('EntryOrdersCreated', MetricUnit.Count, result.orders.created);
+  metrics.addMetric('EntryOrdersUnsent', MetricUnit.Count, result.orders.unsent);
+  const events = runtime.publisher ?? (publisher ??= eventPublisherFromEnv());
+  const unpublished = await publishQuietly(events, alerts.map((a) => ({ detailType: EDGE_ALERT, detail: a }) as PrecogEvent), (m, e) => logger.error(m, { ...e }));
+  // An alert that did not go out is not claimed: the edge's next new version announces it.
+  await releaseEdgeAlerts(pool, unpublished.map((e) => (e.detail as { edgeId: number }).edgeId));
+  await reportHealth(pool, 'scan-edges', result.orders.unsent > 0 ? 'degraded' : 'healthy', {
+    markets: result.markets, edges: result.edges, orders: result.orders, skipped: result.skipped.length,
+  }, (m, e) => logger.error(m, { ...e }));
+  return { ...result, alerts, alertsRepeated: result.alerts.length - alerts.length };
 }
 
 export const handler = middy((event: unknown) => runScanEdges(event)).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -7,14 +7,18 @@ import * as z from 'zod';
 import { getPool } from '../../shared/db/pool';
 import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
 import { createExchangeFromEnv, parseExchangeEnv } from '../../shared/exchange/factory';
-import type { Exchange } from '../../shared/exchange/types';
+import type { Context } from 'aws-lambda';
+import { InvocationDeadline } from '../../shared/lambda/invocationDeadline';
+import { memoizeUntilRejected, samePool } from '../../shared/lambda/memoizeUntilRejected';
 import { createLogger } from '../../shared/observability/logger';
 import { settleMarkets, type SettleMarketsResult } from '../../shared/settlement/settleMarkets';
 
 const logger = createLogger('settle-markets');
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Precog', serviceName: 'settle-markets' });
+/** The invocation running now: the cached exchange's retries read its remaining time. */
+const deadline = new InvocationDeadline();
 /** The exchange of the container's pool (a new pool, e.g. after a test closed the shared one, gets a new exchange). */
-let cached: { pool: pg.Pool; exchange: Promise<Exchange> } | undefined;
+const exchangeOf = memoizeUntilRejected((pool: pg.Pool) => createExchangeFromEnv({ pool, remainingTimeMs: deadline.remainingTimeMs }), { sameAs: samePool });
 
 /**
  * Console event: `{}` (or the EventBridge scheduled event) settles every market ingestion
@@ -29,18 +33,12 @@ export const SettleMarketsEvent = z
   })
   .strict();
 
-export async function runSettleMarkets(event: unknown): Promise<SettleMarketsResult> {
+export async function runSettleMarkets(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SettleMarketsResult> {
   const options = parseScheduledOrConsoleEvent('settle-markets', SettleMarketsEvent, event);
   const executionMode = parseExchangeEnv().EXECUTION_MODE;
+  deadline.enter(context);
   const pool = await getPool();
-  if (cached?.pool !== pool) cached = { pool, exchange: createExchangeFromEnv({ pool }) };
-  let exchange: Exchange;
-  try {
-    exchange = await cached.exchange;
-  } catch (error) {
-    cached = undefined;
-    throw error;
-  }
+  const exchange = await exchangeOf(pool);
   const result = await settleMarkets({ pool, exchange, executionMode }, options);
   metrics.addMetric('MarketsSettled', MetricUnit.Count, result.settled.length);
   metrics.addMetric('PositionsSettled', MetricUnit.Count, result.settled.reduce((n, s) => n + s.positions.length, 0));

@@ -88,6 +88,12 @@ export async function createExchangeFromEnv(deps: {
   secrets?: Pick<SecretsManagerClient, 'send'>;
   /** Every failed venue request (the api_failures breaker counts them). */
   onFailedAttempt?: (failure: FailedAttempt) => void;
+  /**
+   * The current invocation's remaining time (InvocationDeadline.remainingTimeMs): the exchange is
+   * cached per container, so this reads whichever invocation runs now. Bounds the venue client's
+   * retries so that none starts after the invocation would time out.
+   */
+  remainingTimeMs?: () => number;
 }): Promise<Exchange> {
   const env = parseExchangeEnv(deps.env);
   if (env.EXECUTION_MODE === 'paper') {
@@ -104,6 +110,7 @@ export async function createExchangeFromEnv(deps: {
     baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[environment], environment, credentials, onFailedAttempt: deps.onFailedAttempt,
     readsPerSecond: KALSHI_TRADING_READS_PER_SECOND * env.KALSHI_RATE_LIMIT_SCALE,
     writesPerSecond: KALSHI_TRADING_WRITES_PER_SECOND * env.KALSHI_RATE_LIMIT_SCALE,
+    ...(deps.remainingTimeMs ? { remainingTimeMs: deps.remainingTimeMs } : {}),
   });
 }
 

@@ -40,7 +40,22 @@ export interface SweepDeps {
   rules?: TradingRules;
   /** The positions this deployment trades (paper by default). */
   executionMode?: 'paper' | 'live';
+  /**
+   * How long an active exit's message may go unseen (no send, no receive) before it is presumed
+   * gone (dead-lettered) and sent again (default EXIT_MESSAGE_WINDOW_SECONDS).
+   */
+  messageWindowSeconds?: number;
 }
+
+/**
+ * The exit queue's visibility timeout as deployed (infra/queues.ts: 6× execute-exit's timeout), the
+ * longest a live message stays unseen: a failed receive hides it that long, a walk less (every
+ * priority's wait is shorter).
+ */
+export const EXIT_VISIBILITY_TIMEOUT_SECONDS = 180;
+/** Beyond the visibility timeout, the time Lambda's poller may take to receive a visible message. */
+export const EXIT_MESSAGE_MARGIN_SECONDS = 60;
+export const EXIT_MESSAGE_WINDOW_SECONDS = EXIT_VISIBILITY_TIMEOUT_SECONDS + EXIT_MESSAGE_MARGIN_SECONDS;
 
 export interface SweepOptions {
   /** Only these positions (console filter, or the urgent ones between full sweeps). */
@@ -79,6 +94,8 @@ export interface SweepResult {
   /** Positions to look at again on the urgent cadence. */
   urgent: number[];
   enqueued: number;
+  /** Of those, exits whose message was presumed gone (not seen within the message window): sent again. */
+  resent: number;
   unsent: number;
   /** Positions that could not be priced (no market row, no bid), with the reason. */
   unpriced: Array<{ positionId: number; reason: string }>;
@@ -142,7 +159,7 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
   const mode = deps.executionMode ?? 'paper';
   const started = Date.now();
   const result: SweepResult = {
-    positions: 0, versions: 0, heartbeats: 0, triggers: [], exits: [], waiting: 0, urgent: [], enqueued: 0, unsent: 0, unpriced: [], ms: 0,
+    positions: 0, versions: 0, heartbeats: 0, triggers: [], exits: [], waiting: 0, urgent: [], enqueued: 0, resent: 0, unsent: 0, unpriced: [], ms: 0,
   };
 
   await withTransaction(deps.pool, async (client) => {
@@ -325,18 +342,34 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
     }
   });
 
-  if (!result.skipped && !options.dryRun && deps.queue) Object.assign(result, await sendUnsentExits(deps.pool, deps.queue));
+  if (!result.skipped && !options.dryRun && deps.queue) {
+    Object.assign(result, await sendUnsentExits(deps.pool, deps.queue, { messageWindowSeconds: deps.messageWindowSeconds }));
+  }
   result.ms = Date.now() - started;
   return result;
 }
 
-/** Transactional outbox of exit requests, as for entry orders. */
-export async function sendUnsentExits(pool: pg.Pool, queue: ExitQueue): Promise<{ enqueued: number; unsent: number }> {
+/**
+ * Transactional outbox of exit requests, as for entry orders; and their redelivery: an active
+ * request whose message was neither sent nor received within the message window has lost it (the
+ * dead-letter queue took it after its receives, or it expired) and is sent again. A second message
+ * of a live request is harmless: every receive locks the request, attempt n has one client order
+ * id, and the first receive of a re-sent message looks for the attempt a died delivery placed.
+ */
+export async function sendUnsentExits(
+  pool: pg.Pool,
+  queue: ExitQueue,
+  options: { messageWindowSeconds?: number } = {},
+): Promise<{ enqueued: number; resent: number; unsent: number }> {
+  const windowSeconds = options.messageWindowSeconds ?? EXIT_MESSAGE_WINDOW_SECONDS;
   const { rows } = await pool.query(
-    `SELECT exit_request_id, position_id, exit_priority, created_at FROM exit_requests
-     WHERE status = 'active' AND enqueued_at IS NULL ORDER BY exit_request_id`,
+    `SELECT exit_request_id, position_id, exit_priority, created_at, enqueued_at IS NOT NULL AS resend FROM exit_requests
+     WHERE status = 'active'
+       AND (enqueued_at IS NULL OR greatest(enqueued_at, message_received_at) < now() - make_interval(secs => $1))
+     ORDER BY exit_request_id`,
+    [windowSeconds],
   );
-  if (rows.length === 0) return { enqueued: 0, unsent: 0 };
+  if (rows.length === 0) return { enqueued: 0, resent: 0, unsent: 0 };
   const messages: ExitOrderMessage[] = rows.map((r) => ({
     version: 1, exitRequestId: r.exit_request_id, positionId: r.position_id, priority: r.exit_priority,
     createdAt: (r.created_at as Date).toISOString(),
@@ -345,7 +378,8 @@ export async function sendUnsentExits(pool: pg.Pool, queue: ExitQueue): Promise<
   const failedSet = new Set(failed);
   const sent = messages.map((m) => m.exitRequestId).filter((id) => !failedSet.has(id));
   if (sent.length > 0) await pool.query('UPDATE exit_requests SET enqueued_at = now() WHERE exit_request_id = ANY($1::bigint[])', [sent]);
-  return { enqueued: sent.length, unsent: failed.length };
+  const resends = new Set(rows.filter((r) => r.resend).map((r) => r.exit_request_id as number));
+  return { enqueued: sent.length, resent: sent.filter((id) => resends.has(id)).length, unsent: failed.length };
 }
 
 function same(a: Decimal | null, b: Decimal | null): boolean {

@@ -49,13 +49,18 @@ export function exitStoppedEvent(args: {
   return { detailType: EXIT_STOPPED, detail: args } as PrecogEvent;
 }
 
-/** Publishing never breaks trading: failures are logged by the publisher and reported here. */
-export async function publishQuietly(publisher: EventPublisher, events: PrecogEvent[], log: (message: string, extra: object) => void): Promise<void> {
-  if (events.length === 0) return;
+/**
+ * Publishing never breaks trading: failures are logged by the publisher and reported here.
+ * Returns the events that were not published (all of them when publishing threw).
+ */
+export async function publishQuietly(publisher: EventPublisher, events: PrecogEvent[], log: (message: string, extra: object) => void): Promise<PrecogEvent[]> {
+  if (events.length === 0) return [];
   try {
     const result = await publisher.publish(events);
     if (result.failed.length > 0) log('events not published', { failed: result.failed.map((f) => ({ detailType: f.event.detailType, error: f.error })) });
+    return result.failed.map((f) => f.event);
   } catch (error) {
     log('events not published', { error: (error as Error).message });
+    return events;
   }
 }

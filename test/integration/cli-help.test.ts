@@ -39,6 +39,7 @@ describe('precog help', () => {
       'breaker list', 'breaker resolve', 'breaker trip',
       'config get', 'config keys', 'config list', 'config set', 'config unset',
       'desync list', 'desync resolve',
+      'dlq list', 'dlq redrive',
       'health', 'invoke', 'matrix import', 'migrate',
       'model activate', 'model create', 'model deprecate', 'model list', 'model status', 'model validate',
       'orders', 'pnl', 'positions', 'preflight', 'reconcile',

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/monitor-positions/handler';
 import { MarketRepository } from '../../shared/db';
 import { closeSharedPool } from '../../shared/db/pool';
+import { MONITOR_LOCK_KEY } from '../../shared/monitor/sweep';
 import { ExitOrderMessage } from '../../shared/queues/messages';
 import { useTestDatabase } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
@@ -82,5 +83,52 @@ describe('monitor-positions function', () => {
     expect(result.sweeps.map((s) => s.kind)).toEqual(['full']);
     // The exit is in flight: nothing new is sent.
     expect(sent()).toEqual([]);
+  });
+
+  it('re-sends an active exit whose message went unseen past the deployed visibility timeout plus the margin', async () => {
+    // The stop-loss decided above is in flight; its message was last seen 75 s ago.
+    const { rows: [request] } = await db().pool.query(`SELECT exit_request_id FROM exit_requests WHERE status = 'active'`);
+    const unseenFor = (seconds: number) => db().pool.query(
+      `UPDATE exit_requests SET enqueued_at = now() - make_interval(secs => $2), message_received_at = NULL WHERE exit_request_id = $1`,
+      [request.exit_request_id, seconds]);
+    await unseenFor(75);
+    // Deployed 180 s visibility (the default): 75 s unseen is a live message.
+    expect((await handler({ once: true }, context)).last).toMatchObject({ resent: 0, enqueued: 0 });
+    expect(sent()).toEqual([]);
+    // A 10 s visibility: 75 s > 10 + 60: the message is gone, sent again.
+    process.env.EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS = '10';
+    try {
+      expect((await handler({ once: true }, context)).last).toMatchObject({ resent: 1, enqueued: 1 });
+      expect(sent()).toEqual([expect.objectContaining({ exitRequestId: request.exit_request_id, priority: 'CRITICAL' })]);
+      process.env.EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS = 'three minutes';
+      await expect(handler({ once: true }, context)).rejects.toThrow(
+        /invalid monitor-positions configuration: EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS: .*number/);
+    } finally {
+      delete process.env.EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS;
+    }
+  });
+
+  it('invoked by hand while another invocation sweeps: its sweep is skipped, touching nothing; the next one sweeps', async () => {
+    // Another invocation in the middle of a sweep holds the monitor's transaction-level lock.
+    const other = await db().pool.connect();
+    const lastUpdate = async () => (await db().pool.query('SELECT last_update FROM positions WHERE position_id = $1 AND row_current_ind', [positionId])).rows[0].last_update;
+    const before = await lastUpdate();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock($1)', [MONITOR_LOCK_KEY]);
+      const byHand = await handler({ once: true }, context);
+      expect(byHand.sweeps).toEqual([expect.objectContaining({ kind: 'full', skipped: 'another monitor sweep is running' })]);
+      expect(byHand.last).toMatchObject({ skipped: 'another monitor sweep is running', positions: 0 });
+      expect(await lastUpdate()).toEqual(before);
+      const { rows: [health] } = await db().pool.query(
+        `SELECT details FROM system_health WHERE component = 'monitor-positions' ORDER BY health_id DESC LIMIT 1`);
+      expect(health.details).toMatchObject({ skipped_all: true });
+    } finally {
+      await other.query('ROLLBACK');
+      other.release();
+    }
+    const after = await handler({ once: true }, context);
+    expect(after.last).toMatchObject({ positions: 1 });
+    expect(after.last?.skipped).toBeUndefined();
   });
 });

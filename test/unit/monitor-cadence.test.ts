@@ -3,7 +3,7 @@ import { runCadence } from '../../shared/monitor/cadence';
 import type { SweepResult } from '../../shared/monitor/sweep';
 
 const result = (positions: number, urgent: number[], skipped?: string): SweepResult => ({
-  positions, versions: 0, heartbeats: 0, triggers: [], exits: [], waiting: 0, urgent, enqueued: 0, unsent: 0, unpriced: [], ms: 0, skipped,
+  positions, versions: 0, heartbeats: 0, triggers: [], exits: [], waiting: 0, urgent, enqueued: 0, resent: 0, unsent: 0, unpriced: [], ms: 0, skipped,
 });
 
 /** A fake clock: sleeping moves it, each sweep takes `sweepMs`. */
