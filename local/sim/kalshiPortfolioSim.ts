@@ -1,9 +1,10 @@
 import { constants, createPublicKey, generateKeyPairSync, randomUUID, verify, type KeyObject } from 'node:crypto';
 import type {
   BookSide, CreateOrderRequest, CreateOrderResponse, Fill, GetBalanceResponse, GetFillsResponse, GetOrderResponse,
-  GetOrdersResponse, GetPositionsResponse, GetSettlementsResponse, MarketPosition, Order, Settlement,
+  GetOrdersResponse, GetPositionsResponse, GetSettlementsResponse, MarketPosition, Order, PriceRange, Settlement,
 } from 'kalshi-typescript';
 import { Decimal } from '../../shared/domain/decimal';
+import { isOnLevel, priceLevelsFromJson, type PriceLevels } from '../../shared/domain/priceLevels';
 import type { KalshiCredentials } from '../../shared/venues/kalshi/signing';
 import { startTestServer, type RecordedRequest, type Route, type TestServer } from './httpServer';
 
@@ -35,6 +36,11 @@ export interface SimSideQuote {
 export interface SimMarketInput {
   yes?: Partial<SimSideQuote>;
   no?: Partial<SimSideQuote>;
+  /**
+   * The market's price levels (Kalshi's `price_ranges`): an order price off them is refused, as
+   * the venue does. Kept until given again (quote updates leave them alone); never given: not checked.
+   */
+  priceRanges?: PriceRange[];
 }
 
 export interface SimFailure {
@@ -162,6 +168,7 @@ export class KalshiPortfolioSim {
   private readonly maxClockSkewMs: number;
   private readonly now: () => number;
   private readonly quotes = new Map<string, { yes: Quote; no: Quote }>();
+  private readonly levels = new Map<string, PriceLevels>();
   private readonly orderList: SimOrder[] = [];
   private readonly fillList: SimFill[] = [];
   private readonly positionMap = new Map<string, SimPosition>();
@@ -224,6 +231,7 @@ export class KalshiPortfolioSim {
       bidDepth: side?.depth ?? 100,
     });
     this.quotes.set(ticker, { yes: quote(market.yes), no: quote(market.no) });
+    if (market.priceRanges) this.levels.set(ticker, priceLevelsFromJson(market.priceRanges));
   }
 
   orders(): Order[] {
@@ -460,6 +468,11 @@ export class KalshiPortfolioSim {
     if (!Number.isSafeInteger(count) || count! <= 0) return error(400, 'invalid_order', 'count must be a positive whole number');
     const price = this.ownPrice(body);
     if (typeof price === 'string') return error(400, 'invalid_order', price);
+    const levels = this.levels.get(body.ticker);
+    const yesPrice = body.side === 'yes' ? price : new Decimal(1).minus(price);
+    if (levels && !isOnLevel(yesPrice, levels)) {
+      return error(400, 'invalid_order', `price ${yesPrice.toFixed(4)} (YES) is not on the price levels of ${body.ticker}`);
+    }
     const timeInForce = body.time_in_force ?? 'good_till_canceled';
     if (!['good_till_canceled', 'immediate_or_cancel', 'fill_or_kill'].includes(timeInForce)) {
       return error(400, 'invalid_order', 'unknown time_in_force');

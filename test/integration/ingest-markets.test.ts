@@ -182,7 +182,7 @@ describe('ingest-markets', () => {
     });
     const result = await handler({}, context);
 
-    expect(result.rejected.filter((r) => r.id.startsWith(event))).toEqual([
+    expect(result.rejected.filter((r) => r.id?.startsWith(event))).toEqual([
       expect.objectContaining({
         id: `${event}-TIE`, path: `${event}.markets[2].price_ranges[1].step`, reason: 'kalshi market: step 0.03 does not divide 0.1..0.9',
       }),
