@@ -49,6 +49,7 @@ export function priceLevelProblems(ranges: readonly PriceRange[]): Array<{ path:
       problems.push({ path: [i, 'step'], message: `step ${r.step.toFixed()} does not divide ${r.start.toFixed()}..${r.end.toFixed()}` });
     }
   });
+  if (problems.length === 0 && lowestLevel(ranges) === null) problems.push({ path: [], message: 'no level strictly between 0 and 1: no price could be ordered' });
   return problems;
 }
 

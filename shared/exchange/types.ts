@@ -1,4 +1,5 @@
 import type { Decimal } from '../domain/decimal';
+import type { PriceLevels } from '../domain/priceLevels';
 
 /**
  * The venue as execution sees it: one interface, two implementations (Kalshi Trade API v2 for
@@ -86,6 +87,8 @@ export interface VenueQuote {
   status: string;
   yes: { bid: Decimal | null; ask: Decimal | null };
   no: { bid: Decimal | null; ask: Decimal | null };
+  /** The market's price levels now (YES prices), when the venue says: exits price on them. */
+  priceLevels?: PriceLevels;
 }
 
 export interface VenuePosition {

@@ -100,6 +100,7 @@ describe('ranges read from outside', () => {
     ['a zero step', [['0', '1', '0']], '[0].step: step 0 is not positive'],
     ['end not above start', [['0.5', '0.5', '0.01']], '[0].end: end 0.5 is not above start 0.5'],
     ['outside 0..1', [['0', '1.1', '0.1']], '[0].end: 1.1 is outside 0..1'],
+    ['only the bounds 0 and 1', [['0', '1', '1']], 'no level strictly between 0 and 1'],
     ['more than 4 decimals', [['0', '1', '0.00001']], '[0].step: 0.00001 has more than 4 decimals'],
   ])('%s is refused, naming the range and field', (_name, ranges, message) => {
     const problems = priceLevelProblems(levels(...ranges)).map((p) => `${p.path.map((x) => (typeof x === 'number' ? `[${x}]` : `.${x}`)).join('').replace(/^\./, '')}: ${p.message}`);

@@ -259,6 +259,7 @@ export class KalshiExchange implements Exchange {
       ticker, status: market.status,
       yes: { bid: real(market.yesBid), ask: real(market.yesAsk) },
       no: { bid: real(market.noBid), ask: real(market.noAsk) },
+      priceLevels: market.priceLevels,
     };
   }
 
