@@ -409,8 +409,11 @@ export class KalshiPortfolioSim {
     }
     if (path === '/portfolio/fills' && method === 'GET') return this.listFills(req.query);
     if (path === '/portfolio/settlements' && method === 'GET') {
-      const ticker = req.query.get('ticker');
-      const matching = this.settlementList.filter((x) => !ticker || x.ticker === ticker);
+      // Kalshi's filters: ticker, event_ticker, min_ts/max_ts (Unix seconds).
+      const [ticker, eventTicker, minTs, maxTs] = ['ticker', 'event_ticker', 'min_ts', 'max_ts'].map((k) => req.query.get(k));
+      const seconds = (x: Settlement) => Math.floor(Date.parse(x.settled_time) / 1000);
+      const matching = this.settlementList.filter((x) => (!ticker || x.ticker === ticker) && (!eventTicker || x.event_ticker === eventTicker)
+        && (!minTs || seconds(x) >= Number(minTs)) && (!maxTs || seconds(x) <= Number(maxTs)));
       const { items, cursor } = this.page(newestFirst(matching, (x) => Date.parse(x.settled_time)), req.query);
       return { json: { settlements: items, cursor } satisfies GetSettlementsResponse };
     }
