@@ -139,3 +139,24 @@ describe('live settlement cross-check against GET /portfolio/settlements', () =>
     expect(await openDesyncs()).toEqual([]);
   });
 });
+
+describe('KalshiExchange.getSettlements', () => {
+  it('reads every page of GET /portfolio/settlements, filters by ticker, and holds the amounts exactly', async () => {
+    const { exchange, sim, open } = await world();
+    await open('yes', 20);
+    sim.setMarket(`${GAME_EVENT}-DAL`, { no: { ask: '0.7200', bid: '0.7000', depth: 1000 } });
+    await exchange.placeOrder({ ticker: `${GAME_EVENT}-DAL`, clientOrderId: 'dal-1', side: 'no', action: 'buy', count: 3, type: 'limit', limitPrice: dec('0.72'), timeInForce: 'immediate_or_cancel' });
+    sim.settle(KC, GAME_EVENT, 'yes');
+    sim.settle(`${GAME_EVENT}-DAL`, GAME_EVENT, 'yes');
+    sim.pageSize = 1;
+
+    const all = await exchange.getSettlements();
+    expect(all.map((s) => [s.ticker, s.marketResult, s.yesCount.toFixed(2), s.noCount.toFixed(2), s.revenue.toFixed(4)]).sort()).toEqual([
+      [`${GAME_EVENT}-DAL`, 'yes', '0.00', '3.00', '0.0000'],
+      [KC, 'yes', '20.00', '0.00', '20.0000'],
+    ]);
+    expect(sim.requestsTo('GET', '/portfolio/settlements')).toHaveLength(2); // one record a page
+    expect((await exchange.getSettlements({ ticker: KC })).map((s) => s.ticker)).toEqual([KC]);
+    expect(await exchange.getSettlements({ eventTicker: 'KXNFLGAME-25NOV30NYGPHI' })).toEqual([]);
+  });
+});
