@@ -19,7 +19,8 @@ import { applyVenueUpdate, findOrders, type LocalOrder, type RecordedFill } from
  *     versions, cash and `position_exits` rows; an attempt that has waited its time (or that
  *     belongs to a superseded request) is cancelled, and its `exit_attempts` row written;
  *  3. if the request still has contracts to sell, places attempt n (market/IOC, or a limit
- *     walked by the market's tick × a growing multiplier from the previous one; reduce-only) and records what filled.
+ *     walked by the market's tick × a growing multiplier from the previous one; reduce-only) and
+ *     records what filled.
  *
  * The outcome tells the handler what to do with the message: `retry` after the priority's wait
  * (the SQS visibility timeout of that receive), or acknowledge (`filled`, `stopped`, `finished`).

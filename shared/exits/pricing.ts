@@ -36,7 +36,8 @@ import { DEFAULT_PRICE_LEVELS, highestLevel, lowestLevel, quantise, step, type P
  *   price_w = floor_to_cent(previous − stepUsd × (initialMultiplier + multiplierIncrement × (w − 1)))
  *   never below 0.01. On the market's levels: the walk moves down ceil(stepUsd × multiplier / 0.01)
  *   levels from the previous limit (stepUsd is written for a cent market: 0.01 is one tick), so a
- *   0.001-tick market walks 0.001, 0.002, 0.002… and a tapered market steps by the tick where it is. With the defaults (0.01; 1.0 + 0.5 per walk) the decrements are 0.01, 0.015,
+ *   0.001-tick market walks 0.001, 0.002, 0.002… and a tapered market steps by the tick where it
+ *   is. With the defaults (0.01; 1.0 + 0.5 per walk) the decrements are 0.01, 0.015,
  *   0.02, 0.025, 0.03, … and rounding down to the cent makes the price fall 0.01, 0.02, 0.02, 0.03,
  *   0.03, … (from a whole-cent price): 0.80 → 0.79 → 0.77 → 0.75 → 0.72 are MEDIUM's five limits
  *   (LOW's ten continue → 0.69 → 0.65 → 0.61 → 0.56 → 0.51). Without a
