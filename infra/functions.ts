@@ -83,7 +83,8 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     description: 'Settles positions of settled markets, cash and strategy ROI',
     timeout: Duration.seconds(120), memorySize: 512,
     schedule: { every: Duration.minutes(5), group: 'trading' },
-    usesExchange: true,
+    // Live: a settlement credit that differs from the books' is announced as a desync event.
+    publishesEvents: true, usesExchange: true,
   },
   'check-health': {
     description: 'Circuit breakers, component health and staleness, breaker metrics and events',

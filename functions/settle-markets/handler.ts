@@ -10,7 +10,9 @@ import { createExchangeFromEnv, parseExchangeEnv } from '../../shared/exchange/f
 import type { Context } from 'aws-lambda';
 import { InvocationDeadline } from '../../shared/lambda/invocationDeadline';
 import { memoizeUntilRejected, samePool } from '../../shared/lambda/memoizeUntilRejected';
+import { eventPublisherFromEnv, type EventPublisher } from '../../shared/observability/events';
 import { createLogger } from '../../shared/observability/logger';
+import { desyncEvents, publishQuietly } from '../../shared/observability/operationalEvents';
 import { settleMarkets, type SettleMarketsResult } from '../../shared/settlement/settleMarkets';
 
 const logger = createLogger('settle-markets');
@@ -19,12 +21,14 @@ const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'Preco
 const deadline = new InvocationDeadline();
 /** The exchange of the container's pool (a new pool, e.g. after a test closed the shared one, gets a new exchange). */
 const exchangeOf = memoizeUntilRejected((pool: pg.Pool) => createExchangeFromEnv({ pool, remainingTimeMs: deadline.remainingTimeMs }), { sameAs: samePool });
+let publisher: EventPublisher | undefined;
 
 /**
  * Console event: `{}` (or the EventBridge scheduled event) settles every market ingestion
  * recorded as settled that the books have not settled yet; `{"marketIds": [...]}` only those
  * (each settled or skipped with its reason); `{"dryRun": true}` reports what would be settled and
- * writes nothing. On the paper exchange the simulated venue settles its account too.
+ * writes nothing. On the paper exchange the simulated venue settles its account too; on Kalshi the
+ * venue's settlement credits are cross-checked with the books' (a difference opens a desync).
  */
 export const SettleMarketsEvent = z
   .object({
@@ -43,11 +47,16 @@ export async function runSettleMarkets(event: unknown, context?: Pick<Context, '
   metrics.addMetric('MarketsSettled', MetricUnit.Count, result.settled.length);
   metrics.addMetric('PositionsSettled', MetricUnit.Count, result.settled.reduce((n, s) => n + s.positions.length, 0));
   metrics.addMetric('SettlementErrors', MetricUnit.Count, result.errors.length);
+  const differing = result.settlementChecks.filter((c) => c.status === 'differs');
+  metrics.addMetric('SettlementDesyncs', MetricUnit.Count, differing.length);
+  for (const c of differing) logger.warn('settlement desync: the venue credited another amount than the books', { ...c });
+  publisher ??= eventPublisherFromEnv();
+  await publishQuietly(publisher, desyncEvents(result.newDesyncs, new Date()), (message, extra) => logger.error(message, { ...extra }));
   for (const s of result.settled) logger.info(options.dryRun ? 'would settle market' : 'market settled', { ...s });
   const log = result.errors.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
   log('settle-markets finished', {
     dryRun: result.dryRun, settled: result.settled.length, skipped: result.skipped, venueSettlements: result.venueSettlements,
-    strategiesUpdated: result.strategiesUpdated, errors: result.errors,
+    strategiesUpdated: result.strategiesUpdated, errors: result.errors, settlementChecks: result.settlementChecks,
   });
   return result;
 }

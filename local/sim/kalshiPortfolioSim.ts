@@ -6,6 +6,7 @@ import type {
 } from 'kalshi-typescript';
 import type { ExchangeStatus, GetAccountApiLimitsResponse } from 'kalshi-typescript';
 import { Decimal } from '../../shared/domain/decimal';
+import { DEFAULT_PRICE_LEVELS, isOnLevel, priceLevelsFromJson, priceLevelsToJson, type PriceLevels } from '../../shared/domain/priceLevels';
 import type { KalshiCredentials } from '../../shared/venues/kalshi/signing';
 import { startTestServer, type RecordedRequest, type Route, type TestServer } from './httpServer';
 
@@ -44,8 +45,14 @@ export interface SimSideQuote {
 export interface SimMarketInput {
   yes?: Partial<SimSideQuote>;
   no?: Partial<SimSideQuote>;
-  /** The market's price step, dollars: "0.01" (default) or "0.001". Orders off it are refused. */
+  /** The market's price step, dollars: "0.01" (default) or "0.001", over the whole range. Orders off it are refused. */
   tick?: string;
+  /**
+   * The market's price levels (Kalshi's `price_ranges`), when they are not one step over the whole
+   * range: an order price off them is refused, as the venue does. Wins over `tick`. Kept until
+   * given again (quote updates leave them alone).
+   */
+  priceRanges?: PriceRange[];
 }
 
 /** A holding the account has in a market of its own (not traded by the test), seeded at start. */
@@ -202,6 +209,7 @@ export class KalshiPortfolioSim {
   private readonly maxClockSkewMs: number;
   private readonly now: () => number;
   private readonly quotes = new Map<string, { yes: Quote; no: Quote }>();
+  private readonly levels = new Map<string, PriceLevels>();
   private readonly orderList: SimOrder[] = [];
   private readonly fillList: SimFill[] = [];
   private readonly positionMap = new Map<string, SimPosition>();
@@ -210,7 +218,6 @@ export class KalshiPortfolioSim {
   private readonly settlementList: Settlement[] = [];
   private readonly onChange?: () => void;
   private readonly isTrading?: (ticker: string) => boolean;
-  private readonly ticks = new Map<string, Decimal>();
   private readonly amountDecimals: 4 | 6;
   v1WriteAnswer: 'http410' | 'ok-with-error';
   private server?: TestServer;
@@ -270,12 +277,15 @@ export class KalshiPortfolioSim {
       bidDepth: side?.depth ?? 100,
     });
     this.quotes.set(ticker, { yes: quote(market.yes), no: quote(market.no) });
-    if (market.tick !== undefined) this.ticks.set(ticker, new Decimal(market.tick));
+    if (market.priceRanges) this.levels.set(ticker, priceLevelsFromJson(market.priceRanges));
+    else if (market.tick !== undefined) {
+      this.levels.set(ticker, priceLevelsFromJson([{ start: '0.0000', end: '1.0000', step: new Decimal(market.tick).toFixed(4) }]));
+    }
   }
 
-  /** The market's price step (default one cent). */
-  tick(ticker: string): Decimal {
-    return this.ticks.get(ticker) ?? new Decimal('0.01');
+  /** The market's price levels (default: one cent over the whole range). */
+  levelsOf(ticker: string): PriceLevels {
+    return this.levels.get(ticker) ?? DEFAULT_PRICE_LEVELS;
   }
 
   /**
@@ -283,9 +293,9 @@ export class KalshiPortfolioSim {
    * and lists the valid ranges with their step; the ranges are what a client can act on.
    */
   priceLevels(ticker: string): Pick<Market, 'price_level_structure' | 'price_ranges'> {
-    const step = this.tick(ticker);
-    const range: PriceRange = { start: '0.0000', end: '1.0000', step: step.toFixed(4) };
-    return { price_level_structure: step.eq('0.01') ? 'linear_cent' : 'deci_cent', price_ranges: [range] };
+    const ranges = priceLevelsToJson(this.levelsOf(ticker));
+    const linearCent = ranges.length === 1 && new Decimal(ranges[0]!.step).eq('0.01');
+    return { price_level_structure: linearCent ? 'linear_cent' : 'deci_cent', price_ranges: ranges };
   }
 
   /** A fill and the position it leaves in another market of the account, before any test trading. */
@@ -509,8 +519,11 @@ export class KalshiPortfolioSim {
     if (market && method === 'GET') return this.marketAnswer(decodeURIComponent(market[1]!));
     if (path === '/portfolio/fills' && method === 'GET') return this.listFills(req.query);
     if (path === '/portfolio/settlements' && method === 'GET') {
-      const ticker = req.query.get('ticker');
-      const matching = this.settlementList.filter((x) => !ticker || x.ticker === ticker);
+      // Kalshi's filters: ticker, event_ticker, min_ts/max_ts (Unix seconds).
+      const [ticker, eventTicker, minTs, maxTs] = ['ticker', 'event_ticker', 'min_ts', 'max_ts'].map((k) => req.query.get(k));
+      const seconds = (x: Settlement) => Math.floor(Date.parse(x.settled_time) / 1000);
+      const matching = this.settlementList.filter((x) => (!ticker || x.ticker === ticker) && (!eventTicker || x.event_ticker === eventTicker)
+        && (!minTs || seconds(x) >= Number(minTs)) && (!maxTs || seconds(x) <= Number(maxTs)));
       const { items, cursor } = this.page(newestFirst(matching, (x) => Date.parse(x.settled_time)), req.query);
       return { json: { settlements: items, cursor } satisfies GetSettlementsResponse };
     }
@@ -584,8 +597,8 @@ export class KalshiPortfolioSim {
     }
     const yesPrice = new Decimal(body.price);
     if (yesPrice.lte(0) || yesPrice.gte(1)) return error(400, 'invalid_parameters', 'price must be strictly between 0 and 1');
-    if (!yesPrice.mod(this.tick(body.ticker)).isZero()) {
-      return error(400, 'invalid_price', `price ${body.price} is not on the market's price level structure (step ${this.tick(body.ticker).toFixed(4)})`);
+    if (!isOnLevel(yesPrice, this.levelsOf(body.ticker))) {
+      return error(400, 'invalid_price', `price ${body.price} is not on the price levels of ${body.ticker}`);
     }
     const timeInForce = body.time_in_force;
     if (timeInForce !== 'good_till_canceled' && timeInForce !== 'immediate_or_cancel' && timeInForce !== 'fill_or_kill') {
@@ -799,7 +812,7 @@ export class KalshiPortfolioSim {
     if (total <= order.filled) return error(400, 'invalid_parameters', 'count must exceed the filled count');
     if (typeof body.price !== 'string' || !/^\d+\.\d{2,4}$/.test(body.price)) return error(400, 'invalid_parameters', 'price must be a dollar string');
     const yesPrice = new Decimal(body.price);
-    if (yesPrice.lte(0) || yesPrice.gte(1) || !yesPrice.mod(this.tick(order.ticker)).isZero()) {
+    if (yesPrice.lte(0) || yesPrice.gte(1) || !isOnLevel(yesPrice, this.levelsOf(order.ticker))) {
       return error(400, 'invalid_price', `price ${body.price} is not a valid price of this market`);
     }
     order.price = order.side === 'yes' ? yesPrice : new Decimal(1).minus(yesPrice);

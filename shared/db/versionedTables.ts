@@ -27,6 +27,8 @@ export const MARKETS: VersionedTableSpec = {
     no_bid: 'numeric',
     last_price: 'numeric',
     close_time: 'timestamptz',
+    price_level_structure: 'text',
+    price_levels: 'jsonb',
   },
 };
 

@@ -2,6 +2,7 @@ import type { TradingRules } from '../config/tradingRules';
 import { Decimal } from '../domain/decimal';
 import { confidenceLevel } from '../domain/confidence';
 import { dataAgeSeconds, describeAge } from '../domain/freshness';
+import { DEFAULT_PRICE_LEVELS, levelsForSide, quantise } from '../domain/priceLevels';
 import { sideEdges, marketImpliedProbability, type SideEdge } from '../domain/edge';
 import { minimumEdge, recommendedAction } from '../domain/recommendation';
 import { sizePosition } from '../domain/sizing';
@@ -114,11 +115,14 @@ export function evaluateMarket(args: {
   const minEdge = s.config.min_edge ?? minimumEdge(s.config.kind, rules);
   if (best.side.edge.lt(minEdge)) return { edgeRows };
 
+  // The venue refuses a price off the market's levels: a buy rounds down (never pays more than the ask).
+  const limitPrice = quantise(best.side.price, levelsForSide(market.priceLevels ?? DEFAULT_PRICE_LEVELS, best.side.side), 'down');
+  if (limitPrice === null) return { edgeRows };
   const event = (market.eventId ? limits.byEvent.get(market.eventId) : undefined) ?? { exposure: new Decimal(0), positions: 0 };
   const sized = sizePosition(
     {
       probability: best.side.probability,
-      price: best.side.price,
+      price: limitPrice,
       bankroll: world.bankroll ?? new Decimal(0),
       confidence,
       openPositions: limits.openPositions,
@@ -137,7 +141,7 @@ export function evaluateMarket(args: {
     edgeRows,
     candidate: {
       marketId: market.marketId, platformId: market.platformId, strategyId: s.strategy.strategyId, modelId: s.model.modelId,
-      strategyLabel: s.label, side: best.side.side, quantity: sized.contracts, limitPrice: best.side.price, eventId: market.eventId,
+      strategyLabel: s.label, side: best.side.side, quantity: sized.contracts, limitPrice, eventId: market.eventId,
     },
   };
 }

@@ -1,4 +1,5 @@
 import { Decimal } from '../domain/decimal';
+import { priceLevelsFromJson, type PriceLevels } from '../domain/priceLevels';
 import { decimalOrNull } from '../db/rows';
 import type { Queryable } from '../db/transaction';
 import type { GameView, MatrixCell } from '../models/types';
@@ -20,6 +21,8 @@ export interface WorldMarket {
   noBid: Decimal | null;
   spread: Decimal | null;
   closeTime: Date | null;
+  /** The order prices the market takes (absent: cent ticks). */
+  priceLevels?: PriceLevels;
   /** The game's current version (its id is recorded on the edges it feeds). */
   game: (GameView & { gameStateId: number }) | null;
 }
@@ -66,7 +69,7 @@ export interface World {
 
 const MARKETS_SQL = `
 SELECT m.market_id, m.market_version_id, m.platform_id, m.event_id, e.series_id, s.subcategory AS sport,
-       m.ticker, m.status, m.yes_price, m.no_price, m.yes_bid, m.no_bid, m.spread, m.close_time,
+       m.ticker, m.status, m.yes_price, m.no_price, m.yes_bid, m.no_bid, m.spread, m.close_time, m.price_levels,
        gs.game_state_id, gs.sport AS game_sport, gs.home_team, gs.away_team, gs.home_score, gs.away_score,
        gs.period, gs.time_remaining, gs.possession, gs.status AS game_status, gs.sport_metadata
 FROM current_markets m
@@ -169,6 +172,7 @@ export async function loadWorld(
       noBid: decimalOrNull(r.no_bid),
       spread: decimalOrNull(r.spread),
       closeTime: r.close_time,
+      priceLevels: priceLevelsFromJson(r.price_levels),
       game: r.game_state_id === null
         ? null
         : {

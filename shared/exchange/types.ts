@@ -1,4 +1,5 @@
 import type { Decimal } from '../domain/decimal';
+import type { PriceLevels } from '../domain/priceLevels';
 
 /**
  * The venue as execution sees it: one interface, two implementations (Kalshi Trade API v2 for
@@ -86,6 +87,8 @@ export interface VenueQuote {
   status: string;
   yes: { bid: Decimal | null; ask: Decimal | null };
   no: { bid: Decimal | null; ask: Decimal | null };
+  /** The market's price levels now (YES prices), when the venue says: exits price on them. */
+  priceLevels?: PriceLevels;
 }
 
 export interface VenuePosition {
@@ -96,6 +99,33 @@ export interface VenuePosition {
   exposure: Decimal;
   realizedPnl: Decimal;
   feesPaid: Decimal;
+}
+
+/** What the venue reports having paid the account when a market settled (Kalshi GET /portfolio/settlements). */
+export interface VenueSettlement {
+  ticker: string;
+  eventTicker: string;
+  marketResult: 'yes' | 'no' | 'scalar' | 'void';
+  /** Contracts held at settlement (fractional contracts exist). */
+  yesCount: Decimal;
+  noCount: Decimal;
+  /** What those contracts cost, dollars. */
+  yesTotalCost: Decimal;
+  noTotalCost: Decimal;
+  /** Cash the settlement credited, dollars (Kalshi's `revenue`, sent in cents). */
+  revenue: Decimal;
+  /** Kalshi's `fee_cost` on the record, dollars. */
+  feeCost: Decimal;
+  settledAt: Date;
+  /** The payout of one YES contract, dollars; null when not given. */
+  yesPayout: Decimal | null;
+}
+
+export interface SettlementFilter {
+  ticker?: string;
+  eventTicker?: string;
+  /** Settlements at or after this instant. */
+  since?: Date;
 }
 
 export interface FillFilter {
@@ -153,6 +183,12 @@ export interface Exchange {
    * ingested quote can be a minute old in a market that moves.
    */
   getQuote?(ticker: string): Promise<VenueQuote | null>;
+
+  /**
+   * The account's settlements as the venue recorded them (every page). Optional: settle-markets
+   * cross-checks the books' settlement credits against them on a live venue.
+   */
+  getSettlements?(filter?: SettlementFilter): Promise<VenueSettlement[]>;
 
   /**
    * Simulated venues only: a real venue settles itself. Settles the account's holding in a

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { DEFAULT_TRADING_RULES, type ExitPriority, type TradingRules } from '../config/tradingRules';
 import { decimalOrNull } from '../db/rows';
+import { levelsForSide, priceLevelsFromJson } from '../domain/priceLevels';
 import { withTransaction, type Queryable } from '../db/transaction';
 import { OrderRejectedError, type Exchange, type VenueOrder } from '../exchange/types';
 import { planExitAttempt } from '../exits/pricing';
@@ -18,7 +19,8 @@ import { applyVenueUpdate, findOrders, type LocalOrder, type RecordedFill } from
  *     versions, cash and `position_exits` rows; an attempt that has waited its time (or that
  *     belongs to a superseded request) is cancelled, and its `exit_attempts` row written;
  *  3. if the request still has contracts to sell, places attempt n (market/IOC, or a limit
- *     walked 1¢ × a growing multiplier from the previous one; reduce-only) and records what filled.
+ *     walked by the market's tick × a growing multiplier from the previous one; reduce-only) and
+ *     records what filled.
  *
  * The outcome tells the handler what to do with the message: `retry` after the priority's wait
  * (the SQS visibility timeout of that receive), or acknowledge (`filled`, `stopped`, `finished`).
@@ -88,7 +90,7 @@ export async function executeExit(
               coalesce(m.ticker, p.market_id) AS ticker,
               CASE p.side WHEN 'yes' THEN m.yes_bid ELSE m.no_bid END AS bid,
               CASE p.side WHEN 'yes' THEN m.yes_price ELSE m.no_price END AS ask,
-              m.status AS market_status
+              m.status AS market_status, m.price_levels
        FROM position_identities pi
        JOIN positions p ON p.position_id = pi.position_id AND p.row_current_ind
        LEFT JOIN markets m ON m.market_id = p.market_id AND m.row_current_ind
@@ -180,8 +182,10 @@ export async function executeExit(
       return closeForSettlement(client, id, `market ${ticker} is ${marketStatus}: no exit can trade; the position awaits settlement`);
     }
     const quote = live ? live[position.side as 'yes' | 'no'] : { bid: decimalOrNull(position.bid), ask: decimalOrNull(position.ask) };
+    // The venue refuses prices off the market's levels: the live ones when the venue says, else the ingested ones.
+    const levels = levelsForSide(live?.priceLevels ?? priceLevelsFromJson(position.price_levels), position.side);
     const plan = planExitAttempt({
-      priority: request.priority, attempt, previousLimit: decimalOrNull(attempts.rows[0].previous_limit), bid: quote.bid, ask: quote.ask,
+      priority: request.priority, attempt, previousLimit: decimalOrNull(attempts.rows[0].previous_limit), bid: quote.bid, ask: quote.ask, levels,
     }, rules);
     if (plan.kind === 'stop') {
       await client.query(`UPDATE exit_requests SET status = 'stopped', status_reason = $2 WHERE exit_request_id = $1`, [id, plan.reason]);

@@ -26,7 +26,8 @@ import { ENTRY_LOCK_KEY } from './locks';
 export interface Desync {
   ticker: string;
   marketId: string | null;
-  kind: 'position' | 'order';
+  /** `settlement`: settle-markets found the venue's settlement credit differing from the books'. */
+  kind: 'position' | 'order' | 'settlement';
   local: unknown;
   venue: unknown;
 }
@@ -187,7 +188,7 @@ export async function reconcileVenue(
       }
       const { rows } = await client.query(
         `UPDATE venue_desyncs SET resolved_at = now(), resolution = 'agreed at reconciliation'
-         WHERE platform_id = $1 AND execution_mode = $2 AND resolved_at IS NULL
+         WHERE platform_id = $1 AND execution_mode = $2 AND resolved_at IS NULL AND kind IN ('position', 'order')
            AND NOT ((ticker, kind) IN (SELECT * FROM unnest($3::text[], $4::text[])))
          RETURNING ticker, kind`,
         [platformId, mode, desyncs.map((d) => d.ticker), desyncs.map((d) => d.kind)],

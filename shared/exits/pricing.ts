@@ -1,10 +1,16 @@
 import { DEFAULT_TRADING_RULES, type ExitOrderStyle, type ExitPriority, type TradingRules } from '../config/tradingRules';
 import { Decimal } from '../domain/decimal';
+import { DEFAULT_PRICE_LEVELS, highestLevel, lowestLevel, quantise, step, type PriceLevels } from '../domain/priceLevels';
 
 /**
  * Exit order prices and price walking (trading-rules.md, "Exit execution and price walking").
  * An exit SELLS contracts of the position's side: the bid is what a taker sale gets, the ask is
  * the seller's own side of the book.
+ *
+ * Prices move on the market's price levels (`levels`, for prices of the position's side; default
+ * 0.01 ticks): "a cent" below means one tick of the market, "0.01" and "0.99" its lowest and
+ * highest levels, and every limit is put on a level rounding UP (a sale never asks less than
+ * intended). On a 0.01 market this is exactly the cent arithmetic described.
  *
  * First order, by `rules.exitExecution[priority].firstOrder`:
  *   market              immediate_or_cancel at the far side of the book = the best bid
@@ -28,7 +34,10 @@ import { Decimal } from '../domain/decimal';
  * Attempts (1-based): attempts 1..limitAttempts are limits; attempt 1 at the first-order price,
  * attempt a ≥ 2 is walk w = a − 1 from the previous limit:
  *   price_w = floor_to_cent(previous − stepUsd × (initialMultiplier + multiplierIncrement × (w − 1)))
- *   never below 0.01. With the defaults (0.01; 1.0 + 0.5 per walk) the decrements are 0.01, 0.015,
+ *   never below 0.01. On the market's levels: the walk moves down ceil(stepUsd × multiplier / 0.01)
+ *   levels from the previous limit (stepUsd is written for a cent market: 0.01 is one tick), so a
+ *   0.001-tick market walks 0.001, 0.002, 0.002… and a tapered market steps by the tick where it
+ *   is. With the defaults (0.01; 1.0 + 0.5 per walk) the decrements are 0.01, 0.015,
  *   0.02, 0.025, 0.03, … and rounding down to the cent makes the price fall 0.01, 0.02, 0.02, 0.03,
  *   0.03, … (from a whole-cent price): 0.80 → 0.79 → 0.77 → 0.75 → 0.72 are MEDIUM's five limits
  *   (LOW's ten continue → 0.69 → 0.65 → 0.61 → 0.56 → 0.51). Without a
@@ -57,15 +66,25 @@ export type ExitOrderPlan =
     }
   | { kind: 'stop'; reason: string };
 
+/** The tick stepUsd is expressed in: the walk is a number of the market's ticks. */
 const CENT = new Decimal('0.01');
-const MAX_PRICE = new Decimal('0.99');
 
-/** Attempt `attempt` (1-based) of selling at `priority`. `previousLimit`: the last limit price tried (null before the first limit). */
+/**
+ * Attempt `attempt` (1-based) of selling at `priority`. `previousLimit`: the last limit price tried
+ * (null before the first limit). `levels`: the price levels of the position's side (default 0.01).
+ */
 export function planExitAttempt(
-  args: { priority: ExitPriority; attempt: number; previousLimit: Decimal | null; bid: Decimal | null; ask: Decimal | null },
+  args: {
+    priority: ExitPriority; attempt: number; previousLimit: Decimal | null; bid: Decimal | null; ask: Decimal | null;
+    levels?: PriceLevels;
+  },
   rules: TradingRules = DEFAULT_TRADING_RULES,
 ): ExitOrderPlan {
   const { priority, attempt, previousLimit, bid, ask } = args;
+  const levels = args.levels ?? DEFAULT_PRICE_LEVELS;
+  const lowest = lowestLevel(levels) ?? CENT;
+  /** A sale's price on a level: rounded up, and at most the highest level. */
+  const onLevel = (price: Decimal) => quantise(price, levels, 'up') ?? highestLevel(levels) ?? price;
   const rule = rules.exitExecution[priority];
   if (rule === undefined) throw new RangeError(`unknown exit priority ${JSON.stringify(priority)}`);
   if (!Number.isSafeInteger(attempt) || attempt < 1) {
@@ -80,7 +99,7 @@ export function planExitAttempt(
   const market = (walk: number): ExitOrderPlan => ({
     kind: 'order',
     orderType: 'market',
-    limitPrice: bid ?? CENT,
+    limitPrice: bid === null ? lowest : onLevel(bid),
     timeInForce: 'immediate_or_cancel',
     waitSeconds: rule.waitSeconds,
     walk,
@@ -88,7 +107,7 @@ export function planExitAttempt(
   const limit = (price: Decimal, walk: number): ExitOrderPlan => ({
     kind: 'order',
     orderType: 'limit',
-    limitPrice: price,
+    limitPrice: onLevel(price),
     timeInForce: 'good_till_canceled',
     waitSeconds: rule.waitSeconds,
     walk,
@@ -101,7 +120,7 @@ export function planExitAttempt(
 
   if (rule.firstOrder === 'market') return market(0);
 
-  const first = firstLimitPrice(rule.firstOrder, bid, ask);
+  const first = firstLimitPrice(rule.firstOrder, bid, ask, levels);
   if (rule.limitAttempts === null) return first === null ? emptyBook(0) : limit(first, 0);
 
   if (attempt > rule.limitAttempts) {
@@ -121,23 +140,28 @@ export function planExitAttempt(
   if (base === null) return emptyBook(walk);
   const pw = rules.priceWalk;
   const multiplier = pw.initialMultiplier.plus(pw.multiplierIncrement.times(walk - 1));
-  const walked = base.minus(pw.stepUsd.times(multiplier)).toDecimalPlaces(2, Decimal.ROUND_FLOOR);
-  return limit(Decimal.max(CENT, walked), walk);
+  const ticks = pw.stepUsd.times(multiplier).div(CENT).ceil().toNumber();
+  return limit(step(base, levels, 'down', ticks) ?? lowest, walk);
 }
 
 /** The first limit price of a style over the current book, with the fallbacks of the module comment; null on an empty book. */
-function firstLimitPrice(style: Exclude<ExitOrderStyle, 'market'>, bid: Decimal | null, ask: Decimal | null): Decimal | null {
-  const underAsk = ask === null ? null : Decimal.max(CENT, ask.minus(CENT));
+function firstLimitPrice(
+  style: Exclude<ExitOrderStyle, 'market'>, bid: Decimal | null, ask: Decimal | null, levels: PriceLevels,
+): Decimal | null {
+  const lowest = lowestLevel(levels) ?? CENT;
+  const underAsk = ask === null ? null : step(ask, levels, 'down', 1) ?? lowest;
   switch (style) {
     case 'limit_aggressive':
       return bid ?? underAsk;
     case 'limit_mid':
       if (bid !== null && ask !== null) {
-        return Decimal.min(bid.plus(ask).dividedBy(2).toDecimalPlaces(2, Decimal.ROUND_CEIL), Decimal.max(bid, ask));
+        const top = Decimal.max(bid, ask);
+        const mid = quantise(bid.plus(ask).dividedBy(2), levels, 'up') ?? top;
+        return Decimal.min(mid, top);
       }
       return bid ?? underAsk;
     case 'limit_conservative':
       if (ask !== null) return ask;
-      return bid === null ? null : Decimal.min(MAX_PRICE, bid.plus(CENT));
+      return bid === null ? null : step(bid, levels, 'up', 1) ?? highestLevel(levels) ?? bid;
   }
 }

@@ -103,6 +103,8 @@ export function toMarketSnapshot(market: KalshiMarket): MarketSnapshot | { rejec
     settlementValue,
     closeTime: market.closeTime,
     metadata: { yes_sub_title: market.yesSubTitle, result: market.result },
+    priceLevelStructure: market.priceLevelStructure,
+    priceLevels: market.priceLevels,
   };
 }
 

@@ -191,13 +191,13 @@ export const ExitStoppedDetail = z
   .strict();
 export type ExitStoppedDetail = z.infer<typeof ExitStoppedDetail>;
 
-/** Reconciliation found Precog's books and the venue disagreeing (a `venue_desyncs` row). */
+/** Reconciliation (positions, orders) or settle-markets (settlement credits) found Precog's books and the venue disagreeing (a `venue_desyncs` row). */
 export const VenueDesyncDetectedDetail = z
   .object({
     ticker: name,
     /** null when the venue reports a market Precog has never ingested. */
     marketId: name.nullable(),
-    kind: z.enum(['position', 'order']),
+    kind: z.enum(['position', 'order', 'settlement']),
     local: jsonObject,
     venue: jsonObject,
     detectedAt: timestamp,

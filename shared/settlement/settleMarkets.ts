@@ -7,6 +7,8 @@ import { versionedUpsert, type SnapshotRow } from '../db/versionedUpsert';
 import type { Exchange } from '../exchange/types';
 import { applyVenueUpdate, edgeOf, findOrders, lockBalance, lockOrder, writeBalance } from '../execution/ledger';
 import { MONITOR_LOCK_KEY } from '../monitor/sweep';
+import type { Desync } from '../execution/reconcile';
+import { crossCheckSettlements, type SettlementCheck } from './crossCheck';
 
 /**
  * Settlement of finished markets: when ingestion records a market as settled with its settlement
@@ -22,7 +24,9 @@ import { MONITOR_LOCK_KEY } from '../monitor/sweep';
  *  - the cash balance of each position's platform and mode moves by the proceeds;
  *  - the positions' active exit requests are cancelled ('market settled').
  * Then the simulated venue settles too (`exchange.settle`, paper only: a real venue settles
- * itself), and the strategies' ROI and trade counts are recomputed.
+ * itself), on a live venue the books' settlement credits are cross-checked with the venue's
+ * (crossCheck.ts: a difference opens a desync), and the strategies' ROI and trade counts are
+ * recomputed.
  *
  * Fills made before the market closed must be in the books before it settles (a sell recorded
  * after would sell contracts already paid out), so the market's open orders are read back from
@@ -97,6 +101,10 @@ export interface SettleMarketsResult {
   /** Strategies whose ROI or trade counts changed. */
   strategiesUpdated: number[];
   errors: Array<{ marketId?: string; ticker?: string; error: string }>;
+  /** Live: each books settlement compared with the venue's settlement credit (crossCheck.ts). */
+  settlementChecks: SettlementCheck[];
+  /** Settlement desyncs opened by this run (the ones to announce). */
+  newDesyncs: Desync[];
 }
 
 /** The platform the exchanges trade (the paper venue simulates it). */
@@ -148,7 +156,7 @@ export async function settleMarkets(deps: SettleMarketsDeps, options: SettleMark
   const dryRun = options.dryRun ?? false;
   const result: SettleMarketsResult = {
     dryRun, executionMode: mode, venue: exchange?.name ?? null, settled: [], skipped: [], venueSettlements: [],
-    ordersSynced: 0, fillsRecorded: 0, strategiesUpdated: [], errors: [],
+    ordersSynced: 0, fillsRecorded: 0, strategiesUpdated: [], errors: [], settlementChecks: [], newDesyncs: [],
   };
 
   const { candidates, skipped, alreadySettled } = await findCandidates(deps.pool, options.marketIds);
@@ -184,6 +192,17 @@ export async function settleMarkets(deps: SettleMarketsDeps, options: SettleMark
     // Markets settled earlier whose venue settlement did not happen (a failure after the books
     // committed) or that were asked for again: the venue still holds something there.
     await settleLeftovers(deps.pool, exchange, alreadySettled, new Set(result.venueSettlements.map((v) => v.ticker)), result);
+  }
+  if (!dryRun && exchange?.executionMode === 'live' && exchange.getSettlements) {
+    // The venue settles itself: its settlement credits must equal the books' (a market it has not
+    // settled yet is checked again next run).
+    try {
+      const checked = await crossCheckSettlements(deps.pool, exchange);
+      result.settlementChecks = checked.checks;
+      result.newDesyncs = checked.newDesyncs;
+    } catch (error) {
+      result.errors.push({ error: `settlement cross-check with ${exchange.name}: ${(error as Error).message}` });
+    }
   }
   if (!dryRun) result.strategiesUpdated = await recomputeStrategyFigures(deps.pool);
   return result;

@@ -10,7 +10,9 @@ import { useDatabasePerTest } from '../helpers/database';
 import {
   executionFootprint, flaky, lambdaContext, paperExchange, scannedEntries, sqsEvent, sqsRecord,
 } from '../helpers/execution';
-import { quotedMarket } from '../helpers/scanWorld';
+import { quotedMarket, seedHalftimeWorld } from '../helpers/scanWorld';
+import { ACCOUNT_BALANCE, versionedUpsert } from '../../shared/db';
+import { MemoryEntryQueue } from '../../shared/queues/sqsEntryQueue';
 import { kalshiTestCredentials, startKalshiPortfolioSim } from '../helpers/kalshiPortfolioSim';
 import { KalshiExchange } from '../../shared/venues/kalshi/kalshiExchange';
 
@@ -340,5 +342,62 @@ describe('the order state machine in the database', () => {
     await scannedEntries(db().pool, { strategies: 1 });
     await expect(db().pool.query(`UPDATE orders SET status = 'filled'`)).rejects.toThrow(/orders_filled_matches_status/);
     await expect(db().pool.query(`UPDATE orders SET status = 'partially_filled'`)).rejects.toThrow(/orders_filled_matches_status/);
+  });
+});
+
+describe('entry prices sit on the market\'s price levels (Kalshi simulator refusing off-level prices)', () => {
+  const { credentials, publicKey } = kalshiTestCredentials('precog-key');
+  const KC = 'KXNFLGAME-25NOV27KCDAL-KC';
+  const DECI_CENT = [{ start: '0.0000', end: '1.0000', step: '0.0010' }];
+  const CENT = [{ start: '0.0000', end: '1.0000', step: '0.0100' }];
+  const levels = (ranges: typeof DECI_CENT) => ranges.map((r) => ({ start: dec(r.start), end: dec(r.end), step: dec(r.step) }));
+
+  async function scanAndExecute(args: { yesAsk: string; ranges: typeof DECI_CENT }) {
+    const messages = await scannedEntriesAt(args);
+    const sim = await startKalshiPortfolioSim({
+      keyId: 'precog-key', publicKey, balanceDollars: '10000.0000',
+      markets: { [KC]: { yes: { ask: args.yesAsk, bid: '0.5850', depth: 10_000 }, no: { ask: '0.4150', bid: dec('1').minus(args.yesAsk).toFixed(4), depth: 10_000 }, priceRanges: args.ranges } },
+    });
+    try {
+      const exchange = new KalshiExchange({
+        baseUrl: sim.baseUrl, environment: 'demo', credentials, readsPerSecond: 1000, writesPerSecond: 1000,
+        retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 10 }, lookupDelayMs: 1, sleep: async () => undefined,
+      });
+      const outcome = await executeEntry({ pool: db().pool, exchange }, messages[0]!);
+      return { messages, outcome, venueOrders: sim.orders() };
+    } finally {
+      await sim.close();
+    }
+  }
+
+  /** The halftime world with KC quoted at `yesAsk` on the given levels, scanned live: KC's entry message. */
+  async function scannedEntriesAt(args: { yesAsk: string; ranges: typeof DECI_CENT }) {
+    await seedHalftimeWorld(db().pool, { strategies: 1 });
+    await versionedUpsert(db().pool, ACCOUNT_BALANCE, [{ platform_id: 'kalshi', execution_mode: 'live', currency: 'USD', balance: dec('10000') }]);
+    await new MarketRepository(db().pool).upsertSnapshots([{
+      ...quotedMarket(KC, 60, 58, 42, 40),
+      yesPrice: dec(args.yesAsk), yesBid: dec('0.5850'), noPrice: dec('0.4150'), noBid: dec('1').minus(args.yesAsk),
+      spread: dec(args.yesAsk).minus('0.5850'), priceLevels: levels(args.ranges),
+    }]);
+    const queue = new MemoryEntryQueue();
+    await scanEdges({ pool: db().pool, queue, executionMode: 'live' });
+    return queue.sent.filter((m) => m.marketId === KC);
+  }
+
+  it('on a 0.001-tick market the limit is the 0.001 level of the ask (0.597), which the venue takes and fills', async () => {
+    const { messages, outcome, venueOrders } = await scanAndExecute({ yesAsk: '0.5970', ranges: DECI_CENT });
+    expect(messages.map((m) => [m.side, m.limitPrice])).toEqual([['yes', '0.5970']]);
+    expect(outcome).toMatchObject({ outcome: 'executed', status: 'filled' });
+    expect(venueOrders.map((o) => o.yes_price_dollars)).toEqual(['0.5970']);
+    const { rows: [trade] } = await db().pool.query(`SELECT price::text FROM trades WHERE execution_mode = 'live'`);
+    expect(trade.price).toBe('0.5970');
+  });
+
+  it('an ask off the market\'s levels: the buy rounds DOWN to the level below (never pays more), and the venue accepts it', async () => {
+    const { messages, outcome, venueOrders } = await scanAndExecute({ yesAsk: '0.6050', ranges: CENT });
+    expect(messages.map((m) => [m.side, m.limitPrice])).toEqual([['yes', '0.6000']]);
+    // Below the ask it does not cross: accepted by the venue (not rejected), nothing filled.
+    expect(outcome).toMatchObject({ outcome: 'executed' });
+    expect(venueOrders.map((o) => o.yes_price_dollars)).toEqual(['0.6000']);
   });
 });

@@ -164,6 +164,43 @@ describe('ingest-markets', () => {
     expect(await count('SELECT count(*)::int AS n FROM system_health')).toBe(healthRows);
   });
 
+  it('stores each market\'s price levels: the published ranges, cent ticks without them, and rejects a malformed range by its path', async () => {
+    const event = 'KXNFLGAME-26DEC03SEALAR';
+    sim.state.events.push(kalshiEventPayload([], { event_ticker: event, title: 'Seattle at Los Angeles' }));
+    const TAPERED = [
+      { start: '0.0000', end: '0.1000', step: '0.0010' },
+      { start: '0.1000', end: '0.9000', step: '0.0100' },
+      { start: '0.9000', end: '1.0000', step: '0.0010' },
+    ];
+    sim.state.markets[`${event}-SEA`] = kalshiMarketPayload({
+      ticker: `${event}-SEA`, event_ticker: event, price_level_structure: 'tapered_deci_cent', price_ranges: TAPERED,
+    });
+    const { price_level_structure: _s, price_ranges: _r, ...withoutLevels } = kalshiMarketPayload({ ticker: `${event}-LAR`, event_ticker: event });
+    sim.state.markets[`${event}-LAR`] = withoutLevels as typeof _r & ReturnType<typeof kalshiMarketPayload>;
+    sim.state.markets[`${event}-TIE`] = kalshiMarketPayload({
+      ticker: `${event}-TIE`, event_ticker: event, price_ranges: [TAPERED[0]!, { start: '0.1000', end: '0.9000', step: '0.0300' }],
+    });
+    const result = await handler({}, context);
+
+    expect(result.rejected.filter((r) => r.id?.startsWith(event))).toEqual([
+      expect.objectContaining({
+        id: `${event}-TIE`, path: `${event}.markets[2].price_ranges[1].step`, reason: 'kalshi market: step 0.03 does not divide 0.1..0.9',
+      }),
+    ]);
+    const stored = await db().pool.query(
+      'SELECT market_id, price_level_structure, price_levels FROM current_markets WHERE event_id = $1 ORDER BY market_id', [event],
+    );
+    expect(stored.rows).toEqual([
+      { market_id: `${event}-LAR`, price_level_structure: null, price_levels: [{ start: '0.0000', end: '1.0000', step: '0.0100' }] },
+      { market_id: `${event}-SEA`, price_level_structure: 'tapered_deci_cent', price_levels: TAPERED },
+    ]);
+    const sea = await new MarketRepository(db().pool).getCurrent(`${event}-SEA`);
+    expect(sea!.priceLevels!.map((r) => r.step.toFixed(4))).toEqual(['0.0010', '0.0100', '0.0010']);
+    // The same levels again are no change: no new version.
+    const again = await handler({}, context);
+    expect(again.markets.inserted).toBe(0);
+  });
+
   it('accepts the EventBridge scheduled event', async () => {
     const result = await handler(
       { version: '0', id: 'x', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '1', time: '2026-11-27T20:00:00Z', region: 'us-east-1', resources: [], detail: {} },

@@ -42,7 +42,6 @@ describe('first order by priority (bid 0.70, ask 0.73)', () => {
     ['0.70', '0.71', '0.71'], // 0.705 → 0.71
     ['0.01', '0.02', '0.02'],
     ['0.98', '0.99', '0.99'],
-    ['0.7012', '0.7034', '0.7034'], // sub-cent book: 0.7023 → 0.71 would be above the ask; capped at the ask
   ])('MEDIUM mid of %s / %s → %s', (bid, ask, mid) => {
     const p = plan('MEDIUM', 1, null, bid, ask);
     expect(p.kind === 'order' && p.limitPrice.toFixed()).toBe(dec(mid).toFixed());
@@ -74,7 +73,7 @@ describe('price walking: 1¢ × (1.0, 1.5, 2.0, …), rounded down to the cent',
     [5, '0.50', '0.03', '0.47'],
     [9, '0.50', '0.05', '0.45'],
     [2, '0.7450', '0.015', '0.73'], // 0.7300 exactly
-    [1, '0.7455', '0.01', '0.73'], // 0.7355 → 0.73
+    [1, '0.7455', '0.01', '0.74'], // off the levels: the first level below (limits Precog places are always on a level)
     [1, '0.02', '0.01', '0.01'],
     [1, '0.01', '0.01', '0.01'], // never below 0.01
     [4, '0.02', '0.025', '0.01'],
@@ -206,5 +205,49 @@ describe('other rule shapes', () => {
   ])('refuses %s', (_name, overrides, error) => {
     const args: Args = { priority: 'HIGH', attempt: 1, previousLimit: null, bid: dec('0.5'), ask: dec('0.6'), ...overrides };
     expect(() => planExitAttempt(args)).toThrow(error);
+  });
+});
+
+describe('on the market\'s price levels (ticks other than the cent)', () => {
+  const levels = (...ranges: Array<[string, string, string]>) => ranges.map(([start, end, step]) => ({ start: dec(start), end: dec(end), step: dec(step) }));
+  const DECI_CENT = levels(['0', '1', '0.001']);
+  const TAPERED = levels(['0', '0.1', '0.001'], ['0.1', '0.9', '0.01'], ['0.9', '1', '0.001']);
+  const on = (lv: ReturnType<typeof levels>) => (priority: ExitPriority, attempt: number, previous: string | null, bid: string | null, ask: string | null) => {
+    const p = planExitAttempt({ priority, attempt, previousLimit: d(previous), bid: d(bid), ask: d(ask), levels: lv });
+    return p.kind === 'stop' ? 'stop' : `${p.orderType} ${p.limitPrice.toFixed(4)}`;
+  };
+
+  it('a 0.001-tick market walks by its tick: 0.750 → 0.749 → 0.747 → 0.745 → 0.742 (1, 2, 2, 3 ticks)', () => {
+    const plan = on(DECI_CENT);
+    const walked: string[] = [];
+    let previous: string | null = null;
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const p = plan('MEDIUM', attempt, previous, '0.750', '0.750');
+      walked.push(p);
+      previous = p.split(' ')[1]!;
+    }
+    expect(walked).toEqual(['limit 0.7500', 'limit 0.7490', 'limit 0.7470', 'limit 0.7450', 'limit 0.7420']);
+  });
+
+  it.each<[string, ExitPriority, number, string | null, string | null, string | null, string]>([
+    ['mid rounded up to the 0.001 tick', 'MEDIUM', 1, null, '0.701', '0.704', 'limit 0.7030'],
+    ['aggressive without a bid: one tick under the ask', 'HIGH', 1, null, null, '0.704', 'limit 0.7030'],
+    ['conservative without an ask: one tick over the bid', 'LOW', 1, null, '0.701', null, 'limit 0.7020'],
+    ['the market floor is the lowest level (0.001), not 0.01', 'CRITICAL', 1, null, null, null, 'market 0.0010'],
+    ['a walk never goes below the lowest level', 'LOW', 2, '0.001', '0.40', '0.60', 'limit 0.0010'],
+  ])('0.001 ticks: %s', (_name, priority, attempt, previous, bid, ask, expected) => {
+    expect(on(DECI_CENT)(priority, attempt, previous, bid, ask)).toBe(expected);
+  });
+
+  it.each<[string, number, string, string]>([
+    ['in the cent middle a walk moves by the cent', 2, '0.50', 'limit 0.4900'],
+    ['across 0.10 into the 0.001 tail: 0.11 → 0.10 → 0.099 (two ticks at walk 2)', 3, '0.11', 'limit 0.0990'],
+    ['in the tail a walk moves by 0.001', 2, '0.05', 'limit 0.0490'],
+  ])('tapered: %s', (_name, attempt, previous, expected) => {
+    expect(on(TAPERED)('LOW', attempt, previous, '0.40', '0.60')).toBe(expected);
+  });
+
+  it('a sale is put on a level rounding UP: a bid off the levels asks the level above, never less', () => {
+    expect(on(levels(['0', '1', '0.01']))('HIGH', 1, null, '0.7012', '0.72')).toBe('limit 0.7100');
   });
 });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Decimal } from '../../domain/decimal';
+import { priceLevelsFromJson, priceLevelsToJson, type PriceLevels } from '../../domain/priceLevels';
 import { decimalOrNull } from '../rows';
 import type { Queryable } from '../transaction';
 import { MARKETS } from '../versionedTables';
@@ -33,6 +34,10 @@ export interface MarketSnapshot {
   status?: MarketStatus | null;
   settlementValue?: Decimal | null;
   metadata?: Record<string, unknown> | null;
+  /** The venue's name of its price level structure. */
+  priceLevelStructure?: string | null;
+  /** The order prices the market takes; null: not known (read as 0.01 ticks). */
+  priceLevels?: PriceLevels | null;
 }
 
 export interface MarketVersion extends MarketSnapshot {
@@ -64,6 +69,8 @@ function toMarketVersion(r: Record<string, any>): MarketVersion {
     status: r.status,
     settlementValue: decimalOrNull(r.settlement_value),
     metadata: r.metadata,
+    priceLevelStructure: r.price_level_structure ?? null,
+    priceLevels: r.price_levels === null || r.price_levels === undefined ? null : priceLevelsFromJson(r.price_levels),
     createdAt: r.created_at,
     supersededAt: r.superseded_at,
     current: r.row_current_ind,
@@ -91,6 +98,8 @@ export function marketSnapshotRow(s: MarketSnapshot) {
     no_bid: s.noBid ?? null,
     last_price: s.lastPrice ?? null,
     close_time: s.closeTime ?? null,
+    price_level_structure: s.priceLevelStructure ?? null,
+    price_levels: s.priceLevels ? priceLevelsToJson(s.priceLevels) : null,
   };
 }
 

@@ -5,6 +5,7 @@ import {
   OrderRejectedError, OrderUncertainError,
   type Exchange, type FillFilter, type FindOrderOptions, type OrderFilter, type PlaceOrderRequest, type TimeInForce,
   type VenueFill, type VenueOrder, type VenuePosition, type VenueQuote,
+  type SettlementFilter, type VenueSettlement,
 } from '../../exchange/types';
 import { ApiError } from '../../http/errors';
 import {
@@ -15,6 +16,7 @@ import { KALSHI_BASIC_TIER, kalshiBucket, type TokenBucket } from '../../http/ra
 import { KALSHI_BASE_URLS } from './client';
 import * as z from 'zod';
 import { kalshiMarket, page } from './schemas';
+import { kalshiSettlement } from './settlementSchemas';
 import { kalshiAuthHeaders, type KalshiCredentials } from './signing';
 import {
   amendOrderV2Body, amendOrderV2Reply, amendV2Path, cancelOrderV2Reply, createOrderV2Body, createOrderV2Reply, notAnOrderReply,
@@ -378,7 +380,22 @@ export class KalshiExchange implements Exchange {
       ticker, status: market.status,
       yes: { bid: real(market.yesBid), ask: real(market.yesAsk) },
       no: { bid: real(market.noBid), ask: real(market.noAsk) },
+      priceLevels: market.priceLevels,
     };
+  }
+
+  /** GET /portfolio/settlements, every page; each record parsed exactly (a bad one throws with its path). */
+  async getSettlements(filter: SettlementFilter = {}): Promise<VenueSettlement[]> {
+    const settlements: VenueSettlement[] = [];
+    await this.paginate('/portfolio/settlements', {
+      ticker: filter.ticker,
+      event_ticker: filter.eventTicker,
+      // Kalshi filters by whole seconds; the exact instant is applied below.
+      min_ts: filter.since ? Math.floor(filter.since.getTime() / 1000) : undefined,
+    }, 'settlements', (item, at) => {
+      settlements.push(parseStrict('kalshi settlement', kalshiSettlement, item, at));
+    });
+    return filter.since ? settlements.filter((s) => s.settledAt.getTime() >= filter.since!.getTime()) : settlements;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { Decimal } from '../../domain/decimal';
+import { DEFAULT_PRICE_LEVELS, priceLevelProblems, type PriceLevels } from '../../domain/priceLevels';
 import { deferredList } from '../../http/parse';
-import { centsPrice, count, dollarPrice, text } from '../../validation/decimals';
+import { centsPrice, count, dollarPrice, decimalString, text } from '../../validation/decimals';
 
 /**
  * Kalshi Trade API v2 payloads as Precog reads them. Unknown fields are tolerated; the fields
@@ -17,6 +18,20 @@ export const KALSHI_MARKET_STATUSES = [
   // Older API and filter vocabulary.
   'unopened', 'open', 'settled',
 ] as const;
+
+/**
+ * `price_ranges`: the order prices the market takes (kalshi-typescript `PriceRange`: start, end,
+ * step as dollar strings). A malformed range rejects the market with its path
+ * (`price_ranges[1].step: step 0.03 does not divide 0.1..0.9`): quantising on a wrong tick would
+ * send prices the venue refuses. An empty list says no more than an absent one: cent ticks.
+ */
+const priceRanges = z
+  .array(z.object({ start: decimalString, end: decimalString, step: decimalString }))
+  .transform((ranges, ctx): PriceLevels => {
+    if (ranges.length === 0) return DEFAULT_PRICE_LEVELS;
+    for (const problem of priceLevelProblems(ranges)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    return ranges;
+  });
 
 const rawMarket = z.object({
   ticker: text.min(1),
@@ -45,6 +60,8 @@ const rawMarket = z.object({
   open_interest_fp: count.optional(),
   open_interest: count.optional(),
   result: z.enum(['yes', 'no', 'scalar', '']).optional(),
+  price_level_structure: text.optional(),
+  price_ranges: priceRanges.optional(),
 });
 
 export interface KalshiMarket {
@@ -65,6 +82,10 @@ export interface KalshiMarket {
   result: 'yes' | 'no' | 'scalar' | null;
   openTime: Date | null;
   closeTime: Date | null;
+  /** Kalshi's name of the structure ("linear_cent", "tapered_deci_cent"…); null when not sent. */
+  priceLevelStructure: string | null;
+  /** The order prices the market takes; a payload without `price_ranges` trades in cents. */
+  priceLevels: PriceLevels;
 }
 
 const time = (v: string | null | undefined) => (v ? new Date(v) : null);
@@ -87,6 +108,8 @@ export const kalshiMarket = rawMarket.transform((m): KalshiMarket => ({
   result: m.result ? m.result : null,
   openTime: time(m.open_time),
   closeTime: time(m.close_time),
+  priceLevelStructure: m.price_level_structure ?? null,
+  priceLevels: m.price_ranges ?? DEFAULT_PRICE_LEVELS,
 }));
 
 export const kalshiEvent = z.object({
