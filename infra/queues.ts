@@ -24,6 +24,10 @@ export class OrderQueue extends Construct {
     this.maxReceiveCount = props.maxReceiveCount;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
+      // Declares it a dead-letter queue (CT.SQS.PR.1; a dead-letter queue has none of its own).
+      // allowAll is SQS's behaviour without a policy; byQueue would need the source queue's ARN,
+      // which itself names this queue (a cycle).
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
