@@ -164,7 +164,7 @@ export class Database extends Construct {
     // The generated secret itself (instance.secret is its attachment to the instance).
     acknowledge(this.instance.node.findChild('Secret'), {
       'AwsSolutions-SMG4':
-        'No automatic rotation: each function container caches its pool configuration (shared/db/pool.ts) and the RDS Proxy reads the secret itself, so a rotation would fail warm containers until they recycle; rotate by hand in a maintenance window (README, Deploy).',
+        'No automatic rotation: each function container caches its pool configuration (shared/db/pool.ts) and the RDS Proxy reads the secret itself, so a rotation would fail warm containers until they recycle; rotate by hand in a maintenance window (docs/deploy.md).',
     });
   }
 }

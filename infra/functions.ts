@@ -41,7 +41,7 @@ export const SLOWEST_VENUE_CALL = Duration.millis(
     .reduce((a, b) => a + b, 0),
 );
 
-/** Which schedule switch turns a function's schedule on: `data` (with `-c schedules=data` or `all`) or `trading` (`all`). */
+/** Which schedule switch turns a function's schedule on: `data` (schedules setting `data` or `all`) or `trading` (`all`). */
 type ScheduleGroup = 'data' | 'trading';
 
 export interface FunctionSpec {
