@@ -824,7 +824,7 @@ describe('cdk-nag AwsSolutions', () => {
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }
-  });
+  }, 300_000);
 
   it('the checks are live: an unencrypted queue without a dead-letter queue or TLS is reported', () => {
     const app = new App();
