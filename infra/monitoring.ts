@@ -2,6 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BREAKER_TYPES } from '../shared/observability/events';
 import { FUNCTION_NAMES, type FunctionName } from './bundling';
@@ -35,13 +36,31 @@ export interface MonitoringProps {
   readonly entryOrders: OrderQueue;
   readonly exitOrders: OrderQueue;
   readonly database: Database;
-  /** Whether ingest-markets runs on a schedule (its absence is only an alarm when it should run). */
-  readonly ingestionScheduled: boolean;
+  /** The functions whose schedule rule the settings enable (absence is only an alarm for what should run). */
+  readonly scheduled: readonly FunctionName[];
+  /** The alert rule's dead-letter queue. */
+  readonly alertDeadLetters: sqs.IQueue;
 }
+
+/** The metric monitor-positions and check-health emit once per run: their absence is the heartbeat alarm. */
+export const HEARTBEAT_METRIC = 'Heartbeat';
+/** The functions whose heartbeat is watched. */
+export const HEARTBEAT_FUNCTIONS = ['monitor-positions', 'check-health'] as const satisfies readonly FunctionName[];
+/** Consecutive silent minutes before the heartbeat alarm fires (one late flush is not an outage). */
+export const HEARTBEAT_MINUTES = 3;
 
 /**
  * The alarms (each sends to the alarm topic) and the dashboard. Alarm names start with the stack
  * name so that the email subject says which deployment it is about.
+ *
+ * Missing data is chosen per alarm, on purpose (the stack test asserts each):
+ * - a metric emitted on every run of a scheduled function (the heartbeats, ingest-markets'
+ *   invocations): missing means it stopped, so BREACHING while that schedule is on;
+ * - a metric emitted only when something happened (a breaker trip, an error, a throttle) or only
+ *   while there is something to measure (sweep age: only with open positions; SQS depth of a
+ *   queue nobody writes to): missing is the quiet case, NOT_BREACHING; the heartbeats are what
+ *   notices a reporter that stopped;
+ * - RDS metrics, which the service always publishes: a gap is CloudWatch's, MISSING keeps the state.
  */
 export class Monitoring extends Construct {
   readonly alarms: Record<string, cloudwatch.Alarm> = {};
@@ -59,6 +78,31 @@ export class Monitoring extends Construct {
       this.alarms[key] = created;
       return created;
     };
+    const scheduled = new Set(props.scheduled);
+
+    // --- Heartbeats ----------------------------------------------------------------------------
+    // monitor-positions and check-health emit Heartbeat=1 on every run. Missing data is the
+    // outage, so it is BREACHING, for the watched function whose schedule the settings enable.
+    // With that schedule disabled on purpose nothing runs and nothing should page: then missing
+    // data is NOT_BREACHING (the alarm stays OK, its actions stay on). The heartbeat does not wait
+    // for open positions: with trading on, scan-edges can open one any minute, and a monitor found
+    // dead then is found too late. Positions left open with the monitor's schedule off are the
+    // sweep-age alarm's case (check-health runs with schedules=data).
+    for (const service of HEARTBEAT_FUNCTIONS) {
+      const on = scheduled.has(service);
+      alarm(`${constructIdOf(service)}Heartbeat`, {
+        alarmName: `${service}-heartbeat`,
+        alarmDescription: on
+          ? `${service} has not reported for ${HEARTBEAT_MINUTES} minutes (no Heartbeat metric): it is not running, failing before it reports, or throttled. ${service === 'monitor-positions' ? 'Open positions are not being watched.' : 'Breakers and the sweep-age alarm are blind.'}`
+          : `${service} heartbeat (its schedule is disabled by the settings, so silence is expected and this alarm does not fire; deploy with the schedule on to arm it).`,
+        metric: precogMetric(service, HEARTBEAT_METRIC, { statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: HEARTBEAT_MINUTES,
+        datapointsToAlarm: HEARTBEAT_MINUTES,
+        treatMissingData: on ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
 
     // --- Risk --------------------------------------------------------------------------------
     alarm('CircuitBreakerOpen', {
@@ -90,7 +134,7 @@ export class Monitoring extends Construct {
     });
     alarm('IngestionStale', {
       alarmName: 'ingestion-stale',
-      alarmDescription: props.ingestionScheduled
+      alarmDescription: scheduled.has('ingest-markets')
         ? 'ingest-markets has not been invoked for 5 minutes: prices are going stale (the data_stale breaker follows).'
         : 'ingest-markets has not been invoked for 5 minutes (schedules are off, so this alarm only watches once they are on).',
       metric: fns['ingest-markets'].metricInvocations({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
@@ -99,7 +143,7 @@ export class Monitoring extends Construct {
       evaluationPeriods: 5,
       datapointsToAlarm: 5,
       // No invocation means no datapoint: missing data is the stale case, while ingestion is scheduled.
-      treatMissingData: props.ingestionScheduled ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
+      treatMissingData: scheduled.has('ingest-markets') ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
     // --- Queues ------------------------------------------------------------------------------
@@ -116,6 +160,16 @@ export class Monitoring extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
+    alarm('AlertRuleDlqDepth', {
+      alarmName: 'alert-rule-dlq',
+      alarmDescription: 'An operational event (breaker, edge alert, stopped exit, venue desync) could not be delivered to the alarm topic and is in the alert rule\'s dead-letter queue: read it there (the e-mail never went out).',
+      metric: props.alertDeadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // An empty queue nobody writes to reports nothing for hours: the quiet case.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
 
     // --- Functions ---------------------------------------------------------------------------
     for (const name of FUNCTION_NAMES) {

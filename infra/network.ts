@@ -2,6 +2,9 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { guardFindings } from './guard';
+import { LOG_RETENTION } from './logRetention';
+import { acknowledge } from './nag';
 
 export interface NetworkProps {
   /** NAT gateways: 1 (default, cheapest) or 2 (one per Availability Zone). */
@@ -26,7 +29,9 @@ export class Network extends Construct {
       maxAzs: 2,
       natGateways: props.natGateways,
       subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        // The public subnets hold only the NAT gateways, which get their Elastic IPs explicitly:
+        // nothing launched there gets a public address by itself (CT.EC2.PR.11).
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
         { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
         { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
       ],
@@ -35,9 +40,10 @@ export class Network extends Construct {
     // Only rejected packets: enough to debug a security-group mistake at a fraction of the cost
     // of logging every flow of every-minute functions.
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
+      retention: LOG_RETENTION,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    acknowledge(flowLogs, guardFindings('cloudwatch_log_group_encrypted_check'));
     this.vpc.addFlowLog('RejectedTraffic', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
       trafficType: ec2.FlowLogTrafficType.REJECT,

@@ -1,7 +1,7 @@
-import { CfnOutput, SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { resolveConfig, type PrecogConfig } from './config';
+import { CONFIG_KEYS, resolveConfig, type DeploySettings, type PrecogConfig, type ResolvedConfig } from './config';
 import { Database } from './database';
 import { FUNCTION_SPECS, PrecogFunctions, scheduledFunctions } from './functions';
 import { Monitoring } from './monitoring';
@@ -16,15 +16,20 @@ export const KALSHI_SECRET_PLACEHOLDER = { keyId: '', privateKeyPem: '' };
 export interface PrecogStackProps extends StackProps {
   /** Overrides the CDK context values (tests); see infra/config.ts for the keys and defaults. */
   readonly config?: Partial<PrecogConfig>;
+  /** The deploy settings file's values (infra/app.ts reads precog.settings.json). */
+  readonly settings?: DeploySettings;
+  /** The settings file's name, for messages. */
+  readonly settingsFile?: string;
 }
 
 /**
  * The Precog deployment: network and database, order queues, functions with their schedules and
  * the migrate trigger, the event bus and alarm topic, alarms and the dashboard. What is switched
- * on comes from context (infra/config.ts): no schedules and paper trading unless asked.
+ * on comes from the deploy settings file and context (infra/config.ts): every schedule rule
+ * disabled and paper trading unless asked.
  */
 export class PrecogStack extends Stack {
-  readonly config: PrecogConfig;
+  readonly config: ResolvedConfig;
   readonly network: Network;
   readonly database: Database;
   readonly entryOrders: OrderQueue;
@@ -37,8 +42,15 @@ export class PrecogStack extends Stack {
   constructor(scope: Construct, id: string, props: PrecogStackProps = {}) {
     super(scope, id, props);
     // Validated before any resource exists: live without kalshiEnv stops here.
-    this.config = resolveConfig(this, props.config);
+    this.config = resolveConfig(this, props.config, props.settings, props.settingsFile);
     const config = this.config;
+    for (const key of CONFIG_KEYS) {
+      if (config.sources[key] === 'context' && props.settings?.[key] !== undefined) {
+        // A -c flag lasts one deploy: the next plain deploy puts the file's value back.
+        Annotations.of(this).addWarningV2(`precog:context-overrides-${key}`,
+          `-c ${key}=${String(config[key])} overrides ${props.settingsFile ?? 'the settings file'} (${JSON.stringify(props.settings[key])}) for this deploy only: the next deploy without the flag reverts it. Edit the file to keep it.`);
+      }
+    }
 
     this.network = new Network(this, 'Network', { natGateways: config.natGateways });
     this.database = new Database(this, 'Database', {
@@ -46,6 +58,7 @@ export class PrecogStack extends Stack {
       clientSecurityGroup: this.network.functionSecurityGroup,
       instanceType: config.dbInstanceType,
       multiAz: config.multiAz,
+      deletionProtection: config.databaseDeletionProtection,
     });
 
     this.entryOrders = new OrderQueue(this, 'EntryOrders', {
@@ -81,6 +94,7 @@ export class PrecogStack extends Stack {
       executionMode: config.executionMode,
       kalshiEnv: config.kalshiEnv,
       schedules: config.schedules,
+      reservedConcurrency: config.reservedConcurrency,
       namePrefix: this.stackName,
     });
 
@@ -90,15 +104,17 @@ export class PrecogStack extends Stack {
       entryOrders: this.entryOrders,
       exitOrders: this.exitOrders,
       database: this.database,
-      ingestionScheduled: scheduledFunctions(config.schedules).includes('ingest-markets'),
+      scheduled: scheduledFunctions(config.schedules),
+      alertDeadLetters: this.notifications.alertDeadLetters,
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
-    output('ExecutionMode', config.executionMode, 'paper or live (-c executionMode)');
-    output('Schedules', config.schedules, 'off, data or all (-c schedules)');
+    output('ExecutionMode', config.executionMode, 'paper or live (executionMode setting)');
+    output('Schedules', config.schedules, 'off, data or all: which schedule rules are enabled (schedules setting)');
+    output('DatabaseDeletionProtection', String(config.databaseDeletionProtection), 'databaseDeletionProtection setting: switch it on once the stack exists (docs/deploy.md)');
     output('KalshiCredentialsSecretArn', this.kalshiCredentials.secretArn, 'Put the Kalshi API key here before live trading');
     output('DatabaseSecretArn', this.database.secret.secretArn, 'Generated PostgreSQL credentials (RDS format)');
-    output('DatabaseInstanceId', this.database.instance.instanceIdentifier, 'RDS instance (deletion protection: see README, Deploy, Tearing down)');
+    output('DatabaseInstanceId', this.database.instance.instanceIdentifier, 'RDS instance (docs/deploy.md, Tearing down)');
     output('DatabaseProxyEndpoint', this.database.proxy.endpoint, 'RDS Proxy endpoint the functions connect to (TLS)');
     output('AlarmTopicArn', this.notifications.topic.topicArn, 'SNS topic of every alarm and alerting event');
     output('EventBusName', this.notifications.bus.eventBusName, 'Precog operational events');

@@ -18,19 +18,26 @@ export class OrderQueue extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly maxReceiveCount: number;
+  /** 6 × the consumer's timeout (AWS's advice for Lambda event sources); the monitor needs it too. */
+  readonly visibilityTimeout: Duration;
 
   constructor(scope: Construct, id: string, props: OrderQueueProps) {
     super(scope, id);
     this.maxReceiveCount = props.maxReceiveCount;
+    this.visibilityTimeout = Duration.seconds(props.consumerTimeout.toSeconds() * 6);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
+      // Declares it a dead-letter queue (CT.SQS.PR.1; a dead-letter queue has none of its own).
+      // allowAll is SQS's behaviour without a policy; byQueue would need the source queue's ARN,
+      // which itself names this queue (a cycle).
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
+      visibilityTimeout: this.visibilityTimeout,
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });

@@ -42,6 +42,8 @@ export async function runCheckHealth(event: unknown): Promise<HealthCheckResult>
   for (const c of result.components) {
     if (c.status !== 'healthy') logger.warn('component not healthy', { ...c });
   }
+  // Once per completed check (a check that throws emits none): its absence is the heartbeat alarm (infra/monitoring.ts).
+  metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
   return result;
 }
 

@@ -141,6 +141,8 @@ export async function runMonitor(
     }, (m, e) => logger.error(m, { ...e }));
   }
   logger.info('monitoring done', { sweeps: result.sweeps.length, positions: last?.positions ?? 0 });
+  // Once per completed run (a run that throws emits none): its absence is the heartbeat alarm (infra/monitoring.ts).
+  metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
   return result;
 }
 

