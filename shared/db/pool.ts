@@ -126,7 +126,8 @@ export async function resolvePoolConfig(
 /** The host of a postgres:// URL, when it names one (a socket-only URL does not). */
 function hostOfUrl(url: string): string | undefined {
   try {
-    return new URL(url).hostname || undefined;
+    // URL keeps an IPv6 literal in brackets; pg and TLS want the bare address.
+    return new URL(url).hostname.replace(/^\[(.*)\]$/, '$1') || undefined;
   } catch {
     return undefined; // not a URL (a key=value string): pg parses it, and checks the host it dials
   }

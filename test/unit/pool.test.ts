@@ -65,6 +65,8 @@ describe('database configuration', () => {
     // An IP address is not a valid SNI name: Node then checks the certificate against the host itself.
     const byIp = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@10.0.0.12:5432/precog', DATABASE_SSL: 'verify-full' }));
     expect(byIp.ssl).toEqual({ rejectUnauthorized: true, ca: [...awsCaBundle.ca] });
+    const byIpv6 = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@[fd00::12]:5432/precog', DATABASE_SSL: 'verify-full' }));
+    expect(byIpv6.ssl).toEqual({ rejectUnauthorized: true, ca: [...awsCaBundle.ca] });
     const required = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@db.example.internal:5432/precog', DATABASE_SSL: 'require' }));
     expect(required.ssl).toEqual({ rejectUnauthorized: false });
   });
