@@ -24,10 +24,10 @@ export type DatabaseProxyLane = 'pgbouncer' | 'none';
 const SEARCH_PATH = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
 
 /** The pgbouncer binary (PGBOUNCER_PATH, the usual Debian places, then PATH), if installed. */
-export function findPgBouncer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function findPgBouncer(env: NodeJS.ProcessEnv = process.env, searchPath: readonly string[] = SEARCH_PATH): string | undefined {
   const candidates = [
     ...(env.PGBOUNCER_PATH ? [env.PGBOUNCER_PATH] : []),
-    ...[...SEARCH_PATH, ...(env.PATH ?? '').split(path.delimiter).filter(Boolean)].map((dir) => path.join(dir, 'pgbouncer')),
+    ...[...searchPath, ...(env.PATH ?? '').split(path.delimiter).filter(Boolean)].map((dir) => path.join(dir, 'pgbouncer')),
   ];
   for (const candidate of candidates) {
     try {
@@ -44,13 +44,16 @@ export function findPgBouncer(env: NodeJS.ProcessEnv = process.env): string | un
  * PRECOG_DB_PROXY=pgbouncer requires the bouncer (CI), =none connects directly; unset, the lane is
  * PgBouncer whenever it is installed.
  */
-export function selectProxyLane(env: NodeJS.ProcessEnv = process.env): { lane: DatabaseProxyLane; binary?: string } {
+export function selectProxyLane(
+  env: NodeJS.ProcessEnv = process.env,
+  searchPath: readonly string[] = SEARCH_PATH,
+): { lane: DatabaseProxyLane; binary?: string } {
   const wanted = env.PRECOG_DB_PROXY;
   if (wanted !== undefined && wanted !== '' && wanted !== 'pgbouncer' && wanted !== 'none') {
     throw new Error(`PRECOG_DB_PROXY must be pgbouncer or none, not ${JSON.stringify(wanted)}`);
   }
   if (wanted === 'none') return { lane: 'none' };
-  const binary = findPgBouncer(env);
+  const binary = findPgBouncer(env, searchPath);
   if (binary) return { lane: 'pgbouncer', binary };
   if (wanted === 'pgbouncer') {
     throw new Error('PRECOG_DB_PROXY=pgbouncer but no pgbouncer binary was found (apt-get install pgbouncer, or set PGBOUNCER_PATH)');
