@@ -32,7 +32,8 @@ export interface EmbeddedPostgresOptions {
 
 const PASSWORD = 'precog';
 
-async function freePort(): Promise<number> {
+/** A TCP port on loopback that nothing listens on right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -44,11 +45,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-function isRoot(): boolean {
+export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
-function postgresUser(): { uid: number; gid: number } {
+/** The `postgres` system user (created if missing): servers that refuse root run as it. */
+export function postgresUser(): { uid: number; gid: number } {
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   try {
     return { uid: id('-u'), gid: id('-g') };

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runner } from 'node-pg-migrate';
-import type pg from 'pg';
+import { PG_MIGRATE_LOCK_ID, runner } from 'node-pg-migrate';
+import pg from 'pg';
 
 /** The migrations table node-pg-migrate records applied migrations in. */
 export const MIGRATIONS_TABLE = 'pgmigrations';
@@ -22,23 +22,42 @@ export interface MigrateOptions {
 }
 
 /**
- * Applies every pending migration in one transaction, under node-pg-migrate's advisory lock so
- * two deploys cannot migrate at once. Returns the names applied, or on a dry run the names
- * pending (empty when up to date).
+ * Applies every pending migration in one transaction. Returns the names applied, or on a dry run
+ * the names pending (empty when up to date).
+ *
+ * Two deploys cannot migrate at once: the whole run (reading pgmigrations included) holds a
+ * transaction-level advisory lock. node-pg-migrate's own lock is a session lock taken and released
+ * in separate statements, which a transaction-multiplexing proxy breaks: PgBouncer may release it
+ * on another server connection (the lock then stays held and the next migrate waits forever), and
+ * RDS Proxy pins the session. Its key is kept, so an older migrate's session lock still excludes us.
  */
 export async function migrate(options: MigrateOptions): Promise<string[]> {
-  const connection =
-    typeof options.connection === 'string' ? { databaseUrl: options.connection } : { dbClient: options.connection };
-  const applied = await runner({
-    ...connection,
-    dir: options.dir ?? defaultMigrationsDir(),
-    direction: 'up',
-    migrationsTable: MIGRATIONS_TABLE,
-    checkOrder: true,
-    singleTransaction: true,
-    advisoryLockMode: 'wait',
-    dryRun: options.dryRun ?? false,
-    log: options.log ?? (() => undefined),
-  } as Parameters<typeof runner>[0]);
-  return applied.map((m) => m.name);
+  const own = typeof options.connection === 'string';
+  const client = own ? new pg.Client({ connectionString: options.connection as string }) : (options.connection as pg.ClientBase);
+  if (own) await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [PG_MIGRATE_LOCK_ID]);
+    // The runner's own BEGIN is a no-op inside ours (a warning), and its COMMIT ends ours: the
+    // lock is held until the last migration is committed. With nothing to apply it commits
+    // nothing, so we end the transaction below (a no-op warning when the runner already did).
+    const applied = await runner({
+      dbClient: client,
+      dir: options.dir ?? defaultMigrationsDir(),
+      direction: 'up',
+      migrationsTable: MIGRATIONS_TABLE,
+      checkOrder: true,
+      singleTransaction: true,
+      noLock: true,
+      dryRun: options.dryRun ?? false,
+      log: options.log ?? (() => undefined),
+    } as Parameters<typeof runner>[0]);
+    await client.query('COMMIT');
+    return applied.map((m) => m.name);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined); // a broken connection has nothing to roll back
+    throw error;
+  } finally {
+    if (own) await (client as pg.Client).end();
+  }
 }

