@@ -1,4 +1,3 @@
-import { DEFAULT_TRADING_RULES, type TradingRules } from '../../shared/config/tradingRules';
 import { Decimal } from '../../shared/domain/decimal';
 import { ACCOUNT_BALANCE, versionedUpsert } from '../../shared/db';
 import { scanEdges } from '../../shared/edges/scanEdges';
@@ -8,22 +7,13 @@ import { MemoryEntryQueue } from '../../shared/queues/sqsEntryQueue';
 import { KalshiExchange } from '../../shared/venues/kalshi/kalshiExchange';
 import { kalshiTestCredentials, startKalshiPortfolioSim, type SimMarketInput } from '../../local/sim/kalshiPortfolioSim';
 import { countRoundTrips, time, type BenchContext, type BenchResult } from '../harness';
+import { ENTRY_BENCH_RULES } from './entryBenchRules';
 import { seedWorld } from './scanEdges';
 
 /** Fewer games than the paper variant: every entry here crosses real HTTP, signed and verified. */
 const GAMES = 100;
 
-const RULES: TradingRules = {
-  ...DEFAULT_TRADING_RULES,
-  // The data is ingested once, before the timed loop: on a loaded machine the loop may outlast
-  // the live freshness limits, which would measure the machine, not execution.
-  freshness: { ...DEFAULT_TRADING_RULES.freshness, maxPriceAgeSeconds: 3_600, maxGameStateAgeSeconds: 3_600 },
-  sizing: {
-    ...DEFAULT_TRADING_RULES.sizing,
-    maxOpenPositions: 1_000_000, maxTotalExposureUsd: new Decimal('1e9'), maxPositionsPerEvent: 1_000,
-    maxExposurePerEventUsd: new Decimal('1e9'), maxEntriesPerDay: 1_000_000,
-  },
-};
+const RULES = ENTRY_BENCH_RULES;
 
 /**
  * execute-entry live, on the local Kalshi simulator (KalshiExchange over HTTP, every request
