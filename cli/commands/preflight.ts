@@ -2,6 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type pg from 'pg';
 import type { Decimal } from '../../shared/domain/decimal';
+import { DEFAULT_KALSHI_INGEST_READS_PER_SECOND } from '../../shared/config/ingestion';
 import { compareBooksWithVenue } from '../../shared/execution/booksVsVenue';
 import { KALSHI_TRADING_READS_PER_SECOND, KALSHI_TRADING_WRITES_PER_SECOND, loadKalshiCredentialsFromEnv } from '../../shared/exchange/factory';
 import { ApiError, PayloadError } from '../../shared/http/errors';
@@ -140,7 +141,8 @@ export async function runPreflight(pool: pg.Pool, options: PreflightOptions): Pr
       const problem = budgetProblem(limits);
       const detail = `tier ${limits.usageTier}: read ${limits.read.refillRate} tokens/s (burst ${limits.read.bucketCapacity}), `
         + `write ${limits.write.refillRate} tokens/s (burst ${limits.write.bucketCapacity}); Precog spends at most `
-        + `${KALSHI_TRADING_READS_PER_SECOND} reads/s and ${KALSHI_TRADING_WRITES_PER_SECOND} writes/s at ${KALSHI_REQUEST_COST} tokens a request`;
+        + `${PRECOG_READS_PER_SECOND} reads/s (${KALSHI_TRADING_READS_PER_SECOND} trading + ${DEFAULT_KALSHI_INGEST_READS_PER_SECOND} market data) `
+        + `and ${KALSHI_TRADING_WRITES_PER_SECOND} writes/s at ${KALSHI_REQUEST_COST} tokens a request`;
       if (problem) fail('rate_limit_tier', `${detail}: ${problem}`);
       else pass('rate_limit_tier', detail);
     } catch (error) {
@@ -172,9 +174,12 @@ export async function runPreflight(pool: pg.Pool, options: PreflightOptions): Pr
   return { environment: options.environment, baseUrl, ok: checks.every((c) => c.ok), checks };
 }
 
+/** Every read budget spending the key's tier: the trading client's and ingestion's (default) market data. */
+const PRECOG_READS_PER_SECOND = KALSHI_TRADING_READS_PER_SECOND + DEFAULT_KALSHI_INGEST_READS_PER_SECOND;
+
 /** Why the tier cannot carry Precog's request budget, if it cannot. */
 function budgetProblem(limits: KalshiApiLimits): string | undefined {
-  const reads = KALSHI_TRADING_READS_PER_SECOND * KALSHI_REQUEST_COST;
+  const reads = PRECOG_READS_PER_SECOND * KALSHI_REQUEST_COST;
   const writes = KALSHI_TRADING_WRITES_PER_SECOND * KALSHI_REQUEST_COST;
   const short = [
     reads > limits.read.refillRate ? `reads need ${reads} tokens/s` : undefined,

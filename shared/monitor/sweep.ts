@@ -362,23 +362,37 @@ export async function sendUnsentExits(
   options: { messageWindowSeconds?: number } = {},
 ): Promise<{ enqueued: number; resent: number; unsent: number }> {
   const windowSeconds = options.messageWindowSeconds ?? EXIT_MESSAGE_WINDOW_SECONDS;
+  // Claim before sending (one statement, rows being claimed by an overlapping run skipped), so two
+  // monitors never both send a request's message. A claim whose send then fails is given back; one
+  // whose process died before sending is due again after the window, like any lost message.
   const { rows } = await pool.query(
-    `SELECT exit_request_id, position_id, exit_priority, created_at, enqueued_at IS NOT NULL AS resend FROM exit_requests
-     WHERE status = 'active'
-       AND (enqueued_at IS NULL OR greatest(enqueued_at, message_received_at) < now() - make_interval(secs => $1))
-     ORDER BY exit_request_id`,
+    `WITH due AS (
+       SELECT exit_request_id, enqueued_at AS previous FROM exit_requests
+       WHERE status = 'active'
+         AND (enqueued_at IS NULL OR greatest(enqueued_at, message_received_at) < now() - make_interval(secs => $1))
+       FOR UPDATE SKIP LOCKED)
+     UPDATE exit_requests r SET enqueued_at = now() FROM due WHERE r.exit_request_id = due.exit_request_id
+     RETURNING r.exit_request_id, r.position_id, r.exit_priority, r.created_at, due.previous`,
     [windowSeconds],
   );
   if (rows.length === 0) return { enqueued: 0, resent: 0, unsent: 0 };
+  rows.sort((a, b) => a.exit_request_id - b.exit_request_id);
   const messages: ExitOrderMessage[] = rows.map((r) => ({
     version: 1, exitRequestId: r.exit_request_id, positionId: r.position_id, priority: r.exit_priority,
     createdAt: (r.created_at as Date).toISOString(),
   }));
   const { failed } = await queue.send(messages);
   const failedSet = new Set(failed);
+  if (failed.length > 0) {
+    const back = rows.filter((r) => failedSet.has(r.exit_request_id));
+    await pool.query(
+      `UPDATE exit_requests r SET enqueued_at = v.previous
+       FROM unnest($1::bigint[], $2::timestamptz[]) AS v(id, previous) WHERE r.exit_request_id = v.id`,
+      [back.map((r) => r.exit_request_id), back.map((r) => r.previous)],
+    );
+  }
   const sent = messages.map((m) => m.exitRequestId).filter((id) => !failedSet.has(id));
-  if (sent.length > 0) await pool.query('UPDATE exit_requests SET enqueued_at = now() WHERE exit_request_id = ANY($1::bigint[])', [sent]);
-  const resends = new Set(rows.filter((r) => r.resend).map((r) => r.exit_request_id as number));
+  const resends = new Set(rows.filter((r) => r.previous !== null).map((r) => r.exit_request_id as number));
   return { enqueued: sent.length, resent: sent.filter((id) => resends.has(id)).length, unsent: failed.length };
 }
 

@@ -95,13 +95,17 @@ function filesUnder(root: string, skip: (p: string) => boolean): string[] {
 export function sourceRequests(roots: string[]): { requests: SourceRequest[]; unresolved: Unresolved[] } {
   const requests: SourceRequest[] = [];
   const unresolved: Unresolved[] = [];
+  // Module constants and path builders the client imports from its own folder (e.g. orderV2.ts).
+  const library = roots.flatMap((root) => filesUnder(root, (p) => p.includes(`${path.sep}node_modules`)))
+    .filter((file) => file.includes(`venues${path.sep}kalshi${path.sep}`))
+    .map((file) => readFileSync(file, 'utf8')).join('\n');
   for (const root of roots) {
     const files = filesUnder(root, (p) => p.includes(`${path.sep}node_modules`) || p.endsWith(`local${path.sep}sim`));
     for (const file of files) {
       const source = readFileSync(file, 'utf8');
       const kalshi = file.includes(`venues${path.sep}kalshi${path.sep}`) || /from '[^']*venues\/kalshi\//.test(source);
       if (!kalshi) continue;
-      const found = scanSource(source);
+      const found = scanSource(source, library);
       for (const r of found.requests) requests.push({ ...r, file });
       for (const u of found.unresolved) unresolved.push({ ...u, file });
     }
@@ -117,13 +121,14 @@ export function sourceRequests(roots: string[]): { requests: SourceRequest[]; un
 export const GET_FORWARDERS = ['paginate', 'getJson'];
 
 /** The requests one source text makes (see sourceRequests). Exported for the scanner's own tests. */
-export function scanSource(raw: string): { requests: Array<Omit<SourceRequest, 'file'>>; unresolved: Array<Omit<Unresolved, 'file'>> } {
+export function scanSource(raw: string, library = ''): { requests: Array<Omit<SourceRequest, 'file'>>; unresolved: Array<Omit<Unresolved, 'file'>> } {
   const source = stripComments(raw);
+  const lib = stripComments(library);
   const lineOf = (index: number) => source.slice(0, index).split('\n').length;
   const requests: Array<Omit<SourceRequest, 'file'>> = [];
   const unresolved: Array<Omit<Unresolved, 'file'>> = [];
   const add = (method: string, argument: string, index: number) => {
-    const resolved = resolvePath(source, argument.trim(), index);
+    const resolved = resolvePath(source, argument.trim(), index, lib);
     if (resolved === FORWARDED) return;
     if (resolved === undefined || !resolved.startsWith('/')) unresolved.push({ line: lineOf(index), text: argument.trim() });
     else requests.push({ method: method.toUpperCase(), path: pathShape(resolved), line: lineOf(index) });
@@ -137,7 +142,7 @@ export function scanSource(raw: string): { requests: Array<Omit<SourceRequest, '
   }
   for (const m of source.matchAll(/\bfetch\(\s*(\w+)\s*(?:,\s*\{([\s\S]*?)\})?\s*\)/g)) {
     const method = /method:\s*'(\w+)'/.exec(m[2] ?? '')?.[1] ?? 'GET';
-    const definition = localDefinition(source, m[1]!, m.index!);
+    const definition = localDefinition(source, m[1]!, m.index!) ?? moduleDefinition(lib, m[1]!);
     const url = definition && new RegExp(`\\.url\\(\\s*${argument}`).exec(definition);
     if (url) add(method, url[1]!, m.index!);
     else unresolved.push({ line: lineOf(m.index!), text: `fetch(${m[1]})` });
@@ -171,31 +176,51 @@ function localDefinition(source: string, name: string, index: number): string | 
   const definition = new RegExp(`\\b(?:const|let)\\s+${name}\\s*(?::[^=]+)?=\\s*([^;\\n]+)`, 'g');
   let found: string | undefined;
   for (const m of source.slice(fn?.bodyStart ?? 0, index).matchAll(definition)) found = m[1];
-  if (found === undefined) {
-    // A module constant: declared at the start of a line, outside any body.
-    for (const m of source.matchAll(new RegExp(`^(?:export\\s+)?const\\s+${name}\\s*(?::[^=]+)?=\\s*([^;\\n]+)`, 'gm'))) found = m[1];
-  }
+  return found?.trim() ?? moduleDefinition(source, name);
+}
+
+/** A module constant: declared at the start of a line, outside any body. */
+function moduleDefinition(source: string, name: string): string | undefined {
+  let found: string | undefined;
+  for (const m of source.matchAll(new RegExp(`^(?:export\\s+)?const\\s+${name}\\s*(?::[^=]+)?=\\s*([^;\\n]+)`, 'gm'))) found = m[1];
   return found?.trim();
 }
 
-function resolvePath(source: string, expression: string, index: number, depth = 0): string | typeof FORWARDED | undefined {
-  if (depth > 5) return undefined;
+/** A path builder `const name = (params) => expression` (module level), with its parameter names. */
+function builderDefinition(source: string, name: string): { params: Set<string>; body: string } | undefined {
+  const m = new RegExp(`^(?:export\\s+)?const\\s+${name}\\s*=\\s*\\(([^)]*)\\)\\s*(?::[^=]+)?=>\\s*([^;\\n]+)`, 'm').exec(source);
+  if (!m) return undefined;
+  const params = new Set(m[1]!.split(',').map((p) => p.split(':')[0]!.trim()).filter(Boolean));
+  return { params, body: m[2]!.trim() };
+}
+
+function resolvePath(
+  source: string, expression: string, index: number, lib = '', depth = 0, params: Set<string> = new Set(),
+): string | typeof FORWARDED | undefined {
+  if (depth > 10) return undefined;
   const literal = /^(['"])(.*)\1$/.exec(expression);
   if (literal) return literal[2];
   const template = /^`(.*)`$/s.exec(expression);
   if (template) {
     return template[1]!.replace(/\$\{([^}]*)\}/g, (_, inner: string) => {
-      const value = /^[A-Za-z_$][\w$]*$/.test(inner.trim()) ? resolvePath(source, inner.trim(), index, depth + 1) : undefined;
+      const value = /^[A-Za-z_$][\w$]*(\(.*\))?$/s.test(inner.trim()) ? resolvePath(source, inner.trim(), index, lib, depth + 1, params) : undefined;
       return typeof value === 'string' ? value : '{…}';
     });
   }
+  // A call of a path builder (its arguments become {…}): `orderV2Path(id)`.
+  const call = /^([A-Za-z_$][\w$]*)\(([\s\S]*)\)$/.exec(expression);
+  if (call) {
+    const builder = builderDefinition(source, call[1]!) ?? builderDefinition(lib, call[1]!);
+    return builder ? resolvePath(lib || source, builder.body, (lib || source).length, lib, depth + 1, builder.params) : undefined;
+  }
   if (/^[A-Za-z_$][\w$]*$/.test(expression)) {
+    if (params.has(expression)) return '{…}';
     const fn = enclosing(source, index);
     if (fn && new RegExp(`(^|[,(\\s])${expression}\\s*[?:,)=]|(^|[,(\\s])${expression}\\s*$`).test(fn.params)) {
       return GET_FORWARDERS.includes(fn.name) ? FORWARDED : undefined;
     }
-    const definition = localDefinition(source, expression, index);
-    return definition ? resolvePath(source, definition, index, depth + 1) : undefined;
+    const definition = localDefinition(source, expression, index) ?? moduleDefinition(lib, expression);
+    return definition ? resolvePath(source, definition, index, lib, depth + 1, params) : undefined;
   }
   return undefined;
 }

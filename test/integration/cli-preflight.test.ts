@@ -76,7 +76,7 @@ describe('precog preflight', () => {
     expect(r.line('exchange_status')).toBe('PASS exchange_status: exchange active, trading active (GET /exchange/status)');
     expect(r.line('balance')).toBe('PASS balance: cash $1000.0000 (GET /portfolio/balance)');
     expect(r.line('rate_limit_tier')).toBe('PASS rate_limit_tier: tier basic: read 200 tokens/s (burst 200), write 100 tokens/s (burst 100); '
-      + 'Precog spends at most 8 reads/s and 4 writes/s at 10 tokens a request');
+      + 'Precog spends at most 18 reads/s (10 trading + 8 market data) and 8 writes/s at 10 tokens a request');
     expect(r.line('positions_and_orders')).toBe('PASS positions_and_orders: venue: 0 positions, 0 resting orders; books (live): 0 positions, 0 open orders; they agree');
     expect(r.lines[7]).toBe('all 6 checks passed');
 
@@ -165,7 +165,7 @@ describe('precog preflight', () => {
     sim.apiLimits = { ...sim.apiLimits, usage_tier: 'tiny', read: { refill_rate: 50, bucket_capacity: 50 } };
     const r = await preflight(sim);
     expect(r.code).toBe(EXIT_FAILURE);
-    expect(r.line('rate_limit_tier')).toMatch(/^FAIL rate_limit_tier: tier tiny: read 50 tokens\/s .*: the tier is too small \(reads need 80 tokens\/s\): requests would be refused with 429$/);
+    expect(r.line('rate_limit_tier')).toMatch(/^FAIL rate_limit_tier: tier tiny: read 50 tokens\/s .*: the tier is too small \(reads need 180 tokens\/s\): requests would be refused with 429$/);
   });
 
   it('a venue position and a resting order the books do not have: FAIL positions_and_orders naming both; nothing is recorded; exit 1', async () => {
