@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { CreateOrderRequest } from 'kalshi-typescript';
 import { Decimal } from '../../domain/decimal';
+import { COUNT_DECIMALS, countWireText } from '../../domain/quantity';
 import {
   OrderRejectedError, OrderUncertainError,
   type Exchange, type FillFilter, type FindOrderOptions, type OrderFilter, type PlaceOrderRequest, type TimeInForce,
@@ -237,7 +238,7 @@ export class KalshiExchange implements Exchange {
       positions.push(parseStrict('kalshi position', kalshiPosition, item, at));
     });
     // count_filter should already drop closed markets; the interface promises non-zero only.
-    return positions.filter((p) => p.position !== 0);
+    return positions.filter((p) => !p.position.isZero());
   }
 
   async getBalance(): Promise<Decimal> {
@@ -275,8 +276,8 @@ export class KalshiExchange implements Exchange {
     if (request.side !== 'yes' && request.side !== 'no') fail(`side must be yes or no, got ${String(request.side)}`);
     if (request.action !== 'buy' && request.action !== 'sell') fail(`action must be buy or sell, got ${String(request.action)}`);
     if (request.type !== 'limit' && request.type !== 'market') fail(`type must be limit or market, got ${String(request.type)}`);
-    if (!Number.isSafeInteger(request.count) || request.count <= 0) {
-      fail(`count must be a positive whole number of contracts, got ${String(request.count)}`);
+    if (!Decimal.isDecimal(request.count) || !request.count.isFinite() || request.count.lte(0) || request.count.decimalPlaces() > COUNT_DECIMALS) {
+      fail(`count must be a positive number of contracts with at most ${COUNT_DECIMALS} decimals, got ${String(request.count)}`);
     }
     let price = request.limitPrice;
     if (price === undefined) {
@@ -304,7 +305,7 @@ export class KalshiExchange implements Exchange {
       client_order_id: request.clientOrderId,
       side: request.side,
       action: request.action,
-      count: request.count,
+      count_fp: countWireText(request.count),
       ...(request.side === 'yes' ? { yes_price_dollars: priceText } : { no_price_dollars: priceText }),
       time_in_force: timeInForce,
       // Precog never opens a position by selling: a sell only reduces what is held.
