@@ -12,6 +12,7 @@
 -- dropped first and recreated unchanged (open_positions' p.* must be re-expanded anyway).
 DROP VIEW trade_attribution;
 DROP VIEW open_positions;
+DROP VIEW current_balances;
 DROP TRIGGER positions_versions_immutable ON positions;
 
 ALTER TABLE positions
@@ -75,6 +76,9 @@ CREATE TRIGGER positions_versions_immutable BEFORE UPDATE ON positions FOR EACH 
                       NEW.exit_priority, NEW.created_at, NEW.superseded_at, NEW.cost_basis)))
   EXECUTE FUNCTION reject_version_rewrite();
 
+CREATE VIEW current_balances AS
+SELECT * FROM account_balance WHERE row_current_ind;
+
 CREATE VIEW open_positions AS
 SELECT p.*, pi.strategy_id, pi.model_id
 FROM positions p
@@ -125,6 +129,7 @@ ORDER BY t.created_at DESC, t.trade_id DESC;
 -- below fail (integer) or round (amounts) otherwise, so check before migrating down.
 DROP VIEW trade_attribution;
 DROP VIEW open_positions;
+DROP VIEW current_balances;
 DROP TRIGGER positions_versions_immutable ON positions;
 ALTER TABLE paper_settlements ALTER COLUMN position TYPE INT, ALTER COLUMN credited TYPE DECIMAL(14,4);
 ALTER TABLE paper_positions
@@ -159,6 +164,9 @@ CREATE TRIGGER positions_versions_immutable BEFORE UPDATE ON positions FOR EACH 
                       NEW.realized_pnl, NEW.current_price, NEW.unrealized_pnl_pct, NEW.trailing_stop_state, NEW.exit_reason,
                       NEW.exit_priority, NEW.created_at, NEW.superseded_at, NEW.cost_basis)))
   EXECUTE FUNCTION reject_version_rewrite();
+CREATE VIEW current_balances AS
+SELECT * FROM account_balance WHERE row_current_ind;
+
 CREATE VIEW open_positions AS
 SELECT p.*, pi.strategy_id, pi.model_id
 FROM positions p
