@@ -5,6 +5,7 @@ import { executeEntry } from '../../shared/execution/executeEntry';
 import { runPrecog } from '../helpers/cli';
 import { useTestDatabase } from '../helpers/database';
 import { paperExchange, scannedEntries } from '../helpers/execution';
+import { qty } from '../../shared/domain/quantity';
 
 const db = useTestDatabase();
 
@@ -28,7 +29,7 @@ describe('precog orders / reconcile / desync', () => {
 
     // A trade at the venue the books never saw.
     await exchange.placeOrder({
-      ticker: message!.marketId, clientOrderId: 'by-hand', side: 'yes', action: 'buy', count: 7, type: 'limit',
+      ticker: message!.marketId, clientOrderId: 'by-hand', side: 'yes', action: 'buy', count: qty(7), type: 'limit',
       limitPrice: dec('0.60'), timeInForce: 'immediate_or_cancel',
     });
     const found = JSON.parse((await precog('reconcile', '--json')).out);

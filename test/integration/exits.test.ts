@@ -12,6 +12,7 @@ import type { ExitOrderMessage } from '../../shared/queues/messages';
 import { useDatabasePerTest } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
 import { GAME_EVENT, quotedMarket, seedHalftimeWorld, quoteYes } from '../helpers/scanWorld';
+import { qty } from '../../shared/domain/quantity';
 
 const db = useDatabasePerTest({ poolMax: 20 });
 
@@ -101,7 +102,7 @@ describe('the schema document\'s partial-exit example, end to end on the paper e
     expect(closed.quantity).toBe(0);
     expect(closed.cost_basis.toFixed(4)).toBe('0.0000');
     // Fees: each fill's own, rounded up to the cent (all four fills took liquidity).
-    const taker = (n: number, p: string) => kalshiFee(n, dec(p), dec('0.07'));
+    const taker = (n: number, p: string) => kalshiFee(qty(n), dec(p), dec('0.07'));
     const fees = [taker(100, '0.60'), taker(50, '0.69'), taker(25, '0.75'), taker(25, '0.88')].reduce((a, b) => a.plus(b), new Decimal(0));
     expect(closed.fees.toFixed(4)).toBe(fees.toFixed(4));
     // 50 × 0.69 + 25 × 0.75 + 25 × 0.88 − 100 × 0.60 = 15.25, fees included.

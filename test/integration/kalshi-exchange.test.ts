@@ -8,6 +8,7 @@ import { KalshiExchange, type KalshiExchangeOptions } from '../../shared/venues/
 import {
   generateKalshiKeyPair, kalshiTestCredentials, startKalshiPortfolioSim, type KalshiPortfolioSim, type KalshiPortfolioSimOptions,
 } from '../helpers/kalshiPortfolioSim';
+import { qty } from '../../shared/domain/quantity';
 
 const KC = 'KXNFLGAME-26NOV27KCDAL-KC';
 const THIN = 'KXNFLGAME-26NOV27KCDAL-DAL';
@@ -50,7 +51,7 @@ async function setup(simOptions: Partial<KalshiPortfolioSimOptions> = {}, option
 
 function buy(overrides: Partial<PlaceOrderRequest> = {}): PlaceOrderRequest {
   return {
-    ticker: KC, clientOrderId: 'precog-1', side: 'yes', action: 'buy', count: 10, type: 'limit',
+    ticker: KC, clientOrderId: 'precog-1', side: 'yes', action: 'buy', count: qty(10), type: 'limit',
     limitPrice: new Decimal('0.6000'), ...overrides,
   };
 }
@@ -122,7 +123,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
 
   it('buys NO at the NO ask with the price of its own side; the position is negative', async () => {
     const { sim, exchange } = await setup();
-    const order = await exchange.placeOrder(buy({ side: 'no', limitPrice: new Decimal('0.47'), count: 3 }));
+    const order = await exchange.placeOrder(buy({ side: 'no', limitPrice: new Decimal('0.47'), count: qty(3) }));
     expect(JSON.parse(sim.requestsTo('POST', ORDERS)[0]!.body)).toMatchObject({ side: 'no', no_price_dollars: '0.4700' });
     expect(money(order.limitPrice)).toBe('0.4700');
     const [fill] = await exchange.getFills();
@@ -167,7 +168,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
   it('sends a market order as immediate-or-cancel at 0.99 (buy) or 0.01 (sell) unless given a worst price', async () => {
     const { sim, exchange } = await setup();
     const bought = await exchange.placeOrder(buy({ type: 'market', limitPrice: undefined, clientOrderId: 'm-1' }));
-    const sold = await exchange.placeOrder(buy({ type: 'market', action: 'sell', limitPrice: undefined, clientOrderId: 'm-2', count: 4 }));
+    const sold = await exchange.placeOrder(buy({ type: 'market', action: 'sell', limitPrice: undefined, clientOrderId: 'm-2', count: qty(4) }));
     const unfilled = await exchange.placeOrder(buy({ ticker: THIN, type: 'market', limitPrice: new Decimal('0.40'), clientOrderId: 'm-3' }));
     const bodies = sim.requestsTo('POST', ORDERS).map((r) => JSON.parse(r.body) as Record<string, unknown>);
     expect(bodies.map((b) => [b.yes_price_dollars, b.time_in_force])).toEqual([
@@ -193,8 +194,8 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
   it('refuses an invalid request before sending anything, saying why', async () => {
     const { sim, exchange } = await setup();
     const cases: Array<[Partial<PlaceOrderRequest>, RegExp]> = [
-      [{ count: 1.5 }, /count must be a positive whole number of contracts, got 1\.5/],
-      [{ count: 0 }, /count must be a positive whole number/],
+      [{ count: new Decimal('1.005') }, /count must be a positive number of contracts with at most 2 decimals, got 1\.005/],
+      [{ count: qty(0) }, /count must be a positive number of contracts/],
       [{ limitPrice: new Decimal('1') }, /limitPrice must be strictly between 0 and 1, got 1/],
       [{ limitPrice: new Decimal('0') }, /strictly between 0 and 1/],
       [{ limitPrice: new Decimal('0.12345') }, /limitPrice has more than 4 decimals: 0\.12345/],
@@ -336,7 +337,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
     expect(sim.requestsTo('GET', ORDERS)).toHaveLength(0);
     expect(failures).toMatchObject([{ status: 400, final: true }]);
     // The venue's own refusal, from its state.
-    const poor = await exchange.placeOrder(buy({ clientOrderId: 'big', count: 5000 })).catch((e: unknown) => e);
+    const poor = await exchange.placeOrder(buy({ clientOrderId: 'big', count: qty(5000) })).catch((e: unknown) => e);
     expect((poor as OrderRejectedError).code).toBe('insufficient_balance');
     expect(sim.orders()).toEqual([]);
   });
@@ -420,7 +421,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
       },
     });
     const yes = await exchange.placeOrder(buy({ limitPrice: new Decimal('0.56') }));
-    const no = await exchange.placeOrder(buy({ side: 'no', clientOrderId: 'precog-2', limitPrice: new Decimal('0.46'), count: 2 }));
+    const no = await exchange.placeOrder(buy({ side: 'no', clientOrderId: 'precog-2', limitPrice: new Decimal('0.46'), count: qty(2) }));
     const dollarFills = await exchange.getFills();
     asCents = true;
     const [yesCents, noCents] = [await exchange.getOrder(yes.venueOrderId), await exchange.getOrder(no.venueOrderId)];
@@ -482,7 +483,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
         };
       },
     });
-    await exchange.placeOrder(buy({ count: 2 }));
+    await exchange.placeOrder(buy({ count: qty(2) }));
     const positions = await exchange.getPositions();
     expect(positions.map((p) => [p.ticker, p.position])).toEqual([[KC, 2]]);
   });
@@ -491,9 +492,9 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
     let clock = Date.parse('2026-11-27T20:00:00.400Z');
     // The exchange signs with the real clock: the sim's fake one must not refuse it.
     const { sim, exchange } = await setup({ now: () => clock, maxClockSkewMs: Number.MAX_SAFE_INTEGER });
-    const first = await exchange.placeOrder(buy({ count: 1 }));
+    const first = await exchange.placeOrder(buy({ count: qty(1) }));
     clock += 300; // same second, later instant
-    await exchange.placeOrder(buy({ count: 2, clientOrderId: 'precog-2' }));
+    await exchange.placeOrder(buy({ count: qty(2), clientOrderId: 'precog-2' }));
     const since = new Date('2026-11-27T20:00:00.500Z');
     const fills = await exchange.getFills({ since, ticker: KC });
     expect(fills.map((f) => f.count)).toEqual([2]);

@@ -7,6 +7,7 @@ import { withTransaction } from '../../shared/db/transaction';
 import { MemoryEntryQueue } from '../../shared/queues/sqsEntryQueue';
 import { useDatabasePerTest } from '../helpers/database';
 import { paperExchange, scannedEntries } from '../helpers/execution';
+import { qty } from '../../shared/domain/quantity';
 
 const db = useDatabasePerTest({ poolMax: 20 });
 
@@ -31,7 +32,7 @@ describe('reconciliation with the venue', () => {
     const exchange = paperExchange(db().pool);
     // Someone traded the account by hand (or a fill was lost): the venue holds 10 KC YES.
     await exchange.placeOrder({
-      ticker: KC, clientOrderId: 'manual-1', side: 'yes', action: 'buy', count: 10, type: 'limit',
+      ticker: KC, clientOrderId: 'manual-1', side: 'yes', action: 'buy', count: qty(10), type: 'limit',
       limitPrice: dec('0.60'), timeInForce: 'immediate_or_cancel',
     });
     const first = await reconcileVenue({ pool: db().pool, exchange });
@@ -53,7 +54,7 @@ describe('reconciliation with the venue', () => {
 
     // The venue position is closed out: the next reconciliation finds agreement and resolves it.
     await exchange.placeOrder({
-      ticker: KC, clientOrderId: 'manual-2', side: 'yes', action: 'sell', count: 10, type: 'limit',
+      ticker: KC, clientOrderId: 'manual-2', side: 'yes', action: 'sell', count: qty(10), type: 'limit',
       limitPrice: dec('0.58'), timeInForce: 'immediate_or_cancel',
     });
     const last = await reconcileVenue({ pool: db().pool, exchange });
@@ -87,7 +88,7 @@ describe('reconciliation with the venue', () => {
     await scannedEntries(db().pool, { strategies: 1 });
     const exchange = paperExchange(db().pool);
     await exchange.placeOrder({
-      ticker: DAL, clientOrderId: 'manual-rest', side: 'yes', action: 'buy', count: 10, type: 'limit', limitPrice: dec('0.10'),
+      ticker: DAL, clientOrderId: 'manual-rest', side: 'yes', action: 'buy', count: qty(10), type: 'limit', limitPrice: dec('0.10'),
     });
     const result = await reconcileVenue({ pool: db().pool, exchange });
     expect(result.desyncs).toEqual([

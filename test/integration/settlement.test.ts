@@ -16,14 +16,15 @@ import { settleMarkets, type SettleMarketsResult } from '../../shared/settlement
 import { useDatabasePerTest } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
 import { GAME_EVENT, quotedMarket, seedHalftimeWorld } from '../helpers/scanWorld';
+import { qty } from '../../shared/domain/quantity';
 
 const db = useDatabasePerTest({ poolMax: 20 });
 
 const KC = `${GAME_EVENT}-KC`;
 const DAL = `${GAME_EVENT}-DAL`;
 const WIDE = `${GAME_EVENT}-WIDE`;
-const taker = (n: number, p: string) => kalshiFee(n, dec(p), dec('0.07'));
-const maker = (n: number, p: string) => kalshiFee(n, dec(p), dec('0.0175'));
+const taker = (n: number, p: string) => kalshiFee(qty(n), dec(p), dec('0.07'));
+const maker = (n: number, p: string) => kalshiFee(qty(n), dec(p), dec('0.0175'));
 const sum = (values: Decimal[]) => values.reduce((a, b) => a.plus(b), new Decimal(0));
 
 /** Quotes of KC in cents: YES ask/bid, NO ask/bid. */
@@ -300,7 +301,7 @@ describe('exits in flight when the market settles', () => {
        VALUES ($1, 'exit', $2, 'kalshi', $3, $4, $5, 'yes', 'sell', 'limit', '0.70', 100, 'paper', 'good_till_canceled', $6)`,
       [clientOrderId, KC, strategyId, model.id, positionId, request.exit_request_id],
     );
-    const placed = await exchange.placeOrder({ ticker: KC, clientOrderId, side: 'yes', action: 'sell', count: 100, type: 'limit', limitPrice: dec('0.70') });
+    const placed = await exchange.placeOrder({ ticker: KC, clientOrderId, side: 'yes', action: 'sell', count: qty(100), type: 'limit', limitPrice: dec('0.70') });
     expect(placed.status).toBe('resting');
     await withTransaction(db().pool, async (client) => {
       await applyVenueUpdate(client, (await lockOrder(client, clientOrderId))!, placed, []);
@@ -393,8 +394,8 @@ describe('the paper venue settles once', () => {
   it('credits YES and NO holdings at the payout, cancels resting orders, and a second settle credits nothing', async () => {
     await seedHalftimeWorld(db().pool, { strategies: 1 });
     const exchange = paperExchange(db().pool);
-    await exchange.placeOrder({ ticker: DAL, clientOrderId: 'no-1', side: 'no', action: 'buy', count: 10, type: 'limit', limitPrice: dec('0.72') });
-    const resting = await exchange.placeOrder({ ticker: DAL, clientOrderId: 'no-2', side: 'no', action: 'buy', count: 10, type: 'limit', limitPrice: dec('0.50') });
+    await exchange.placeOrder({ ticker: DAL, clientOrderId: 'no-1', side: 'no', action: 'buy', count: qty(10), type: 'limit', limitPrice: dec('0.72') });
+    const resting = await exchange.placeOrder({ ticker: DAL, clientOrderId: 'no-2', side: 'no', action: 'buy', count: qty(10), type: 'limit', limitPrice: dec('0.50') });
     expect(resting.status).toBe('resting');
     const before = await exchange.getBalance();
 
