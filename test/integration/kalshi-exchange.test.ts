@@ -220,7 +220,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
       markets: Object.fromEntries(tickers.map((t) => [t, { yes: { ask: '0.5000', bid: '0.4800', depth: 10 } }])),
     });
     for (const [i, ticker] of tickers.entries()) {
-      await exchange.placeOrder(buy({ ticker, clientOrderId: `p-${i}`, count: i + 1, limitPrice: new Decimal('0.50') }));
+      await exchange.placeOrder(buy({ ticker, clientOrderId: `p-${i}`, count: qty(i + 1), limitPrice: new Decimal('0.50') }));
     }
     const orders = await exchange.listOrders();
     expect(orders.map((o) => o.clientOrderId).sort()).toEqual(['p-0', 'p-1', 'p-2', 'p-3', 'p-4']);

@@ -28,7 +28,7 @@ const now = () => clock;
  */
 function kalshiBook(ticker: string, when: Date, q: { yesBid?: string; yesAsk?: string; depth?: number | null; open?: boolean }): PaperBook {
   const depth = q.depth === undefined ? null : q.depth;
-  const level = (price: string | undefined) => (price === undefined ? [] : [{ price: dec(price), count: depth }]);
+  const level = (price: string | undefined) => (price === undefined ? [] : [{ price: dec(price), count: depth === null ? null : qty(depth) }]);
   const complement = (price: string | undefined) => (price === undefined ? undefined : dec('1').minus(dec(price)).toFixed(4));
   return {
     ticker,
@@ -132,12 +132,12 @@ describe('placing orders', () => {
     const request = order({ count: qty(10), limitPrice: dec('0.50') });
     const results = await Promise.all(Array.from({ length: 5 }, () => exchange.placeOrder(request)));
     expect(new Set(results.map((r) => r.venueOrderId)).size).toBe(1);
-    expect(results.every((r) => r.filledCount === 6 && r.status === 'resting')).toBe(true);
+    expect(results.every((r) => r.filledCount.eq(6) && r.status === 'resting')).toBe(true);
     const { rows } = await db().pool.query(
       `SELECT count(*)::int AS n FROM paper_orders WHERE account_id = $1 AND client_order_id = $2`, [accountId, request.clientOrderId],
     );
     expect(rows[0].n).toBe(1);
-    expect((await exchange.getFills({ venueOrderId: results[0]!.venueOrderId })).map((f) => f.count)).toEqual([6]);
+    expect((await exchange.getFills({ venueOrderId: results[0]!.venueOrderId })).map((f) => f.count.toNumber())).toEqual([6]);
     // 6 × 0.50 + ceil(0.07 × 6 × 0.25 = 0.105) = 3.11
     expect(money(await exchange.getBalance())).toBe('996.8900');
   });
@@ -146,7 +146,7 @@ describe('placing orders', () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesAsk: '0.50', depth: 10 })]);
     const results = await Promise.all(Array.from({ length: 5 }, () =>
       exchange.placeOrder(order({ count: qty(3), limitPrice: dec('0.50'), timeInForce: 'immediate_or_cancel' }))));
-    expect(results.reduce((sum, r) => sum + r.filledCount, 0)).toBe(10);
+    expect(results.reduce((sum, r) => sum.plus(r.filledCount), dec('0')).toNumber()).toBe(10);
     expect(results.every((r) => r.status === 'executed' || r.status === 'canceled')).toBe(true);
   });
 
@@ -187,8 +187,8 @@ describe('placing orders', () => {
   });
 
   it.each<[string, Partial<PlaceOrderRequest>, RegExp]>([
-    ['count 0', { count: 0 }, /count must be a positive whole number/],
-    ['count 1.5', { count: 1.5 }, /count must be a positive whole number/],
+    ['count 0', { count: qty(0) }, /count must be a positive number of contracts/],
+    ['count 1.005', { count: dec('1.005') }, /count must be a positive number of contracts with at most 2 decimals/],
     ['price 0', { limitPrice: dec('0') }, /strictly between 0 and 1/],
     ['price 1', { limitPrice: dec('1') }, /strictly between 0 and 1/],
     ['price with 5 decimals', { limitPrice: dec('0.12345') }, /more than 4 decimals/],
@@ -475,7 +475,7 @@ describe('book sources', () => {
     const book = await source.book(KC);
     const { rows } = await db().pool.query('SELECT created_at FROM current_markets WHERE ticker = $1', [KC]);
     expect(book).not.toBeNull();
-    const levels = (l: { price: Decimal; count: number | null }[]) => l.map((x) => [money(x.price), x.count]);
+    const levels = (l: { price: Decimal; count: Decimal | null }[]) => l.map((x) => [money(x.price), x.count === null ? null : x.count.toNumber()]);
     expect(levels(book!.yes.asks)).toEqual([['0.5500', 10]]);
     expect(levels(book!.yes.bids)).toEqual([['0.5300', 10]]);
     expect(levels(book!.no.asks)).toEqual([['0.4500', 10]]);
@@ -517,7 +517,7 @@ describe('book sources', () => {
       });
       const client = new KalshiClient({ baseUrl: `${server.url}/trade-api/v2`, retry: { maxAttempts: 1 }, readsPerSecond: 1000 });
       const book = await new KalshiOrderbookBookSource(client, now).book(KC);
-      const levels = (l: { price: Decimal; count: number | null }[]) => l.map((x) => [money(x.price), x.count]);
+      const levels = (l: { price: Decimal; count: Decimal | null }[]) => l.map((x) => [money(x.price), x.count === null ? null : x.count.toNumber()]);
       expect(levels(book!.yes.bids)).toEqual([['0.5500', 25], ['0.5400', 10]]);
       expect(levels(book!.yes.asks)).toEqual([['0.5700', 7], ['0.5800', 3]]);
       expect(levels(book!.no.bids)).toEqual([['0.4300', 7], ['0.4200', 3]]);

@@ -103,7 +103,7 @@ describe('reconciliation with the venue', () => {
     const exchange = paperExchange(db().pool);
     // The second one did reach the venue before its function died.
     await exchange.placeOrder({
-      ticker: KC, clientOrderId: messages[1]!.clientOrderId, side: 'yes', action: 'buy', count: messages[1]!.quantity,
+      ticker: KC, clientOrderId: messages[1]!.clientOrderId, side: 'yes', action: 'buy', count: qty(messages[1]!.quantity),
       type: 'limit', limitPrice: dec(messages[1]!.limitPrice),
     });
     // Not stale yet: left alone.
