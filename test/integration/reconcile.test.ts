@@ -36,7 +36,7 @@ describe('reconciliation with the venue', () => {
       limitPrice: dec('0.60'), timeInForce: 'immediate_or_cancel',
     });
     const first = await reconcileVenue({ pool: db().pool, exchange });
-    expect(first.desyncs).toEqual([{ ticker: KC, marketId: KC, kind: 'position', local: { net: 0 }, venue: { net: 10 } }]);
+    expect(first.desyncs).toEqual([{ ticker: KC, marketId: KC, kind: 'position', local: { net: '0' }, venue: { net: '10' } }]);
     expect(await openDesyncs()).toMatchObject([{ ticker: KC, market_id: KC, kind: 'position' }]);
 
     // A second pass updates the same desync instead of piling up rows.
@@ -80,7 +80,7 @@ describe('reconciliation with the venue', () => {
       limitPrice: dec('0.58'), timeInForce: 'immediate_or_cancel',
     });
     const result = await reconcileVenue({ pool: db().pool, exchange });
-    expect(result.desyncs).toEqual([{ ticker: KC, marketId: KC, kind: 'position', local: { net: message!.quantity }, venue: { net: 0 } }]);
+    expect(result.desyncs).toEqual([{ ticker: KC, marketId: KC, kind: 'position', local: { net: message!.quantity }, venue: { net: '0' } }]);
     expect(result.balance.difference).not.toBe('0.0000');
   });
 
