@@ -577,7 +577,7 @@ export class KalshiPortfolioSim {
       market_ticker: order.ticker,
       side: order.side,
       action: order.action,
-      outcome_side: order.side,
+      outcome_side: outcomeSide(order.side, order.action),
       book_side: bookSide(order.side, order.action),
       count_fp: `${n}.00`,
       yes_price_dollars: yesPrice.toFixed(4),
@@ -706,7 +706,7 @@ export class KalshiPortfolioSim {
       ticker: o.ticker,
       side: o.side,
       action: o.action,
-      outcome_side: o.side,
+      outcome_side: outcomeSide(o.side, o.action),
       book_side: bookSide(o.side, o.action),
       type: 'limit',
       status: o.status,
@@ -770,6 +770,11 @@ function cents(value: number): string | undefined {
 }
 
 /** Buying YES bids on the YES book; buying NO is the same as offering YES. */
+/** Kalshi's outcome_side: the outcome the trade positions for (buy YES / sell NO → yes; buy NO / sell YES → no). */
+function outcomeSide(side: 'yes' | 'no', action: 'buy' | 'sell'): 'yes' | 'no' {
+  return bookSide(side, action) === 'bid' ? 'yes' : 'no';
+}
+
 function bookSide(side: 'yes' | 'no', action: 'buy' | 'sell'): BookSide {
   return (side === 'yes') === (action === 'buy') ? 'bid' : 'ask';
 }

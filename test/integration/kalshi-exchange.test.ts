@@ -96,7 +96,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
     const { sim, exchange } = await setup();
     const order = await exchange.placeOrder(buy());
     expect(JSON.parse(sim.requestsTo('POST', ORDERS)[0]!.body)).toEqual({
-      ticker: KC, client_order_id: 'precog-1', side: 'yes', action: 'buy', count: 10,
+      ticker: KC, client_order_id: 'precog-1', side: 'yes', action: 'buy', count_fp: '10.00',
       yes_price_dollars: '0.6000', time_in_force: 'good_till_canceled',
     });
     expect(order).toMatchObject({
@@ -446,11 +446,12 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
       },
     });
     const order = await exchange.placeOrder(buy({ ticker: THIN, limitPrice: new Decimal('0.40') }));
-    breakWith = (o) => void (o.fill_count_fp = '2.50');
+    // Fractional counts (2 decimals) are valid since March 2026; a third decimal is not.
+    breakWith = (o) => void (o.fill_count_fp = '2.505');
     const fractional = await exchange.getOrder(order.venueOrderId).catch((e: unknown) => e);
     expect(fractional).toBeInstanceOf(PayloadError);
     expect((fractional as PayloadError).path).toBe('order.fill_count_fp');
-    expect((fractional as Error).message).toMatch(/fractional count 2\.50: Precog trades whole contracts/);
+    expect((fractional as Error).message).toMatch(/count 2\.505 has more than 2 decimals/);
     breakWith = (o) => void delete o.order_id;
     const missing = await exchange.listOrders().catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(PayloadError);

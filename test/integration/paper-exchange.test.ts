@@ -155,7 +155,7 @@ describe('placing orders', () => {
     const placed = await exchange.placeOrder(order({ count: qty(5), limitPrice: dec('0.55'), timeInForce: 'immediate_or_cancel' }));
     expect(placed).toMatchObject({ status: 'canceled', filledCount: 3, remainingCount: 0 });
     expect((await exchange.getFills({ venueOrderId: placed.venueOrderId })).map((f) => f.count)).toEqual([3]);
-    expect((await exchange.getPositions())[0]!.position).toBe(3);
+    expect((await exchange.getPositions())[0]!.position).toEqual(3);
   });
 
   it('places market orders as immediate-or-cancel at 0.99 (buy) / 0.01 (sell) by default', async () => {
@@ -328,7 +328,7 @@ describe('resting orders', () => {
     const { exchange, source } = paper([kalshiBook(KC, T0, { yesAsk: '0.50', depth: 100 })]);
     const placed = await exchange.placeOrder(order({ count: qty(250), limitPrice: dec('0.50') }));
     expect(placed).toMatchObject({ status: 'resting', filledCount: 100 });
-    expect((await exchange.getOrder(placed.venueOrderId)).filledCount).toBe(100);
+    expect((await exchange.getOrder(placed.venueOrderId)).filledCount).toEqual(100);
     // A second buyer finds that snapshot's depth already taken.
     const other = await exchange.placeOrder(order({ count: qty(5), limitPrice: dec('0.50'), timeInForce: 'immediate_or_cancel' }));
     expect(other).toMatchObject({ status: 'canceled', filledCount: 0 });
@@ -336,7 +336,7 @@ describe('resting orders', () => {
     // Nor does another instance on the account (a restart, another container), which does not
     // share this one's memory of taken depth: the order remembers the snapshot it saw.
     const restarted = new PaperExchange(db().pool, { books: source, startingBalance: dec('1000'), accountId: `acct-${accounts}`, now });
-    expect((await restarted.getOrder(placed.venueOrderId)).filledCount).toBe(100);
+    expect((await restarted.getOrder(placed.venueOrderId)).filledCount).toEqual(100);
 
     source.set(kalshiBook(KC, at(1), { yesAsk: '0.49', depth: 100 }));
     const later = await exchange.getOrder(placed.venueOrderId);
