@@ -80,7 +80,7 @@ describe('reconciliation with the venue', () => {
       limitPrice: dec('0.58'), timeInForce: 'immediate_or_cancel',
     });
     const result = await reconcileVenue({ pool: db().pool, exchange });
-    expect(result.desyncs).toEqual([{ ticker: KC, marketId: KC, kind: 'position', local: { net: message!.quantity }, venue: { net: '0' } }]);
+    expect(result.desyncs).toEqual([{ ticker: KC, marketId: KC, kind: 'position', local: { net: String(message!.quantity) }, venue: { net: '0' } }]);
     expect(result.balance.difference).not.toBe('0.0000');
   });
 
