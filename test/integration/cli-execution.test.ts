@@ -33,9 +33,9 @@ describe('precog orders / reconcile / desync', () => {
       limitPrice: dec('0.60'), timeInForce: 'immediate_or_cancel',
     });
     const found = JSON.parse((await precog('reconcile', '--json')).out);
-    expect(found.desyncs).toEqual([expect.objectContaining({ kind: 'position', local: { net: 833 }, venue: { net: 840 } })]);
+    expect(found.desyncs).toEqual([expect.objectContaining({ kind: 'position', local: { net: '833' }, venue: { net: '840' } })]);
     const open = await precog('desync', 'list');
-    expect(open.out).toMatch(/position KXNFLGAME-25NOV27KCDAL-KC \[paper\] books \{"net":833\} venue \{"net":840\}.*OPEN/);
+    expect(open.out).toMatch(/position KXNFLGAME-25NOV27KCDAL-KC \[paper\] books \{"net":"833"\} venue \{"net":"840"\}.*OPEN/);
     const id = Number(/#(\d+)/.exec(open.out)![1]);
 
     expect((await precog('desync', 'resolve', String(id))).code).toBe(EXIT_USAGE); // --note is required

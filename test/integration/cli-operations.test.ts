@@ -222,7 +222,7 @@ describe('positions, pnl, attribution, ab and health of a traded world', () => {
     const all = await json('positions', '--all');
     expect(all).toHaveLength(3);
     const [{ realized }] = await query(`SELECT realized_pnl::text AS realized FROM positions WHERE position_id = $1 AND row_current_ind`, [settledId]);
-    expect(all[2]).toMatchObject({ position_id: settledId, market_id: DAL, side: 'no', status: 'settled', quantity: 0, realized_pnl: realized, unrealized_pnl: null, strategy_version: 'v1.0' });
+    expect(all[2]).toMatchObject({ position_id: settledId, market_id: DAL, side: 'no', status: 'settled', quantity: '0', realized_pnl: realized, unrealized_pnl: null, strategy_version: 'v1.0' });
     expect(dec(realized).gt(0)).toBe(true);
     expect((await precog('positions', '--all')).out).toMatch(new RegExp(`#${settledId} ${DAL} no \\[paper\\] settled: 0 @ 0\\.7200 .* realized ${realized.replace('.', '\\.')} strategy halftime_entry v1\\.0`));
   });
