@@ -770,13 +770,13 @@ function cents(value: number): string | undefined {
 }
 
 /** Buying YES bids on the YES book; buying NO is the same as offering YES. */
+function bookSide(side: 'yes' | 'no', action: 'buy' | 'sell'): BookSide {
+  return (side === 'yes') === (action === 'buy') ? 'bid' : 'ask';
+}
+
 /** Kalshi's outcome_side: the outcome the trade positions for (buy YES / sell NO → yes; buy NO / sell YES → no). */
 function outcomeSide(side: 'yes' | 'no', action: 'buy' | 'sell'): 'yes' | 'no' {
   return bookSide(side, action) === 'bid' ? 'yes' : 'no';
-}
-
-function bookSide(side: 'yes' | 'no', action: 'buy' | 'sell'): BookSide {
-  return (side === 'yes') === (action === 'buy') ? 'bid' : 'ask';
 }
 
 function newestFirst<T>(items: T[], ms: (item: T) => number): T[] {
