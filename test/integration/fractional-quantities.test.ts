@@ -122,4 +122,28 @@ describe('fractional quantities', () => {
     const { rows } = await db().pool.query(`SELECT ticker, venue_value, local_value FROM venue_desyncs WHERE resolved_at IS NULL`);
     expect(rows).toEqual([{ ticker: foreign.ticker, venue_value: { net: '-2.97' }, local_value: { net: '0' } }]);
   });
+  it('a sell YES fill reported as Kalshi may (outcome no, read as buy NO at 1 − p) is recorded as the order\'s sell at its own price', async () => {
+    await seedHalftimeWorld(db().pool, { strategies: 1 });
+    const exchange = new PaperExchange(db().pool, { books: new StaticBookSource([book(1_000, '0.60', null, '0.58')]), startingBalance: dec('10000') });
+    const entry = await buyIoc(exchange, 'pc-yes-entry', '3', '0.60');
+    await db().pool.query(
+      `INSERT INTO orders (client_order_id, purpose, market_id, platform_id, position_id, side, action, order_type, limit_price, quantity, execution_mode, time_in_force)
+       VALUES ('px-sell', 'exit', $1, 'kalshi', $2, 'yes', 'sell', 'limit', '0.58', '3', 'paper', 'immediate_or_cancel')`,
+      [KC, entry.positionId],
+    );
+    const venueOrder = await exchange.placeOrder({
+      ticker: KC, clientOrderId: 'px-sell', side: 'yes', action: 'sell', count: dec('3'), type: 'limit', limitPrice: dec('0.58'), timeInForce: 'immediate_or_cancel',
+    });
+    // Without the legacy side/action, outcome_side 'no' reads as a buy of NO at the NO price.
+    const asKalshiMaySay = (await exchange.getFills({ venueOrderId: venueOrder.venueOrderId }))
+      .map((f) => ({ ...f, side: 'no' as const, action: 'buy' as const, price: dec('1').minus(f.price) }));
+    expect(asKalshiMaySay.every((f) => f.outcomeSide === 'no')).toBe(true);
+    await withTransaction(db().pool, async (client) => applyVenueUpdate(client, (await lockOrder(client, 'px-sell'))!, venueOrder, asKalshiMaySay));
+    const { rows } = await db().pool.query(`SELECT side, contract_side, price::text, quantity::text FROM trades WHERE client_order_id = 'px-sell'`);
+    expect(rows).toEqual([{ side: 'sell', contract_side: 'yes', price: '0.5800', quantity: '3.00' }]);
+    // A fill positioning the other way is not this order's: refused, nothing recorded.
+    const wrongWay = asKalshiMaySay.map((f) => ({ ...f, fillId: `${f.fillId}-x`, outcomeSide: 'yes' as const }));
+    await expect(withTransaction(db().pool, async (client) => applyVenueUpdate(client, (await lockOrder(client, 'px-sell'))!, venueOrder, wrongWay)))
+      .rejects.toThrow(/positions for yes, but order px-sell \(sell yes\) positions for no/);
+  });
 });
