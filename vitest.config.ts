@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/globalSetup.ts'],
+    // Decimal counts compare equal to integer literals of the same value (see the file).
+    setupFiles: ['test/helpers/decimalEquality.ts'],
     reporters: ['default', './test/helpers/summaryReporter.ts'],
     // Each test file gets its own database, so files run in parallel safely.
     pool: 'forks',

@@ -125,13 +125,13 @@ export async function seedPositionsWorld(pool: pg.Pool, n: number): Promise<void
   const positions: SnapshotRow[] = [];
   for (let i = 0; i < n; i++) {
     const entryPrice = cents(sideAsk(i));
-    const quantity = 10 + (i % 91);
+    const quantity = new Decimal(10 + (i % 91));
     const costBasis = entryPrice.times(quantity);
     const bid = cents(sideBid(i, 1));
     const value = valuePosition({ quantity, costBasis, bid });
     positions.push({
       position_id: idOf.get(marketIdOf(i))!, market_id: marketIdOf(i), platform_id: 'kalshi', side: sideOf(i), execution_mode: 'paper',
-      entry_price: entryPrice, quantity, original_quantity: quantity, cost_basis: costBasis, fees: cents(Math.ceil(quantity / 10)),
+      entry_price: entryPrice, quantity, original_quantity: quantity, cost_basis: costBasis, fees: cents(Math.ceil((10 + (i % 91)) / 10)),
       status: 'open', realized_pnl: new Decimal(0), current_price: value.currentPrice, unrealized_pnl: value.unrealizedPnl,
       unrealized_pnl_pct: value.unrealizedPnlPct, last_update: lastUpdate,
       trailing_stop_state: updateTrailingStop(null, { entryPrice, price: bid }), exit_reason: null, exit_priority: null,
@@ -176,7 +176,7 @@ SELECT p.position_id, p.position_version_id, p.market_id, p.platform_id, p.side,
        (SELECT t.confidence_at_execution FROM trades t
          WHERE t.position_id = p.position_id AND t.side = 'buy' ORDER BY t.trade_id LIMIT 1) AS confidence,
        coalesce((SELECT sum(x.quantity_exited) FROM position_exits x
-                  WHERE x.position_id = p.position_id AND x.exit_condition = 'partial_exit_target'), 0)::int AS partial_exited,
+                  WHERE x.position_id = p.position_id AND x.exit_condition = 'partial_exit_target'), 0) AS partial_exited,
        r.exit_request_id AS active_request_id, r.exit_priority AS active_priority, r.exit_condition AS active_condition,
        r.quantity - r.filled_quantity AS active_remaining
 FROM positions p
@@ -194,7 +194,7 @@ interface LoopResult {
   positions: number;
   versions: number;
   heartbeats: number;
-  exits: Array<{ positionId: number; condition: string; quantity: number }>;
+  exits: Array<{ positionId: number; condition: string; quantity: Decimal }>;
   enqueued: number;
   /** The highest position id the loop covered (it goes in position id order). */
   lastPositionId: number;
@@ -214,18 +214,18 @@ async function perPositionSweep(pool: pg.Pool, queue: MemoryExitQueue, sample: n
       if (!r) continue;
       result.positions++;
       result.lastPositionId = positionId;
-      const quantity = r.quantity as number;
+      const quantity = decimal(r.quantity);
       const entryPrice = decimal(r.entry_price);
       const costBasis = decimalOrNull(r.cost_basis) ?? entryPrice.times(quantity);
       const bid = decimalOrNull(r.bid);
       const value = valuePosition({ quantity, costBasis, bid });
       const trailing = updateTrailingStop(parseTrailingStop(r.trailing_stop_state), { entryPrice, price: bid }, rules);
       const input: ExitInput = {
-        quantity, originalQuantity: (r.original_quantity as number | null) ?? quantity, entryPrice, bid, ask: decimalOrNull(r.ask),
+        quantity, originalQuantity: decimalOrNull(r.original_quantity) ?? quantity, entryPrice, bid, ask: decimalOrNull(r.ask),
         spread: decimalOrNull(r.spread), volume: r.volume === null ? null : Number(r.volume), closeTime: r.close_time ?? null, now,
         unrealizedPnlPct: value.unrealizedPnlPct, confidence: (r.confidence as ConfidenceLevel | null) ?? 'low', trailingStop: trailing,
         recomputedEdge: decimalOrNull(r.current_edge),
-        partialExitedQuantity: (r.partial_exited as number) + (r.active_condition === 'partial_exit_target' ? (r.active_remaining as number) : 0),
+        partialExitedQuantity: decimal(r.partial_exited).plus(r.active_condition === 'partial_exit_target' ? decimal(r.active_remaining) : new Decimal(0)),
         // The bench world has no circuit breaker tripped and room for capital: neither applies.
         liquidationBreaker: null, rebalanceCandidate: false,
       };
@@ -261,7 +261,7 @@ async function perPositionSweep(pool: pg.Pool, queue: MemoryExitQueue, sample: n
         const { rows: [request] } = await client.query(
           `INSERT INTO exit_requests (position_id, position_version_id, exit_condition, exit_priority, quantity, partial_stage, triggers)
            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING exit_request_id, created_at`,
-          [positionId, versionId, act.condition, act.priority, act.quantity,
+          [positionId, versionId, act.condition, act.priority, act.quantity.toFixed(),
             act.condition === 'partial_exit_target' ? partialExitStage(input, act.quantity, rules) : null, JSON.stringify(triggers)],
         );
         created.push({ id: request.exit_request_id, positionId, priority: act.priority, createdAt: request.created_at });
@@ -293,7 +293,7 @@ function checkSweep(label: string, r: SweepResult, n: number): void {
   }
 }
 
-const exitKey = (e: { positionId: number; condition: string; quantity: number }) => `${e.positionId}:${e.condition}:${e.quantity}`;
+const exitKey = (e: { positionId: number; condition: string; quantity: Decimal }) => `${e.positionId}:${e.condition}:${e.quantity.toFixed()}`;
 
 /**
  * monitor-sweep: one sweep of 10,000 open positions (load, mark at the bid, trailing stops,

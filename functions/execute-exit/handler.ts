@@ -8,6 +8,8 @@ import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type pg from 'pg';
 import { getPool } from '../../shared/db/pool';
+import { decimal } from '../../shared/db/rows';
+import { formatCount } from '../../shared/domain/quantity';
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
 import type { Exchange } from '../../shared/exchange/types';
 import { InvocationDeadline } from '../../shared/lambda/invocationDeadline';
@@ -124,7 +126,7 @@ async function attemptExit(record: SQSRecord, runtime: ExecuteExitRuntime, messa
     const events = runtime.publisher ?? (publisher ??= eventPublisherFromEnv());
     await publishQuietly(events, [exitStoppedEvent({
       exitRequestId: outcome.exitRequestId, positionId: message.positionId, marketId: r.market_id, condition: r.exit_condition,
-      priority: r.exit_priority, reason: outcome.reason, remainingQuantity: r.remaining,
+      priority: r.exit_priority, reason: outcome.reason, remainingQuantity: formatCount(decimal(r.remaining)),
     })], (m, extra) => logger.error(m, { ...extra }));
     if (outcome.reason.startsWith('venue rejected')) {
       // A venue rejection is a fact for the api_failures breaker: check it now, not in a minute.

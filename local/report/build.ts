@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { Decimal } from '../../shared/domain/decimal';
+import { formatCount } from '../../shared/domain/quantity';
+import { decimal } from '../../shared/db/rows';
 import type { ReportGame, ReportSample, RunReport } from './types';
 
 /**
@@ -23,6 +25,8 @@ export interface ReportContext {
 
 const money = (v: unknown) => new Decimal(String(v ?? 0)).toFixed(4);
 const label = (name: unknown, version: unknown) => (name ? `${name} ${version}` : '(none)');
+/** A count from the database (NUMERIC, Decimal) as the report shows it: "5", "2.97". */
+const count = (value: unknown) => formatCount(decimal(value));
 
 export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise<RunReport> {
   const tickers = ctx.games.flatMap((g) => g.tickers);
@@ -81,7 +85,7 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
 
   const exitsByCondition = new Map<string, { condition: string; priority: string; count: number }>();
   for (const e of exits) {
-    if (e.filled_quantity <= 0) continue;
+    if (!decimal(e.filled_quantity).gt(0)) continue;
     const key = `${e.exit_condition}/${e.exit_priority}`;
     const entry = exitsByCondition.get(key) ?? { condition: e.exit_condition, priority: e.exit_priority, count: 0 };
     entry.count++;
@@ -130,24 +134,25 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
     },
     trades: trades.map((t) => ({
       tradeId: Number(t.trade_id), at: new Date(t.created_at).toISOString(), ticker: t.market_id, side: t.contract_side, action: t.side,
-      quantity: t.quantity, price: money(t.price), fees: money(t.fees), purpose: t.purpose ?? 'unknown',
+      quantity: count(t.quantity), price: money(t.price), fees: money(t.fees), purpose: t.purpose ?? 'unknown',
       strategy: label(t.strategy_name, t.strategy_version), model: label(t.model_name, t.model_version),
       positionId: t.position_id === null ? null : Number(t.position_id), exitCondition: t.exit_condition ?? null,
     })),
     exits: exits.map((e) => ({
       exitRequestId: Number(e.exit_request_id), positionId: Number(e.position_id), ticker: e.market_id,
       strategy: label(e.strategy_name, e.strategy_version), condition: e.exit_condition, priority: e.exit_priority,
-      quantity: e.quantity, filledQuantity: e.filled_quantity, status: e.status, attempts: e.attempts,
+      quantity: count(e.quantity), filledQuantity: count(e.filled_quantity), status: e.status, attempts: e.attempts,
     })),
     exitsByCondition: [...exitsByCondition.values()].sort((a, b) => b.count - a.count || a.condition.localeCompare(b.condition)),
     exitAttempts: attempts.map((a) => ({
       exitRequestId: Number(a.exit_request_id), positionId: Number(a.position_id), ticker: a.market_id, attempt: a.attempt_number,
-      orderType: a.order_type, limitPrice: a.limit_price === null ? null : money(a.limit_price), filledQuantity: a.filled_quantity,
-      outcome: a.filled_quantity >= (a.order_quantity ?? Infinity) ? 'filled' : a.filled_quantity > 0 ? 'partial' : a.success === false ? 'unfilled' : (a.order_status ?? 'unknown'),
+      orderType: a.order_type, limitPrice: a.limit_price === null ? null : money(a.limit_price), filledQuantity: count(a.filled_quantity),
+      outcome: a.order_quantity !== null && decimal(a.filled_quantity).gte(decimal(a.order_quantity)) ? 'filled'
+        : decimal(a.filled_quantity).gt(0) ? 'partial' : a.success === false ? 'unfilled' : (a.order_status ?? 'unknown'),
     })),
     positions: positions.map((p) => ({
       positionId: Number(p.position_id), ticker: p.market_id, strategy: label(p.strategy_name, p.strategy_version), side: p.side,
-      entered: p.entered, entryPrice: money(p.entry_price), quantity: p.quantity, status: p.status, realizedPnl: money(p.realized_pnl),
+      entered: count(p.entered), entryPrice: money(p.entry_price), quantity: count(p.quantity), status: p.status, realizedPnl: money(p.realized_pnl),
       closedBy: [...new Set<string>(p.exits_in_order ?? [])].concat(p.status === 'settled' ? ['settled'] : []),
     })),
     byStrategy: [...byStrategy.entries()].map(([strategy, s]) => ({

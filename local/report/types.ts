@@ -2,7 +2,7 @@
  * The report of one local run (`npm start`): what the run did, read back from the database after
  * it finished (never from the runtime's own counters), plus the time series the runtime sampled
  * for the charts. Decimals are strings ("12.3400"): the report is JSON and money never passes
- * through a float.
+ * through a float. Contract counts are strings too, exact and without padding ("5", "2.97").
  */
 
 export interface ReportTrade {
@@ -13,7 +13,7 @@ export interface ReportTrade {
   /** Contract side held. */
   side: 'yes' | 'no';
   action: 'buy' | 'sell';
-  quantity: number;
+  quantity: string;
   price: string;
   fees: string;
   /** 'entry' | 'exit' | 'settlement' */
@@ -34,8 +34,8 @@ export interface ReportExit {
   condition: string;
   priority: string;
   /** Contracts the request asked to sell / sold. */
-  quantity: number;
-  filledQuantity: number;
+  quantity: string;
+  filledQuantity: string;
   status: string;
   /** Orders placed for it (1 = filled at the first price; more = the price walked). */
   attempts: number;
@@ -48,7 +48,7 @@ export interface ReportExitAttempt {
   attempt: number;
   orderType: string;
   limitPrice: string | null;
-  filledQuantity: number;
+  filledQuantity: string;
   /** 'filled' | 'partial' | 'unfilled' … as recorded in exit_attempts. */
   outcome: string;
 }
@@ -59,10 +59,10 @@ export interface ReportPosition {
   strategy: string;
   side: 'yes' | 'no';
   /** Contracts bought in all. */
-  entered: number;
+  entered: string;
   entryPrice: string;
   /** Contracts still held. */
-  quantity: number;
+  quantity: string;
   status: string;
   realizedPnl: string;
   /** How it ended: exit conditions in order, then 'settled' if settlement closed the rest. */

@@ -115,7 +115,7 @@ export interface KalshiPortfolioSimOptions {
   v1WriteAnswer?: 'http410' | 'ok-with-error';
   /**
    * Decimals of dollar amounts (fees, costs, exposure, P&L, balance) in responses: Kalshi emits 6
-   * ("0.060000"). Default 4 until Precog's parsers accept 6; prices stay 4 either way.
+   * ("0.060000"), the default; 4 to replay older payloads. Prices stay 4 either way.
    */
   amountDecimals?: 4 | 6;
   /** Holdings seeded in other markets, e.g. a fractional "2.97" fill as Kalshi allows since 2026. */
@@ -234,7 +234,7 @@ export class KalshiPortfolioSim {
     this.onChange = options.onChange;
     this.isTrading = options.isTrading;
     this.v1WriteAnswer = options.v1WriteAnswer ?? 'http410';
-    this.amountDecimals = options.amountDecimals ?? 4;
+    this.amountDecimals = options.amountDecimals ?? 6;
     for (const [ticker, market] of Object.entries(options.markets ?? {})) this.setMarket(ticker, market);
     for (const holding of options.seededHoldings ?? []) this.seedHolding(holding);
   }
@@ -731,7 +731,7 @@ export class KalshiPortfolioSim {
       market_ticker: order.ticker,
       side: order.side,
       action: order.action,
-      outcome_side: order.side,
+      outcome_side: outcomeSide(order.side, order.action),
       book_side: bookSide(order.side, order.action),
       count_fp: countFp(n),
       yes_price_dollars: yesPrice.toFixed(4),
@@ -915,7 +915,7 @@ export class KalshiPortfolioSim {
       ticker: o.ticker,
       side: o.side,
       action: o.action,
-      outcome_side: o.side,
+      outcome_side: outcomeSide(o.side, o.action),
       book_side: bookSide(o.side, o.action),
       type: 'limit',
       status: o.status,
@@ -1015,6 +1015,11 @@ function yesOf(side: 'yes' | 'no', price: Decimal): Decimal {
 /** Buying YES bids on the YES book; buying NO is the same as offering YES. */
 function bookSide(side: 'yes' | 'no', action: 'buy' | 'sell'): BookSide {
   return (side === 'yes') === (action === 'buy') ? 'bid' : 'ask';
+}
+
+/** Kalshi's outcome_side: the outcome the trade positions for (buy YES / sell NO → yes; buy NO / sell YES → no). */
+function outcomeSide(side: 'yes' | 'no', action: 'buy' | 'sell'): 'yes' | 'no' {
+  return bookSide(side, action) === 'bid' ? 'yes' : 'no';
 }
 
 function newestFirst<T>(items: T[], ms: (item: T) => number): T[] {

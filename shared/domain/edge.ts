@@ -90,6 +90,8 @@ export function marketImpliedProbability(
   return ask.plus(bid).dividedBy(2);
 }
 
+const ONE_CONTRACT = new Decimal(1);
+
 function sideEdge(
   side: ContractSide,
   probability: Decimal,
@@ -99,7 +101,7 @@ function sideEdge(
   const price = realQuote(ask, side === 'yes' ? 'yesAsk' : 'noAsk');
   if (price === null) return null;
   const edge = probability.minus(price);
-  const fee = takerFee(1, price, rules);
+  const fee = takerFee(ONE_CONTRACT, price, rules);
   return { side, price, probability, edge, fee, ev: edge.minus(fee) };
 }
 

@@ -1,5 +1,6 @@
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../config/tradingRules';
 import { Decimal } from './decimal';
+import { COUNT_DECIMALS } from './quantity';
 
 /**
  * Kalshi trading fees (trading-rules.md, "Edge and expected value"):
@@ -23,9 +24,10 @@ export function ceilToCent(x: Decimal): Decimal {
 }
 
 /** Kalshi's fee of one order of `contracts` contracts filled at `price`, at fee rate `rate`. */
-export function kalshiFee(contracts: number, price: Decimal, rate: Decimal): Decimal {
-  if (!Number.isSafeInteger(contracts) || contracts < 0) {
-    throw new RangeError(`contracts must be a non-negative integer, got ${String(contracts)}`);
+export function kalshiFee(contracts: Decimal, price: Decimal, rate: Decimal): Decimal {
+  assertDecimal(contracts, 'contracts');
+  if (!contracts.isFinite() || contracts.lt(0) || contracts.decimalPlaces() > COUNT_DECIMALS) {
+    throw new RangeError(`contracts must be a non-negative count with at most ${COUNT_DECIMALS} decimals, got ${contracts.toString()}`);
   }
   assertDecimal(price, 'price');
   assertDecimal(rate, 'fee rate');
@@ -36,17 +38,17 @@ export function kalshiFee(contracts: number, price: Decimal, rate: Decimal): Dec
     throw new RangeError(`fee rate must be a non-negative number, got ${rate.toString()}`);
   }
   const p = new Exact(price);
-  const raw = new Exact(rate).times(contracts).times(p).times(new Exact(1).minus(p));
+  const raw = new Exact(rate).times(new Exact(contracts)).times(p).times(new Exact(1).minus(p));
   return ceilToCent(raw);
 }
 
 /** Fee of a taker fill (an order that takes liquidity: crosses the spread). */
-export function takerFee(contracts: number, price: Decimal, rules: TradingRules = DEFAULT_TRADING_RULES): Decimal {
+export function takerFee(contracts: Decimal, price: Decimal, rules: TradingRules = DEFAULT_TRADING_RULES): Decimal {
   return kalshiFee(contracts, price, rules.fees.takerRate);
 }
 
 /** Fee of a maker fill (a resting order that was hit). */
-export function makerFee(contracts: number, price: Decimal, rules: TradingRules = DEFAULT_TRADING_RULES): Decimal {
+export function makerFee(contracts: Decimal, price: Decimal, rules: TradingRules = DEFAULT_TRADING_RULES): Decimal {
   return kalshiFee(contracts, price, rules.fees.makerRate);
 }
 

@@ -84,8 +84,8 @@ export interface SizedTrade {
   kellyStake: Decimal;
   /** The stake after the caps (cents): what may be spent. */
   stake: Decimal;
-  /** Whole contracts bought: floor(stake / price), at least 1. */
-  contracts: number;
+  /** Whole contracts bought: floor(stake / price), at least 1 (a Decimal with no fraction). */
+  contracts: Decimal;
   /** contracts × price: what is spent, ≤ stake, ≥ minPositionUsd. */
   cost: Decimal;
   /** The caps that bound the stake below the Kelly stake (several when they tie); empty if none. */
@@ -94,7 +94,8 @@ export interface SizedTrade {
 
 export interface NoTrade {
   trade: false;
-  contracts: 0;
+  /** Always 0. */
+  contracts: Decimal;
   /** Always 0: nothing is bought (present so that `contracts`/`cost` read alike on both shapes). */
   cost: Decimal;
   reason: NoTradeReason;
@@ -136,7 +137,7 @@ export function sizePosition(input: SizingInput, rules: TradingRules = DEFAULT_T
   const fullKelly = fullKellyFraction(p, c);
   const none = (reason: NoTradeReason, message: string): NoTrade => ({
     trade: false,
-    contracts: 0,
+    contracts: new Decimal(0),
     cost: new Decimal(0),
     reason,
     message,
@@ -192,15 +193,16 @@ export function sizePosition(input: SizingInput, rules: TradingRules = DEFAULT_T
       `stake ${stake.toFixed()} is below the minimum position ${s.minPositionUsd.toFixed()}`,
     );
   }
-  const contracts = new Down(stake).dividedToIntegerBy(c).toNumber();
+  // Precog trades whole contracts, even where Kalshi allows fractions.
+  const contracts = new Decimal(new Down(stake).dividedToIntegerBy(c));
   const cost = new Decimal(new Down(c).times(contracts));
-  if (contracts < 1) {
+  if (contracts.lt(1)) {
     return none('below_one_contract', `stake ${stake.toFixed()} buys no contract at ${c.toFixed()}`);
   }
   if (cost.lt(s.minPositionUsd)) {
     return none(
       'below_minimum_position',
-      `${contracts} contracts at ${c.toFixed()} cost ${cost.toFixed()}, below the minimum position ${s.minPositionUsd.toFixed()}`,
+      `${contracts.toFixed()} contracts at ${c.toFixed()} cost ${cost.toFixed()}, below the minimum position ${s.minPositionUsd.toFixed()}`,
     );
   }
   return { trade: true, fullKelly, kellyStake, stake, contracts, cost, limitedBy };

@@ -19,7 +19,8 @@ export interface EntryCandidate {
   modelId: number;
   strategyLabel: string;
   side: 'yes' | 'no';
-  quantity: number;
+  /** Whole contracts. */
+  quantity: Decimal;
   limitPrice: Decimal;
   eventId: string | null;
 }

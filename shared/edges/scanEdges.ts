@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { breakerBlocksEntries, DEFAULT_TRADING_RULES, type CircuitBreakerType, type TradingRules } from '../config/tradingRules';
-import type { Decimal } from '../domain/decimal';
+import { type Decimal, toSqlDecimal } from '../domain/decimal';
+import { wholeCountNumber } from '../domain/quantity';
+import { decimal } from '../db/rows';
 import { withTransaction } from '../db/transaction';
 import { EDGES } from '../db/versionedTables';
 import { versionedUpsert, type SnapshotRow, type VersionedUpsertResult } from '../db/versionedUpsert';
@@ -48,7 +50,7 @@ export interface ScanEdgesResult {
     side: 'yes' | 'no'; edge: string; expectedValue: string; marketPrice: string; confidence: string;
   }>;
   /** Orders created by this scan (dry run: the ones that would be). */
-  entries: Array<{ marketId: string; strategy: string; side: 'yes' | 'no'; quantity: number; limitPrice: string; clientOrderId?: string }>;
+  entries: Array<{ marketId: string; strategy: string; side: 'yes' | 'no'; quantity: Decimal; limitPrice: string; clientOrderId?: string }>;
 }
 
 /**
@@ -136,14 +138,14 @@ export async function scanEdges(deps: ScanEdgesDeps, options: ScanEdgesOptions =
                            order_type, limit_price, quantity, execution_mode)
        SELECT k.client_order_id, 'entry', k.market_id, k.platform_id, k.strategy_id, k.model_id, k.edge_id, k.side, 'buy',
               'limit', k.limit_price, k.quantity, $10
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::numeric[], $9::int[])
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::numeric[], $9::numeric[])
          AS k(client_order_id, market_id, platform_id, strategy_id, model_id, edge_id, side, limit_price, quantity)
        ON CONFLICT (client_order_id) DO NOTHING
        RETURNING client_order_id`,
       [
         orders.map((o) => o.clientOrderId), orders.map((o) => o.marketId), orders.map((o) => o.platformId),
         orders.map((o) => o.strategyId), orders.map((o) => o.modelId), orders.map((o) => o.edgeId), orders.map((o) => o.side),
-        orders.map((o) => o.limitPrice.toFixed(4)), orders.map((o) => o.quantity), deps.executionMode ?? 'paper',
+        orders.map((o) => o.limitPrice.toFixed(4)), orders.map((o) => toSqlDecimal(o.quantity)), deps.executionMode ?? 'paper',
       ],
     );
     const created = new Set(inserted.rows.map((r) => r.client_order_id as string));
@@ -173,7 +175,7 @@ export async function sendUnsentEntries(pool: pg.Pool, queue: EntryQueue): Promi
   if (rows.length === 0) return { enqueued: 0, unsent: 0 };
   const messages: EntryOrderMessage[] = rows.map((r) => ({
     version: 1, clientOrderId: r.client_order_id, marketId: r.market_id, platformId: r.platform_id,
-    strategyId: r.strategy_id, modelId: r.model_id, edgeId: r.edge_id, side: r.side, quantity: r.quantity,
+    strategyId: r.strategy_id, modelId: r.model_id, edgeId: r.edge_id, side: r.side, quantity: wholeCountNumber(decimal(r.quantity)),
     limitPrice: (r.limit_price as Decimal).toFixed(4), createdAt: (r.created_at as Date).toISOString(),
   }));
   const { failed } = await queue.send(messages);

@@ -7,12 +7,18 @@ import type { PriceLevels } from '../domain/priceLevels';
  * the local runtime only ever talk to this interface, so paper and live share one code path.
  *
  * Conventions (Kalshi's): a price is the price of the order's own `side` in dollars (0..1, 4
- * decimals, Decimal); counts are whole contracts; a position is signed, positive = YES contracts
- * held, negative = NO contracts held.
+ * decimals, Decimal); counts are Decimals with up to 2 decimals (Kalshi's fixed-point counts:
+ * Precog orders whole contracts, but fills and holdings can be fractional); a position is signed,
+ * positive = YES contracts held, negative = NO contracts held.
  */
 
 export type ContractSide = 'yes' | 'no';
 export type OrderAction = 'buy' | 'sell';
+/** The outcome a buy or sell of `side` positions the account for: buy YES / sell NO → 'yes'. */
+export function outcomeSideOf(side: ContractSide, action: OrderAction): ContractSide {
+  return action === 'buy' ? side : side === 'yes' ? 'no' : 'yes';
+}
+
 export type TimeInForce = 'good_till_canceled' | 'immediate_or_cancel' | 'fill_or_kill';
 
 export interface PlaceOrderRequest {
@@ -21,8 +27,8 @@ export interface PlaceOrderRequest {
   clientOrderId: string;
   side: ContractSide;
   action: OrderAction;
-  /** Whole contracts, > 0. */
-  count: number;
+  /** Contracts, > 0: whole for what Precog opens; an exit of everything held may be fractional. */
+  count: Decimal;
   /**
    * `limit`: rests (good_till_canceled) or is cancelled unfilled (immediate_or_cancel /
    * fill_or_kill) at `limitPrice`. `market`: Kalshi has no true market order, so a market order
@@ -49,13 +55,15 @@ export interface VenueOrder {
   ticker: string;
   side: ContractSide;
   action: OrderAction;
+  /** The outcome the order positions the account for (see VenueFill.outcomeSide). */
+  outcomeSide: ContractSide;
   type: 'limit' | 'market';
   status: VenueOrderStatus;
   /** Limit price of `side`, dollars. */
   limitPrice: Decimal;
-  initialCount: number;
-  filledCount: number;
-  remainingCount: number;
+  initialCount: Decimal;
+  filledCount: Decimal;
+  remainingCount: Decimal;
   takerFees: Decimal;
   makerFees: Decimal;
   /** Dollars paid (buy) or received (sell) for the contracts filled as taker / maker. */
@@ -72,7 +80,14 @@ export interface VenueFill {
   ticker: string;
   side: ContractSide;
   action: OrderAction;
-  count: number;
+  /**
+   * The outcome this fill positions the account for (Kalshi's `outcome_side`): buy YES and sell
+   * NO give 'yes', buy NO and sell YES give 'no'. It cannot tell buy NO from sell YES (they are
+   * one trade on Kalshi's single YES book): `side`/`action` are the reading consistent with it
+   * (see tradingSchemas.ts), and the ledger checks a fill against its order by this direction.
+   */
+  outcomeSide: ContractSide;
+  count: Decimal;
   /** Price of `side`, dollars. */
   price: Decimal;
   isTaker: boolean;
@@ -93,8 +108,8 @@ export interface VenueQuote {
 
 export interface VenuePosition {
   ticker: string;
-  /** Signed: + YES contracts, − NO contracts. */
-  position: number;
+  /** Signed: + YES contracts, − NO contracts; may be fractional. */
+  position: Decimal;
   /** Cost of the contracts held, dollars. */
   exposure: Decimal;
   realizedPnl: Decimal;

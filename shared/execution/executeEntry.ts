@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Decimal } from '../domain/decimal';
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../config/tradingRules';
 import { withTransaction, type Queryable } from '../db/transaction';
 import { OrderRejectedError, type Exchange, type VenueOrder } from '../exchange/types';
@@ -22,7 +23,7 @@ import type { OrderStatus } from './orderState';
 
 /** Messages are acknowledged for every outcome; only a thrown error sends one back to the queue. */
 export type EntryOutcome =
-  | { outcome: 'executed'; clientOrderId: string; status: OrderStatus; filledQuantity: number; trades: number; venueOrderId: string; adopted: boolean }
+  | { outcome: 'executed'; clientOrderId: string; status: OrderStatus; filledQuantity: Decimal; trades: number; venueOrderId: string; adopted: boolean }
   | { outcome: 'duplicate'; clientOrderId: string; status: OrderStatus }
   | { outcome: 'cancelled'; clientOrderId: string; reason: string }
   | { outcome: 'rejected'; clientOrderId: string; reason: string }
@@ -102,7 +103,7 @@ export async function executeEntry(
       }
       placed = venueOrder;
     }
-    const fills = venueOrder.filledCount > 0 ? await deps.exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
+    const fills = venueOrder.filledCount.gt(0) ? await deps.exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
     edge ??= await edgeOf(client, order.edgeId);
     const result = await applyVenueUpdate(client, order, venueOrder, fills, { edge, placement });
     return {
@@ -121,10 +122,10 @@ function messageMismatch(m: EntryOrderMessage, o: LocalOrder): string | null {
     ['modelId', m.modelId, o.modelId],
     ['edgeId', m.edgeId, o.edgeId],
     ['side', m.side, o.side],
-    ['quantity', m.quantity, o.quantity],
   ];
+  if (!o.quantity.eq(m.quantity)) pairs.push(['quantity', m.quantity, o.quantity.toFixed()]);
   if (o.limitPrice === null || !o.limitPrice.eq(m.limitPrice)) pairs.push(['limitPrice', m.limitPrice, o.limitPrice?.toFixed(4) ?? null]);
   if (o.purpose !== 'entry') return `order is an ${o.purpose} order`;
-  const diff = pairs.filter(([k, a, b]) => k === 'limitPrice' || a !== b);
+  const diff = pairs.filter(([k, a, b]) => k === 'limitPrice' || k === 'quantity' || a !== b);
   return diff.length === 0 ? null : diff.map(([k, a, b]) => `${k} ${JSON.stringify(a)} ≠ ${JSON.stringify(b)}`).join(', ');
 }

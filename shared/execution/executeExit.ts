@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { DEFAULT_TRADING_RULES, type ExitPriority, type TradingRules } from '../config/tradingRules';
-import { decimalOrNull } from '../db/rows';
+import { Decimal, toSqlDecimal } from '../domain/decimal';
+import { decimal, decimalOrNull } from '../db/rows';
 import { levelsForSide, priceLevelsFromJson } from '../domain/priceLevels';
 import { withTransaction, type Queryable } from '../db/transaction';
 import { OrderRejectedError, type Exchange, type VenueOrder } from '../exchange/types';
@@ -27,9 +28,9 @@ import { applyVenueUpdate, findOrders, type LocalOrder, type RecordedFill } from
  */
 
 export type ExitOutcome =
-  | { outcome: 'filled'; exitRequestId: number; filledQuantity: number; attempts: number }
+  | { outcome: 'filled'; exitRequestId: number; filledQuantity: Decimal; attempts: number }
   /** afterSeconds is exact (not rounded): SQS rounds it up to whole seconds, a sped-up local queue need not. */
-  | { outcome: 'retry'; exitRequestId: number; afterSeconds: number; attempt: number; filledQuantity: number; remaining: number }
+  | { outcome: 'retry'; exitRequestId: number; afterSeconds: number; attempt: number; filledQuantity: Decimal; remaining: Decimal }
   | { outcome: 'stopped'; exitRequestId: number; reason: string }
   | { outcome: 'finished'; exitRequestId: number; status: string; reason?: string }
   | { outcome: 'discarded'; exitRequestId: number; reason: string };
@@ -46,8 +47,8 @@ interface ExitRequestRow {
   positionId: number;
   condition: string;
   priority: ExitPriority;
-  quantity: number;
-  filledQuantity: number;
+  quantity: Decimal;
+  filledQuantity: Decimal;
   status: string;
 }
 
@@ -78,7 +79,7 @@ export async function executeExit(
     if (!req) return { outcome: 'discarded', exitRequestId: id, reason: 'no such exit request' };
     const request: ExitRequestRow = {
       exitRequestId: req.exit_request_id, positionId: req.position_id, condition: req.exit_condition, priority: req.exit_priority,
-      quantity: req.quantity, filledQuantity: req.filled_quantity, status: req.status,
+      quantity: decimal(req.quantity), filledQuantity: decimal(req.filled_quantity), status: req.status,
     };
     if (request.positionId !== message.positionId) {
       return { outcome: 'discarded', exitRequestId: id, reason: `message names position ${message.positionId}, the request is for ${request.positionId}` };
@@ -116,7 +117,7 @@ export async function executeExit(
           const refreshed = await refreshRequest(client, request.exitRequestId);
           return {
             outcome: 'retry', exitRequestId: id, afterSeconds: Math.max(0, waitSeconds - ageSeconds),
-            attempt: await attemptCount(client, id), filledQuantity: refreshed.filledQuantity, remaining: refreshed.quantity - refreshed.filledQuantity,
+            attempt: await attemptCount(client, id), filledQuantity: refreshed.filledQuantity, remaining: refreshed.quantity.minus(refreshed.filledQuantity),
           };
         }
         venueOrder = await deps.exchange.cancelOrder(order.venueOrderId!);
@@ -135,7 +136,7 @@ export async function executeExit(
         const now = await refreshRequest(client, id);
         return {
           outcome: 'retry', exitRequestId: id, afterSeconds: waitSeconds, attempt: await attemptCount(client, id),
-          filledQuantity: now.filledQuantity, remaining: now.quantity - now.filledQuantity,
+          filledQuantity: now.filledQuantity, remaining: now.quantity.minus(now.filledQuantity),
         };
       }
     }
@@ -152,12 +153,13 @@ export async function executeExit(
       return { outcome: 'finished', exitRequestId: id, status: current.status };
     }
     const { rows: [held] } = await client.query('SELECT quantity, status FROM positions WHERE position_id = $1 AND row_current_ind', [request.positionId]);
-    const remaining = Math.min(current.quantity - current.filledQuantity, held.status === 'open' ? held.quantity : 0);
-    if (current.filledQuantity >= current.quantity) {
+    // Never more than is held: the exact (possibly fractional) holding caps the request's rest.
+    const remaining = Decimal.min(current.quantity.minus(current.filledQuantity), held.status === 'open' ? decimal(held.quantity) : new Decimal(0));
+    if (current.filledQuantity.gte(current.quantity)) {
       await client.query(`UPDATE exit_requests SET status = 'filled' WHERE exit_request_id = $1`, [id]);
       return { outcome: 'filled', exitRequestId: id, filledQuantity: current.filledQuantity, attempts: await attemptCount(client, id) };
     }
-    if (remaining <= 0) {
+    if (remaining.lte(0)) {
       const reason = 'the position holds nothing more to sell (closed by another exit or settled)';
       await client.query(`UPDATE exit_requests SET status = 'cancelled', status_reason = $2 WHERE exit_request_id = $1`, [id, reason]);
       return { outcome: 'finished', exitRequestId: id, status: 'cancelled', reason };
@@ -198,7 +200,7 @@ export async function executeExit(
        VALUES ($1, 'exit', $2, $3, $4, $5, $6, $7, 'sell', $8, $9, $10, $11, $12, $13)
        RETURNING order_id, created_at`,
       [clientOrderId, position.market_id, position.platform_id, position.strategy_id, position.model_id, request.positionId,
-        position.side, plan.orderType, plan.limitPrice.toFixed(4), remaining, position.execution_mode, plan.timeInForce, id],
+        position.side, plan.orderType, plan.limitPrice.toFixed(4), toSqlDecimal(remaining), position.execution_mode, plan.timeInForce, id],
     );
     let venueOrder: VenueOrder;
     try {
@@ -224,13 +226,13 @@ export async function executeExit(
     await recordExitFills(client, deps.exchange, order, venueOrder);
     const after = await refreshRequest(client, id);
     if (venueOrder.status !== 'resting') await concludeAttempt(client, inserted.order_id, plan.waitSeconds);
-    if (after.filledQuantity >= after.quantity) {
+    if (after.filledQuantity.gte(after.quantity)) {
       await client.query(`UPDATE exit_requests SET status = 'filled' WHERE exit_request_id = $1`, [id]);
       return { outcome: 'filled', exitRequestId: id, filledQuantity: after.filledQuantity, attempts: attempt };
     }
     return {
       outcome: 'retry', exitRequestId: id, afterSeconds: plan.waitSeconds, attempt,
-      filledQuantity: after.filledQuantity, remaining: after.quantity - after.filledQuantity,
+      filledQuantity: after.filledQuantity, remaining: after.quantity.minus(after.filledQuantity),
     };
   });
 }
@@ -256,7 +258,7 @@ async function adoptLostAttempt(
      VALUES ($1, 'exit', $2, $3, $4, $5, $6, $7, 'sell', $8, $9, $10, $11, 'good_till_canceled', $12)
      RETURNING order_id`,
     [clientOrderId, position.market_id, position.platform_id, position.strategy_id, position.model_id, request.positionId, position.side,
-      venueOrder.type, venueOrder.limitPrice.toFixed(4), venueOrder.initialCount, position.execution_mode, id],
+      venueOrder.type, venueOrder.limitPrice.toFixed(4), toSqlDecimal(venueOrder.initialCount), position.execution_mode, id],
   );
   await recordExitFills(client, exchange, (await reloadOrder(client, inserted.order_id))!, venueOrder);
   if (venueOrder.status === 'resting') return 'resting';
@@ -276,7 +278,7 @@ async function reloadOrder(client: Queryable, orderId: number): Promise<LocalOrd
 
 async function refreshRequest(client: Queryable, id: number) {
   const { rows: [r] } = await client.query('SELECT quantity, filled_quantity, status FROM exit_requests WHERE exit_request_id = $1', [id]);
-  return { quantity: r.quantity as number, filledQuantity: r.filled_quantity as number, status: r.status as string };
+  return { quantity: decimal(r.quantity), filledQuantity: decimal(r.filled_quantity), status: r.status as string };
 }
 
 async function attemptCount(client: Queryable, id: number): Promise<number> {
@@ -289,7 +291,7 @@ async function attemptCount(client: Queryable, id: number): Promise<number> {
  * ledger, whoever records them) one `position_exits` row per fill and the request's filled quantity.
  */
 async function recordExitFills(client: Queryable, exchange: Exchange, order: LocalOrder, venueOrder: VenueOrder): Promise<RecordedFill[]> {
-  const fills = venueOrder.filledCount > 0 ? await exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
+  const fills = venueOrder.filledCount.gt(0) ? await exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
   return (await applyVenueUpdate(client, order, venueOrder, fills)).recorded;
 }
 

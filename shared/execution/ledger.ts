@@ -1,9 +1,10 @@
-import { Decimal } from '../domain/decimal';
+import { Decimal, toSqlDecimal } from '../domain/decimal';
+import { sumCounts } from '../domain/quantity';
 import { decimal, decimalOrNull } from '../db/rows';
 import type { Queryable } from '../db/transaction';
 import { ACCOUNT_BALANCE, POSITIONS } from '../db/versionedTables';
 import { versionedUpsert } from '../db/versionedUpsert';
-import type { VenueFill, VenueOrder } from '../exchange/types';
+import { outcomeSideOf, type VenueFill, type VenueOrder } from '../exchange/types';
 import { nextOrderState, type OrderStatus } from './orderState';
 import { applyFill, cashDelta, EMPTY_POSITION, type PositionBook } from './positionMath';
 
@@ -28,8 +29,8 @@ export interface LocalOrder {
   action: 'buy' | 'sell';
   orderType: 'market' | 'limit';
   limitPrice: Decimal | null;
-  quantity: number;
-  filledQuantity: number;
+  quantity: Decimal;
+  filledQuantity: Decimal;
   status: OrderStatus;
   executionMode: 'paper' | 'live';
   venueOrderId: string | null;
@@ -60,8 +61,8 @@ export function toLocalOrder(r: Record<string, unknown>): LocalOrder {
     action: r.action as LocalOrder['action'],
     orderType: r.order_type as LocalOrder['orderType'],
     limitPrice: decimalOrNull(r.limit_price),
-    quantity: r.quantity as number,
-    filledQuantity: r.filled_quantity as number,
+    quantity: decimal(r.quantity),
+    filledQuantity: decimal(r.filled_quantity),
     status: r.status as OrderStatus,
     executionMode: r.execution_mode as LocalOrder['executionMode'],
     venueOrderId: r.venue_order_id as string | null,
@@ -177,7 +178,7 @@ export interface RecordedFill {
 
 export interface VenueUpdateResult {
   status: OrderStatus;
-  filledQuantity: number;
+  filledQuantity: Decimal;
   /** Fills recorded by this call (fills already recorded are skipped). */
   newFills: VenueFill[];
   recorded: RecordedFill[];
@@ -193,21 +194,21 @@ async function recordExitProgress(client: Queryable, exitRequestId: number, reco
                                  exit_price, unrealized_pnl_at_exit, exit_request_id)
      SELECT r.position_id, x.version_id, x.trade_id, r.exit_condition, r.exit_priority, x.quantity, x.price, x.pnl, r.exit_request_id
      FROM exit_requests r,
-          unnest($2::bigint[], $3::bigint[], $4::int[], $5::numeric[], $6::numeric[]) AS x(version_id, trade_id, quantity, price, pnl)
+          unnest($2::bigint[], $3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[]) AS x(version_id, trade_id, quantity, price, pnl)
      WHERE r.exit_request_id = $1`,
     [
       exitRequestId, recorded.map((r) => r.positionVersionId), recorded.map((r) => r.tradeId),
-      recorded.map((r) => r.fill.count), recorded.map((r) => r.fill.price.toFixed(4)),
+      recorded.map((r) => toSqlDecimal(r.fill.count)), recorded.map((r) => r.fill.price.toFixed(4)),
       // The P&L the exit turns from unrealized into realized: proceeds minus the cost it removes.
-      recorded.map((r) => r.fill.price.times(r.fill.count).minus(r.costRemoved).toFixed(4)),
+      recorded.map((r) => toSqlDecimal(r.fill.price.times(r.fill.count).minus(r.costRemoved))),
     ],
   );
   await client.query(
-    `UPDATE exit_requests SET filled_quantity = filled_quantity + $2,
-       status = CASE WHEN filled_quantity + $2 >= quantity AND status = 'active' THEN 'filled' ELSE status END,
+    `UPDATE exit_requests SET filled_quantity = filled_quantity + $2::numeric,
+       status = CASE WHEN filled_quantity + $2::numeric >= quantity AND status = 'active' THEN 'filled' ELSE status END,
        updated_at = now()
      WHERE exit_request_id = $1`,
-    [exitRequestId, recorded.reduce((n, r) => n + r.fill.count, 0)],
+    [exitRequestId, toSqlDecimal(sumCounts(recorded.map((r) => r.fill.count)))],
   );
 }
 
@@ -227,12 +228,17 @@ export async function applyVenueUpdate(
   if (venue.clientOrderId !== order.clientOrderId) {
     throw new Error(`venue order ${venue.venueOrderId} belongs to ${venue.clientOrderId}, not ${order.clientOrderId}`);
   }
-  const own = fills.filter((f) => f.venueOrderId === venue.venueOrderId);
-  for (const f of own) {
-    if (f.side !== order.side || f.action !== order.action) {
-      throw new Error(`fill ${f.fillId} is ${f.action} ${f.side}, but order ${order.clientOrderId} is ${order.action} ${order.side}`);
+  // Kalshi's direction is the outcome a fill positions the account for (outcome_side): it cannot
+  // tell buy NO from sell YES, so a fill is checked against its order by that direction only and
+  // then read as the order's side and action (its price converted to the order's side).
+  const orderOutcome = outcomeSideOf(order.side, order.action);
+  const own = fills.filter((f) => f.venueOrderId === venue.venueOrderId).map((f) => {
+    if (f.outcomeSide !== orderOutcome) {
+      throw new Error(`fill ${f.fillId} positions for ${f.outcomeSide}, but order ${order.clientOrderId} (${order.action} ${order.side}) positions for ${orderOutcome}`);
     }
-  }
+    if (f.side === order.side && f.action === order.action) return f;
+    return { ...f, side: order.side, action: order.action, price: f.side === order.side ? f.price : new Decimal(1).minus(f.price) };
+  });
   const distinct = own.filter((f, i) => own.findIndex((g) => g.fillId === f.fillId) === i);
   let positionId = order.positionId;
   let recorded: RecordedFill[] = [];
@@ -246,7 +252,7 @@ export async function applyVenueUpdate(
   // with the trades, in the same transaction.
   if (recorded.length > 0 && order.exitRequestId !== null) await recordExitProgress(client, order.exitRequestId, recorded);
   const newFills = recorded.map((r) => r.fill);
-  const recordedFilled = order.filledQuantity + newFills.reduce((n, f) => n + f.count, 0);
+  const recordedFilled = order.filledQuantity.plus(sumCounts(newFills.map((f) => f.count)));
   const next = nextOrderState(order, venue, recordedFilled);
   const feesAdded = newFills.reduce((sum, f) => sum.plus(f.fee), new Decimal(0));
   await client.query(
@@ -256,7 +262,7 @@ export async function applyVenueUpdate(
        time_in_force = coalesce($8, time_in_force), expires_at = CASE WHEN $8 IS NULL THEN expires_at ELSE $9::timestamptz END
      WHERE order_id = $1`,
     [
-      order.orderId, next.status, next.filledQuantity, venue.venueOrderId, feesAdded.toFixed(4), positionId, next.awaitingFills,
+      order.orderId, next.status, toSqlDecimal(next.filledQuantity), venue.venueOrderId, toSqlDecimal(feesAdded), positionId, next.awaitingFills,
       context.placement?.timeInForce ?? null, context.placement?.expiresAt ?? null,
     ],
   );
@@ -284,13 +290,13 @@ async function recordFills(
      SELECT $1::text, (SELECT market_version_id FROM markets WHERE market_id = $1::text AND row_current_ind), $2::text, $3::bigint,
             $4::bigint, $5::bigint, $6::bigint, $7::text, $8::text, $9::text, $10::text, $11::text, f.price, f.quantity, f.fee,
             f.edge, $12::text, f.fill_id
-     FROM unnest($13::numeric[], $14::int[], $15::numeric[], $16::numeric[], $17::text[]) AS f(price, quantity, fee, edge, fill_id)
+     FROM unnest($13::numeric[], $14::numeric[], $15::numeric[], $16::numeric[], $17::text[]) AS f(price, quantity, fee, edge, fill_id)
      ON CONFLICT (execution_mode, venue_fill_id) DO NOTHING
      RETURNING venue_fill_id, trade_id`,
     [
       order.marketId, order.platformId, positionId, order.edgeId, order.strategyId, order.modelId, fills[0]!.venueOrderId,
       order.clientOrderId, order.action, order.side, order.executionMode, edge?.confidenceLevel ?? null,
-      fills.map((f) => f.price.toFixed(4)), fills.map((f) => f.count), fills.map((f) => f.fee.toFixed(4)),
+      fills.map((f) => f.price.toFixed(4)), fills.map((f) => toSqlDecimal(f.count)), fills.map((f) => toSqlDecimal(f.fee)),
       fills.map((f) => (sideProbability ? clamp(sideProbability.minus(f.price)).toFixed(4) : null)), fills.map((f) => f.fillId),
     ],
   );
@@ -318,7 +324,7 @@ async function recordFills(
     original_quantity: book.originalQuantity,
     cost_basis: book.costBasis,
     fees: book.fees,
-    status: book.quantity === 0 ? 'closed' : 'open',
+    status: book.quantity.isZero() ? 'closed' : 'open',
     realized_pnl: book.realizedPnl,
     // What the monitor maintains carries over unchanged until it re-prices the position.
     unrealized_pnl: current?.row.unrealized_pnl ?? null,
@@ -391,12 +397,12 @@ interface CurrentPosition {
 }
 
 function currentPosition(row: Record<string, unknown>): CurrentPosition {
-  const quantity = row.quantity as number;
+  const quantity = decimal(row.quantity);
   return {
     row,
     book: {
       quantity,
-      originalQuantity: (row.original_quantity as number | null) ?? quantity,
+      originalQuantity: decimalOrNull(row.original_quantity) ?? quantity,
       // Positions written before cost_basis existed: their entry price is all there is.
       costBasis: decimalOrNull(row.cost_basis) ?? decimal(row.entry_price).times(quantity),
       fees: decimalOrNull(row.fees) ?? new Decimal(0),

@@ -1,3 +1,4 @@
+import { Decimal } from '../domain/decimal';
 import type { VenueOrder } from '../exchange/types';
 
 /**
@@ -49,8 +50,8 @@ export class IllegalOrderTransitionError extends Error {
 export interface LocalOrderState {
   clientOrderId: string;
   status: OrderStatus;
-  quantity: number;
-  filledQuantity: number;
+  quantity: Decimal;
+  filledQuantity: Decimal;
 }
 
 /**
@@ -63,27 +64,27 @@ export interface LocalOrderState {
 export function nextOrderState(
   local: LocalOrderState,
   venue: Pick<VenueOrder, 'status' | 'filledCount'>,
-  recordedFilled: number,
-): { status: OrderStatus; filledQuantity: number; awaitingFills: boolean } {
-  if (recordedFilled > local.quantity) {
+  recordedFilled: Decimal,
+): { status: OrderStatus; filledQuantity: Decimal; awaitingFills: boolean } {
+  if (recordedFilled.gt(local.quantity)) {
     throw new RangeError(`order ${local.clientOrderId}: fills add up to ${recordedFilled}, more than the ${local.quantity} ordered`);
   }
-  const awaitingFills = venue.filledCount > recordedFilled;
+  const awaitingFills = venue.filledCount.gt(recordedFilled);
   let status: OrderStatus;
-  if (recordedFilled === local.quantity) status = 'filled';
+  if (recordedFilled.eq(local.quantity)) status = 'filled';
   else if (!awaitingFills && venue.status === 'canceled') status = 'cancelled';
   else if (!awaitingFills && venue.status === 'executed') {
     // The venue says executed but filled fewer than ordered: Kalshi reports an IOC/FOK remainder
     // this way in some versions. Nothing more will fill.
     status = 'cancelled';
-  } else status = recordedFilled > 0 ? 'partially_filled' : 'resting';
+  } else status = recordedFilled.gt(0) ? 'partially_filled' : 'resting';
 
   // Never move backwards: a status reached earlier stands (e.g. an order already
   // partially_filled locally whose next venue read lags behind).
   if (!canTransition(local.status, status)) {
     // A stale read may lag the local state, but fills arriving for a finished order are a real
     // disagreement with the venue: refuse them (reconciliation reports the desync).
-    if (canTransition(status, local.status) && !(isFinal(local.status) && recordedFilled !== local.filledQuantity)) return { status: local.status, filledQuantity: Math.max(recordedFilled, local.filledQuantity), awaitingFills };
+    if (canTransition(status, local.status) && !(isFinal(local.status) && !recordedFilled.eq(local.filledQuantity))) return { status: local.status, filledQuantity: Decimal.max(recordedFilled, local.filledQuantity), awaitingFills };
     throw new IllegalOrderTransitionError(local.clientOrderId, local.status, status);
   }
   return { status, filledQuantity: recordedFilled, awaitingFills };

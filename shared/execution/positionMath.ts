@@ -1,4 +1,5 @@
 import { Decimal } from '../domain/decimal';
+import { COUNT_DECIMALS } from '../domain/quantity';
 
 /**
  * How one fill changes a position and the cash balance. Pure and exact (Decimal): the property
@@ -7,7 +8,7 @@ import { Decimal } from '../domain/decimal';
  *
  * - Buying n at price P: quantity += n, cost_basis += n × P, fees += fee; cash −= n × P + fee.
  * - Selling n at P: the cost of the contracts sold leaves the cost basis pro rata (rounded to
- *   4 decimals; selling everything removes exactly what is left, so the cost basis never drifts);
+ *   6 decimals, the amounts' precision; selling everything removes exactly what is left, so the cost basis never drifts);
  *   realized_pnl += n × P − that cost − fee; fees += fee; cash += n × P − fee.
  * - realized_pnl includes fees: a fee is a realised cost the moment it is paid, so a buy's fee
  *   enters realized_pnl at once (negative until contracts are sold). When the position closes,
@@ -18,9 +19,10 @@ import { Decimal } from '../domain/decimal';
  */
 
 export interface PositionBook {
-  quantity: number;
+  /** Contracts held: whole for what Precog buys, fractional when the venue filled a fraction. */
+  quantity: Decimal;
   /** Contracts bought in all (the v1.5 `original_quantity`: partial exits are shares of it). */
-  originalQuantity: number;
+  originalQuantity: Decimal;
   costBasis: Decimal;
   fees: Decimal;
   realizedPnl: Decimal;
@@ -30,14 +32,14 @@ export interface PositionBook {
 
 export interface FillAmounts {
   action: 'buy' | 'sell';
-  count: number;
+  count: Decimal;
   price: Decimal;
   fee: Decimal;
 }
 
 export const EMPTY_POSITION: PositionBook = Object.freeze({
-  quantity: 0,
-  originalQuantity: 0,
+  quantity: new Decimal(0),
+  originalQuantity: new Decimal(0),
   costBasis: new Decimal(0),
   fees: new Decimal(0),
   realizedPnl: new Decimal(0),
@@ -45,27 +47,29 @@ export const EMPTY_POSITION: PositionBook = Object.freeze({
 });
 
 export function applyFill(position: PositionBook, fill: FillAmounts): PositionBook {
-  if (!Number.isSafeInteger(fill.count) || fill.count <= 0) throw new RangeError(`fill count must be a positive integer, got ${fill.count}`);
+  if (!Decimal.isDecimal(fill.count) || !fill.count.isFinite() || fill.count.lte(0) || fill.count.decimalPlaces() > COUNT_DECIMALS) {
+    throw new RangeError(`fill count must be a positive count with at most ${COUNT_DECIMALS} decimals, got ${String(fill.count)}`);
+  }
   const notional = fill.price.times(fill.count);
   if (fill.action === 'buy') {
-    const quantity = position.quantity + fill.count;
+    const quantity = position.quantity.plus(fill.count);
     const costBasis = position.costBasis.plus(notional);
     return {
       quantity,
-      originalQuantity: position.originalQuantity + fill.count,
+      originalQuantity: position.originalQuantity.plus(fill.count),
       costBasis,
       fees: position.fees.plus(fill.fee),
       realizedPnl: position.realizedPnl.minus(fill.fee),
       entryPrice: costBasis.div(quantity).toDecimalPlaces(4, Decimal.ROUND_HALF_UP),
     };
   }
-  if (fill.count > position.quantity) {
-    throw new RangeError(`cannot sell ${fill.count} contracts of a position holding ${position.quantity}`);
+  if (fill.count.gt(position.quantity)) {
+    throw new RangeError(`cannot sell ${fill.count.toFixed()} contracts of a position holding ${position.quantity.toFixed()}`);
   }
-  const quantity = position.quantity - fill.count;
-  const removed = quantity === 0
+  const quantity = position.quantity.minus(fill.count);
+  const removed = quantity.isZero()
     ? position.costBasis
-    : position.costBasis.times(fill.count).div(position.quantity).toDecimalPlaces(4, Decimal.ROUND_HALF_UP);
+    : position.costBasis.times(fill.count).div(position.quantity).toDecimalPlaces(6, Decimal.ROUND_HALF_UP);
   return {
     quantity,
     originalQuantity: position.originalQuantity,

@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../config/tradingRules';
+import { decimal } from '../db/rows';
 import { withTransaction } from '../db/transaction';
+import { Decimal } from '../domain/decimal';
+import { formatCount } from '../domain/quantity';
 import type { Exchange, VenueOrder } from '../exchange/types';
 import { applyVenueUpdate, closeUnsentOrder, edgeOf, findOrders, lockBalance, lockOrder, writeBalance } from './ledger';
 import { ENTRY_LOCK_KEY } from './locks';
@@ -99,7 +102,7 @@ export async function reconcileVenue(
         } else {
           venueOrder = await deps.exchange.getOrder(order.venueOrderId);
         }
-        const fills = venueOrder.filledCount > 0 ? await deps.exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
+        const fills = venueOrder.filledCount.gt(0) ? await deps.exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
         const edge = await edgeOf(client, order.edgeId);
         const update = await applyVenueUpdate(client, order, venueOrder, fills, { edge });
         result.fillsRecorded += update.newFills.length;
@@ -124,13 +127,13 @@ export async function reconcileVenue(
     ]);
     const { rows: localRows } = await client.query(
       `SELECT coalesce(cm.ticker, p.market_id) AS ticker, p.market_id,
-              sum(CASE WHEN p.side = 'yes' THEN p.quantity ELSE -p.quantity END)::int AS net
+              sum(CASE WHEN p.side = 'yes' THEN p.quantity ELSE -p.quantity END) AS net
        FROM open_positions p LEFT JOIN current_markets cm ON cm.market_id = p.market_id
        WHERE p.platform_id = $1 AND p.execution_mode = $2
        GROUP BY 1, 2`,
       [platformId, mode],
     );
-    const localNet = new Map(localRows.map((r) => [r.ticker as string, { net: r.net as number, marketId: r.market_id as string }]));
+    const localNet = new Map(localRows.map((r) => [r.ticker as string, { net: decimal(r.net), marketId: r.market_id as string }]));
     const venueNet = new Map(venuePositions.map((p) => [p.ticker, p.position]));
     const { rows: localOpenOrders } = await client.query(
       `SELECT o.client_order_id, coalesce(cm.ticker, o.market_id) AS ticker, o.market_id, o.status
@@ -144,9 +147,12 @@ export async function reconcileVenue(
 
     const desyncs: Desync[] = [];
     for (const ticker of new Set([...localNet.keys(), ...venueNet.keys()])) {
-      const local = localNet.get(ticker)?.net ?? 0;
-      const venue = venueNet.get(ticker) ?? 0;
-      if (local !== venue) desyncs.push({ ticker, marketId: localNet.get(ticker)?.marketId ?? null, kind: 'position', local: { net: local }, venue: { net: venue } });
+      // Exact, fractional holdings included ("2.97"); recorded as decimal text, never a float.
+      const local = localNet.get(ticker)?.net ?? new Decimal(0);
+      const venue = venueNet.get(ticker) ?? new Decimal(0);
+      if (!local.eq(venue)) {
+        desyncs.push({ ticker, marketId: localNet.get(ticker)?.marketId ?? null, kind: 'position', local: { net: formatCount(local) }, venue: { net: formatCount(venue) } });
+      }
     }
     const orderDesyncs = new Map<string, { local: string[]; venue: string[] }>();
     const note = (ticker: string, side: 'local' | 'venue', id: string) => {

@@ -8,6 +8,7 @@ import {
   type TradingRules,
 } from '../config/tradingRules';
 import { Decimal } from '../domain/decimal';
+import { COUNT_DECIMALS, formatCount } from '../domain/quantity';
 import { trailingStopHit, type TrailingStopState } from './trailingStop';
 
 /**
@@ -50,10 +51,10 @@ import { trailingStopHit, type TrailingStopState } from './trailingStop';
  */
 
 export interface ExitInput {
-  /** Contracts held now (> 0; 0 gets no decision). */
-  quantity: number;
+  /** Contracts held now (> 0; 0 gets no decision); fractional when the venue filled a fraction. */
+  quantity: Decimal;
   /** Contracts bought in all. */
-  originalQuantity: number;
+  originalQuantity: Decimal;
   /** Average entry price. */
   entryPrice: Decimal;
   /** The side's best bid: what a sell gets. */
@@ -75,7 +76,7 @@ export interface ExitInput {
   /** The position side's current edge (probability − ask) from the latest scan; null unknown. */
   recomputedEdge: Decimal | null;
   /** Contracts already sold (or being sold) by partial_exit_target. */
-  partialExitedQuantity: number;
+  partialExitedQuantity: Decimal;
   /** The tripped breaker that demands liquidation (e.g. 'daily_loss_limit'), else null. */
   liquidationBreaker: string | null;
   /** A better opportunity needs the capital: set by the caller for at most one position per sweep. */
@@ -87,8 +88,8 @@ export interface ExitInput {
 export interface ExitTrigger {
   condition: ExitCondition;
   priority: ExitPriority;
-  /** Contracts to sell (1..quantity). */
-  quantity: number;
+  /** Contracts to sell (> 0, at most quantity: everything held is the exact holding). */
+  quantity: Decimal;
   /** A human sentence with the figures. */
   reason: string;
 }
@@ -109,7 +110,7 @@ const TIE_ORDER: readonly ExitCondition[] = [
   'rebalance',
 ];
 
-function trigger(condition: ExitCondition, rules: TradingRules, quantity: number, reason: string): ExitTrigger {
+function trigger(condition: ExitCondition, rules: TradingRules, quantity: Decimal, reason: string): ExitTrigger {
   return { condition, priority: rules.exits.priorities[condition], quantity, reason };
 }
 
@@ -122,11 +123,12 @@ function stopLossPct(input: ExitInput, rules: TradingRules): Decimal {
 }
 
 /** The partial stages with their cumulative targets, in order. */
-function partialStages(input: ExitInput, rules: TradingRules): Array<{ stage: number; atGainPct: Decimal; target: number }> {
+function partialStages(input: ExitInput, rules: TradingRules): Array<{ stage: number; atGainPct: Decimal; target: Decimal }> {
   let cumulative = new Decimal(0);
   return rules.exits.partialExits.map((p, i) => {
     cumulative = cumulative.plus(p.sellFractionOfOriginal);
-    const target = cumulative.times(input.originalQuantity).floor().toNumber();
+    // Whole contracts of the original size, even when the original is fractional.
+    const target = cumulative.times(input.originalQuantity).floor();
     return { stage: i + 1, atGainPct: p.atGainPct, target };
   });
 }
@@ -203,15 +205,16 @@ const checks: Record<ExitCondition, ExitCheck> = {
     if (!partialExitsOn(input) || pct === null) return null;
     const done = input.partialExitedQuantity;
     const reached = partialStages(input, rules).filter((s) => pct.gte(s.atGainPct));
-    if (!reached.some((s) => s.target > done)) return null;
-    const highest = reached.reduce((a, b) => (b.target > a.target ? b : a));
-    const sell = Math.max(1, Math.min(highest.target - done, input.quantity));
+    if (!reached.some((s) => s.target.gt(done))) return null;
+    const highest = reached.reduce((a, b) => (b.target.gt(a.target) ? b : a));
+    // At least one contract, never more than is held (a holding under one contract sells all of it).
+    const sell = Decimal.min(Decimal.max(1, highest.target.minus(done)), input.quantity);
     return trigger(
       'partial_exit_target',
       rules,
       sell,
       `unrealized P&L ${fmtPct(pct)} ≥ partial exit stage ${highest.stage} at ${fmtPct(highest.atGainPct)}: ` +
-        `sell ${sell} (cumulative target ${highest.target} of ${input.originalQuantity} original, ${done} already sold)`,
+        `sell ${formatCount(sell)} (cumulative target ${formatCount(highest.target)} of ${formatCount(input.originalQuantity)} original, ${formatCount(done)} already sold)`,
     );
   },
 
@@ -247,7 +250,7 @@ export const EXIT_CHECKS: Readonly<Record<ExitCondition, (input: ExitInput, rule
     Object.fromEntries(
       EXIT_CONDITIONS.map((c) => [
         c,
-        (input: ExitInput, rules: TradingRules) => (input.quantity > 0 ? checks[c](input, rules) : null),
+        (input: ExitInput, rules: TradingRules) => (input.quantity.gt(0) ? checks[c](input, rules) : null),
       ]),
     ) as Record<ExitCondition, ExitCheck>,
   );
@@ -262,7 +265,7 @@ export function evaluateExits(
   rules: TradingRules = DEFAULT_TRADING_RULES,
 ): { triggers: ExitTrigger[]; decision: ExitTrigger | null } {
   validate(input);
-  if (input.quantity === 0) return { triggers: [], decision: null };
+  if (input.quantity.isZero()) return { triggers: [], decision: null };
   const triggers = EXIT_CONDITIONS.map((c) => EXIT_CHECKS[c](input, rules)).filter((t): t is ExitTrigger => t !== null);
   triggers.sort(
     (a, b) =>
@@ -284,7 +287,7 @@ export function evaluateExits(
  */
 export function isUrgent(input: ExitInput, rules: TradingRules = DEFAULT_TRADING_RULES): boolean {
   validate(input);
-  if (input.quantity === 0) return false;
+  if (input.quantity.isZero()) return false;
   const within = rules.monitor.urgentWithinPnlPoints;
   const pct = input.unrealizedPnlPct;
   if (pct !== null) {
@@ -302,7 +305,7 @@ export function isUrgent(input: ExitInput, rules: TradingRules = DEFAULT_TRADING
 
 function nextTakeProfit(input: ExitInput, rules: TradingRules): Decimal | null {
   if (!partialExitsOn(input)) return rules.exits.profitTargetPctByConfidence[input.confidence];
-  const pending = partialStages(input, rules).find((s) => s.target > input.partialExitedQuantity);
+  const pending = partialStages(input, rules).find((s) => s.target.gt(input.partialExitedQuantity));
   return pending?.atGainPct ?? null;
 }
 
@@ -311,7 +314,9 @@ function nextTakeProfit(input: ExitInput, rules: TradingRules): Decimal | null {
 function validate(input: ExitInput): void {
   for (const name of ['quantity', 'originalQuantity', 'partialExitedQuantity'] as const) {
     const v = input[name];
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${String(v)}`);
+    if (!Decimal.isDecimal(v) || !v.isFinite() || v.lt(0) || v.decimalPlaces() > COUNT_DECIMALS) {
+      throw new RangeError(`${name} must be a non-negative count with at most ${COUNT_DECIMALS} decimals, got ${String(v)}`);
+    }
   }
   if (input.volume !== null && (!Number.isSafeInteger(input.volume) || input.volume < 0)) {
     throw new RangeError(`volume must be a non-negative integer or null, got ${String(input.volume)}`);
@@ -336,12 +341,12 @@ export const PRIORITY_RANK: Readonly<Record<ExitPriority, number>> = Object.free
 );
 
 /** Which partial-exit stage selling `quantity` more completes: the first whose cumulative target it reaches. */
-export function partialExitStage(input: Pick<ExitInput, 'partialExitedQuantity' | 'originalQuantity'>, quantity: number, rules: TradingRules = DEFAULT_TRADING_RULES): number {
-  const after = input.partialExitedQuantity + quantity;
+export function partialExitStage(input: Pick<ExitInput, 'partialExitedQuantity' | 'originalQuantity'>, quantity: Decimal, rules: TradingRules = DEFAULT_TRADING_RULES): number {
+  const after = input.partialExitedQuantity.plus(quantity);
   let cumulative = new Decimal(0);
   for (const [i, stage] of rules.exits.partialExits.entries()) {
     cumulative = cumulative.plus(stage.sellFractionOfOriginal);
-    if (cumulative.times(input.originalQuantity).floor().toNumber() >= after) return i + 1;
+    if (cumulative.times(input.originalQuantity).floor().gte(after)) return i + 1;
   }
   return rules.exits.partialExits.length;
 }

@@ -1,4 +1,5 @@
 import { Decimal } from '../domain/decimal';
+import { COUNT_DECIMALS } from '../domain/quantity';
 
 /**
  * Marking an open position to market (the monitor's `current_price`, `unrealized_pnl`,
@@ -21,21 +22,21 @@ const PCT_MAX = new Decimal('99.9999');
 const PCT_MIN = PCT_MAX.negated();
 
 /** Marks an open position at the price it could be sold at now: its side's best bid. */
-export function valuePosition(input: { quantity: number; costBasis: Decimal; bid: Decimal | null }): {
+export function valuePosition(input: { quantity: Decimal; costBasis: Decimal; bid: Decimal | null }): {
   currentPrice: Decimal | null;
   unrealizedPnl: Decimal | null;
   unrealizedPnlPct: Decimal | null;
 } {
   const { quantity, costBasis, bid } = input;
-  if (!Number.isSafeInteger(quantity) || quantity < 0) {
-    throw new RangeError(`quantity must be a non-negative integer, got ${String(quantity)}`);
+  if (!Decimal.isDecimal(quantity) || !quantity.isFinite() || quantity.lt(0) || quantity.decimalPlaces() > COUNT_DECIMALS) {
+    throw new RangeError(`quantity must be a non-negative count with at most ${COUNT_DECIMALS} decimals, got ${String(quantity)}`);
   }
   assertDecimal(costBasis, 'costBasis');
   if (costBasis.lt(0)) throw new RangeError(`costBasis must not be negative, got ${costBasis.toString()}`);
   if (bid === null) return { currentPrice: null, unrealizedPnl: null, unrealizedPnlPct: null };
   assertDecimal(bid, 'bid');
 
-  const pnlExact = new Exact(bid).times(quantity).minus(costBasis);
+  const pnlExact = new Exact(bid).times(new Exact(quantity)).minus(costBasis);
   const unrealizedPnl = new Decimal(pnlExact.toDecimalPlaces(4, Decimal.ROUND_HALF_UP));
   let unrealizedPnlPct: Decimal | null = null;
   if (!costBasis.isZero()) {

@@ -3,7 +3,7 @@ import {
   DEFAULT_TRADING_RULES, type CircuitBreakerType, type ConfidenceLevel, type ExitPriority,
   type TradingRules,
 } from '../config/tradingRules';
-import { Decimal } from '../domain/decimal';
+import { Decimal, toSqlDecimal } from '../domain/decimal';
 import { decimal, decimalOrNull } from '../db/rows';
 import { withTransaction } from '../db/transaction';
 import { POSITIONS } from '../db/versionedTables';
@@ -73,7 +73,7 @@ export interface SweepExit {
   exitRequestId?: number;
   condition: string;
   priority: ExitPriority;
-  quantity: number;
+  quantity: Decimal;
   partialStage: number | null;
   supersedes: number | null;
 }
@@ -115,7 +115,7 @@ SELECT p.position_id, p.position_version_id, p.market_id, p.platform_id, p.side,
        (SELECT t.confidence_at_execution FROM trades t
          WHERE t.position_id = p.position_id AND t.side = 'buy' ORDER BY t.trade_id LIMIT 1) AS confidence,
        coalesce((SELECT sum(x.quantity_exited) FROM position_exits x
-                  WHERE x.position_id = p.position_id AND x.exit_condition = 'partial_exit_target'), 0)::int AS partial_exited,
+                  WHERE x.position_id = p.position_id AND x.exit_condition = 'partial_exit_target'), 0) AS partial_exited,
        r.exit_request_id AS active_request_id, r.exit_priority AS active_priority, r.exit_condition AS active_condition,
        r.partial_stage AS active_stage, r.quantity - r.filled_quantity AS active_remaining
 FROM positions p
@@ -146,7 +146,7 @@ SELECT now() AS now,
 interface Loaded {
   row: Record<string, unknown>;
   positionId: number;
-  quantity: number;
+  quantity: Decimal;
   costBasis: Decimal;
   entryPrice: Decimal;
   bid: Decimal | null;
@@ -183,8 +183,8 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
     const loaded: Loaded[] = rows.map((r) => ({
       row: r,
       positionId: r.position_id as number,
-      quantity: r.quantity as number,
-      costBasis: decimalOrNull(r.cost_basis) ?? decimal(r.entry_price).times(r.quantity as number),
+      quantity: decimal(r.quantity),
+      costBasis: decimalOrNull(r.cost_basis) ?? decimal(r.entry_price).times(decimal(r.quantity)),
       entryPrice: decimal(r.entry_price),
       bid: decimalOrNull(r.bid),
       currentEv: decimalOrNull(r.current_ev),
@@ -206,7 +206,7 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
       const overrides = exitOverrides(r.exit_overrides);
       const input: ExitInput = {
         quantity: p.quantity,
-        originalQuantity: (r.original_quantity as number | null) ?? p.quantity,
+        originalQuantity: decimalOrNull(r.original_quantity) ?? p.quantity,
         entryPrice: p.entryPrice,
         bid: p.bid,
         ask: decimalOrNull(r.ask),
@@ -218,7 +218,7 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
         confidence: ((r.confidence as ConfidenceLevel | null) ?? 'low'),
         trailingStop: trailing,
         recomputedEdge: decimalOrNull(r.current_edge),
-        partialExitedQuantity: (r.partial_exited as number) + (r.active_condition === 'partial_exit_target' ? (r.active_remaining as number) : 0),
+        partialExitedQuantity: decimal(r.partial_exited).plus(r.active_condition === 'partial_exit_target' ? decimal(r.active_remaining) : new Decimal(0)),
         liquidationBreaker,
         rebalanceCandidate: p.positionId === rebalanceId,
         overrides,
@@ -257,7 +257,7 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
         versionRow = {
           position_id: p.positionId, market_id: r.market_id as string, platform_id: r.platform_id as string, side: r.side as string,
           execution_mode: r.execution_mode as string, entry_price: p.entryPrice, quantity: p.quantity,
-          original_quantity: r.original_quantity as number | null, cost_basis: p.costBasis, fees: decimalOrNull(r.fees),
+          original_quantity: decimalOrNull(r.original_quantity), cost_basis: p.costBasis, fees: decimalOrNull(r.fees),
           status: 'open', realized_pnl: decimalOrNull(r.realized_pnl), last_update: now, ...next,
         };
         versions.push(versionRow);
@@ -328,12 +328,12 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
     if (requests.length > 0) {
       const { rows: created } = await client.query(
         `INSERT INTO exit_requests (position_id, position_version_id, exit_condition, exit_priority, quantity, partial_stage, triggers, supersedes)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], $7::jsonb[], $8::bigint[])
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::numeric[], $6::int[], $7::jsonb[], $8::bigint[])
          ON CONFLICT DO NOTHING
          RETURNING exit_request_id, position_id`,
         [
           requests.map((q) => q.positionId), requests.map((q) => newVersion.get(q.positionId) ?? q.currentVersionId),
-          requests.map((q) => q.condition), requests.map((q) => q.priority), requests.map((q) => q.quantity),
+          requests.map((q) => q.condition), requests.map((q) => q.priority), requests.map((q) => toSqlDecimal(q.quantity)),
           requests.map((q) => q.partialStage), requests.map((q) => JSON.stringify(q.triggers)), requests.map((q) => q.supersedes),
         ],
       );

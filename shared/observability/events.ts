@@ -185,8 +185,8 @@ export const ExitStoppedDetail = z
     condition: z.enum(EXIT_CONDITIONS),
     priority: z.enum(EXIT_PRIORITIES),
     reason: name,
-    /** Contracts of the request left unsold. */
-    remainingQuantity: z.number().int().nonnegative(),
+    /** Contracts of the request left unsold, as exact decimal text ("5", "2.97"): counts can be fractional. */
+    remainingQuantity: z.string().regex(/^\d+(\.\d{1,2})?$/, 'a non-negative count with at most 2 decimals, as a string'),
   })
   .strict();
 export type ExitStoppedDetail = z.infer<typeof ExitStoppedDetail>;

@@ -44,7 +44,7 @@ export function desyncEvents(desyncs: readonly Desync[], detectedAt: Date): Prec
 }
 
 export function exitStoppedEvent(args: {
-  exitRequestId: number; positionId: number; marketId: string; condition: string; priority: string; reason: string; remainingQuantity: number;
+  exitRequestId: number; positionId: number; marketId: string; condition: string; priority: string; reason: string; remainingQuantity: string;
 }): PrecogEvent {
   return { detailType: EXIT_STOPPED, detail: args } as PrecogEvent;
 }

@@ -62,7 +62,8 @@ export interface SettledPosition {
   platformId: string;
   executionMode: ExecutionMode;
   side: 'yes' | 'no';
-  quantity: number;
+  /** Contracts settled, exact (fractional holdings included). */
+  quantity: Decimal;
   /** What one contract of the position's side pays. */
   sidePayout: string;
   proceeds: string;
@@ -122,7 +123,7 @@ export function outcomeOf(payout: Decimal): 'yes' | 'no' | 'scalar' {
  * cost basis leaves, and realized P&L gains the difference. No fee is charged on settlement.
  */
 export function settleBook(
-  position: { side: 'yes' | 'no'; quantity: number; costBasis: Decimal; realizedPnl: Decimal },
+  position: { side: 'yes' | 'no'; quantity: Decimal; costBasis: Decimal; realizedPnl: Decimal },
   yesPayout: Decimal,
 ): { sidePayout: Decimal; proceeds: Decimal; settlementPnl: Decimal; realizedPnl: Decimal } {
   const sidePayout = position.side === 'yes' ? yesPayout : ONE.minus(yesPayout);
@@ -142,7 +143,7 @@ interface OpenPositionRow {
   row: Record<string, any>;
   positionId: number;
   side: 'yes' | 'no';
-  quantity: number;
+  quantity: Decimal;
   costBasis: Decimal;
   realizedPnl: Decimal;
 }
@@ -298,7 +299,7 @@ async function syncOpenOrders(
         const order = await lockOrder(client, candidate.clientOrderId);
         if (!order || !['resting', 'partially_filled'].includes(order.status)) return;
         const venueOrder = await exchange.getOrder(order.venueOrderId!);
-        const fills = venueOrder.filledCount > 0 ? await exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
+        const fills = venueOrder.filledCount.gt(0) ? await exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
         const update = await applyVenueUpdate(client, order, venueOrder, fills, { edge: await edgeOf(client, order.edgeId) });
         result.fillsRecorded += update.newFills.length;
       });
@@ -321,9 +322,9 @@ async function openPositionsOf(db: Queryable, marketId: string): Promise<OpenPos
     row,
     positionId: Number(row.position_id),
     side: row.side as 'yes' | 'no',
-    quantity: row.quantity as number,
+    quantity: decimal(row.quantity),
     // Positions written before cost_basis existed: their entry price is all there is (as the ledger).
-    costBasis: decimalOrNull(row.cost_basis) ?? decimal(row.entry_price).times(row.quantity as number),
+    costBasis: decimalOrNull(row.cost_basis) ?? decimal(row.entry_price).times(decimal(row.quantity)),
     realizedPnl: decimalOrNull(row.realized_pnl) ?? ZERO,
   }));
 }
@@ -352,7 +353,7 @@ function settledPosition(p: OpenPositionRow, payout: Decimal): { report: Settled
       side: p.side,
       execution_mode: r.execution_mode,
       entry_price: decimal(r.entry_price),
-      quantity: 0,
+      quantity: new Decimal(0),
       original_quantity: r.original_quantity,
       cost_basis: ZERO,
       fees: decimalOrNull(r.fees),

@@ -107,7 +107,7 @@ describe.sequential('shipped scenarios, end to end', () => {
        FROM trades t JOIN strategies s ON s.strategy_id = t.strategy_id JOIN orders o ON o.client_order_id = t.client_order_id ORDER BY t.trade_id`,
     );
     expect(report.trades.map((t) => [t.tradeId, t.quantity, t.price, t.strategy, t.purpose])).toEqual(
-      trades.map((t) => [t.id, t.quantity, new Decimal(t.price).toFixed(4), t.strategy, t.purpose]),
+      trades.map((t) => [t.id, (t.quantity as Decimal).toFixed(), new Decimal(t.price).toFixed(4), t.strategy, t.purpose]),
     );
     expect(report.totals.entries).toBe(trades.filter((t) => t.purpose === 'entry').length);
     // Realized P&L and fees.

@@ -1,6 +1,7 @@
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type pg from 'pg';
-import { dec } from '../../shared/domain/decimal';
+import { dec, toSqlDecimal } from '../../shared/domain/decimal';
+import { qty } from '../../shared/domain/quantity';
 import { ACCOUNT_BALANCE, versionedUpsert } from '../../shared/db';
 import { withTransaction } from '../../shared/db/transaction';
 import { applyVenueUpdate, lockOrder } from '../../shared/execution/ledger';
@@ -109,24 +110,25 @@ export function flaky(exchange: Exchange, failures: Partial<Record<'placeOrder' 
 export async function openPosition(
   pool: pg.Pool,
   exchange: Exchange,
-  args: { marketId: string; side: 'yes' | 'no'; quantity: number; price: string; strategyId?: number | null; modelId?: number | null; clientOrderId?: string },
+  args: { marketId: string; side: 'yes' | 'no'; quantity: number | string; price: string; strategyId?: number | null; modelId?: number | null; clientOrderId?: string },
 ): Promise<number> {
   const clientOrderId = args.clientOrderId ?? `pc-test-${Math.random().toString(36).slice(2, 12)}`;
+  const quantity = qty(args.quantity);
   await pool.query(
     `INSERT INTO orders (client_order_id, purpose, market_id, platform_id, strategy_id, model_id, side, action, order_type,
                          limit_price, quantity, execution_mode, time_in_force)
      VALUES ($1, 'entry', $2, 'kalshi', $3, $4, $5, 'buy', 'limit', $6, $7, $8, 'immediate_or_cancel')`,
-    [clientOrderId, args.marketId, args.strategyId ?? null, args.modelId ?? null, args.side, args.price, args.quantity, exchange.executionMode],
+    [clientOrderId, args.marketId, args.strategyId ?? null, args.modelId ?? null, args.side, args.price, toSqlDecimal(quantity), exchange.executionMode],
   );
   const venueOrder = await exchange.placeOrder({
-    ticker: args.marketId, clientOrderId, side: args.side, action: 'buy', count: args.quantity, type: 'limit',
+    ticker: args.marketId, clientOrderId, side: args.side, action: 'buy', count: quantity, type: 'limit',
     limitPrice: dec(args.price), timeInForce: 'immediate_or_cancel',
   });
   const fills = await exchange.getFills({ venueOrderId: venueOrder.venueOrderId });
   return withTransaction(pool, async (client) => {
     const order = (await lockOrder(client, clientOrderId))!;
     const result = await applyVenueUpdate(client, order, venueOrder, fills, { edge: { trueWinProbability: dec('0.80'), confidenceLevel: 'high' } });
-    if (result.filledQuantity !== args.quantity) throw new Error(`test position: only ${result.filledQuantity} of ${args.quantity} filled`);
+    if (!result.filledQuantity.eq(quantity)) throw new Error(`test position: only ${result.filledQuantity} of ${quantity} filled`);
     return result.positionId!;
   });
 }

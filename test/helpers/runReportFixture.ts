@@ -90,7 +90,7 @@ export function runReportFixture(): RunReport {
     ticker: p.ticker,
     side: p.side,
     action: p.action,
-    quantity: p.quantity,
+    quantity: String(p.quantity),
     price: fillPrice(p),
     fees: fee(p.quantity, fillPrice(p)),
     purpose: p.purpose,
@@ -104,7 +104,7 @@ export function runReportFixture(): RunReport {
     const own = trades.filter((t) => t.positionId === id);
     const entry = own.find((t) => t.purpose === 'entry')!;
     const exits = own.filter((t) => t.purpose === 'exit');
-    const sold = exits.reduce((n, t) => n + t.quantity, 0);
+    const sold = exits.reduce((n, t) => n + Number(t.quantity), 0);
     const fees = own.reduce((sum, t) => sum.plus(t.fees), new Decimal(0));
     const realized = exits.reduce((sum, t) => sum.plus(new Decimal(t.price).minus(entry.price).times(t.quantity)), new Decimal(0)).minus(fees);
     return {
@@ -114,32 +114,32 @@ export function runReportFixture(): RunReport {
       side: entry.side,
       entered: entry.quantity,
       entryPrice: entry.price,
-      quantity: entry.quantity - sold,
-      status: entry.quantity === sold ? 'closed' : 'open',
+      quantity: String(Number(entry.quantity) - sold),
+      status: Number(entry.quantity) === sold ? 'closed' : 'open',
       realizedPnl: realized.toFixed(4),
       closedBy: exits.map((t) => t.exitCondition!),
     };
   });
 
   const exits: ReportExit[] = [
-    { exitRequestId: 1, positionId: 1, ticker: BUF, strategy: FADE, condition: 'stop_loss', priority: 'critical', quantity: 20, filledQuantity: 20, status: 'filled', attempts: 3 },
-    { exitRequestId: 2, positionId: 2, ticker: KC, strategy: HALFTIME, condition: 'take_profit', priority: 'normal', quantity: 5, filledQuantity: 5, status: 'filled', attempts: 1 },
-    { exitRequestId: 3, positionId: 3, ticker: LAC, strategy: HALFTIME, condition: 'trailing_stop', priority: 'high', quantity: 15, filledQuantity: 15, status: 'filled', attempts: 1 },
-    { exitRequestId: 4, positionId: 2, ticker: KC, strategy: HALFTIME, condition: 'take_profit', priority: 'normal', quantity: 5, filledQuantity: 5, status: 'filled', attempts: 1 },
-    { exitRequestId: 5, positionId: 4, ticker: BUF, strategy: FADE, condition: 'take_profit', priority: 'normal', quantity: 8, filledQuantity: 0, status: 'expired', attempts: 1 },
+    { exitRequestId: 1, positionId: 1, ticker: BUF, strategy: FADE, condition: 'stop_loss', priority: 'critical', quantity: '20', filledQuantity: '20', status: 'filled', attempts: 3 },
+    { exitRequestId: 2, positionId: 2, ticker: KC, strategy: HALFTIME, condition: 'take_profit', priority: 'normal', quantity: '5', filledQuantity: '5', status: 'filled', attempts: 1 },
+    { exitRequestId: 3, positionId: 3, ticker: LAC, strategy: HALFTIME, condition: 'trailing_stop', priority: 'high', quantity: '15', filledQuantity: '15', status: 'filled', attempts: 1 },
+    { exitRequestId: 4, positionId: 2, ticker: KC, strategy: HALFTIME, condition: 'take_profit', priority: 'normal', quantity: '5', filledQuantity: '5', status: 'filled', attempts: 1 },
+    { exitRequestId: 5, positionId: 4, ticker: BUF, strategy: FADE, condition: 'take_profit', priority: 'normal', quantity: '8', filledQuantity: '0', status: 'expired', attempts: 1 },
   ];
   // Limits: the fill price, except the walked stop-loss, which asked two and one cents more first.
   const filledAt = (positionId: number, nth = 0) =>
     trades.filter((t) => t.positionId === positionId && t.purpose === 'exit')[nth]!.price;
   const walked = new Decimal(filledAt(1));
   const exitAttempts: ReportExitAttempt[] = [
-    { exitRequestId: 1, positionId: 1, ticker: BUF, attempt: 1, orderType: 'limit', limitPrice: walked.plus('0.02').toFixed(4), filledQuantity: 0, outcome: 'unfilled' },
-    { exitRequestId: 1, positionId: 1, ticker: BUF, attempt: 2, orderType: 'limit', limitPrice: walked.plus('0.01').toFixed(4), filledQuantity: 0, outcome: 'unfilled' },
-    { exitRequestId: 1, positionId: 1, ticker: BUF, attempt: 3, orderType: 'limit', limitPrice: walked.toFixed(4), filledQuantity: 20, outcome: 'filled' },
-    { exitRequestId: 2, positionId: 2, ticker: KC, attempt: 1, orderType: 'limit', limitPrice: filledAt(2, 0), filledQuantity: 5, outcome: 'filled' },
-    { exitRequestId: 3, positionId: 3, ticker: LAC, attempt: 1, orderType: 'limit', limitPrice: filledAt(3), filledQuantity: 15, outcome: 'filled' },
-    { exitRequestId: 4, positionId: 2, ticker: KC, attempt: 1, orderType: 'limit', limitPrice: filledAt(2, 1), filledQuantity: 5, outcome: 'filled' },
-    { exitRequestId: 5, positionId: 4, ticker: BUF, attempt: 1, orderType: 'limit', limitPrice: quote(BUF, 52).yesBid.plus('0.03').toFixed(4), filledQuantity: 0, outcome: 'unfilled' },
+    { exitRequestId: 1, positionId: 1, ticker: BUF, attempt: 1, orderType: 'limit', limitPrice: walked.plus('0.02').toFixed(4), filledQuantity: '0', outcome: 'unfilled' },
+    { exitRequestId: 1, positionId: 1, ticker: BUF, attempt: 2, orderType: 'limit', limitPrice: walked.plus('0.01').toFixed(4), filledQuantity: '0', outcome: 'unfilled' },
+    { exitRequestId: 1, positionId: 1, ticker: BUF, attempt: 3, orderType: 'limit', limitPrice: walked.toFixed(4), filledQuantity: '20', outcome: 'filled' },
+    { exitRequestId: 2, positionId: 2, ticker: KC, attempt: 1, orderType: 'limit', limitPrice: filledAt(2, 0), filledQuantity: '5', outcome: 'filled' },
+    { exitRequestId: 3, positionId: 3, ticker: LAC, attempt: 1, orderType: 'limit', limitPrice: filledAt(3), filledQuantity: '15', outcome: 'filled' },
+    { exitRequestId: 4, positionId: 2, ticker: KC, attempt: 1, orderType: 'limit', limitPrice: filledAt(2, 1), filledQuantity: '5', outcome: 'filled' },
+    { exitRequestId: 5, positionId: 4, ticker: BUF, attempt: 1, orderType: 'limit', limitPrice: quote(BUF, 52).yesBid.plus('0.03').toFixed(4), filledQuantity: '0', outcome: 'unfilled' },
   ];
   const exitsByCondition = [...new Set(exits.map((e) => `${e.condition}|${e.priority}`))].map((key) => {
     const [condition, priority] = key.split('|') as [string, string];
@@ -239,7 +239,7 @@ function cashAfter(start: Decimal, trades: ReportTrade[]): Decimal {
 }
 
 function heldOf(trades: ReportTrade[], side: 'yes' | 'no'): number {
-  return trades.filter((t) => t.side === side).reduce((n, t) => n + (t.action === 'buy' ? t.quantity : -t.quantity), 0);
+  return trades.filter((t) => t.side === side).reduce((n, t) => n + (t.action === 'buy' ? Number(t.quantity) : -Number(t.quantity)), 0);
 }
 
 /** The report of a run that did nothing: every list empty. */

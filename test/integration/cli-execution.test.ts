@@ -5,6 +5,7 @@ import { executeEntry } from '../../shared/execution/executeEntry';
 import { runPrecog } from '../helpers/cli';
 import { useTestDatabase } from '../helpers/database';
 import { paperExchange, scannedEntries } from '../helpers/execution';
+import { qty } from '../../shared/domain/quantity';
 
 const db = useTestDatabase();
 
@@ -18,7 +19,7 @@ describe('precog orders / reconcile / desync', () => {
     await executeEntry({ pool: db().pool, exchange }, message!);
     const listed = JSON.parse((await precog('orders', '--status', 'filled', '--json')).out);
     expect(listed).toHaveLength(1);
-    expect(listed[0]).toMatchObject({ client_order_id: message!.clientOrderId, status: 'filled', filled_quantity: 833 });
+    expect(listed[0]).toMatchObject({ client_order_id: message!.clientOrderId, status: 'filled', filled_quantity: '833' }); // counts are exact decimal text in JSON
 
     const clean = await precog('reconcile');
     expect(clean.code).toBe(EXIT_OK);
@@ -28,13 +29,13 @@ describe('precog orders / reconcile / desync', () => {
 
     // A trade at the venue the books never saw.
     await exchange.placeOrder({
-      ticker: message!.marketId, clientOrderId: 'by-hand', side: 'yes', action: 'buy', count: 7, type: 'limit',
+      ticker: message!.marketId, clientOrderId: 'by-hand', side: 'yes', action: 'buy', count: qty(7), type: 'limit',
       limitPrice: dec('0.60'), timeInForce: 'immediate_or_cancel',
     });
     const found = JSON.parse((await precog('reconcile', '--json')).out);
-    expect(found.desyncs).toEqual([expect.objectContaining({ kind: 'position', local: { net: 833 }, venue: { net: 840 } })]);
+    expect(found.desyncs).toEqual([expect.objectContaining({ kind: 'position', local: { net: '833' }, venue: { net: '840' } })]);
     const open = await precog('desync', 'list');
-    expect(open.out).toMatch(/position KXNFLGAME-25NOV27KCDAL-KC \[paper\] books \{"net":833\} venue \{"net":840\}.*OPEN/);
+    expect(open.out).toMatch(/position KXNFLGAME-25NOV27KCDAL-KC \[paper\] books \{"net":"833"\} venue \{"net":"840"\}.*OPEN/);
     const id = Number(/#(\d+)/.exec(open.out)![1]);
 
     expect((await precog('desync', 'resolve', String(id))).code).toBe(EXIT_USAGE); // --note is required

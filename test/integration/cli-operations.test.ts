@@ -204,7 +204,7 @@ describe('positions, pnl, attribution, ab and health of a traded world', () => {
     open.forEach((p: Record<string, unknown>, i: number) => {
       const e = expected[i];
       expect(p).toMatchObject({
-        position_id: e.position_id, market_id: KC, side: 'yes', status: 'open', quantity: e.quantity, entry_price: e.entry_price,
+        position_id: e.position_id, market_id: KC, side: 'yes', status: 'open', quantity: e.quantity.toFixed(), entry_price: e.entry_price,
         cost_basis: e.cost_basis, current_price: e.mark, unrealized_pnl: e.unrealized, unrealized_pnl_pct: e.pct, realized_pnl: e.realized_pnl,
         strategy_name: 'halftime_entry', strategy_version: e.strategy_version, model_name: 'nfl_matrix', model_version: 'v1.0', exit_reason: null,
       });
@@ -222,7 +222,7 @@ describe('positions, pnl, attribution, ab and health of a traded world', () => {
     const all = await json('positions', '--all');
     expect(all).toHaveLength(3);
     const [{ realized }] = await query(`SELECT realized_pnl::text AS realized FROM positions WHERE position_id = $1 AND row_current_ind`, [settledId]);
-    expect(all[2]).toMatchObject({ position_id: settledId, market_id: DAL, side: 'no', status: 'settled', quantity: 0, realized_pnl: realized, unrealized_pnl: null, strategy_version: 'v1.0' });
+    expect(all[2]).toMatchObject({ position_id: settledId, market_id: DAL, side: 'no', status: 'settled', quantity: '0', realized_pnl: realized, unrealized_pnl: null, strategy_version: 'v1.0' });
     expect(dec(realized).gt(0)).toBe(true);
     expect((await precog('positions', '--all')).out).toMatch(new RegExp(`#${settledId} ${DAL} no \\[paper\\] settled: 0 @ 0\\.7200 .* realized ${realized.replace('.', '\\.')} strategy halftime_entry v1\\.0`));
   });
@@ -230,10 +230,10 @@ describe('positions, pnl, attribution, ab and health of a traded world', () => {
   it('pnl: realized (fees included) by strategy version and mode since today, unrealized of the open positions, totals', async () => {
     const report = await json('pnl');
     const expected = await query(
-      `SELECT s.strategy_version, sum(p.realized_pnl)::text AS realized,
-              coalesce(sum(p.quantity * m.yes_bid - p.cost_basis) FILTER (WHERE p.status = 'open'), 0)::text AS unrealized,
+      `SELECT s.strategy_version, round(sum(p.realized_pnl), 4)::text AS realized,
+              round(coalesce(sum(p.quantity * m.yes_bid - p.cost_basis) FILTER (WHERE p.status = 'open'), 0), 4)::text AS unrealized,
               (SELECT count(*)::int FROM trades t WHERE t.strategy_id = s.strategy_id) AS trades,
-              (SELECT sum(fees)::text FROM trades t WHERE t.strategy_id = s.strategy_id) AS fees
+              (SELECT round(sum(fees), 4)::text FROM trades t WHERE t.strategy_id = s.strategy_id) AS fees
        FROM positions p JOIN position_identities pi ON pi.position_id = p.position_id JOIN strategies s ON s.strategy_id = pi.strategy_id
        JOIN markets m ON m.market_id = p.market_id AND m.row_current_ind
        WHERE p.row_current_ind GROUP BY s.strategy_id ORDER BY version_sort_key(s.strategy_version) DESC`);
@@ -258,7 +258,8 @@ describe('positions, pnl, attribution, ab and health of a traded world', () => {
 
   it('attribution: each trade with its exact strategy and model versions', async () => {
     const rows = await json('attribution');
-    const expected = await query(`SELECT trade_id, strategy_version, model_version, price::text, quantity FROM trade_attribution`);
+    const expected = (await query(`SELECT trade_id, strategy_version, model_version, price::text, quantity FROM trade_attribution`))
+      .map((e) => ({ ...e, quantity: e.quantity.toFixed() })); // counts are exact decimal text in JSON
     expect(rows.map((r: Record<string, unknown>) => ({
       trade_id: r.trade_id, strategy_version: r.strategy_version, model_version: r.model_version, price: r.price, quantity: r.quantity,
     }))).toEqual(expected);

@@ -43,13 +43,13 @@ describe('execute-entry', () => {
     const { rows: venueOrders } = await db().pool.query('SELECT client_order_id, count(*)::int AS n FROM paper_orders GROUP BY 1');
     expect(venueOrders).toHaveLength(3);
     expect(venueOrders.every((r) => r.n === 1)).toBe(true);
-    const { rows: trades } = await db().pool.query('SELECT client_order_id, count(*)::int AS n, sum(quantity)::int AS q FROM trades GROUP BY 1');
+    const { rows: trades } = await db().pool.query('SELECT client_order_id, count(*)::int AS n, sum(quantity) AS q FROM trades GROUP BY 1');
     expect(trades).toHaveLength(3);
     expect(trades.every((r) => r.n === 1)).toBe(true);
     for (const order of await orderRows()) {
       expect(order).toMatchObject({ status: 'filled' });
-      expect(order.filled_quantity).toBe(order.quantity);
-      expect(trades.find((t) => t.client_order_id === order.client_order_id)!.q).toBe(order.quantity);
+      expect(order.filled_quantity.eq(order.quantity)).toBe(true);
+      expect(trades.find((t) => t.client_order_id === order.client_order_id)!.q.eq(order.quantity)).toBe(true);
     }
     // One position per strategy version, each holding its order's contracts.
     const { rows: positions } = await db().pool.query(
@@ -243,7 +243,7 @@ describe('execute-entry', () => {
     const { rows: trades } = await db().pool.query('SELECT quantity, price::text, fees::text FROM trades ORDER BY trade_id');
     const rest = message!.quantity - 500;
     const makerFee = dec('0.0175').times(rest).times('0.24').toDecimalPlaces(2, 2 /* ROUND_CEIL */);
-    expect(trades[1]).toEqual({ quantity: rest, price: '0.6000', fees: makerFee.toFixed(4) });
+    expect(trades[1]).toEqual({ quantity: rest, price: '0.6000', fees: makerFee.toFixed(6) });
     const { rows: [after] } = await db().pool.query('SELECT quantity, original_quantity FROM open_positions');
     expect(after).toMatchObject({ quantity: message!.quantity, original_quantity: message!.quantity });
     expect(result.balance.difference).toBe('0.0000');
@@ -296,8 +296,8 @@ describe('execute-entry on Kalshi (the same code path, against the local Kalshi 
       sim.deposit(dec('250'));
       const after = await reconcileVenue({ pool: db().pool, exchange });
       expect(after.balance).toMatchObject({ difference: '250.0000', adoptedFromVenue: true });
-      const { rows: [books] } = await db().pool.query(`SELECT balance::text FROM current_balances WHERE execution_mode = 'live'`);
-      expect(books.balance).toBe(after.balance.venue);
+      const { rows: [books] } = await db().pool.query(`SELECT balance FROM current_balances WHERE execution_mode = 'live'`);
+      expect(books.balance.eq(after.balance.venue!)).toBe(true);
     } finally {
       await sim.close();
     }

@@ -11,6 +11,7 @@ import { applyVenueUpdate, lockOrder } from '../../shared/execution/ledger';
 import { reconcileVenue } from '../../shared/execution/reconcile';
 import { createTestDatabase } from '../helpers/database';
 import { marketSnapshot, seedHierarchy, seedMarkets } from '../helpers/seed';
+import { qty } from '../../shared/domain/quantity';
 
 /**
  * Precision: a thousand random trades (5 runs × 200) through the real path (orders row → paper
@@ -33,12 +34,16 @@ const tradeArb = fc.record({
     fc.integer({ min: 1, max: 99 }).map((c) => new Decimal(c).div(100)),
     fc.integer({ min: 1, max: 9999 }).map((t) => new Decimal(t).div(10000)),
   ),
-  count: fc.integer({ min: 1, max: 300 }),
+  // Precog orders whole contracts; the venue may fill a fraction of them (fractional depth).
+  count: fc.integer({ min: 1, max: 300 }).map((n) => new Decimal(n)),
   // Contracts at the touch: often less than the order (a partial fill), sometimes unlimited.
-  depth: fc.option(fc.integer({ min: 1, max: 400 }), { nil: null }),
+  depth: fc.option(fc.oneof(
+    fc.integer({ min: 1, max: 400 }).map((n) => new Decimal(n)),
+    fc.integer({ min: 1, max: 40_000 }).map((h) => new Decimal(h).div(100)),
+  ), { nil: null }),
 });
 
-const money = (d: Decimal) => d.toFixed(4);
+const money = (d: Decimal) => d.toFixed(6);
 
 type Trade = typeof tradeArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -63,9 +68,9 @@ async function runTrades(trades: Trade[]) {
       const { rows: held } = await pool.query(
         `SELECT position_id, quantity FROM open_positions WHERE market_id = $1 AND side = $2`, [ticker, side],
       );
-      const holding = held[0]?.quantity ?? 0;
-      const action = t.buy || holding === 0 ? 'buy' : 'sell';
-      const count = action === 'sell' ? Math.min(t.count, holding) : t.count;
+      const holding: Decimal = held[0]?.quantity ?? dec('0');
+      const action = t.buy || holding.isZero() ? 'buy' : 'sell';
+      const count = action === 'sell' ? Decimal.min(t.count, holding) : t.count;
       // A fresh snapshot with the touch at the trade's price, on the side the order takes.
       tick += 1000;
       const level = [{ price: t.price, count: t.depth }];
@@ -84,19 +89,19 @@ async function runTrades(trades: Trade[]) {
         `INSERT INTO orders (client_order_id, purpose, market_id, platform_id, side, action, order_type, limit_price, quantity,
                              execution_mode, position_id, time_in_force)
          VALUES ($1, $2, $3, 'kalshi', $4, $5, 'limit', $6, $7, 'paper', $8, 'immediate_or_cancel')`,
-        [clientOrderId, action === 'buy' ? 'entry' : 'exit', ticker, side, action, t.price.toFixed(4), count,
+        [clientOrderId, action === 'buy' ? 'entry' : 'exit', ticker, side, action, t.price.toFixed(4), count.toFixed(),
           action === 'sell' ? held[0].position_id : null],
       );
       const venueOrder = await exchange.placeOrder({
         ticker, clientOrderId, side, action, count, type: 'limit', limitPrice: t.price, timeInForce: 'immediate_or_cancel',
       });
-      const fills = venueOrder.filledCount > 0 ? await exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
+      const fills = venueOrder.filledCount.gt(0) ? await exchange.getFills({ venueOrderId: venueOrder.venueOrderId }) : [];
       allFills.push(...fills);
       await withTransaction(pool, async (client) => {
         const order = (await lockOrder(client, clientOrderId))!;
         const result = await applyVenueUpdate(client, order, venueOrder, fills);
-        expect(result.filledQuantity).toBe(venueOrder.filledCount);
-        expect(result.status).toBe(venueOrder.filledCount === count ? 'filled' : 'cancelled');
+        expect(result.filledQuantity.eq(venueOrder.filledCount)).toBe(true);
+        expect(result.status).toBe(venueOrder.filledCount.eq(count) ? 'filled' : 'cancelled');
       });
       executed += fills.length;
     }
@@ -129,13 +134,13 @@ async function runTrades(trades: Trade[]) {
     // Per market: contracts, cost basis and realized P&L agree with the venue's position.
     const venue = new Map((await exchange.getPositions()).map((p) => [p.ticker, p]));
     const { rows: positions } = await pool.query(`
-      SELECT market_id, side, sum(quantity)::int AS quantity, sum(cost_basis) AS cost_basis, sum(realized_pnl) AS realized
+      SELECT market_id, side, sum(quantity) AS quantity, sum(cost_basis) AS cost_basis, sum(realized_pnl) AS realized
       FROM positions WHERE row_current_ind GROUP BY market_id, side`);
     for (const p of positions) {
       const v = venue.get(p.market_id);
-      const signed = p.side === 'yes' ? p.quantity : 0 - p.quantity;
-      expect(v?.position ?? 0).toBe(signed);
-      if (p.quantity > 0) expect(money(v!.exposure)).toBe(money(p.cost_basis));
+      const signed: Decimal = p.side === 'yes' ? p.quantity : p.quantity.negated();
+      expect((v?.position ?? dec('0')).toFixed()).toBe(signed.toFixed());
+      if (p.quantity.gt(0)) expect(money(v!.exposure)).toBe(money(p.cost_basis));
     }
     // The books' realized P&L includes fees; the venue reports it before fees, and the fees apart.
     const realizedBooks = positions.reduce((s, p) => s.plus(p.realized), dec('0'));

@@ -11,6 +11,7 @@ import type { ExitOrderMessage } from '../../shared/queues/messages';
 import { useDatabasePerTest } from '../helpers/database';
 import { openPosition } from '../helpers/execution';
 import { GAME_EVENT, quotedMarket, seedHalftimeWorld } from '../helpers/scanWorld';
+import { qty } from '../../shared/domain/quantity';
 
 /**
  * Exits price from the venue's book as it is now (Exchange.getQuote) when the venue can say, fall
@@ -274,8 +275,8 @@ describe('an exit order filled at the venue between attempts, found by the recon
     await executeExit({ pool: db().pool, exchange: paper }, message);
     // Only 25 contracts are bid at 0.59.
     const partial = book(59, 61, 1);
-    partial.yes.bids = [{ price: new Decimal('0.59'), count: 25 }];
-    partial.no.asks = [{ price: new Decimal('0.41'), count: 25 }];
+    partial.yes.bids = [{ price: new Decimal('0.59'), count: qty(25) }];
+    partial.no.asks = [{ price: new Decimal('0.41'), count: qty(25) }];
     books.set(partial);
     const result = await reconcileVenue({ pool: db().pool, exchange: paper });
     expect(result.errors).toEqual([]);

@@ -6,6 +6,7 @@ import { MemoryExitQueue } from '../../shared/queues/sqsEntryQueue';
 import { useDatabasePerTest } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
 import { GAME_EVENT, quoteYes, seedHalftimeWorld } from '../helpers/scanWorld';
+import { qty } from '../../shared/domain/quantity';
 
 /**
  * An execute-exit delivery that placed its attempt at the venue and died before committing (a
@@ -29,7 +30,7 @@ describe('an exit attempt that reached the venue but not the books', () => {
 
     // The died delivery: its market sell reached the venue (and filled), nothing was committed.
     await exchange.placeOrder({
-      ticker: KC, clientOrderId: exitClientOrderId(message.exitRequestId, 1), side: 'yes', action: 'sell', count: 80,
+      ticker: KC, clientOrderId: exitClientOrderId(message.exitRequestId, 1), side: 'yes', action: 'sell', count: qty(80),
       type: 'market', limitPrice: dec('0.45'), timeInForce: 'immediate_or_cancel',
     });
     await db().pool.query(`UPDATE exit_requests SET status = 'superseded', status_reason = 'test' WHERE exit_request_id = $1`, [message.exitRequestId]);

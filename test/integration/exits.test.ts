@@ -12,6 +12,7 @@ import type { ExitOrderMessage } from '../../shared/queues/messages';
 import { useDatabasePerTest } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
 import { GAME_EVENT, quotedMarket, seedHalftimeWorld, quoteYes } from '../helpers/scanWorld';
+import { qty } from '../../shared/domain/quantity';
 
 const db = useDatabasePerTest({ poolMax: 20 });
 
@@ -67,7 +68,7 @@ describe('the schema document\'s partial-exit example, end to end on the paper e
     const high = await sweep();
     expect(high.exits).toEqual([]);
     const { rows: [riding] } = await db().pool.query('SELECT quantity, trailing_stop_state FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
-    expect(riding.quantity).toBe(25);
+    expect(riding.quantity).toEqual(25);
     expect(riding.trailing_stop_state).toMatchObject({ active: true, peak_price: '0.9000', current_stop_price: '0.8800', current_distance: '0.0200' });
     // The corrected P&L query and the open_positions view show the monitor's fields.
     const { rows: [pnl] } = await db().pool.query(QUERY_PATTERNS.positionPnlWithTrailingStop);
@@ -77,7 +78,7 @@ describe('the schema document\'s partial-exit example, end to end on the paper e
     expect(pnl.total_cost.toFixed(4)).toBe('60.0000');
     expect(pnl.unrealized_pnl_now.toFixed(4)).toBe('7.5000'); // 25 × 0.90 − 25 × 0.60
     const { rows: [view] } = await db().pool.query('SELECT current_price::text, unrealized_pnl::text, unrealized_pnl_pct::text, last_update, exit_reason, exit_priority FROM open_positions WHERE position_id = $1', [positionId]);
-    expect(view).toMatchObject({ current_price: '0.9000', unrealized_pnl: '7.5000', unrealized_pnl_pct: '0.5000', exit_reason: 'partial_exit_target', exit_priority: 'MEDIUM' });
+    expect(view).toMatchObject({ current_price: '0.9000', unrealized_pnl: '7.500000', unrealized_pnl_pct: '0.5000', exit_reason: 'partial_exit_target', exit_priority: 'MEDIUM' });
     expect(view.last_update).toBeInstanceOf(Date);
 
     // …and the fall to 0.88 hits it: a HIGH exit, a limit at the bid, filled.
@@ -98,10 +99,10 @@ describe('the schema document\'s partial-exit example, end to end on the paper e
       'SELECT status, quantity, realized_pnl, fees, cost_basis FROM positions WHERE position_id = $1 AND row_current_ind', [positionId],
     );
     expect(closed.status).toBe('closed');
-    expect(closed.quantity).toBe(0);
+    expect(closed.quantity.isZero()).toBe(true);
     expect(closed.cost_basis.toFixed(4)).toBe('0.0000');
     // Fees: each fill's own, rounded up to the cent (all four fills took liquidity).
-    const taker = (n: number, p: string) => kalshiFee(n, dec(p), dec('0.07'));
+    const taker = (n: number, p: string) => kalshiFee(qty(n), dec(p), dec('0.07'));
     const fees = [taker(100, '0.60'), taker(50, '0.69'), taker(25, '0.75'), taker(25, '0.88')].reduce((a, b) => a.plus(b), new Decimal(0));
     expect(closed.fees.toFixed(4)).toBe(fees.toFixed(4));
     // 50 × 0.69 + 25 × 0.75 + 25 × 0.88 − 100 × 0.60 = 15.25, fees included.

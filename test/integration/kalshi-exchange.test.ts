@@ -8,6 +8,7 @@ import { KalshiExchange, type KalshiExchangeOptions } from '../../shared/venues/
 import {
   generateKalshiKeyPair, kalshiTestCredentials, startKalshiPortfolioSim, type KalshiPortfolioSim, type KalshiPortfolioSimOptions,
 } from '../helpers/kalshiPortfolioSim';
+import { qty } from '../../shared/domain/quantity';
 
 const KC = 'KXNFLGAME-26NOV27KCDAL-KC';
 const THIN = 'KXNFLGAME-26NOV27KCDAL-DAL';
@@ -52,7 +53,7 @@ async function setup(simOptions: Partial<KalshiPortfolioSimOptions> = {}, option
 
 function buy(overrides: Partial<PlaceOrderRequest> = {}): PlaceOrderRequest {
   return {
-    ticker: KC, clientOrderId: 'precog-1', side: 'yes', action: 'buy', count: 10, type: 'limit',
+    ticker: KC, clientOrderId: 'precog-1', side: 'yes', action: 'buy', count: qty(10), type: 'limit',
     limitPrice: new Decimal('0.6000'), ...overrides,
   };
 }
@@ -127,7 +128,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
 
   it('buys NO at the NO ask with the price of its own side; the position is negative', async () => {
     const { sim, exchange } = await setup();
-    const order = await exchange.placeOrder(buy({ side: 'no', limitPrice: new Decimal('0.47'), count: 3 }));
+    const order = await exchange.placeOrder(buy({ side: 'no', limitPrice: new Decimal('0.47'), count: qty(3) }));
     // Buy NO = ask on the YES book at 1 − p, exactly.
     expect(JSON.parse(sim.requestsTo('POST', V2)[0]!.body)).toMatchObject({ side: 'ask', price: '0.5300', count: '3.00' });
     expect(order).toMatchObject({ side: 'no', action: 'buy', status: 'executed', filledCount: 3 });
@@ -180,7 +181,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
   it('sends a market order as immediate-or-cancel at 0.99 (buy) or 0.01 (sell) unless given a worst price', async () => {
     const { sim, exchange } = await setup();
     const bought = await exchange.placeOrder(buy({ type: 'market', limitPrice: undefined, clientOrderId: 'm-1' }));
-    const sold = await exchange.placeOrder(buy({ type: 'market', action: 'sell', limitPrice: undefined, clientOrderId: 'm-2', count: 4 }));
+    const sold = await exchange.placeOrder(buy({ type: 'market', action: 'sell', limitPrice: undefined, clientOrderId: 'm-2', count: qty(4) }));
     const unfilled = await exchange.placeOrder(buy({ ticker: THIN, type: 'market', limitPrice: new Decimal('0.40'), clientOrderId: 'm-3' }));
     const bodies = sim.requestsTo('POST', V2).map((r) => JSON.parse(r.body) as CreateOrderV2Request);
     expect(bodies.map((b) => [b.side, b.price, b.time_in_force, b.reduce_only, b.cancel_order_on_pause])).toEqual([
@@ -215,8 +216,8 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
   it('refuses an invalid request before sending anything, saying why', async () => {
     const { sim, exchange } = await setup();
     const cases: Array<[Partial<PlaceOrderRequest>, RegExp]> = [
-      [{ count: 1.5 }, /count must be a positive whole number of contracts, got 1\.5/],
-      [{ count: 0 }, /count must be a positive whole number/],
+      [{ count: new Decimal('1.005') }, /count must be a positive number of contracts with at most 2 decimals, got 1\.005/],
+      [{ count: qty(0) }, /count must be a positive number of contracts/],
       [{ limitPrice: new Decimal('1') }, /limitPrice must be strictly between 0 and 1, got 1/],
       [{ limitPrice: new Decimal('0') }, /strictly between 0 and 1/],
       [{ limitPrice: new Decimal('0.12345') }, /limitPrice has more than 4 decimals: 0\.12345/],
@@ -241,7 +242,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
       markets: Object.fromEntries(tickers.map((t) => [t, { yes: { ask: '0.5000', bid: '0.4800', depth: 10 } }])),
     });
     for (const [i, ticker] of tickers.entries()) {
-      await exchange.placeOrder(buy({ ticker, clientOrderId: `p-${i}`, count: i + 1, limitPrice: new Decimal('0.50') }));
+      await exchange.placeOrder(buy({ ticker, clientOrderId: `p-${i}`, count: qty(i + 1), limitPrice: new Decimal('0.50') }));
     }
     const orders = await exchange.listOrders();
     expect(orders.map((o) => o.clientOrderId).sort()).toEqual(['p-0', 'p-1', 'p-2', 'p-3', 'p-4']);
@@ -358,7 +359,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
     expect(sim.requestsTo('GET', ORDERS)).toHaveLength(0);
     expect(failures).toMatchObject([{ status: 400, final: true }]);
     // The venue's own refusal, from its state.
-    const poor = await exchange.placeOrder(buy({ clientOrderId: 'big', count: 5000 })).catch((e: unknown) => e);
+    const poor = await exchange.placeOrder(buy({ clientOrderId: 'big', count: qty(5000) })).catch((e: unknown) => e);
     expect((poor as OrderRejectedError).code).toBe('insufficient_balance');
     expect(sim.orders()).toEqual([]);
   });
@@ -442,7 +443,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
       },
     });
     const yes = await exchange.placeOrder(buy({ limitPrice: new Decimal('0.56') }));
-    const no = await exchange.placeOrder(buy({ side: 'no', clientOrderId: 'precog-2', limitPrice: new Decimal('0.46'), count: 2 }));
+    const no = await exchange.placeOrder(buy({ side: 'no', clientOrderId: 'precog-2', limitPrice: new Decimal('0.46'), count: qty(2) }));
     const dollarFills = await exchange.getFills();
     asCents = true;
     const [yesCents, noCents] = [await exchange.getOrder(yes.venueOrderId), await exchange.getOrder(no.venueOrderId)];
@@ -467,11 +468,12 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
       },
     });
     const order = await exchange.placeOrder(buy({ ticker: THIN, limitPrice: new Decimal('0.40') }));
-    breakWith = (o) => void (o.fill_count_fp = '2.50');
+    // Fractional counts (2 decimals) are valid since March 2026; a third decimal is not.
+    breakWith = (o) => void (o.fill_count_fp = '2.505');
     const fractional = await exchange.getOrder(order.venueOrderId).catch((e: unknown) => e);
     expect(fractional).toBeInstanceOf(PayloadError);
     expect((fractional as PayloadError).path).toBe('order.fill_count_fp');
-    expect((fractional as Error).message).toMatch(/fractional count 2\.50: Precog trades whole contracts/);
+    expect((fractional as Error).message).toMatch(/count 2\.505 has more than 2 decimals/);
     breakWith = (o) => void delete o.order_id;
     const missing = await exchange.listOrders().catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(PayloadError);
@@ -504,7 +506,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
         };
       },
     });
-    await exchange.placeOrder(buy({ count: 2 }));
+    await exchange.placeOrder(buy({ count: qty(2) }));
     const positions = await exchange.getPositions();
     expect(positions.map((p) => [p.ticker, p.position])).toEqual([[KC, 2]]);
   });
@@ -513,9 +515,9 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
     let clock = Date.parse('2026-11-27T20:00:00.400Z');
     // The exchange signs with the real clock: the sim's fake one must not refuse it.
     const { sim, exchange } = await setup({ now: () => clock, maxClockSkewMs: Number.MAX_SAFE_INTEGER });
-    const first = await exchange.placeOrder(buy({ count: 1 }));
+    const first = await exchange.placeOrder(buy({ count: qty(1) }));
     clock += 300; // same second, later instant
-    await exchange.placeOrder(buy({ count: 2, clientOrderId: 'precog-2' }));
+    await exchange.placeOrder(buy({ count: qty(2), clientOrderId: 'precog-2' }));
     const since = new Date('2026-11-27T20:00:00.500Z');
     const fills = await exchange.getFills({ since, ticker: KC });
     expect(fills.map((f) => f.count)).toEqual([2]);

@@ -11,6 +11,7 @@ import { EspnScoreboardClient } from '../../shared/feeds/espn/scoreboard';
 import { KalshiClient } from '../../shared/venues/kalshi/client';
 import { KalshiExchange } from '../../shared/venues/kalshi/kalshiExchange';
 import { kalshiAuthHeaders } from '../../shared/venues/kalshi/signing';
+import { qty } from '../../shared/domain/quantity';
 
 /**
  * The local runtime's venue and feed (local/sim/simulator.ts) playing the comeback scenario, read
@@ -87,7 +88,7 @@ async function startSim(options: { offset?: number; portfolio?: PortfolioState; 
 const homeQuote = (h: Harness, t: number) => h.sim.snapshot(h.game, t).home;
 
 const order = (overrides: Partial<PlaceOrderRequest>): PlaceOrderRequest => ({
-  ticker: HOME, clientOrderId: `t-${Math.random().toString(36).slice(2)}`, side: 'yes', action: 'buy', count: 1, type: 'limit',
+  ticker: HOME, clientOrderId: `t-${Math.random().toString(36).slice(2)}`, side: 'yes', action: 'buy', count: qty(1), type: 'limit',
   limitPrice: new Decimal('0.50'), ...overrides,
 });
 
@@ -217,10 +218,10 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
     expect(await exchange.getQuote(`${EVENT}-NYG`)).toBeNull();
 
     // A buy limited above the ask fills at the ask, as taker.
-    const buy = await exchange.placeOrder(order({ clientOrderId: 'buy-kc', count: 20, limitPrice: q0.yesAsk.plus('0.03') }));
+    const buy = await exchange.placeOrder(order({ clientOrderId: 'buy-kc', count: qty(20), limitPrice: q0.yesAsk.plus('0.03') }));
     expect(buy).toMatchObject({ status: 'executed', filledCount: 20, remainingCount: 0 });
     expect(buy.takerFillCost.toFixed(4)).toBe(q0.yesAsk.times(20).toFixed(4));
-    const buyFee = kalshiFee(20, q0.yesAsk, TAKER);
+    const buyFee = kalshiFee(qty(20), q0.yesAsk, TAKER);
     expect(buy.takerFees.toFixed(4)).toBe(buyFee.toFixed(4));
     let expected = new Decimal(1000).minus(q0.yesAsk.times(20)).minus(buyFee);
     expect((await exchange.getBalance()).toFixed(4)).toBe(expected.toFixed(4));
@@ -228,7 +229,7 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
     // A sell above the bid rests…
     const limit = homeQuote(h, Q1_8).yesBid;
     expect(limit.gt(q0.yesBid)).toBe(true);
-    const sell = await exchange.placeOrder(order({ clientOrderId: 'sell-kc', action: 'sell', count: 10, limitPrice: limit }));
+    const sell = await exchange.placeOrder(order({ clientOrderId: 'sell-kc', action: 'sell', count: qty(10), limitPrice: limit }));
     expect(sell).toMatchObject({ status: 'resting', filledCount: 0, remainingCount: 10 });
     // …through a quote step that does not reach it…
     h.at(PREGAME + 15);
@@ -241,7 +242,7 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
     const sold = await exchange.getOrder(sell.venueOrderId);
     expect(sold).toMatchObject({ status: 'executed', filledCount: 10, remainingCount: 0 });
     expect(sold.makerFillCost.toFixed(4)).toBe(limit.times(10).toFixed(4));
-    const sellFee = kalshiFee(10, limit, MAKER);
+    const sellFee = kalshiFee(qty(10), limit, MAKER);
     expect([sold.makerFees.toFixed(4), sold.takerFees.toFixed(4)]).toEqual([sellFee.toFixed(4), '0.0000']);
     const fills = await exchange.getFills({ venueOrderId: sell.venueOrderId });
     expect(fills).toHaveLength(1);
@@ -256,12 +257,12 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
     const awayAsk = ONE.minus(homeQuote(h, HALFTIME).yesBid);
     const awayQuote = await exchange.getQuote(AWAY);
     expect(awayQuote!.yes.ask!.toFixed(4)).toBe(awayAsk.toFixed(4));
-    const bufBuy = await exchange.placeOrder(order({ ticker: AWAY, clientOrderId: 'buy-buf', count: 10, limitPrice: awayAsk }));
+    const bufBuy = await exchange.placeOrder(order({ ticker: AWAY, clientOrderId: 'buy-buf', count: qty(10), limitPrice: awayAsk }));
     expect(bufBuy).toMatchObject({ status: 'executed', filledCount: 10 });
-    const bufFee = kalshiFee(10, awayAsk, TAKER);
+    const bufFee = kalshiFee(qty(10), awayAsk, TAKER);
     expected = expected.minus(awayAsk.times(10)).minus(bufFee);
     // A bid far below the market rests until settlement cancels it.
-    const lowball = await exchange.placeOrder(order({ ticker: AWAY, clientOrderId: 'lowball', count: 5, limitPrice: new Decimal('0.02') }));
+    const lowball = await exchange.placeOrder(order({ ticker: AWAY, clientOrderId: 'lowball', count: qty(5), limitPrice: new Decimal('0.02') }));
     expect(lowball.status).toBe('resting');
     expect((await exchange.getBalance()).toFixed(4)).toBe(expected.toFixed(4));
 
@@ -322,9 +323,9 @@ describe('the simulator\'s account saved and restored (the local runtime\'s resu
     const first = await startSim();
     first.at(PREGAME);
     const q = homeQuote(first, PREGAME);
-    await first.exchange.placeOrder(order({ clientOrderId: 'buy-1', count: 8, limitPrice: q.yesAsk }));
+    await first.exchange.placeOrder(order({ clientOrderId: 'buy-1', count: qty(8), limitPrice: q.yesAsk }));
     const limit = homeQuote(first, Q1_8).yesBid;
-    const resting = await first.exchange.placeOrder(order({ clientOrderId: 'sell-1', action: 'sell', count: 5, limitPrice: limit }));
+    const resting = await first.exchange.placeOrder(order({ clientOrderId: 'sell-1', action: 'sell', count: qty(5), limitPrice: limit }));
     expect(resting.status).toBe('resting');
     const balance = await first.exchange.getBalance();
     const orders = await first.exchange.listOrders();
@@ -348,13 +349,13 @@ describe('the simulator\'s account saved and restored (the local runtime\'s resu
     const sold = await second.exchange.getOrder(resting.venueOrderId);
     expect(sold).toMatchObject({ status: 'executed', filledCount: 5 });
     expect((await second.exchange.getBalance()).toFixed(4))
-      .toBe(balance.plus(limit.times(5)).minus(kalshiFee(5, limit, MAKER)).toFixed(4));
+      .toBe(balance.plus(limit.times(5)).minus(kalshiFee(qty(5), limit, MAKER)).toFixed(4));
     expect((await second.exchange.getPositions()).map((p) => [p.ticker, p.position])).toEqual([[HOME, 3]]);
     // New orders do not reuse an id of the saved ones.
-    const next = await second.exchange.placeOrder(order({ clientOrderId: 'buy-2', count: 1, limitPrice: homeQuote(second, Q1_8).yesAsk }));
+    const next = await second.exchange.placeOrder(order({ clientOrderId: 'buy-2', count: qty(1), limitPrice: homeQuote(second, Q1_8).yesAsk }));
     expect(orders.map((o) => o.venueOrderId)).not.toContain(next.venueOrderId);
     // A client order id of the saved account is still taken.
-    await expect(second.exchange.placeOrder(order({ clientOrderId: 'buy-1', count: 1, limitPrice: homeQuote(second, Q1_8).yesAsk })))
+    await expect(second.exchange.placeOrder(order({ clientOrderId: 'buy-1', count: qty(1), limitPrice: homeQuote(second, Q1_8).yesAsk })))
       .resolves.toMatchObject({ venueOrderId: orders.find((o) => o.clientOrderId === 'buy-1')!.venueOrderId });
   });
 
@@ -376,7 +377,7 @@ describe('the simulator\'s account saved and restored (the local runtime\'s resu
     await exchange.getBalance();
     expect(changes).toBe(0);
     const ask = sim.snapshot(sim.games[0]!, PREGAME).home.yesAsk;
-    await exchange.placeOrder(order({ clientOrderId: 'c-1', count: 2, limitPrice: ask }));
+    await exchange.placeOrder(order({ clientOrderId: 'c-1', count: qty(2), limitPrice: ask }));
     expect(changes).toBe(1);
     const s = schedule(scenario.timing);
     wall.ms = base + (s.settle / SPEED) * 1000;

@@ -1,4 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
+import { qty } from '../../shared/domain/quantity';
 import type { CreateOrderV2Request, GetMarketResponse } from 'kalshi-typescript';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runExecuteEntry } from '../../functions/execute-entry/handler';
@@ -61,7 +62,7 @@ async function setup(simOptions: Partial<KalshiPortfolioSimOptions> = {}, option
 }
 
 function buy(overrides: Partial<PlaceOrderRequest> = {}): PlaceOrderRequest {
-  return { ticker: KC, clientOrderId: 'v2-1', side: 'yes', action: 'buy', count: 10, type: 'limit', limitPrice: new Decimal('0.60'), ...overrides };
+  return { ticker: KC, clientOrderId: 'v2-1', side: 'yes', action: 'buy', count: qty(10), type: 'limit', limitPrice: new Decimal('0.60'), ...overrides };
 }
 
 const money = (d: Decimal) => d.toFixed(4);
@@ -141,7 +142,7 @@ describe('no code path writes to /portfolio/orders', () => {
     const amended = await exchange.amendOrder(resting, { limitPrice: new Decimal('0.41') });
     await exchange.cancelOrder(amended.venueOrderId);
     await exchange.placeOrder(buy({ clientOrderId: 'v2-2', type: 'market', limitPrice: undefined }));
-    await exchange.placeOrder(buy({ clientOrderId: 'v2-3', action: 'sell', type: 'market', limitPrice: undefined, count: 4 }));
+    await exchange.placeOrder(buy({ clientOrderId: 'v2-3', action: 'sell', type: 'market', limitPrice: undefined, count: qty(4) }));
     await exchange.findOrder('v2-2', KC);
     await Promise.all([exchange.listOrders(), exchange.getFills(), exchange.getPositions(), exchange.getBalance(), exchange.getQuote(KC)]);
     expect(v1Writes(sim)).toEqual([]);
@@ -249,7 +250,7 @@ describe('a reply without an order is never a placed order', () => {
 describe('V2 orders: YES and NO, limit, immediate-or-cancel, partial fills, a 0.001 tick', () => {
   it('a NO buy is an ask at exactly 1 − p on a 0.001-tick market; an off-tick price is refused by the venue', async () => {
     const { sim, exchange } = await setup();
-    const order = await exchange.placeOrder(buy({ ticker: TICK, side: 'no', limitPrice: new Decimal('0.481'), count: 5 }));
+    const order = await exchange.placeOrder(buy({ ticker: TICK, side: 'no', limitPrice: new Decimal('0.481'), count: qty(5) }));
     const body = JSON.parse(sim.requestsTo('POST', V2)[0]!.body) as CreateOrderV2Request;
     expect([body.side, body.price, body.count]).toEqual(['ask', '0.5190', '5.00']);
     expect(new Decimal(body.price).plus('0.481').equals(1)).toBe(true);
@@ -271,7 +272,7 @@ describe('V2 orders: YES and NO, limit, immediate-or-cancel, partial fills, a 0.
 
   it('a limit rests one tick under the ask and an amend walks it up by one tick (0.001) into a fill', async () => {
     const { sim, exchange } = await setup();
-    const resting = await exchange.placeOrder(buy({ ticker: TICK, limitPrice: new Decimal('0.522'), count: 3 }));
+    const resting = await exchange.placeOrder(buy({ ticker: TICK, limitPrice: new Decimal('0.522'), count: qty(3) }));
     expect(resting).toMatchObject({ status: 'resting', filledCount: 0, remainingCount: 3 });
     const walked = await exchange.amendOrder(resting, { limitPrice: resting.limitPrice.plus('0.001') });
     expect(JSON.parse(sim.requestsTo('POST', `${V2}/${resting.venueOrderId}/amend`)[0]!.body)).toEqual({

@@ -72,7 +72,7 @@ describe('monitor-positions function', () => {
       'SELECT current_price::text, unrealized_pnl::text, unrealized_pnl_pct::text, exit_reason, exit_priority, last_update FROM positions WHERE position_id = $1 AND row_current_ind',
       [positionId],
     );
-    expect(position).toMatchObject({ current_price: '0.4500', unrealized_pnl: '-7.5000', unrealized_pnl_pct: '-0.2500', exit_reason: 'stop_loss', exit_priority: 'CRITICAL' });
+    expect(position).toMatchObject({ current_price: '0.4500', unrealized_pnl: '-7.500000', unrealized_pnl_pct: '-0.2500', exit_reason: 'stop_loss', exit_priority: 'CRITICAL' });
     expect(position.last_update).toBeInstanceOf(Date);
   });
 

@@ -9,6 +9,7 @@ import { KalshiClient } from '../../shared/venues/kalshi/client';
 import { useTestDatabase } from '../helpers/database';
 import { startTestServer, type TestServer } from '../helpers/httpServer';
 import { marketSnapshot, seedHierarchy, seedMarkets } from '../helpers/seed';
+import { qty } from '../../shared/domain/quantity';
 
 const db = useTestDatabase();
 
@@ -27,7 +28,7 @@ const now = () => clock;
  */
 function kalshiBook(ticker: string, when: Date, q: { yesBid?: string; yesAsk?: string; depth?: number | null; open?: boolean }): PaperBook {
   const depth = q.depth === undefined ? null : q.depth;
-  const level = (price: string | undefined) => (price === undefined ? [] : [{ price: dec(price), count: depth }]);
+  const level = (price: string | undefined) => (price === undefined ? [] : [{ price: dec(price), count: depth === null ? null : qty(depth) }]);
   const complement = (price: string | undefined) => (price === undefined ? undefined : dec('1').minus(dec(price)).toFixed(4));
   return {
     ticker,
@@ -51,7 +52,7 @@ function paper(books: PaperBook[], startingBalance = '1000') {
 let orders = 0;
 function order(overrides: Partial<PlaceOrderRequest> = {}): PlaceOrderRequest {
   return {
-    ticker: KC, clientOrderId: `client-${++orders}`, side: 'yes', action: 'buy', count: 10, type: 'limit',
+    ticker: KC, clientOrderId: `client-${++orders}`, side: 'yes', action: 'buy', count: qty(10), type: 'limit',
     limitPrice: dec('0.55'), ...overrides,
   };
 }
@@ -80,7 +81,7 @@ function balanceFromFills(starting: string, fills: VenueFill[], nettedPairs = 0)
 describe('placing orders', () => {
   it('fills a marketable limit buy at the ask as taker: order, fill, balance and position', async () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesBid: '0.48', yesAsk: '0.50', depth: 100 })]);
-    const placed = await exchange.placeOrder(order({ count: 10, limitPrice: dec('0.55') }));
+    const placed = await exchange.placeOrder(order({ count: qty(10), limitPrice: dec('0.55') }));
     expect(placed).toMatchObject({
       ticker: KC, side: 'yes', action: 'buy', type: 'limit', status: 'executed', initialCount: 10, filledCount: 10, remainingCount: 0,
     });
@@ -104,7 +105,7 @@ describe('placing orders', () => {
 
   it('buying NO from flat gives a negative position', async () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesBid: '0.55', yesAsk: '0.57' })]);
-    const placed = await exchange.placeOrder(order({ side: 'no', count: 3, limitPrice: dec('0.45') }));
+    const placed = await exchange.placeOrder(order({ side: 'no', count: qty(3), limitPrice: dec('0.45') }));
     expect(placed.status).toBe('executed');
     const [position] = await exchange.getPositions();
     expect(position).toMatchObject({ ticker: KC, position: -3 });
@@ -113,11 +114,11 @@ describe('placing orders', () => {
 
   it('is idempotent on client order id: the same id again returns the existing order unchanged', async () => {
     const { exchange, accountId } = paper([kalshiBook(KC, T0, { yesAsk: '0.50', depth: 100 })]);
-    const request = order({ count: 10 });
+    const request = order({ count: qty(10) });
     const first = await exchange.placeOrder(request);
     // Even a request that differs (and a market that moved) gets the existing order back.
     clock = at(1);
-    const again = await exchange.placeOrder({ ...request, count: 50, limitPrice: dec('0.60') });
+    const again = await exchange.placeOrder({ ...request, count: qty(50), limitPrice: dec('0.60') });
     expect(again).toEqual(first);
     expect(await rowCount('paper_orders', accountId)).toBe(1);
     expect(await rowCount('paper_fills', accountId)).toBe(1);
@@ -127,16 +128,16 @@ describe('placing orders', () => {
   it('places one order and one set of fills for 5 concurrent placements of one client order id', async () => {
     const { exchange, accountId } = paper([kalshiBook(KC, T0, { yesAsk: '0.50', depth: 6 }), kalshiBook(DAL, T0, { yesAsk: '0.40' })]);
     // A resting order on another market makes every placement bring resting orders up to date too.
-    await exchange.placeOrder(order({ ticker: DAL, count: 1, limitPrice: dec('0.30') }));
-    const request = order({ count: 10, limitPrice: dec('0.50') });
+    await exchange.placeOrder(order({ ticker: DAL, count: qty(1), limitPrice: dec('0.30') }));
+    const request = order({ count: qty(10), limitPrice: dec('0.50') });
     const results = await Promise.all(Array.from({ length: 5 }, () => exchange.placeOrder(request)));
     expect(new Set(results.map((r) => r.venueOrderId)).size).toBe(1);
-    expect(results.every((r) => r.filledCount === 6 && r.status === 'resting')).toBe(true);
+    expect(results.every((r) => r.filledCount.eq(6) && r.status === 'resting')).toBe(true);
     const { rows } = await db().pool.query(
       `SELECT count(*)::int AS n FROM paper_orders WHERE account_id = $1 AND client_order_id = $2`, [accountId, request.clientOrderId],
     );
     expect(rows[0].n).toBe(1);
-    expect((await exchange.getFills({ venueOrderId: results[0]!.venueOrderId })).map((f) => f.count)).toEqual([6]);
+    expect((await exchange.getFills({ venueOrderId: results[0]!.venueOrderId })).map((f) => f.count.toNumber())).toEqual([6]);
     // 6 × 0.50 + ceil(0.07 × 6 × 0.25 = 0.105) = 3.11
     expect(money(await exchange.getBalance())).toBe('996.8900');
   });
@@ -144,25 +145,25 @@ describe('placing orders', () => {
   it('shares a snapshot\'s depth among concurrent orders: none takes contracts another took', async () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesAsk: '0.50', depth: 10 })]);
     const results = await Promise.all(Array.from({ length: 5 }, () =>
-      exchange.placeOrder(order({ count: 3, limitPrice: dec('0.50'), timeInForce: 'immediate_or_cancel' }))));
-    expect(results.reduce((sum, r) => sum + r.filledCount, 0)).toBe(10);
+      exchange.placeOrder(order({ count: qty(3), limitPrice: dec('0.50'), timeInForce: 'immediate_or_cancel' }))));
+    expect(results.reduce((sum, r) => sum.plus(r.filledCount), dec('0')).toNumber()).toBe(10);
     expect(results.every((r) => r.status === 'executed' || r.status === 'canceled')).toBe(true);
   });
 
   it('fills an IOC order partially and cancels the rest, keeping the fills', async () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesAsk: '0.50', depth: 3 })]);
-    const placed = await exchange.placeOrder(order({ count: 5, limitPrice: dec('0.55'), timeInForce: 'immediate_or_cancel' }));
+    const placed = await exchange.placeOrder(order({ count: qty(5), limitPrice: dec('0.55'), timeInForce: 'immediate_or_cancel' }));
     expect(placed).toMatchObject({ status: 'canceled', filledCount: 3, remainingCount: 0 });
     expect((await exchange.getFills({ venueOrderId: placed.venueOrderId })).map((f) => f.count)).toEqual([3]);
-    expect((await exchange.getPositions())[0]!.position).toBe(3);
+    expect((await exchange.getPositions())[0]!.position).toEqual(3);
   });
 
   it('places market orders as immediate-or-cancel at 0.99 (buy) / 0.01 (sell) by default', async () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesBid: '0.60', yesAsk: '0.62', depth: 4 })]);
-    const buy = await exchange.placeOrder(order({ type: 'market', limitPrice: undefined, count: 6 }));
+    const buy = await exchange.placeOrder(order({ type: 'market', limitPrice: undefined, count: qty(6) }));
     expect(money(buy.limitPrice)).toBe('0.9900');
     expect(buy).toMatchObject({ type: 'market', status: 'canceled', filledCount: 4 });
-    const sell = await exchange.placeOrder(order({ type: 'market', action: 'sell', limitPrice: undefined, count: 2 }));
+    const sell = await exchange.placeOrder(order({ type: 'market', action: 'sell', limitPrice: undefined, count: qty(2) }));
     expect(money(sell.limitPrice)).toBe('0.0100');
     expect(sell).toMatchObject({ status: 'executed', filledCount: 2 });
     expect(money(sell.takerFillCost)).toBe('1.2000');
@@ -170,11 +171,11 @@ describe('placing orders', () => {
 
   it('fill_or_kill fills all or nothing', async () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesAsk: '0.50', depth: 5 })]);
-    const killed = await exchange.placeOrder(order({ count: 6, limitPrice: dec('0.50'), timeInForce: 'fill_or_kill' }));
+    const killed = await exchange.placeOrder(order({ count: qty(6), limitPrice: dec('0.50'), timeInForce: 'fill_or_kill' }));
     expect(killed).toMatchObject({ status: 'canceled', filledCount: 0 });
-    const filled = await exchange.placeOrder(order({ count: 5, limitPrice: dec('0.50'), timeInForce: 'fill_or_kill' }));
+    const filled = await exchange.placeOrder(order({ count: qty(5), limitPrice: dec('0.50'), timeInForce: 'fill_or_kill' }));
     expect(filled).toMatchObject({ status: 'executed', filledCount: 5 });
-    expect(money(await exchange.getBalance())).toBe(money(dec('1000').minus('2.50').minus(takerFee(5, dec('0.5')))));
+    expect(money(await exchange.getBalance())).toBe(money(dec('1000').minus('2.50').minus(takerFee(qty(5), dec('0.5')))));
   });
 
   it('rejects a closed market and an unknown one, writing nothing', async () => {
@@ -186,8 +187,8 @@ describe('placing orders', () => {
   });
 
   it.each<[string, Partial<PlaceOrderRequest>, RegExp]>([
-    ['count 0', { count: 0 }, /count must be a positive whole number/],
-    ['count 1.5', { count: 1.5 }, /count must be a positive whole number/],
+    ['count 0', { count: qty(0) }, /count must be a positive number of contracts/],
+    ['count 1.005', { count: dec('1.005') }, /count must be a positive number of contracts with at most 2 decimals/],
     ['price 0', { limitPrice: dec('0') }, /strictly between 0 and 1/],
     ['price 1', { limitPrice: dec('1') }, /strictly between 0 and 1/],
     ['price with 5 decimals', { limitPrice: dec('0.12345') }, /more than 4 decimals/],
@@ -207,23 +208,23 @@ describe('placing orders', () => {
   it('rejects a buy whose worst-case cost exceeds the balance, and accepts one that fits', async () => {
     const { exchange, accountId } = paper([kalshiBook(KC, T0, { yesAsk: '0.50' })], '10');
     // 20 × 0.50 + 0.35 > 10
-    const refused = await rejection(exchange.placeOrder(order({ count: 20, limitPrice: dec('0.50') })));
+    const refused = await rejection(exchange.placeOrder(order({ count: qty(20), limitPrice: dec('0.50') })));
     expect(refused.code).toBe('insufficient_balance');
     expect(await rowCount('paper_orders', accountId)).toBe(0);
     // 19 × 0.50 + ceil(0.3325) = 9.84 ≤ 10
-    const fits = await exchange.placeOrder(order({ count: 19, limitPrice: dec('0.50') }));
+    const fits = await exchange.placeOrder(order({ count: qty(19), limitPrice: dec('0.50') }));
     expect(fits.status).toBe('executed');
     expect(money(await exchange.getBalance())).toBe('0.1600');
   });
 
   it('rejects sells of contracts not held', async () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesBid: '0.48', yesAsk: '0.50' })]);
-    expect((await rejection(exchange.placeOrder(order({ action: 'sell', count: 1, limitPrice: dec('0.40') })))).code).toBe('insufficient_position');
-    await exchange.placeOrder(order({ side: 'no', count: 5, limitPrice: dec('0.52') }));
+    expect((await rejection(exchange.placeOrder(order({ action: 'sell', count: qty(1), limitPrice: dec('0.40') })))).code).toBe('insufficient_position');
+    await exchange.placeOrder(order({ side: 'no', count: qty(5), limitPrice: dec('0.52') }));
     // Holding NO: YES cannot be sold, nor more NO than held.
-    expect((await rejection(exchange.placeOrder(order({ action: 'sell', count: 1, limitPrice: dec('0.40') })))).code).toBe('insufficient_position');
-    expect((await rejection(exchange.placeOrder(order({ side: 'no', action: 'sell', count: 6, limitPrice: dec('0.40') })))).code).toBe('insufficient_position');
-    const sold = await exchange.placeOrder(order({ side: 'no', action: 'sell', count: 5, limitPrice: dec('0.40') }));
+    expect((await rejection(exchange.placeOrder(order({ action: 'sell', count: qty(1), limitPrice: dec('0.40') })))).code).toBe('insufficient_position');
+    expect((await rejection(exchange.placeOrder(order({ side: 'no', action: 'sell', count: qty(6), limitPrice: dec('0.40') })))).code).toBe('insufficient_position');
+    const sold = await exchange.placeOrder(order({ side: 'no', action: 'sell', count: qty(5), limitPrice: dec('0.40') }));
     expect(sold).toMatchObject({ status: 'executed', filledCount: 5 });
     expect(await exchange.getPositions()).toEqual([]);
   });
@@ -232,19 +233,19 @@ describe('placing orders', () => {
 describe('positions and cash', () => {
   it('removes the cost of contracts sold pro rata and keeps totals exact', async () => {
     const { exchange, source } = paper([kalshiBook(KC, T0, { yesBid: '0.48', yesAsk: '0.50' })]);
-    await exchange.placeOrder(order({ count: 10, limitPrice: dec('0.50') }));
+    await exchange.placeOrder(order({ count: qty(10), limitPrice: dec('0.50') }));
     source.set(kalshiBook(KC, at(1), { yesBid: '0.58', yesAsk: '0.60' }));
-    await exchange.placeOrder(order({ count: 5, limitPrice: dec('0.60') }));
+    await exchange.placeOrder(order({ count: qty(5), limitPrice: dec('0.60') }));
     let [position] = await exchange.getPositions();
     expect([position!.position, money(position!.exposure)]).toEqual([15, '8.0000']);
 
     source.set(kalshiBook(KC, at(2), { yesBid: '0.70', yesAsk: '0.72' }));
-    await exchange.placeOrder(order({ action: 'sell', count: 4, limitPrice: dec('0.70') }));
+    await exchange.placeOrder(order({ action: 'sell', count: qty(4), limitPrice: dec('0.70') }));
     [position] = await exchange.getPositions();
     // 8 × 4/15 = 2.1333…, removed as 2.1333; realized 2.80 − 2.1333
     expect([position!.position, money(position!.exposure), money(position!.realizedPnl)]).toEqual([11, '5.8667', '0.6667']);
 
-    await exchange.placeOrder(order({ action: 'sell', count: 11, limitPrice: dec('0.70') }));
+    await exchange.placeOrder(order({ action: 'sell', count: qty(11), limitPrice: dec('0.70') }));
     expect(await exchange.getPositions()).toEqual([]);
     const { rows } = await db().pool.query('SELECT * FROM paper_positions WHERE ticker = $1 AND account_id = $2', [KC, `acct-${accounts}`]);
     // All of it sold: realized = 15 × 0.70 − 8.00 exactly, nothing left in the cost basis.
@@ -257,16 +258,16 @@ describe('positions and cash', () => {
 
   it('nets a buy of the opposite side like Kalshi: each YES+NO pair pays $1 back at once', async () => {
     const { exchange, source } = paper([kalshiBook(KC, T0, { yesBid: '0.48', yesAsk: '0.50' })]);
-    await exchange.placeOrder(order({ count: 10, limitPrice: dec('0.50') }));
+    await exchange.placeOrder(order({ count: qty(10), limitPrice: dec('0.50') }));
     // NO ask = 1 − YES bid = 0.45.
     source.set(kalshiBook(KC, at(1), { yesBid: '0.55', yesAsk: '0.57' }));
-    await exchange.placeOrder(order({ side: 'no', count: 4, limitPrice: dec('0.45') }));
+    await exchange.placeOrder(order({ side: 'no', count: qty(4), limitPrice: dec('0.45') }));
     let [position] = await exchange.getPositions();
     // 4 YES closed as if sold at 1 − 0.45: realized 4 × 0.55 − 4 × 0.50
     expect([position!.position, money(position!.exposure), money(position!.realizedPnl)]).toEqual([6, '3.0000', '0.2000']);
 
     // 6 pairs close the rest of the YES, 4 NO remain, bought at 0.45.
-    await exchange.placeOrder(order({ side: 'no', count: 10, limitPrice: dec('0.45') }));
+    await exchange.placeOrder(order({ side: 'no', count: qty(10), limitPrice: dec('0.45') }));
     [position] = await exchange.getPositions();
     expect([position!.position, money(position!.exposure), money(position!.realizedPnl)]).toEqual([-4, '1.8000', '0.5000']);
     const fills = await exchange.getFills({ ticker: KC });
@@ -281,13 +282,13 @@ describe('positions and cash', () => {
       kalshiBook(KC, T0, { yesBid: '0.4711', yesAsk: '0.4833', depth: 7 }),
       kalshiBook(DAL, T0, { yesBid: '0.3301', yesAsk: '0.3517', depth: 13 }),
     ], '2500.0001');
-    await exchange.placeOrder(order({ count: 20, limitPrice: dec('0.4833') })); // rests 13
-    await exchange.placeOrder(order({ ticker: DAL, side: 'no', count: 9, limitPrice: dec('0.6699') }));
-    await exchange.placeOrder(order({ ticker: DAL, count: 5, limitPrice: dec('0.3517'), timeInForce: 'immediate_or_cancel' }));
+    await exchange.placeOrder(order({ count: qty(20), limitPrice: dec('0.4833') })); // rests 13
+    await exchange.placeOrder(order({ ticker: DAL, side: 'no', count: qty(9), limitPrice: dec('0.6699') }));
+    await exchange.placeOrder(order({ ticker: DAL, count: qty(5), limitPrice: dec('0.3517'), timeInForce: 'immediate_or_cancel' }));
     source.set(kalshiBook(KC, at(1), { yesBid: '0.5123', yesAsk: '0.5299', depth: 11 }));
     source.set(kalshiBook(DAL, at(1), { yesBid: '0.2987', yesAsk: '0.3111', depth: 13 }));
-    await exchange.placeOrder(order({ action: 'sell', count: 3, limitPrice: dec('0.5') }));
-    await exchange.placeOrder(order({ ticker: DAL, side: 'no', action: 'sell', count: 4, limitPrice: dec('0.65') }));
+    await exchange.placeOrder(order({ action: 'sell', count: qty(3), limitPrice: dec('0.5') }));
+    await exchange.placeOrder(order({ ticker: DAL, side: 'no', action: 'sell', count: qty(4), limitPrice: dec('0.65') }));
     source.set(kalshiBook(KC, at(2), { yesBid: '0.4001', yesAsk: '0.4099', depth: 50 }));
     clock = at(2);
     const fills = await exchange.getFills();
@@ -304,7 +305,7 @@ describe('positions and cash', () => {
 describe('resting orders', () => {
   it('rests a GTC order that does not cross, then fills it at its limit as maker when the book crosses it', async () => {
     const { exchange, source } = paper([kalshiBook(KC, T0, { yesBid: '0.50', yesAsk: '0.60' })]);
-    const placed = await exchange.placeOrder(order({ count: 10, limitPrice: dec('0.55') }));
+    const placed = await exchange.placeOrder(order({ count: qty(10), limitPrice: dec('0.55') }));
     expect(placed).toMatchObject({ status: 'resting', filledCount: 0, remainingCount: 10 });
     expect(money(await exchange.getBalance())).toBe('1000.0000');
 
@@ -313,7 +314,7 @@ describe('resting orders', () => {
     const filled = await exchange.getOrder(placed.venueOrderId);
     expect(filled).toMatchObject({ status: 'executed', filledCount: 10, remainingCount: 0 });
     // 0.0175 × 10 × 0.55 × 0.45 = 0.0433 → 0.05
-    expect(money(filled.makerFees)).toBe(money(makerFee(10, dec('0.55'))));
+    expect(money(filled.makerFees)).toBe(money(makerFee(qty(10), dec('0.55'))));
     expect(money(filled.makerFees)).toBe('0.0500');
     expect(money(filled.makerFillCost)).toBe('5.5000');
     expect(money(filled.takerFees)).toBe('0.0000');
@@ -325,17 +326,17 @@ describe('resting orders', () => {
 
   it('does not fill twice from one snapshot: the rest of a partly taken order waits for a newer book', async () => {
     const { exchange, source } = paper([kalshiBook(KC, T0, { yesAsk: '0.50', depth: 100 })]);
-    const placed = await exchange.placeOrder(order({ count: 250, limitPrice: dec('0.50') }));
+    const placed = await exchange.placeOrder(order({ count: qty(250), limitPrice: dec('0.50') }));
     expect(placed).toMatchObject({ status: 'resting', filledCount: 100 });
-    expect((await exchange.getOrder(placed.venueOrderId)).filledCount).toBe(100);
+    expect((await exchange.getOrder(placed.venueOrderId)).filledCount).toEqual(100);
     // A second buyer finds that snapshot's depth already taken.
-    const other = await exchange.placeOrder(order({ count: 5, limitPrice: dec('0.50'), timeInForce: 'immediate_or_cancel' }));
+    const other = await exchange.placeOrder(order({ count: qty(5), limitPrice: dec('0.50'), timeInForce: 'immediate_or_cancel' }));
     expect(other).toMatchObject({ status: 'canceled', filledCount: 0 });
 
     // Nor does another instance on the account (a restart, another container), which does not
     // share this one's memory of taken depth: the order remembers the snapshot it saw.
     const restarted = new PaperExchange(db().pool, { books: source, startingBalance: dec('1000'), accountId: `acct-${accounts}`, now });
-    expect((await restarted.getOrder(placed.venueOrderId)).filledCount).toBe(100);
+    expect((await restarted.getOrder(placed.venueOrderId)).filledCount).toEqual(100);
 
     source.set(kalshiBook(KC, at(1), { yesAsk: '0.49', depth: 100 }));
     const later = await exchange.getOrder(placed.venueOrderId);
@@ -346,8 +347,8 @@ describe('resting orders', () => {
 
   it('cancels a resting order at its expiry; a book observed before the expiry still fills it, one after does not', async () => {
     const { exchange, source } = paper([kalshiBook(KC, T0, { yesAsk: '0.60' }), kalshiBook(DAL, T0, { yesAsk: '0.60' })]);
-    const expiring = await exchange.placeOrder(order({ count: 5, limitPrice: dec('0.50'), expiresAt: at(5) }));
-    const filledFirst = await exchange.placeOrder(order({ ticker: DAL, count: 5, limitPrice: dec('0.50'), expiresAt: at(5) }));
+    const expiring = await exchange.placeOrder(order({ count: qty(5), limitPrice: dec('0.50'), expiresAt: at(5) }));
+    const filledFirst = await exchange.placeOrder(order({ ticker: DAL, count: qty(5), limitPrice: dec('0.50'), expiresAt: at(5) }));
     clock = at(4);
     expect((await exchange.getOrder(expiring.venueOrderId)).status).toBe('resting');
 
@@ -362,7 +363,7 @@ describe('resting orders', () => {
 
   it('cancels what remains of a resting order, keeps its fills, and returns a finished order unchanged', async () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesAsk: '0.50', depth: 4 })]);
-    const placed = await exchange.placeOrder(order({ count: 10, limitPrice: dec('0.50') }));
+    const placed = await exchange.placeOrder(order({ count: qty(10), limitPrice: dec('0.50') }));
     expect(placed).toMatchObject({ status: 'resting', filledCount: 4 });
     clock = at(1);
     const canceled = await exchange.cancelOrder(placed.venueOrderId);
@@ -376,16 +377,16 @@ describe('resting orders', () => {
 
   it('returns an executed order unchanged on cancel', async () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesAsk: '0.50' })]);
-    const placed = await exchange.placeOrder(order({ count: 2, limitPrice: dec('0.50') }));
+    const placed = await exchange.placeOrder(order({ count: qty(2), limitPrice: dec('0.50') }));
     expect(placed.status).toBe('executed');
     expect(await exchange.cancelOrder(placed.venueOrderId)).toEqual(placed);
   });
 
   it('cancels a resting buy whose fill the balance can no longer pay', async () => {
     const { exchange, source } = paper([kalshiBook(KC, T0, { yesAsk: '0.65' }), kalshiBook(DAL, T0, { yesAsk: '0.50' })], '10');
-    const resting = await exchange.placeOrder(order({ count: 15, limitPrice: dec('0.60') }));
+    const resting = await exchange.placeOrder(order({ count: qty(15), limitPrice: dec('0.60') }));
     expect(resting.status).toBe('resting');
-    await exchange.placeOrder(order({ ticker: DAL, count: 10, limitPrice: dec('0.50') }));
+    await exchange.placeOrder(order({ ticker: DAL, count: qty(10), limitPrice: dec('0.50') }));
     expect(money(await exchange.getBalance())).toBe('4.8200');
     source.set(kalshiBook(KC, at(1), { yesAsk: '0.55' }));
     expect(await exchange.getOrder(resting.venueOrderId)).toMatchObject({ status: 'canceled', filledCount: 0 });
@@ -394,10 +395,10 @@ describe('resting orders', () => {
 
   it('fills a resting sell up to the position still held and cancels the rest', async () => {
     const { exchange, source } = paper([kalshiBook(KC, T0, { yesBid: '0.65', yesAsk: '0.66' })]);
-    await exchange.placeOrder(order({ count: 10, limitPrice: dec('0.66') }));
-    const restingSell = await exchange.placeOrder(order({ action: 'sell', count: 10, limitPrice: dec('0.70') }));
+    await exchange.placeOrder(order({ count: qty(10), limitPrice: dec('0.66') }));
+    const restingSell = await exchange.placeOrder(order({ action: 'sell', count: qty(10), limitPrice: dec('0.70') }));
     expect(restingSell.status).toBe('resting');
-    await exchange.placeOrder(order({ action: 'sell', count: 6, limitPrice: dec('0.65') }));
+    await exchange.placeOrder(order({ action: 'sell', count: qty(6), limitPrice: dec('0.65') }));
     source.set(kalshiBook(KC, at(1), { yesBid: '0.72', yesAsk: '0.74' }));
     const after = await exchange.getOrder(restingSell.venueOrderId);
     expect(after).toMatchObject({ status: 'canceled', filledCount: 4 });
@@ -409,12 +410,12 @@ describe('resting orders', () => {
 describe('reading back', () => {
   it('lists fills by order, by ticker and since an instant, and orders by ticker and status', async () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesAsk: '0.50' }), kalshiBook(DAL, T0, { yesAsk: '0.40' })]);
-    const a = await exchange.placeOrder(order({ count: 1, limitPrice: dec('0.50') }));
+    const a = await exchange.placeOrder(order({ count: qty(1), limitPrice: dec('0.50') }));
     clock = at(1);
-    const b = await exchange.placeOrder(order({ ticker: DAL, count: 2, limitPrice: dec('0.40') }));
+    const b = await exchange.placeOrder(order({ ticker: DAL, count: qty(2), limitPrice: dec('0.40') }));
     clock = at(2);
-    const c = await exchange.placeOrder(order({ count: 3, limitPrice: dec('0.50') }));
-    const d = await exchange.placeOrder(order({ ticker: DAL, count: 4, limitPrice: dec('0.30') }));
+    const c = await exchange.placeOrder(order({ count: qty(3), limitPrice: dec('0.50') }));
+    const d = await exchange.placeOrder(order({ ticker: DAL, count: qty(4), limitPrice: dec('0.30') }));
 
     expect((await exchange.getFills()).map((f) => f.venueOrderId)).toEqual([a, b, c].map((o) => o.venueOrderId));
     expect((await exchange.getFills({ venueOrderId: b.venueOrderId })).map((f) => f.count)).toEqual([2]);
@@ -434,7 +435,7 @@ describe('reading back', () => {
 
   it('keeps accounts apart', async () => {
     const first = paper([kalshiBook(KC, T0, { yesAsk: '0.50' })]);
-    const placed = await first.exchange.placeOrder(order({ count: 1 }));
+    const placed = await first.exchange.placeOrder(order({ count: qty(1) }));
     const second = new PaperExchange(db().pool, { books: first.source, startingBalance: dec('50'), accountId: 'other-account', now });
     expect(money(await second.getBalance())).toBe('50.0000');
     expect(await second.getFills()).toEqual([]);
@@ -444,20 +445,20 @@ describe('reading back', () => {
 
   it('stays readable when a resting order\'s book cannot be read; a placement on that market fails', async () => {
     const { exchange, source } = paper([kalshiBook(KC, T0, { yesAsk: '0.60' }), kalshiBook(DAL, T0, { yesAsk: '0.50' })]);
-    const placed = await exchange.placeOrder(order({ count: 5, limitPrice: dec('0.55') }));
+    const placed = await exchange.placeOrder(order({ count: qty(5), limitPrice: dec('0.55') }));
     const failing = new PaperExchange(db().pool, {
       books: { book: async (ticker) => (ticker === KC ? Promise.reject(new Error('book unavailable')) : source.book(ticker)) },
       startingBalance: dec('1000'), accountId: `acct-${accounts}`, now,
     });
     expect(money(await failing.getBalance())).toBe('1000.0000');
     expect((await failing.getOrder(placed.venueOrderId)).status).toBe('resting');
-    await expect(failing.placeOrder(order({ count: 1, limitPrice: dec('0.55') }))).rejects.toThrow('book unavailable');
-    expect((await failing.placeOrder(order({ ticker: DAL, count: 1, limitPrice: dec('0.50') }))).status).toBe('executed');
+    await expect(failing.placeOrder(order({ count: qty(1), limitPrice: dec('0.55') }))).rejects.toThrow('book unavailable');
+    expect((await failing.placeOrder(order({ ticker: DAL, count: qty(1), limitPrice: dec('0.50') }))).status).toBe('executed');
   });
 
   it('refuses to change or delete fills (append-only)', async () => {
     const { exchange } = paper([kalshiBook(KC, T0, { yesAsk: '0.50' })]);
-    const placed = await exchange.placeOrder(order({ count: 1 }));
+    const placed = await exchange.placeOrder(order({ count: qty(1) }));
     await expect(db().pool.query('UPDATE paper_fills SET fee = 0 WHERE venue_order_id = $1', [placed.venueOrderId])).rejects.toThrow(/append-only/);
     await expect(db().pool.query('DELETE FROM paper_fills WHERE venue_order_id = $1', [placed.venueOrderId])).rejects.toThrow(/append-only/);
   });
@@ -474,7 +475,7 @@ describe('book sources', () => {
     const book = await source.book(KC);
     const { rows } = await db().pool.query('SELECT created_at FROM current_markets WHERE ticker = $1', [KC]);
     expect(book).not.toBeNull();
-    const levels = (l: { price: Decimal; count: number | null }[]) => l.map((x) => [money(x.price), x.count]);
+    const levels = (l: { price: Decimal; count: Decimal | null }[]) => l.map((x) => [money(x.price), x.count === null ? null : x.count.toNumber()]);
     expect(levels(book!.yes.asks)).toEqual([['0.5500', 10]]);
     expect(levels(book!.yes.bids)).toEqual([['0.5300', 10]]);
     expect(levels(book!.no.asks)).toEqual([['0.4500', 10]]);
@@ -490,12 +491,12 @@ describe('book sources', () => {
     const exchange = new PaperExchange(db().pool, {
       books: new IngestedBookSource(db().pool, { depth: 10 }), startingBalance: dec('100'), accountId: 'ingested', now,
     });
-    const placed = await exchange.placeOrder(order({ count: 15, limitPrice: dec('0.55') }));
+    const placed = await exchange.placeOrder(order({ count: qty(15), limitPrice: dec('0.55') }));
     expect(placed).toMatchObject({ status: 'resting', filledCount: 10 });
     expect(money(placed.takerFillCost)).toBe('5.5000');
 
     await seedMarkets(db().pool, [marketSnapshot(KC, '0.55', { yesBid: dec('0.53'), noBid: dec('0.43'), status: 'closed' })]);
-    expect((await rejection(exchange.placeOrder(order({ count: 1 })))).code).toBe('market_closed');
+    expect((await rejection(exchange.placeOrder(order({ count: qty(1) })))).code).toBe('market_closed');
     // The closed market fills nothing more; the order keeps resting until cancelled.
     expect(await exchange.getOrder(placed.venueOrderId)).toMatchObject({ status: 'resting', filledCount: 10 });
   });
@@ -516,7 +517,7 @@ describe('book sources', () => {
       });
       const client = new KalshiClient({ baseUrl: `${server.url}/trade-api/v2`, retry: { maxAttempts: 1 }, readsPerSecond: 1000 });
       const book = await new KalshiOrderbookBookSource(client, now).book(KC);
-      const levels = (l: { price: Decimal; count: number | null }[]) => l.map((x) => [money(x.price), x.count]);
+      const levels = (l: { price: Decimal; count: Decimal | null }[]) => l.map((x) => [money(x.price), x.count === null ? null : x.count.toNumber()]);
       expect(levels(book!.yes.bids)).toEqual([['0.5500', 25], ['0.5400', 10]]);
       expect(levels(book!.yes.asks)).toEqual([['0.5700', 7], ['0.5800', 3]]);
       expect(levels(book!.no.bids)).toEqual([['0.4300', 7], ['0.4200', 3]]);

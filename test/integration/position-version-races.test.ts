@@ -4,6 +4,7 @@ import { MemoryExitQueue } from '../../shared/queues/sqsEntryQueue';
 import { useDatabasePerTest } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
 import { GAME_EVENT, quoteYes, seedHalftimeWorld } from '../helpers/scanWorld';
+import { qty } from '../../shared/domain/quantity';
 
 /**
  * The monitor's sweep and the ledger (an exit's fill, a reconciliation) both write position
@@ -78,7 +79,7 @@ describe('a fill recorded while another transaction writes the same position', (
        VALUES ($1, 'exit', $2, 'kalshi', $3, 'yes', 'sell', 'limit', '0.58', 20, 'paper', 'immediate_or_cancel')`,
       [clientOrderId, KC, positionId],
     );
-    const placed = await exchange.placeOrder({ ticker: KC, clientOrderId, side: 'yes', action: 'sell', count: 20, type: 'limit', limitPrice: dec('0.58'), timeInForce: 'immediate_or_cancel' });
+    const placed = await exchange.placeOrder({ ticker: KC, clientOrderId, side: 'yes', action: 'sell', count: qty(20), type: 'limit', limitPrice: dec('0.58'), timeInForce: 'immediate_or_cancel' });
     const fills = await exchange.getFills({ venueOrderId: placed.venueOrderId });
 
     // Another writer holds the identity and writes 100 → 70 (a fill of 30 elsewhere).

@@ -62,7 +62,7 @@ beforeAll(async () => {
 
   const position = (positionId: number, side: string, entry: string, quantity: number, original: number, stop: object | null) => ({
     position_id: positionId, market_id: MARKET, platform_id: 'kalshi', side, execution_mode: 'paper', entry_price: dec(entry),
-    quantity, original_quantity: original, status: 'open', trailing_stop_state: stop,
+    quantity: dec(String(quantity)), original_quantity: dec(String(original)), status: 'open', trailing_stop_state: stop,
   });
   await versionedUpsert(pool, POSITIONS, [position(ids.yes, 'yes', '0.6000', 100, 100, null), position(ids.no, 'no', '0.3500', 10, 10, null)]);
   await versionedUpsert(pool, POSITIONS, [

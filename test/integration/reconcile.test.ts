@@ -7,6 +7,7 @@ import { withTransaction } from '../../shared/db/transaction';
 import { MemoryEntryQueue } from '../../shared/queues/sqsEntryQueue';
 import { useDatabasePerTest } from '../helpers/database';
 import { paperExchange, scannedEntries } from '../helpers/execution';
+import { qty } from '../../shared/domain/quantity';
 
 const db = useDatabasePerTest({ poolMax: 20 });
 
@@ -31,11 +32,11 @@ describe('reconciliation with the venue', () => {
     const exchange = paperExchange(db().pool);
     // Someone traded the account by hand (or a fill was lost): the venue holds 10 KC YES.
     await exchange.placeOrder({
-      ticker: KC, clientOrderId: 'manual-1', side: 'yes', action: 'buy', count: 10, type: 'limit',
+      ticker: KC, clientOrderId: 'manual-1', side: 'yes', action: 'buy', count: qty(10), type: 'limit',
       limitPrice: dec('0.60'), timeInForce: 'immediate_or_cancel',
     });
     const first = await reconcileVenue({ pool: db().pool, exchange });
-    expect(first.desyncs).toEqual([{ ticker: KC, marketId: KC, kind: 'position', local: { net: 0 }, venue: { net: 10 } }]);
+    expect(first.desyncs).toEqual([{ ticker: KC, marketId: KC, kind: 'position', local: { net: '0' }, venue: { net: '10' } }]);
     expect(await openDesyncs()).toMatchObject([{ ticker: KC, market_id: KC, kind: 'position' }]);
 
     // A second pass updates the same desync instead of piling up rows.
@@ -53,7 +54,7 @@ describe('reconciliation with the venue', () => {
 
     // The venue position is closed out: the next reconciliation finds agreement and resolves it.
     await exchange.placeOrder({
-      ticker: KC, clientOrderId: 'manual-2', side: 'yes', action: 'sell', count: 10, type: 'limit',
+      ticker: KC, clientOrderId: 'manual-2', side: 'yes', action: 'sell', count: qty(10), type: 'limit',
       limitPrice: dec('0.58'), timeInForce: 'immediate_or_cancel',
     });
     const last = await reconcileVenue({ pool: db().pool, exchange });
@@ -79,7 +80,7 @@ describe('reconciliation with the venue', () => {
       limitPrice: dec('0.58'), timeInForce: 'immediate_or_cancel',
     });
     const result = await reconcileVenue({ pool: db().pool, exchange });
-    expect(result.desyncs).toEqual([{ ticker: KC, marketId: KC, kind: 'position', local: { net: message!.quantity }, venue: { net: 0 } }]);
+    expect(result.desyncs).toEqual([{ ticker: KC, marketId: KC, kind: 'position', local: { net: String(message!.quantity) }, venue: { net: '0' } }]);
     expect(result.balance.difference).not.toBe('0.0000');
   });
 
@@ -87,7 +88,7 @@ describe('reconciliation with the venue', () => {
     await scannedEntries(db().pool, { strategies: 1 });
     const exchange = paperExchange(db().pool);
     await exchange.placeOrder({
-      ticker: DAL, clientOrderId: 'manual-rest', side: 'yes', action: 'buy', count: 10, type: 'limit', limitPrice: dec('0.10'),
+      ticker: DAL, clientOrderId: 'manual-rest', side: 'yes', action: 'buy', count: qty(10), type: 'limit', limitPrice: dec('0.10'),
     });
     const result = await reconcileVenue({ pool: db().pool, exchange });
     expect(result.desyncs).toEqual([
@@ -102,7 +103,7 @@ describe('reconciliation with the venue', () => {
     const exchange = paperExchange(db().pool);
     // The second one did reach the venue before its function died.
     await exchange.placeOrder({
-      ticker: KC, clientOrderId: messages[1]!.clientOrderId, side: 'yes', action: 'buy', count: messages[1]!.quantity,
+      ticker: KC, clientOrderId: messages[1]!.clientOrderId, side: 'yes', action: 'buy', count: qty(messages[1]!.quantity),
       type: 'limit', limitPrice: dec(messages[1]!.limitPrice),
     });
     // Not stale yet: left alone.

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { qty } from '../../shared/domain/quantity';
 import { ACCOUNT_BALANCE, MarketRepository, versionedUpsert } from '../../shared/db';
 import { dec } from '../../shared/domain/decimal';
 import { reconcileVenue } from '../../shared/execution/reconcile';
@@ -86,7 +87,7 @@ describe('live settlement cross-check against GET /portfolio/settlements', () =>
     const { exchange, sim, open, ingestSettled } = await world();
     await open('yes', 20);
     // 5 more YES bought at the venue outside Precog's books: the venue pays 25, the books expect 20.
-    await exchange.placeOrder({ ticker: KC, clientOrderId: 'by-hand-1', side: 'yes', action: 'buy', count: 5, type: 'limit', limitPrice: dec('0.60'), timeInForce: 'immediate_or_cancel' });
+    await exchange.placeOrder({ ticker: KC, clientOrderId: 'by-hand-1', side: 'yes', action: 'buy', count: qty(5), type: 'limit', limitPrice: dec('0.60'), timeInForce: 'immediate_or_cancel' });
     sim.settle(KC, GAME_EVENT, 'yes');
     await ingestSettled();
 
@@ -145,7 +146,7 @@ describe('KalshiExchange.getSettlements', () => {
     const { exchange, sim, open } = await world();
     await open('yes', 20);
     sim.setMarket(`${GAME_EVENT}-DAL`, { no: { ask: '0.7200', bid: '0.7000', depth: 1000 } });
-    await exchange.placeOrder({ ticker: `${GAME_EVENT}-DAL`, clientOrderId: 'dal-1', side: 'no', action: 'buy', count: 3, type: 'limit', limitPrice: dec('0.72'), timeInForce: 'immediate_or_cancel' });
+    await exchange.placeOrder({ ticker: `${GAME_EVENT}-DAL`, clientOrderId: 'dal-1', side: 'no', action: 'buy', count: qty(3), type: 'limit', limitPrice: dec('0.72'), timeInForce: 'immediate_or_cancel' });
     sim.settle(KC, GAME_EVENT, 'yes');
     sim.settle(`${GAME_EVENT}-DAL`, GAME_EVENT, 'yes');
     sim.pageSize = 1;

@@ -16,14 +16,15 @@ import { settleMarkets, type SettleMarketsResult } from '../../shared/settlement
 import { useDatabasePerTest } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
 import { GAME_EVENT, quotedMarket, seedHalftimeWorld } from '../helpers/scanWorld';
+import { qty } from '../../shared/domain/quantity';
 
 const db = useDatabasePerTest({ poolMax: 20 });
 
 const KC = `${GAME_EVENT}-KC`;
 const DAL = `${GAME_EVENT}-DAL`;
 const WIDE = `${GAME_EVENT}-WIDE`;
-const taker = (n: number, p: string) => kalshiFee(n, dec(p), dec('0.07'));
-const maker = (n: number, p: string) => kalshiFee(n, dec(p), dec('0.0175'));
+const taker = (n: number, p: string) => kalshiFee(qty(n), dec(p), dec('0.07'));
+const maker = (n: number, p: string) => kalshiFee(qty(n), dec(p), dec('0.0175'));
 const sum = (values: Decimal[]) => values.reduce((a, b) => a.plus(b), new Decimal(0));
 
 /** Quotes of KC in cents: YES ask/bid, NO ask/bid. */
@@ -60,9 +61,16 @@ async function booksCash(mode: 'paper' | 'live' = 'paper'): Promise<Decimal> {
   return rows[0].balance as Decimal;
 }
 
+/**
+ * A money column as text at the 4 decimals these figures are stated in (amount columns hold 6
+ * since migration 0012): the full value when its 5th or 6th decimal is not zero, so an
+ * expectation at 4 decimals still fails on any difference.
+ */
+const money4 = (column: string, as = column) => `CASE WHEN ${column} = round(${column}, 4) THEN round(${column}, 4)::text ELSE ${column}::text END AS ${as}`;
+
 async function currentPosition(positionId: number) {
   const { rows: [p] } = await db().pool.query(
-    `SELECT status, quantity, cost_basis::text, realized_pnl::text, unrealized_pnl::text, current_price::text, fees::text
+    `SELECT status, quantity, ${money4('cost_basis')}, ${money4('realized_pnl')}, ${money4('unrealized_pnl')}, current_price::text, ${money4('fees')}
      FROM positions WHERE position_id = $1 AND row_current_ind`,
     [positionId],
   );
@@ -88,8 +96,8 @@ async function footprint() {
            (SELECT count(*) FROM paper_fills)::int AS paper_fills,
            (SELECT json_agg(json_build_object('id', strategy_id, 'paper_roi', paper_roi::text, 'live_roi', live_roi::text,
                                               'paper', paper_trades_count, 'live', live_trades_count) ORDER BY strategy_id) FROM strategies) AS strategies,
-           (SELECT json_agg(json_build_object('account', account_id, 'balance', balance::text) ORDER BY account_id) FROM paper_accounts) AS paper_accounts,
-           (SELECT json_agg(json_build_object('ticker', ticker, 'position', position, 'realized', realized_pnl::text) ORDER BY ticker) FROM paper_positions) AS paper_positions,
+           (SELECT json_agg(json_build_object('account', account_id, 'balance', b.balance) ORDER BY account_id) FROM (SELECT account_id, ${money4('balance')} FROM paper_accounts) b) AS paper_accounts,
+           (SELECT json_agg(json_build_object('ticker', ticker, 'position', position, 'realized', r.realized) ORDER BY ticker) FROM (SELECT ticker, position, ${money4('realized_pnl', 'realized')} FROM paper_positions) r) AS paper_positions,
            (SELECT json_agg(json_build_object('id', venue_order_id, 'status', status) ORDER BY order_number) FROM paper_orders) AS paper_orders,
            (SELECT json_agg(json_build_object('id', order_id, 'status', status) ORDER BY order_id) FROM orders) AS orders,
            (SELECT json_agg(json_build_object('id', exit_request_id, 'status', status) ORDER BY exit_request_id) FROM exit_requests) AS exit_requests`);
@@ -181,11 +189,11 @@ describe('settling a market: the worked example (A: 100 YES @ 0.60, B: 50 NO @ 0
     expect(reconciled.balance.difference).toBe('0.0000');
     expect(await exchange.getPositions()).toEqual([]);
     // The venue's realized P&L excludes fees; the books' includes them: they differ by the fees exactly.
-    const { rows: [venuePosition] } = await db().pool.query(`SELECT position, cost_basis::text, realized_pnl FROM paper_positions WHERE ticker = $1`, [KC]);
-    expect(venuePosition.position).toBe(0);
+    const { rows: [venuePosition] } = await db().pool.query(`SELECT position, ${money4('cost_basis')}, realized_pnl FROM paper_positions WHERE ticker = $1`, [KC]);
+    expect(venuePosition.position.isZero()).toBe(true);
     expect(venuePosition.cost_basis).toBe('0.0000');
     expect((venuePosition.realized_pnl as Decimal).toFixed(4)).toBe(dec(c.realizedA).plus(c.realizedB).plus('1.68').plus('0.80').toFixed(4));
-    const { rows: venueSettled } = await db().pool.query('SELECT ticker, yes_payout::text, position, credited::text FROM paper_settlements');
+    const { rows: venueSettled } = await db().pool.query(`SELECT ticker, yes_payout::text, position, ${money4('credited')} FROM paper_settlements`);
     expect(venueSettled).toEqual([{ ticker: KC, yes_payout: c.payout, position: 50, credited: c.venueCredited }]);
 
     // A second run changes nothing anywhere.
@@ -300,7 +308,7 @@ describe('exits in flight when the market settles', () => {
        VALUES ($1, 'exit', $2, 'kalshi', $3, $4, $5, 'yes', 'sell', 'limit', '0.70', 100, 'paper', 'good_till_canceled', $6)`,
       [clientOrderId, KC, strategyId, model.id, positionId, request.exit_request_id],
     );
-    const placed = await exchange.placeOrder({ ticker: KC, clientOrderId, side: 'yes', action: 'sell', count: 100, type: 'limit', limitPrice: dec('0.70') });
+    const placed = await exchange.placeOrder({ ticker: KC, clientOrderId, side: 'yes', action: 'sell', count: qty(100), type: 'limit', limitPrice: dec('0.70') });
     expect(placed.status).toBe('resting');
     await withTransaction(db().pool, async (client) => {
       await applyVenueUpdate(client, (await lockOrder(client, clientOrderId))!, placed, []);
@@ -393,8 +401,8 @@ describe('the paper venue settles once', () => {
   it('credits YES and NO holdings at the payout, cancels resting orders, and a second settle credits nothing', async () => {
     await seedHalftimeWorld(db().pool, { strategies: 1 });
     const exchange = paperExchange(db().pool);
-    await exchange.placeOrder({ ticker: DAL, clientOrderId: 'no-1', side: 'no', action: 'buy', count: 10, type: 'limit', limitPrice: dec('0.72') });
-    const resting = await exchange.placeOrder({ ticker: DAL, clientOrderId: 'no-2', side: 'no', action: 'buy', count: 10, type: 'limit', limitPrice: dec('0.50') });
+    await exchange.placeOrder({ ticker: DAL, clientOrderId: 'no-1', side: 'no', action: 'buy', count: qty(10), type: 'limit', limitPrice: dec('0.72') });
+    const resting = await exchange.placeOrder({ ticker: DAL, clientOrderId: 'no-2', side: 'no', action: 'buy', count: qty(10), type: 'limit', limitPrice: dec('0.50') });
     expect(resting.status).toBe('resting');
     const before = await exchange.getBalance();
 
@@ -403,7 +411,7 @@ describe('the paper venue settles once', () => {
     expect((await exchange.settle(DAL, dec('0.25')))?.credited.toFixed(4)).toBe('7.5000'); // 10 NO × 0.75
     expect((await exchange.getBalance()).minus(before).toFixed(4)).toBe('7.5000');
     expect((await exchange.getOrder(resting.venueOrderId)).status).toBe('canceled');
-    const { rows: [position] } = await db().pool.query('SELECT position, cost_basis::text, realized_pnl::text, fees_paid::text FROM paper_positions WHERE ticker = $1', [DAL]);
+    const { rows: [position] } = await db().pool.query(`SELECT position, ${money4('cost_basis')}, ${money4('realized_pnl')}, ${money4('fees_paid')} FROM paper_positions WHERE ticker = $1`, [DAL]);
     // 7.50 − 7.20, fees excluded (they stay in fees_paid).
     expect(position).toEqual({ position: 0, cost_basis: '0.0000', realized_pnl: '0.3000', fees_paid: taker(10, '0.72').toFixed(4) });
 

@@ -219,13 +219,13 @@ describe('versionedUpsert (the other SCD-2 tables)', () => {
     const positionId = rows[0].position_id as number;
     const position = {
       position_id: positionId, market_id: 'P-1', platform_id: 'kalshi', side: 'yes', execution_mode: 'paper',
-      entry_price: dec('0.6000'), quantity: 100, original_quantity: 100, fees: dec('1.6800'), status: 'open',
+      entry_price: dec('0.6000'), quantity: dec('100'), original_quantity: dec('100'), fees: dec('1.6800'), status: 'open',
       current_price: dec('0.6000'), last_update: new Date(),
     };
     expect((await versionedUpsert(pool, POSITIONS, [position])).inserted).toBe(1);
     // A heartbeat (last_update only) is not a new version.
     expect((await versionedUpsert(pool, POSITIONS, [{ ...position, last_update: new Date() }])).inserted).toBe(0);
-    const partial = await versionedUpsert(pool, POSITIONS, [{ ...position, quantity: 50, current_price: dec('0.6900') }]);
+    const partial = await versionedUpsert(pool, POSITIONS, [{ ...position, quantity: dec('50'), current_price: dec('0.6900') }]);
     expect(partial).toMatchObject({ inserted: 1, closed: 1 });
     await expect(versionedUpsert(pool, POSITIONS, [{ ...position, position_id: 999_999 }])).rejects.toThrow(/position_id/);
   });

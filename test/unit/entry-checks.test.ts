@@ -31,7 +31,7 @@ function snapshot(overrides: Partial<EntryCheckSnapshot> = {}): EntryCheckSnapsh
     ...overrides,
   };
 }
-const order = { side: 'yes' as const, quantity: 100, limitPrice: dec('0.60') }; // $60
+const order = { side: 'yes' as const, quantity: dec('100'), limitPrice: dec('0.60') }; // $60
 
 describe('entry last-look checks', () => {
   it('passes a fresh, current, profitable entry within limits', () => {

@@ -59,7 +59,7 @@ const exitStopped: PrecogEvent = {
     condition: 'profit_target',
     priority: 'MEDIUM',
     reason: '5 limit attempts without a fill',
-    remainingQuantity: 40,
+    remainingQuantity: '40',
   },
 };
 
@@ -309,7 +309,7 @@ describe('MemoryEventPublisher and NoopEventPublisher', () => {
 
   it('validates like EventBridge and keeps nothing of an invalid call', async () => {
     const memory = new MemoryEventPublisher();
-    const bad = { ...exitStopped, detail: { ...exitStopped.detail, remainingQuantity: -1 } } as PrecogEvent;
+    const bad = { ...exitStopped, detail: { ...exitStopped.detail, remainingQuantity: '-1' } } as PrecogEvent;
     await expect(memory.publish([trip, bad])).rejects.toThrow(/detail\.remainingQuantity/);
     expect(memory.published).toEqual([]);
   });

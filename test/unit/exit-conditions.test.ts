@@ -10,6 +10,7 @@ import { Decimal, dec } from '../../shared/domain/decimal';
 import { EXIT_CHECKS, evaluateExits, isUrgent, type ExitInput } from '../../shared/exits/conditions';
 import { updateTrailingStop, type TrailingStopState } from '../../shared/exits/trailingStop';
 import { valuePosition } from '../../shared/exits/valuation';
+import { qty } from '../../shared/domain/quantity';
 
 const NOW = new Date('2025-01-05T18:00:00.000Z');
 const at = (ms: number) => new Date(NOW.getTime() + ms);
@@ -17,8 +18,8 @@ const MIN = 60_000;
 
 /** A healthy position that triggers nothing: 100 @ 0.60, flat, liquid, an hour to close. */
 const base: ExitInput = {
-  quantity: 100,
-  originalQuantity: 100,
+  quantity: qty(100),
+  originalQuantity: qty(100),
   entryPrice: dec('0.60'),
   bid: dec('0.60'),
   ask: dec('0.61'),
@@ -30,7 +31,7 @@ const base: ExitInput = {
   confidence: 'high',
   trailingStop: null,
   recomputedEdge: dec('0.05'),
-  partialExitedQuantity: 0,
+  partialExitedQuantity: qty(0),
   liquidationBreaker: null,
   rebalanceCandidate: false,
 };
@@ -145,7 +146,7 @@ describe('each condition at, above and below its threshold', () => {
     if (t !== null) {
       expect(t.condition).toBe(condition);
       expect(t.priority).toBe(DEFAULT_TRADING_RULES.exits.priorities[condition]);
-      if (condition !== 'partial_exit_target') expect(t.quantity).toBe(100);
+      if (condition !== 'partial_exit_target') expect(t.quantity.toFixed()).toBe('100');
       expect(t.reason.length).toBeGreaterThan(10);
     }
   });
@@ -168,8 +169,8 @@ describe('priorities and quantities', () => {
   });
 
   it('every full exit sells the whole current quantity', () => {
-    const t = evaluateExits(input({ quantity: 37, liquidationBreaker: 'daily_loss_limit', ...pct('-0.20'), volume: 3 }));
-    expect(t.triggers.map((x) => [x.condition, x.quantity])).toEqual([
+    const t = evaluateExits(input({ quantity: qty(37), liquidationBreaker: 'daily_loss_limit', ...pct('-0.20'), volume: 3 }));
+    expect(t.triggers.map((x) => [x.condition, Number(x.quantity.toFixed())])).toEqual([
       ['stop_loss', 37],
       ['circuit_breaker', 37],
       ['liquidity_dried_up', 37],
@@ -230,20 +231,32 @@ describe('partial_exit_target: staged, once per stage', () => {
   ])('%s → %s', (_name, c, sell) => {
     const i = input({
       unrealizedPnlPct: c.pnl === 'null' ? null : dec(c.pnl),
-      partialExitedQuantity: c.done,
-      quantity: c.quantity,
-      originalQuantity: c.original ?? 100,
+      partialExitedQuantity: qty(c.done),
+      quantity: qty(c.quantity),
+      originalQuantity: qty(c.original ?? 100),
     });
     const t = EXIT_CHECKS.partial_exit_target(i, DEFAULT_TRADING_RULES);
-    expect(t?.quantity ?? null).toBe(sell);
+    expect(t?.quantity.toFixed() ?? null).toBe(sell === null ? null : String(sell));
     if (t) expect(t.priority).toBe('MEDIUM');
-    expect(evaluateExits(i).decision?.quantity ?? null).toBe(sell);
+    expect(evaluateExits(i).decision?.quantity.toFixed() ?? null).toBe(sell === null ? null : String(sell));
+  });
+
+  it('partial stages sell whole contracts of a fractional original; never more than a fractional holding', () => {
+    const stage = (original: string, held: string, done: string, pnl: string) => EXIT_CHECKS.partial_exit_target(
+      input({ unrealizedPnlPct: dec(pnl), originalQuantity: dec(original), quantity: dec(held), partialExitedQuantity: dec(done) }),
+      DEFAULT_TRADING_RULES,
+    )?.quantity.toFixed() ?? null;
+    // floor(4.97 × 0.5) = 2 whole contracts; floor(4.97 × 0.75) = 3, so stage 2 sells 1 more.
+    expect(stage('4.97', '4.97', '0', '0.15')).toBe('2');
+    expect(stage('4.97', '2.97', '2', '0.25')).toBe('1');
+    // A holding under one contract sells all of it, not a whole contract it does not have.
+    expect(stage('4.97', '0.5', '2', '0.25')).toBe('0.5');
   });
 
   it("the schema document's example: 100 @ 0.60 → 50 at 0.69, 25 at 0.75, 25 by the trailing stop at 0.88", () => {
-    let quantity = 100;
+    let quantity = qty(100);
     let costBasis = dec('60');
-    let done = 0;
+    let done = qty(0);
     let trailing: TrailingStopState | null = null;
     const sold: Array<[string, ExitCondition, number]> = [];
     for (const price of ['0.64', '0.69', '0.72', '0.75', '0.90', '0.89', '0.88']) {
@@ -254,17 +267,17 @@ describe('partial_exit_target: staged, once per stage', () => {
         input({ quantity, bid, ask: bid.plus('0.01'), unrealizedPnlPct, trailingStop: trailing, partialExitedQuantity: done }),
       );
       if (decision === null) continue;
-      sold.push([price, decision.condition, decision.quantity]);
+      sold.push([price, decision.condition, Number(decision.quantity.toFixed())]);
       costBasis = costBasis.minus(dec('0.60').times(decision.quantity));
-      quantity -= decision.quantity;
-      if (decision.condition === 'partial_exit_target') done += decision.quantity;
+      quantity = quantity.minus(decision.quantity);
+      if (decision.condition === 'partial_exit_target') done = done.plus(decision.quantity);
     }
     expect(sold).toEqual([
       ['0.69', 'partial_exit_target', 50],
       ['0.75', 'partial_exit_target', 25],
       ['0.88', 'trailing_stop', 25],
     ]);
-    expect(quantity).toBe(0);
+    expect(quantity.isZero()).toBe(true);
   });
 });
 
@@ -366,16 +379,17 @@ describe('simultaneous triggers: the highest priority wins, ties by the fixed or
   });
 
   it('a position holding nothing gets no decision', () => {
-    const i = input({ quantity: 0, ...pct('-0.50'), liquidationBreaker: 'daily_loss_limit' });
+    const i = input({ quantity: qty(0), ...pct('-0.50'), liquidationBreaker: 'daily_loss_limit' });
     expect(evaluateExits(i)).toEqual({ triggers: [], decision: null });
     expect(EXIT_CHECKS.stop_loss(i, DEFAULT_TRADING_RULES)).toBeNull();
     expect(isUrgent(i)).toBe(false);
   });
 
   it.each<[string, Partial<ExitInput>]>([
-    ['fractional quantity', { quantity: 1.5 }],
-    ['negative quantity', { quantity: -1 }],
-    ['negative partial count', { partialExitedQuantity: -1 }],
+    ['a quantity finer than 0.01', { quantity: dec('1.005') }],
+    ['a JS number as quantity', { quantity: 5 as unknown as Decimal }],
+    ['negative quantity', { quantity: qty(-1) }],
+    ['negative partial count', { partialExitedQuantity: qty(-1) }],
     ['fractional volume', { volume: 10.5 }],
   ])('refuses %s', (_name, overrides) => {
     expect(() => evaluateExits(input(overrides))).toThrow(RangeError);
@@ -392,10 +406,10 @@ describe('isUrgent: within 2 P&L points of stop or next take-profit, or within 2
     ['override −10%: −7.99%', { ...pct('-0.0799'), overrides: { stopLossPct: dec('-0.10') } }, false],
     ['partials on: +13.00% (stage 1 at +15%)', pct('0.13'), true],
     ['partials on: +12.99%', pct('0.1299'), false],
-    ['partials on, stage 1 done: +13% is not near stage 2', { ...pct('0.13'), partialExitedQuantity: 50, quantity: 50 }, false],
-    ['partials on, stage 1 done: +23.00%', { ...pct('0.23'), partialExitedQuantity: 50, quantity: 50 }, true],
-    ['partials on, stage 1 done: +22.99%', { ...pct('0.2299'), partialExitedQuantity: 50, quantity: 50 }, false],
-    ['partials on, all stages done: +40%, no take-profit left', { ...pct('0.40'), partialExitedQuantity: 75, quantity: 25 }, false],
+    ['partials on, stage 1 done: +13% is not near stage 2', { ...pct('0.13'), partialExitedQuantity: qty(50), quantity: qty(50) }, false],
+    ['partials on, stage 1 done: +23.00%', { ...pct('0.23'), partialExitedQuantity: qty(50), quantity: qty(50) }, true],
+    ['partials on, stage 1 done: +22.99%', { ...pct('0.2299'), partialExitedQuantity: qty(50), quantity: qty(50) }, false],
+    ['partials on, all stages done: +40%, no take-profit left', { ...pct('0.40'), partialExitedQuantity: qty(75), quantity: qty(25) }, false],
     ['partials off, high: +23.00%', { ...noPartials, ...pct('0.23') }, true],
     ['partials off, high: +22.99%', { ...noPartials, ...pct('0.2299') }, false],
     ['partials off, medium: +18.00%', { ...noPartials, confidence: 'medium', ...pct('0.18') }, true],
@@ -434,7 +448,7 @@ describe('valuePosition: marked at the bid, exact', () => {
     ['no bid', 100, '60', null, null, null],
     ['zero cost basis: no percentage', 10, '0', '0.5', '5', null],
   ])('%s', (_name, quantity, costBasis, bid, pnl, pnlPct) => {
-    const v = valuePosition({ quantity, costBasis: dec(costBasis), bid: bid === null ? null : dec(bid) });
+    const v = valuePosition({ quantity: qty(quantity), costBasis: dec(costBasis), bid: bid === null ? null : dec(bid) });
     expect(v.currentPrice?.toFixed() ?? null).toBe(bid === null ? null : dec(bid).toFixed());
     expect(v.unrealizedPnl?.toFixed() ?? null).toBe(pnl);
     expect(v.unrealizedPnlPct?.toFixed() ?? null).toBe(pnlPct);
@@ -442,8 +456,10 @@ describe('valuePosition: marked at the bid, exact', () => {
   });
 
   it('refuses JS numbers and bad counts', () => {
-    expect(() => valuePosition({ quantity: 1, costBasis: 0.6 as unknown as Decimal, bid: null })).toThrow(TypeError);
-    expect(() => valuePosition({ quantity: 1.5, costBasis: dec('1'), bid: dec('0.5') })).toThrow(RangeError);
-    expect(() => valuePosition({ quantity: 1, costBasis: dec('-1'), bid: dec('0.5') })).toThrow(RangeError);
+    expect(() => valuePosition({ quantity: qty(1), costBasis: 0.6 as unknown as Decimal, bid: null })).toThrow(TypeError);
+    expect(() => valuePosition({ quantity: dec('1.005'), costBasis: dec('1'), bid: dec('0.5') })).toThrow(RangeError);
+    expect(() => valuePosition({ quantity: qty(1), costBasis: dec('-1'), bid: dec('0.5') })).toThrow(RangeError);
+    // A fractional holding is marked exactly: 2.97 × 0.50 − 1.6335 = −0.1485.
+    expect(valuePosition({ quantity: dec('2.97'), costBasis: dec('1.6335'), bid: dec('0.50') }).unrealizedPnl?.toFixed()).toBe('-0.1485');
   });
 });

@@ -56,16 +56,16 @@ describe('Kalshi taker fee (rate 0.07): ceil_to_cent(0.07 × contracts × P × (
     [1, '1', '0', '0'],
     [10_000_000, '0.3333', '155547.777', '155547.78'],
   ])('%i contracts at %s: %s → %s', (contracts, price, raw, fee) => {
-    const result = takerFee(contracts, dec(price));
+    const result = takerFee(new Decimal(contracts), dec(price));
     expect(result.equals(dec(fee))).toBe(true);
     expect(result.gte(dec(raw))).toBe(true);
-    expect(kalshiFee(contracts, dec(price), dec('0.07')).equals(result)).toBe(true);
+    expect(kalshiFee(new Decimal(contracts), dec(price), dec('0.07')).equals(result)).toBe(true);
   });
 
   it('is rounded once per order, not per contract', () => {
     // 100 single-contract orders at 0.5 pay 100 × 0.02 = 2.00; one order of 100 pays 1.75.
-    expect(takerFee(1, dec('0.5')).times(100).equals(dec('2'))).toBe(true);
-    expect(takerFee(100, dec('0.5')).equals(dec('1.75'))).toBe(true);
+    expect(takerFee(new Decimal(1), dec('0.5')).times(100).equals(dec('2'))).toBe(true);
+    expect(takerFee(new Decimal(100), dec('0.5')).equals(dec('1.75'))).toBe(true);
   });
 });
 
@@ -78,38 +78,46 @@ describe('Kalshi maker fee (rate 0.0175)', () => {
     [100, '0.01', '0.02'], // 0.017325
     [100, '0.99', '0.02'],
   ])('%i contracts at %s → %s', (contracts, price, fee) => {
-    expect(makerFee(contracts, dec(price)).equals(dec(fee))).toBe(true);
+    expect(makerFee(new Decimal(contracts), dec(price)).equals(dec(fee))).toBe(true);
   });
 
   it('takes its rates from the rules', () => {
     expect(DEFAULT_TRADING_RULES.fees.takerRate.equals(dec('0.07'))).toBe(true);
     expect(DEFAULT_TRADING_RULES.fees.makerRate.equals(dec('0.0175'))).toBe(true);
     const rules: TradingRules = { ...DEFAULT_TRADING_RULES, fees: { takerRate: dec('0.1'), makerRate: dec('0') } };
-    expect(takerFee(100, dec('0.5'), rules).equals(dec('2.5'))).toBe(true);
-    expect(makerFee(100, dec('0.5'), rules).equals(dec('0'))).toBe(true);
+    expect(takerFee(new Decimal(100), dec('0.5'), rules).equals(dec('2.5'))).toBe(true);
+    expect(makerFee(new Decimal(100), dec('0.5'), rules).equals(dec('0'))).toBe(true);
   });
 });
 
 describe('fee input validation', () => {
   it.each([
-    ['negative contracts', () => kalshiFee(-1, dec('0.5'), dec('0.07')), /contracts must be a non-negative integer, got -1/],
-    ['fractional contracts', () => kalshiFee(1.5, dec('0.5'), dec('0.07')), /non-negative integer, got 1.5/],
-    ['NaN contracts', () => kalshiFee(NaN, dec('0.5'), dec('0.07')), /non-negative integer, got NaN/],
-    ['infinite contracts', () => kalshiFee(Infinity, dec('0.5'), dec('0.07')), /non-negative integer/],
-    ['unsafe integer contracts', () => kalshiFee(2 ** 53, dec('0.5'), dec('0.07')), /non-negative integer/],
-    ['negative price', () => kalshiFee(1, dec('-0.01'), dec('0.07')), /price must be within 0..1 dollars, got -0.01/],
-    ['price above 1', () => kalshiFee(1, dec('1.01'), dec('0.07')), /price must be within 0..1 dollars, got 1.01/],
-    ['price in cents', () => kalshiFee(1, dec('50'), dec('0.07')), /price must be within 0..1 dollars, got 50/],
-    ['NaN price', () => kalshiFee(1, new Decimal(NaN), dec('0.07')), /price must be within 0..1/],
-    ['negative rate', () => kalshiFee(1, dec('0.5'), dec('-0.07')), /fee rate must be a non-negative number/],
+    ['negative contracts', () => kalshiFee(new Decimal(-1), dec('0.5'), dec('0.07')), /contracts must be a non-negative count with at most 2 decimals, got -1/],
+    ['contracts finer than 0.01', () => kalshiFee(dec('1.005'), dec('0.5'), dec('0.07')), /at most 2 decimals, got 1.005/],
+    ['NaN contracts', () => kalshiFee(new Decimal(NaN), dec('0.5'), dec('0.07')), /at most 2 decimals, got NaN/],
+    ['infinite contracts', () => kalshiFee(new Decimal(Infinity), dec('0.5'), dec('0.07')), /at most 2 decimals/],
+    ['negative price', () => kalshiFee(new Decimal(1), dec('-0.01'), dec('0.07')), /price must be within 0..1 dollars, got -0.01/],
+    ['price above 1', () => kalshiFee(new Decimal(1), dec('1.01'), dec('0.07')), /price must be within 0..1 dollars, got 1.01/],
+    ['price in cents', () => kalshiFee(new Decimal(1), dec('50'), dec('0.07')), /price must be within 0..1 dollars, got 50/],
+    ['NaN price', () => kalshiFee(new Decimal(1), new Decimal(NaN), dec('0.07')), /price must be within 0..1/],
+    ['negative rate', () => kalshiFee(new Decimal(1), dec('0.5'), dec('-0.07')), /fee rate must be a non-negative number/],
   ])('%s → RangeError', (_name, call, message) => {
     expect(call).toThrow(RangeError);
     expect(call).toThrow(message);
   });
 
+  it('charges a fractional count exactly (0.07 × 2.97 × 0.25 = 0.051975 → 0.06)', () => {
+    expect(takerFee(dec('2.97'), dec('0.5')).toFixed()).toBe('0.06');
+    expect(makerFee(dec('0.01'), dec('0.5')).toFixed()).toBe('0.01');
+  });
+
+  it('refuses a JS number as contracts (TypeError)', () => {
+    expect(() => kalshiFee(5 as unknown as Decimal, dec('0.5'), dec('0.07'))).toThrow(/contracts must be a Decimal/);
+  });
+
   it('refuses a JS number as price or rate (TypeError)', () => {
-    expect(() => kalshiFee(1, 0.5 as unknown as Decimal, dec('0.07'))).toThrow(TypeError);
-    expect(() => kalshiFee(1, dec('0.5'), 0.07 as unknown as Decimal)).toThrow(/fee rate must be a Decimal/);
+    expect(() => kalshiFee(new Decimal(1), 0.5 as unknown as Decimal, dec('0.07'))).toThrow(TypeError);
+    expect(() => kalshiFee(new Decimal(1), dec('0.5'), 0.07 as unknown as Decimal)).toThrow(/fee rate must be a Decimal/);
   });
 });
 
@@ -119,12 +127,12 @@ describe('fee properties', () => {
       fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 10_000 }), (contracts, bp) => {
         const price = new Decimal(bp).dividedBy(10_000);
         const raw = dec('0.07').times(contracts).times(price).times(new Decimal(1).minus(price));
-        const fee = takerFee(contracts, price);
+        const fee = takerFee(new Decimal(contracts), price);
         expect(fee.decimalPlaces()).toBeLessThanOrEqual(2);
         expect(fee.gte(raw)).toBe(true);
         expect(fee.minus(raw).lt(dec('0.01'))).toBe(true);
         // Symmetric in P ↔ 1 − P.
-        expect(takerFee(contracts, new Decimal(1).minus(price)).equals(fee)).toBe(true);
+        expect(takerFee(new Decimal(contracts), new Decimal(1).minus(price)).equals(fee)).toBe(true);
       }),
       { numRuns: 2000 },
     );

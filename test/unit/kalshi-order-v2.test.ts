@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../shared/domain/decimal';
+import { qty } from '../../shared/domain/quantity';
 import {
-  bookSideOf, countFromText, countText, createOrderV2Body, notAnOrderReply, orderFromCreateReply, yesPriceOf,
+  bookSideOf, createOrderV2Body, createOrderV2Reply, notAnOrderReply, orderFromCreateReply, yesPriceOf,
   type CheckedOrder, type CreateOrderV2Reply,
 } from '../../shared/venues/kalshi/orderV2';
 
 const order: CheckedOrder = {
-  ticker: 'T', clientOrderId: 'c-1', side: 'no', action: 'buy', type: 'limit', count: 10,
+  ticker: 'T', clientOrderId: 'c-1', side: 'no', action: 'buy', type: 'limit', count: qty(10),
   limitPrice: new Decimal('0.4810'), timeInForce: 'good_till_canceled', expirationTime: 1893456000,
 };
 const reply = (over: Partial<CreateOrderV2Reply> = {}): CreateOrderV2Reply => ({
-  order_id: 'o-1', client_order_id: 'c-1', fill_count: 4, remaining_count: 6,
+  order_id: 'o-1', client_order_id: 'c-1', fill_count: qty(4), remaining_count: qty(6),
   average_fill_price: new Decimal('0.521000'), average_fee_paid: new Decimal('0.017500'), ts_ms: 1_800_000_000_000, ...over,
 });
 
@@ -29,11 +30,12 @@ describe('Kalshi V2 order mapping', () => {
     });
   });
 
-  it('counts: "10.00" out, fixed-point in; a fractional count is refused for now (whole contracts)', () => {
-    expect(countText(10)).toBe('10.00');
-    expect([countFromText('10.00'), countFromText('10'), countFromText('0.00')]).toEqual([10, 10, 0]);
-    expect(countFromText('2.97')).toMatch(/fractional count 2\.97/);
-    expect(countFromText('1e3')).toMatch(/not a fixed-point count/);
+  it('counts: fixed-point text out ("10.00"), exact Decimals in, fractional ones ("8.93") included', () => {
+    expect(createOrderV2Body({ ...order, count: qty('2.50') }).count).toBe('2.50');
+    const parsed = createOrderV2Reply.parse({ order_id: 'o', fill_count: '8.93', remaining_count: '0.07', ts_ms: 1 });
+    expect([parsed.fill_count.toFixed(2), parsed.remaining_count.toFixed(2)]).toEqual(['8.93', '0.07']);
+    expect(() => createOrderV2Reply.parse({ order_id: 'o', fill_count: '1e3', remaining_count: '0', ts_ms: 1 })).toThrow();
+    expect(() => createOrderV2Reply.parse({ order_id: 'o', fill_count: '1.234', remaining_count: '0', ts_ms: 1 })).toThrow(/more than 2 decimals/);
   });
 
   it('builds the order from the flat reply: status from what filled and remains; NO cost from the YES average', () => {
@@ -43,17 +45,17 @@ describe('Kalshi V2 order mapping', () => {
     expect(resting.takerFees.toFixed(4)).toBe('0.0700');
     expect(resting.expiresAt?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
     const ioc = { ...order, timeInForce: 'immediate_or_cancel' as const, expirationTime: undefined };
-    expect(orderFromCreateReply(ioc, reply({ remaining_count: 0 }))!.status).toBe('canceled');
-    expect(orderFromCreateReply(ioc, reply({ fill_count: 10, remaining_count: 0 }))!.status).toBe('executed');
-    expect(orderFromCreateReply(ioc, reply({ fill_count: 0, remaining_count: 0, average_fill_price: undefined, average_fee_paid: undefined }))!)
+    expect(orderFromCreateReply(ioc, reply({ remaining_count: qty(0) }))!.status).toBe('canceled');
+    expect(orderFromCreateReply(ioc, reply({ fill_count: qty(10), remaining_count: qty(0) }))!.status).toBe('executed');
+    expect(orderFromCreateReply(ioc, reply({ fill_count: qty(0), remaining_count: qty(0), average_fill_price: undefined, average_fee_paid: undefined }))!)
       .toMatchObject({ status: 'canceled', filledCount: 0 });
   });
 
   it('gives up (null: read the order back) when the reply does not settle the order', () => {
     const ioc = { ...order, timeInForce: 'immediate_or_cancel' as const };
     expect(orderFromCreateReply(ioc, reply())).toBeNull(); // a remainder on an order that cannot rest
-    expect(orderFromCreateReply(order, reply({ remaining_count: 5 }))).toBeNull(); // counts do not add up (reduce-only cap)
-    expect(orderFromCreateReply(order, reply({ fill_count: 11, remaining_count: 0 }))).toBeNull();
+    expect(orderFromCreateReply(order, reply({ remaining_count: qty(5) }))).toBeNull(); // counts do not add up (reduce-only cap)
+    expect(orderFromCreateReply(order, reply({ fill_count: qty(11), remaining_count: qty(0) }))).toBeNull();
     expect(orderFromCreateReply(order, reply({ average_fill_price: undefined }))).toBeNull();
     expect(orderFromCreateReply(order, reply({ client_order_id: 'someone-else' }))).toBeNull();
   });

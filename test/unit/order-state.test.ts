@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   canTransition, IllegalOrderTransitionError, nextOrderState, ORDER_STATUSES, ORDER_TRANSITIONS, type OrderStatus,
 } from '../../shared/execution/orderState';
+import { qty } from '../../shared/domain/quantity';
 
-const order = (status: OrderStatus, filledQuantity = 0, quantity = 10) => ({ clientOrderId: 'pc-x', status, quantity, filledQuantity });
+const order = (status: OrderStatus, filledQuantity = 0, quantity = 10) => ({ clientOrderId: 'pc-x', status, quantity: qty(quantity), filledQuantity: qty(filledQuantity) });
 
 describe('order state machine', () => {
   it('final states go nowhere; nothing goes back to pending', () => {
@@ -31,23 +32,23 @@ describe('order state machine', () => {
     // An immediate-or-cancel remainder reported as executed with fewer filled.
     ['pending', 'executed', 4, 4, 'cancelled'],
   ] as const)('%s + venue %s (%i filled, %i recorded) → %s', (local, venueStatus, venueFilled, recorded, expected) => {
-    const next = nextOrderState(order(local, local === 'partially_filled' ? Math.min(recorded, 6) : 0), { status: venueStatus, filledCount: venueFilled }, recorded);
+    const next = nextOrderState(order(local, local === 'partially_filled' ? Math.min(recorded, 6) : 0), { status: venueStatus, filledCount: qty(venueFilled) }, qty(recorded));
     expect(next.status).toBe(expected);
-    expect(next.filledQuantity).toBe(recorded);
+    expect(next.filledQuantity.toFixed()).toBe(String(recorded));
     expect(next.awaitingFills).toBe(venueFilled > recorded);
   });
 
   it('a stale venue read never moves an order backwards', () => {
-    const next = nextOrderState(order('partially_filled', 6), { status: 'resting', filledCount: 0 }, 6);
+    const next = nextOrderState(order('partially_filled', 6), { status: 'resting', filledCount: qty(0) }, qty(6));
     expect(next.status).toBe('partially_filled');
   });
 
   it('a final order cannot reopen', () => {
-    expect(() => nextOrderState(order('cancelled', 0), { status: 'resting', filledCount: 2 }, 2)).toThrow(IllegalOrderTransitionError);
-    expect(() => nextOrderState(order('rejected', 0), { status: 'executed', filledCount: 10 }, 10)).toThrow(/illegal status change rejected -> filled/);
+    expect(() => nextOrderState(order('cancelled', 0), { status: 'resting', filledCount: qty(2) }, qty(2))).toThrow(IllegalOrderTransitionError);
+    expect(() => nextOrderState(order('rejected', 0), { status: 'executed', filledCount: qty(10) }, qty(10))).toThrow(/illegal status change rejected -> filled/);
   });
 
   it('fills beyond the order quantity are refused', () => {
-    expect(() => nextOrderState(order('pending'), { status: 'executed', filledCount: 11 }, 11)).toThrow(/more than the 10 ordered/);
+    expect(() => nextOrderState(order('pending'), { status: 'executed', filledCount: qty(11) }, qty(11))).toThrow(/more than the 10 ordered/);
   });
 });

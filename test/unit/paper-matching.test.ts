@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../../shared/config/tradingRules';
-import { dec } from '../../shared/domain/decimal';
+import { Decimal, dec } from '../../shared/domain/decimal';
+import { qty } from '../../shared/domain/quantity';
 import {
   liquidityKey, matchIncoming, matchResting,
   type BookLevel, type ConsumedDepth, type IncomingOrder, type MatchOrder, type MatchResult, type PaperBook,
 } from '../../shared/exchange/paper/matching';
 
 /** A level: price and depth (null = unknown depth, unlimited). */
-const lv = (price: string, count: number | null = null): BookLevel => ({ price: dec(price), count });
+const lv = (price: string, count: number | string | null = null): BookLevel => ({ price: dec(price), count: count === null ? null : qty(count) });
 
 function book(parts: { yesAsks?: BookLevel[]; yesBids?: BookLevel[]; noAsks?: BookLevel[]; noBids?: BookLevel[]; open?: boolean }): PaperBook {
   return {
@@ -19,13 +20,15 @@ function book(parts: { yesAsks?: BookLevel[]; yesBids?: BookLevel[]; noAsks?: Bo
   };
 }
 
-const incoming = (o: Omit<IncomingOrder, 'limitPrice'> & { limitPrice: string }): IncomingOrder => ({ ...o, limitPrice: dec(o.limitPrice) });
-const resting = (o: Omit<MatchOrder, 'limitPrice'> & { limitPrice: string }): MatchOrder => ({ ...o, limitPrice: dec(o.limitPrice) });
+type Counted<T> = Omit<T, 'limitPrice' | 'count'> & { limitPrice: string; count: number | string | Decimal };
+const countOf = (c: number | string | Decimal) => (Decimal.isDecimal(c) ? (c as Decimal) : qty(c as number | string));
+const incoming = (o: Counted<IncomingOrder>): IncomingOrder => ({ ...o, count: countOf(o.count), limitPrice: dec(o.limitPrice) });
+const resting = (o: Counted<MatchOrder>): MatchOrder => ({ ...o, count: countOf(o.count), limitPrice: dec(o.limitPrice) });
 
 /** [count, price, fee, isTaker] per fill, exact to 4 decimals. */
 type FillRow = [number, string, string, boolean];
 const fillRows = (result: MatchResult): FillRow[] =>
-  result.fills.map((f) => [f.count, f.price.toFixed(4), f.fee.toFixed(4), f.isTaker]);
+  result.fills.map((f) => [f.count.toNumber(), f.price.toFixed(4), f.fee.toFixed(4), f.isTaker]);
 
 interface Expected {
   fills: FillRow[];
@@ -195,8 +198,8 @@ describe('matchIncoming: an arriving order takes liquidity at each level\'s pric
     const result = matchIncoming(theBook, order);
     expect(fillRows(result)).toEqual(expected.fills);
     expect(result.status).toBe(expected.status);
-    expect(result.remainingCount).toBe(expected.remaining);
-    expect(result.filledCount + result.remainingCount).toBe(order.count);
+    expect(result.remainingCount.toNumber()).toBe(expected.remaining);
+    expect(result.filledCount.plus(result.remainingCount).eq(order.count)).toBe(true);
   });
 });
 
@@ -258,7 +261,7 @@ describe('matchResting: a resting order fills at its own limit, as maker, when t
     const result = matchResting(theBook, order);
     expect(fillRows(result)).toEqual(expected.fills);
     expect(result.status).toBe(expected.status);
-    expect(result.remainingCount).toBe(expected.remaining);
+    expect(result.remainingCount.toNumber()).toBe(expected.remaining);
   });
 });
 
@@ -272,7 +275,7 @@ describe('depth consumed in one pass', () => {
     expect(fillRows(second).map(([n, p]) => [n, p])).toEqual([[5, '0.5100']]);
     expect(second.status).toBe('canceled');
     // Without the shared map, the same snapshot offers its full depth again.
-    expect(matchIncoming(theBook, incoming({ side: 'yes', action: 'buy', limitPrice: '0.51', count: 15, timeInForce: 'immediate_or_cancel' })).filledCount).toBe(15);
+    expect(matchIncoming(theBook, incoming({ side: 'yes', action: 'buy', limitPrice: '0.51', count: 15, timeInForce: 'immediate_or_cancel' })).filledCount.toNumber()).toBe(15);
   });
 
   it('is shared by a YES ask and the NO bid it is (Kalshi lists bids only)', () => {
@@ -280,7 +283,7 @@ describe('depth consumed in one pass', () => {
     const consumed: ConsumedDepth = new Map();
     matchIncoming(theBook, incoming({ side: 'yes', action: 'buy', limitPrice: '0.60', count: 7, timeInForce: 'immediate_or_cancel' }), { consumed });
     const sellNo = matchIncoming(theBook, incoming({ side: 'no', action: 'sell', limitPrice: '0.40', count: 7, timeInForce: 'immediate_or_cancel' }), { consumed });
-    expect(sellNo.filledCount).toBe(3);
+    expect(sellNo.filledCount.toNumber()).toBe(3);
     expect(liquidityKey('yes', 'ask', dec('0.60'))).toBe(liquidityKey('no', 'bid', dec('0.4')));
     expect(liquidityKey('no', 'ask', dec('0.45'))).toBe(liquidityKey('yes', 'bid', dec('0.55')));
   });
@@ -290,7 +293,7 @@ describe('depth consumed in one pass', () => {
     const consumed: ConsumedDepth = new Map();
     matchIncoming(theBook, incoming({ side: 'yes', action: 'buy', limitPrice: '0.50', count: 6, timeInForce: 'fill_or_kill' }), { consumed });
     expect([...consumed.values()]).toEqual([]);
-    expect(matchIncoming(theBook, incoming({ side: 'yes', action: 'buy', limitPrice: '0.50', count: 5, timeInForce: 'fill_or_kill' }), { consumed }).filledCount).toBe(5);
+    expect(matchIncoming(theBook, incoming({ side: 'yes', action: 'buy', limitPrice: '0.50', count: 5, timeInForce: 'fill_or_kill' }), { consumed }).filledCount.toNumber()).toBe(5);
   });
 
   it('counts resting fills too: a resting order and a new one share the levels', () => {
@@ -298,8 +301,8 @@ describe('depth consumed in one pass', () => {
     const consumed: ConsumedDepth = new Map();
     const maker = matchResting(theBook, resting({ side: 'yes', action: 'buy', limitPrice: '0.52', count: 5 }), { consumed });
     const taker = matchIncoming(theBook, incoming({ side: 'yes', action: 'buy', limitPrice: '0.50', count: 5, timeInForce: 'good_till_canceled' }), { consumed });
-    expect(maker.filledCount).toBe(5);
-    expect(taker.filledCount).toBe(3);
+    expect(maker.filledCount.toNumber()).toBe(5);
+    expect(taker.filledCount.toNumber()).toBe(3);
     expect(taker.status).toBe('resting');
   });
 });
@@ -313,7 +316,7 @@ describe('inputs', () => {
     expect(matchResting(theBook, resting({ side: 'yes', action: 'buy', limitPrice: '0.5', count: 100 }), { rules }).fills[0]!.fee.toFixed(4)).toBe('0.5000');
   });
 
-  it.each([0, -1, 1.5, Number.NaN])('refuses a count of %s', (count) => {
+  it.each([dec('0'), dec('-1'), dec('1.005'), new Decimal(Number.NaN)])('refuses a count of %s', (count) => {
     const theBook = book({ yesAsks: [lv('0.50')] });
     expect(() => matchIncoming(theBook, incoming({ side: 'yes', action: 'buy', limitPrice: '0.5', count, timeInForce: 'fill_or_kill' }))).toThrow(RangeError);
     expect(() => matchResting(theBook, resting({ side: 'yes', action: 'buy', limitPrice: '0.5', count }))).toThrow(RangeError);

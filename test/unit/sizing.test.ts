@@ -57,7 +57,7 @@ describe('sizePosition: fractional Kelly stake', () => {
     expect(r.fullKelly.toFixed()).toBe('0.16');
     expect(r.kellyStake.toFixed()).toBe(stake);
     expect(r.stake.toFixed()).toBe(stake);
-    expect(r.contracts).toBe(contracts);
+    expect(r.contracts.toFixed()).toBe(String(contracts));
     expect(r.cost.toFixed()).toBe(stake);
     expect(r.limitedBy).toEqual([]);
   });
@@ -74,8 +74,8 @@ describe('sizePosition: fractional Kelly stake', () => {
     const r = expectTrade(size({ bankroll: dec('1234.5678') }));
     expect(r.kellyStake.toFixed()).toBe('49.38');
     expect(r.stake.toFixed()).toBe('49.38');
-    expect(r.contracts).toBe(98);
-    expect(Number.isInteger(r.contracts)).toBe(true);
+    expect(r.contracts.toFixed()).toBe(String(98));
+    expect(r.contracts.isInteger()).toBe(true);
     expect(r.cost.toFixed()).toBe('49');
   });
 
@@ -87,7 +87,7 @@ describe('sizePosition: fractional Kelly stake', () => {
     // f* = 0.25 / 0.75 = 1/3; 0.25 × 1/3 × 1200 = 100 exactly.
     const r = expectTrade(size({ probability: dec('0.5'), price: dec('0.25'), bankroll: dec('1200') }, roomy));
     expect(r.kellyStake.toFixed()).toBe('100');
-    expect(r.contracts).toBe(400);
+    expect(r.contracts.toFixed()).toBe(String(400));
     expect(r.cost.toFixed()).toBe('100');
   });
 
@@ -97,7 +97,7 @@ describe('sizePosition: fractional Kelly stake', () => {
       size({ probability: dec('0.5'), price: dec('0.07'), bankroll: dec('100000'), eventExposure: dec('1489.99') }),
     );
     expect(r.stake.toFixed()).toBe('10.01');
-    expect(r.contracts).toBe(143);
+    expect(r.contracts.toFixed()).toBe(String(143));
     expect(r.cost.toFixed()).toBe('10.01');
     expect(r.limitedBy).toEqual(['event_exposure']);
   });
@@ -145,7 +145,8 @@ describe('no trade', () => {
     ],
   ])('%s → %s', (_name, overrides, reason, message) => {
     const r = size(overrides);
-    expect(r).toMatchObject({ trade: false, contracts: 0, reason });
+    expect(r).toMatchObject({ trade: false, reason });
+    expect(r.contracts.isZero()).toBe(true);
     if (r.trade) throw new Error('unreachable');
     expect(r.cost.isZero()).toBe(true);
     expect(r.message).toMatch(message);
@@ -156,7 +157,7 @@ describe('no trade', () => {
     ['9 open positions', { openPositions: 9 }],
     ['2 positions on the event', { eventPositions: 2 }],
   ])('%s: still a trade', (_name, overrides) => {
-    expect(expectTrade(size(overrides)).contracts).toBeGreaterThan(0);
+    expect(expectTrade(size(overrides)).contracts.gt(0)).toBe(true);
   });
 
   it('checks the edge before the limits', () => {
@@ -169,7 +170,7 @@ describe('no trade', () => {
       sizing: { ...DEFAULT_TRADING_RULES.sizing, minPositionUsd: dec('0') },
     };
     expect(size({ bankroll: dec('10') }, noMinimum)).toMatchObject({ trade: false, reason: 'below_one_contract' });
-    expect(expectTrade(size({ bankroll: dec('20') }, noMinimum)).contracts).toBe(1); // 0.80 → 1 contract at 0.5
+    expect(expectTrade(size({ bankroll: dec('20') }, noMinimum)).contracts.toFixed()).toBe('1'); // 0.80 → 1 contract at 0.5
   });
 });
 
@@ -216,7 +217,7 @@ describe('sizing properties', () => {
           });
           if (p.lte(c)) expect(r).toMatchObject({ trade: false, reason: 'no_edge' });
           if (!r.trade) {
-            expect(r.contracts).toBe(0);
+            expect(r.contracts.toFixed()).toBe(String(0));
             expect(r.cost.isZero()).toBe(true);
             return;
           }
@@ -233,10 +234,10 @@ describe('sizing properties', () => {
           expect(eventPositions).toBeLessThan(s.maxPositionsPerEvent);
           expect(r.cost.gte(s.minPositionUsd)).toBe(true);
           // Whole contracts, as many as the stake buys, costing exactly contracts × c.
-          expect(Number.isSafeInteger(r.contracts) && r.contracts >= 1).toBe(true);
+          expect(r.contracts.isInteger() && r.contracts.gte(1)).toBe(true);
           expect(r.cost.equals(c.times(r.contracts))).toBe(true);
           expect(c.times(r.contracts).lte(r.stake)).toBe(true);
-          expect(c.times(r.contracts + 1).gt(r.stake)).toBe(true);
+          expect(c.times(r.contracts.plus(1)).gt(r.stake)).toBe(true);
         },
       ),
       { numRuns: 3000 },

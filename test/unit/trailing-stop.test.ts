@@ -10,6 +10,7 @@ import {
   type TrailingStopState,
 } from '../../shared/exits/trailingStop';
 import { valuePosition } from '../../shared/exits/valuation';
+import { qty } from '../../shared/domain/quantity';
 
 const E = dec('0.60');
 
@@ -222,8 +223,8 @@ describe('the worked example: entry 0.60', () => {
 
 describe('a hit is a HIGH trailing_stop exit of everything', () => {
   const input = (state: TrailingStopState, bid: string): ExitInput => ({
-    quantity: 25,
-    originalQuantity: 100,
+    quantity: qty(25),
+    originalQuantity: qty(100),
     entryPrice: E,
     bid: dec(bid),
     ask: dec(bid).plus('0.01'),
@@ -231,11 +232,11 @@ describe('a hit is a HIGH trailing_stop exit of everything', () => {
     volume: 1000,
     closeTime: new Date('2025-01-01T20:00:00Z'),
     now: new Date('2025-01-01T18:00:00Z'),
-    unrealizedPnlPct: valuePosition({ quantity: 25, costBasis: dec('15'), bid: dec(bid) }).unrealizedPnlPct,
+    unrealizedPnlPct: valuePosition({ quantity: qty(25), costBasis: dec('15'), bid: dec(bid) }).unrealizedPnlPct,
     confidence: 'high',
     trailingStop: state,
     recomputedEdge: dec('0.05'),
-    partialExitedQuantity: 75,
+    partialExitedQuantity: qty(75),
     liquidationBreaker: null,
     rebalanceCandidate: false,
   });
@@ -246,7 +247,7 @@ describe('a hit is a HIGH trailing_stop exit of everything', () => {
     expect(decision).toEqual({
       condition: 'trailing_stop',
       priority: 'HIGH',
-      quantity: 25,
+      quantity: qty(25),
       reason: 'bid 0.8800 ≤ trailing stop 0.8800 (peak 0.9000)',
     });
     expect(triggers).toHaveLength(1);

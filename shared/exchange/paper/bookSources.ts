@@ -1,5 +1,4 @@
-import type { Decimal } from '../../domain/decimal';
-import { ONE } from '../../domain/decimal';
+import { Decimal, ONE } from '../../domain/decimal';
 import { decimalOrNull } from '../../db/rows';
 import type { Queryable } from '../../db/transaction';
 import type { KalshiClient, OrderbookLevel } from '../../venues/kalshi/client';
@@ -16,7 +15,7 @@ export interface BookSource {
  * offers (null = unlimited). `at` is the version's created_at, so a new snapshot is a new version.
  */
 export class IngestedBookSource implements BookSource {
-  private readonly depth: number | null;
+  private readonly depth: Decimal | null;
 
   constructor(
     private readonly db: Queryable,
@@ -25,7 +24,7 @@ export class IngestedBookSource implements BookSource {
     if (options.depth !== null && (!Number.isSafeInteger(options.depth) || options.depth < 0)) {
       throw new RangeError(`depth must be a non-negative integer or null, got ${String(options.depth)}`);
     }
-    this.depth = options.depth;
+    this.depth = options.depth === null ? null : new Decimal(options.depth);
   }
 
   async book(ticker: string): Promise<PaperBook | null> {
@@ -73,7 +72,7 @@ export class KalshiOrderbookBookSource implements BookSource {
     const market = markets.find((m) => m.ticker === ticker);
     if (!market) return null;
     const bids = (levels: OrderbookLevel[]): BookLevel[] =>
-      levels.filter((l) => tradable(l.price) && l.count > 0).map((l) => ({ price: l.price, count: l.count }));
+      levels.filter((l) => tradable(l.price) && l.count > 0).map((l) => ({ price: l.price, count: new Decimal(l.count) }));
     const asksFrom = (otherSideBids: OrderbookLevel[]): BookLevel[] =>
       bids(otherSideBids)
         .map((l) => ({ price: ONE.minus(l.price), count: l.count }))

@@ -1,5 +1,6 @@
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../../config/tradingRules';
-import { Decimal, ONE } from '../../domain/decimal';
+import { Decimal, ONE, ZERO } from '../../domain/decimal';
+import { COUNT_DECIMALS } from '../../domain/quantity';
 import { makerFee, takerFee } from '../../domain/fees';
 import type { ContractSide, OrderAction, TimeInForce, VenueOrderStatus } from '../types';
 
@@ -12,7 +13,7 @@ import type { ContractSide, OrderAction, TimeInForce, VenueOrderStatus } from '.
 /** One price level. `count` null = depth unknown (an ingested top of book), treated as unlimited. */
 export interface BookLevel {
   price: Decimal;
-  count: number | null;
+  count: Decimal | null;
 }
 
 /** One contract side's book, best first: bids highest first, asks lowest first. */
@@ -38,15 +39,15 @@ export interface PaperBook {
  * on Kalshi a YES ask at p IS a NO bid at 1 − p (the book holds bids only), so taking either
  * consumes the same contracts (see `liquidityKey`).
  */
-export type ConsumedDepth = Map<string, number>;
+export type ConsumedDepth = Map<string, Decimal>;
 
 export interface MatchOrder {
   side: ContractSide;
   action: OrderAction;
   /** Worst acceptable price of `side` (a market order carries one too). */
   limitPrice: Decimal;
-  /** Contracts still to fill, > 0. */
-  count: number;
+  /** Contracts still to fill, > 0 (2 decimals at most). */
+  count: Decimal;
 }
 
 export interface IncomingOrder extends MatchOrder {
@@ -54,7 +55,7 @@ export interface IncomingOrder extends MatchOrder {
 }
 
 export interface MatchFill {
-  count: number;
+  count: Decimal;
   /** Price of the order's side, dollars. */
   price: Decimal;
   isTaker: boolean;
@@ -64,9 +65,9 @@ export interface MatchFill {
 
 export interface MatchResult {
   fills: MatchFill[];
-  filledCount: number;
+  filledCount: Decimal;
   /** Contracts of `count` left unfilled (resting, or cancelled per `status`). */
-  remainingCount: number;
+  remainingCount: Decimal;
   /** Kalshi's status of the order after this match. */
   status: VenueOrderStatus;
 }
@@ -80,7 +81,7 @@ export interface MatchOptions {
 interface Take {
   key: string;
   level: BookLevel;
-  count: number;
+  count: Decimal;
 }
 
 /**
@@ -92,12 +93,12 @@ interface Take {
 export function matchIncoming(book: PaperBook, order: IncomingOrder, options: MatchOptions = {}): MatchResult {
   assertOrder(order);
   const rules = options.rules ?? DEFAULT_TRADING_RULES;
-  const consumed = options.consumed ?? new Map<string, number>();
+  const consumed = options.consumed ?? new Map<string, Decimal>();
   const takes = book.open ? plan(book, order, consumed) : [];
-  const planned = takes.reduce((sum, t) => sum + t.count, 0);
+  const planned = takes.reduce((sum, t) => sum.plus(t.count), ZERO);
 
   // fill_or_kill: nothing is taken unless everything can be.
-  const executes = order.timeInForce !== 'fill_or_kill' || planned === order.count;
+  const executes = order.timeInForce !== 'fill_or_kill' || planned.eq(order.count);
   const fills: MatchFill[] = [];
   if (executes) {
     for (const take of takes) {
@@ -105,10 +106,10 @@ export function matchIncoming(book: PaperBook, order: IncomingOrder, options: Ma
       fills.push({ count: take.count, price: take.level.price, isTaker: true, fee: takerFee(take.count, take.level.price, rules) });
     }
   }
-  const filledCount = executes ? planned : 0;
-  const remainingCount = order.count - filledCount;
+  const filledCount = executes ? planned : ZERO;
+  const remainingCount = order.count.minus(filledCount);
   const status: VenueOrderStatus =
-    remainingCount === 0 ? 'executed' : order.timeInForce === 'good_till_canceled' ? 'resting' : 'canceled';
+    remainingCount.isZero() ? 'executed' : order.timeInForce === 'good_till_canceled' ? 'resting' : 'canceled';
   return { fills, filledCount, remainingCount, status };
 }
 
@@ -121,15 +122,15 @@ export function matchIncoming(book: PaperBook, order: IncomingOrder, options: Ma
 export function matchResting(book: PaperBook, order: MatchOrder, options: MatchOptions = {}): MatchResult {
   assertOrder(order);
   const rules = options.rules ?? DEFAULT_TRADING_RULES;
-  const consumed = options.consumed ?? new Map<string, number>();
+  const consumed = options.consumed ?? new Map<string, Decimal>();
   const takes = book.open ? plan(book, order, consumed) : [];
-  const filledCount = takes.reduce((sum, t) => sum + t.count, 0);
+  const filledCount = takes.reduce((sum, t) => sum.plus(t.count), ZERO);
   for (const take of takes) consume(consumed, take);
-  const fills: MatchFill[] = filledCount === 0
+  const fills: MatchFill[] = filledCount.isZero()
     ? []
     : [{ count: filledCount, price: order.limitPrice, isTaker: false, fee: makerFee(filledCount, order.limitPrice, rules) }];
-  const remainingCount = order.count - filledCount;
-  return { fills, filledCount, remainingCount, status: remainingCount === 0 ? 'executed' : 'resting' };
+  const remainingCount = order.count.minus(filledCount);
+  return { fills, filledCount, remainingCount, status: remainingCount.isZero() ? 'executed' : 'resting' };
 }
 
 /** The levels an order can trade against, best first, and how much of each it takes. */
@@ -144,19 +145,19 @@ function plan(book: PaperBook, order: MatchOrder, consumed: ConsumedDepth): Take
   const takes: Take[] = [];
   let wanted = order.count;
   for (const level of levels) {
-    if (wanted === 0) break;
+    if (wanted.isZero()) break;
     const key = liquidityKey(order.side, buying ? 'ask' : 'bid', level.price);
-    const available = level.count === null ? Infinity : Math.max(0, level.count - (consumed.get(key) ?? 0));
-    const count = Math.min(wanted, available);
-    if (count <= 0) continue;
+    const available = level.count === null ? null : Decimal.max(ZERO, level.count.minus(consumed.get(key) ?? ZERO));
+    const count = available === null ? wanted : Decimal.min(wanted, available);
+    if (count.lte(0)) continue;
     takes.push({ key, level, count });
-    wanted -= count;
+    wanted = wanted.minus(count);
   }
   return takes;
 }
 
 function consume(consumed: ConsumedDepth, take: Take): void {
-  consumed.set(take.key, (consumed.get(take.key) ?? 0) + take.count);
+  consumed.set(take.key, (consumed.get(take.key) ?? ZERO).plus(take.count));
 }
 
 /**
@@ -171,8 +172,8 @@ export function liquidityKey(side: ContractSide, kind: 'bid' | 'ask', price: Dec
 }
 
 function assertOrder(order: MatchOrder): void {
-  if (!Number.isSafeInteger(order.count) || order.count <= 0) {
-    throw new RangeError(`order count must be a positive integer, got ${String(order.count)}`);
+  if (!Decimal.isDecimal(order.count) || !order.count.isFinite() || order.count.lte(0) || order.count.decimalPlaces() > COUNT_DECIMALS) {
+    throw new RangeError(`order count must be a positive count with at most ${COUNT_DECIMALS} decimals, got ${String(order.count)}`);
   }
   if (!Decimal.isDecimal(order.limitPrice)) throw new TypeError('limit price must be a Decimal');
 }

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../../config/tradingRules';
 import { Decimal, ONE, ZERO, dec, toSqlDecimal } from '../../domain/decimal';
+import { COUNT_DECIMALS, formatCount } from '../../domain/quantity';
 import { takerFee } from '../../domain/fees';
 import { decimal } from '../../db/rows';
 import { withTransaction } from '../../db/transaction';
 import {
-  OrderRejectedError,
+  OrderRejectedError, outcomeSideOf,
   type ContractSide, type Exchange, type FillFilter, type OrderAction, type OrderFilter, type PlaceOrderRequest,
   type TimeInForce, type VenueFill, type VenueOrder, type VenueOrderStatus, type VenuePosition,
 } from '../types';
@@ -58,8 +59,8 @@ const MARKET_SELL_LIMIT = dec('0.01');
 // Position accounting (pure).
 
 export interface PaperPositionState {
-  /** Signed: + YES, − NO. */
-  position: number;
+  /** Signed: + YES, − NO (2 decimals at most). */
+  position: Decimal;
   /** Cost of the contracts held (fees excluded). */
   costBasis: Decimal;
   /** Fees excluded. */
@@ -72,18 +73,18 @@ export interface PaperPositionState {
 export interface PaperFillInput {
   side: ContractSide;
   action: OrderAction;
-  count: number;
+  count: Decimal;
   price: Decimal;
   fee: Decimal;
 }
 
 export const EMPTY_POSITION: PaperPositionState = {
-  position: 0, costBasis: ZERO, realizedPnl: ZERO, feesPaid: ZERO, totalTraded: ZERO,
+  position: ZERO, costBasis: ZERO, realizedPnl: ZERO, feesPaid: ZERO, totalTraded: ZERO,
 };
 
 /** Contracts of `side` held in a signed position. */
-export function heldOf(position: number, side: ContractSide): number {
-  return side === 'yes' ? Math.max(position, 0) : Math.max(-position, 0);
+export function heldOf(position: Decimal, side: ContractSide): Decimal {
+  return side === 'yes' ? Decimal.max(position, ZERO) : Decimal.max(position.negated(), ZERO);
 }
 
 /**
@@ -102,16 +103,15 @@ export function heldOf(position: number, side: ContractSide): number {
  * Fees never enter cost_basis or realized P&L: they accumulate in fees_paid.
  */
 export function applyFill(before: PaperPositionState, fill: PaperFillInput): { after: PaperPositionState; balanceChange: Decimal } {
-  const sign = fill.side === 'yes' ? 1 : -1;
   const held = heldOf(before.position, fill.side);
   const heldOpposite = heldOf(before.position, fill.side === 'yes' ? 'no' : 'yes');
   const gross = fill.price.times(fill.count);
   let { costBasis, realizedPnl } = before;
   let balanceChange: Decimal;
   if (fill.action === 'buy') {
-    const pairs = Math.min(fill.count, heldOpposite);
-    const opened = fill.count - pairs;
-    if (pairs > 0) {
+    const pairs = Decimal.min(fill.count, heldOpposite);
+    const opened = fill.count.minus(pairs);
+    if (pairs.gt(0)) {
       const removed = proRataCost(costBasis, pairs, heldOpposite);
       realizedPnl = realizedPnl.plus(ONE.minus(fill.price).times(pairs)).minus(removed);
       costBasis = costBasis.minus(removed);
@@ -119,7 +119,7 @@ export function applyFill(before: PaperPositionState, fill: PaperFillInput): { a
     costBasis = costBasis.plus(fill.price.times(opened));
     balanceChange = gross.plus(fill.fee).negated().plus(pairs);
   } else {
-    if (held < fill.count) {
+    if (held.lt(fill.count)) {
       throw new RangeError(`cannot sell ${fill.count} ${fill.side} contracts: ${held} held`);
     }
     const removed = proRataCost(costBasis, fill.count, held);
@@ -127,7 +127,9 @@ export function applyFill(before: PaperPositionState, fill: PaperFillInput): { a
     costBasis = costBasis.minus(removed);
     balanceChange = gross.minus(fill.fee);
   }
-  const position = before.position + (fill.action === 'buy' ? sign : -sign) * fill.count;
+  // + YES / − NO: buying YES or selling NO adds, buying NO or selling YES subtracts.
+  const delta = outcomeSideOf(fill.side, fill.action) === 'yes' ? fill.count : fill.count.negated();
+  const position = before.position.plus(delta);
   return {
     after: {
       position,
@@ -151,7 +153,7 @@ export function settlePosition(before: PaperPositionState, yesPayout: Decimal): 
   const credited = yesPayout.times(heldOf(before.position, 'yes')).plus(ONE.minus(yesPayout).times(heldOf(before.position, 'no')));
   return {
     after: {
-      position: 0,
+      position: ZERO,
       costBasis: ZERO,
       realizedPnl: before.realizedPnl.plus(credited).minus(before.costBasis),
       feesPaid: before.feesPaid,
@@ -161,10 +163,13 @@ export function settlePosition(before: PaperPositionState, yesPayout: Decimal): 
   };
 }
 
-/** The cost of `count` of `held` contracts: a share rounded to 4 decimals, or all of it. */
-function proRataCost(costBasis: Decimal, count: number, held: number): Decimal {
-  if (count === held) return costBasis;
-  return costBasis.times(count).div(held).toDecimalPlaces(4, Decimal.ROUND_HALF_UP);
+/**
+ * The cost of `count` of `held` contracts: a share rounded to 6 decimals (Kalshi's amount
+ * precision, NUMERIC(16,6)), or all of it.
+ */
+function proRataCost(costBasis: Decimal, count: Decimal, held: Decimal): Decimal {
+  if (count.eq(held)) return costBasis;
+  return costBasis.times(count).div(held).toDecimalPlaces(6, Decimal.ROUND_HALF_UP);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,12 +190,13 @@ function toPaperOrder(r: Record<string, any>): PaperOrder {
     ticker: r.ticker,
     side: r.side,
     action: r.action,
+    outcomeSide: outcomeSideOf(r.side, r.action),
     type: r.order_type,
     timeInForce: r.time_in_force,
     status: r.status,
     limitPrice: decimal(r.limit_price),
-    initialCount: r.initial_count,
-    filledCount: r.filled_count,
+    initialCount: decimal(r.initial_count),
+    filledCount: decimal(r.filled_count),
     takerFees: decimal(r.taker_fees),
     makerFees: decimal(r.maker_fees),
     takerFillCost: decimal(r.taker_fill_cost),
@@ -208,13 +214,14 @@ function toVenueOrder(o: PaperOrder): VenueOrder {
     ticker: o.ticker,
     side: o.side,
     action: o.action,
+    outcomeSide: o.outcomeSide,
     type: o.type,
     status: o.status,
     limitPrice: o.limitPrice,
     initialCount: o.initialCount,
     filledCount: o.filledCount,
     // Like Kalshi, a cancelled or executed order has nothing remaining.
-    remainingCount: o.status === 'resting' ? o.initialCount - o.filledCount : 0,
+    remainingCount: o.status === 'resting' ? o.initialCount.minus(o.filledCount) : ZERO,
     takerFees: o.takerFees,
     makerFees: o.makerFees,
     takerFillCost: o.takerFillCost,
@@ -231,7 +238,8 @@ function toVenueFill(r: Record<string, any>): VenueFill {
     ticker: r.ticker,
     side: r.side,
     action: r.action,
-    count: r.count,
+    outcomeSide: outcomeSideOf(r.side, r.action),
+    count: decimal(r.count),
     price: decimal(r.price),
     isTaker: r.is_taker,
     fee: decimal(r.fee),
@@ -242,7 +250,7 @@ function toVenueFill(r: Record<string, any>): VenueFill {
 function toPositionState(r: Record<string, any> | undefined): PaperPositionState {
   if (!r) return EMPTY_POSITION;
   return {
-    position: r.position,
+    position: decimal(r.position),
     costBasis: decimal(r.cost_basis),
     realizedPnl: decimal(r.realized_pnl),
     feesPaid: decimal(r.fees_paid),
@@ -252,7 +260,7 @@ function toPositionState(r: Record<string, any> | undefined): PaperPositionState
 
 /** Adds a fill to the order's tallies. */
 function tally(order: PaperOrder, fill: MatchFill): void {
-  order.filledCount += fill.count;
+  order.filledCount = order.filledCount.plus(fill.count);
   const cost = fill.price.times(fill.count);
   if (fill.isTaker) {
     order.takerFees = order.takerFees.plus(fill.fee);
@@ -283,8 +291,8 @@ function validateRequest(r: PlaceOrderRequest): ValidOrder {
   if (r.side !== 'yes' && r.side !== 'no') throw invalid(`side must be 'yes' or 'no', got ${String(r.side)}`);
   if (r.action !== 'buy' && r.action !== 'sell') throw invalid(`action must be 'buy' or 'sell', got ${String(r.action)}`);
   if (r.type !== 'limit' && r.type !== 'market') throw invalid(`type must be 'limit' or 'market', got ${String(r.type)}`);
-  if (!Number.isSafeInteger(r.count) || r.count <= 0) {
-    throw invalid(`count must be a positive whole number of contracts, got ${String(r.count)}`);
+  if (!Decimal.isDecimal(r.count) || !r.count.isFinite() || r.count.lte(0) || r.count.decimalPlaces() > COUNT_DECIMALS) {
+    throw invalid(`count must be a positive number of contracts with at most ${COUNT_DECIMALS} decimals, got ${String(r.count)}`);
   }
   if (r.type === 'limit' && r.limitPrice === undefined) throw invalid('a limit order needs a limitPrice');
   const limitPrice = r.limitPrice ?? (r.action === 'buy' ? MARKET_BUY_LIMIT : MARKET_SELL_LIMIT);
@@ -398,7 +406,7 @@ class Pass {
       `INSERT INTO paper_fills (fill_id, fill_number, venue_order_id, account_id, ticker, side, action, count, price, is_taker, fee, created_at)
        SELECT 'paper-fill-' || n, n, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
          FROM nextval('paper_fill_number_seq') AS n`,
-      [order.venueOrderId, this.accountId, order.ticker, order.side, order.action, fill.count,
+      [order.venueOrderId, this.accountId, order.ticker, order.side, order.action, toSqlDecimal(fill.count),
         toSqlDecimal(fill.price), fill.isTaker, toSqlDecimal(fill.fee), this.now],
     );
     await this.client.query(
@@ -407,7 +415,7 @@ class Pass {
        ON CONFLICT (account_id, ticker) DO UPDATE SET
          position = EXCLUDED.position, cost_basis = EXCLUDED.cost_basis, realized_pnl = EXCLUDED.realized_pnl,
          fees_paid = EXCLUDED.fees_paid, total_traded = EXCLUDED.total_traded, updated_at = EXCLUDED.updated_at`,
-      [this.accountId, order.ticker, after.position, toSqlDecimal(after.costBasis), toSqlDecimal(after.realizedPnl),
+      [this.accountId, order.ticker, toSqlDecimal(after.position), toSqlDecimal(after.costBasis), toSqlDecimal(after.realizedPnl),
         toSqlDecimal(after.feesPaid), toSqlDecimal(after.totalTraded), this.now],
     );
     await this.client.query(
@@ -424,7 +432,7 @@ class Pass {
       `UPDATE paper_orders SET filled_count = $2, status = $3, taker_fees = $4, maker_fees = $5,
               taker_fill_cost = $6, maker_fill_cost = $7, book_seen_at = $8, updated_at = $9
         WHERE venue_order_id = $1`,
-      [order.venueOrderId, order.filledCount, order.status, toSqlDecimal(order.takerFees), toSqlDecimal(order.makerFees),
+      [order.venueOrderId, toSqlDecimal(order.filledCount), order.status, toSqlDecimal(order.takerFees), toSqlDecimal(order.makerFees),
         toSqlDecimal(order.takerFillCost), toSqlDecimal(order.makerFillCost), order.bookSeenAt, this.now],
     );
   }
@@ -451,7 +459,7 @@ export class PaperExchange implements Exchange {
     if (!Decimal.isDecimal(options.startingBalance) || !options.startingBalance.isFinite() || options.startingBalance.lt(0)) {
       throw new RangeError('startingBalance must be a non-negative Decimal');
     }
-    if (options.startingBalance.decimalPlaces() > 4) throw new RangeError('startingBalance has more than 4 decimals');
+    if (options.startingBalance.decimalPlaces() > 6) throw new RangeError('startingBalance has more than 6 decimals');
     this.books = options.books;
     this.startingBalance = options.startingBalance;
     this.accountId = options.accountId ?? 'default';
@@ -580,7 +588,7 @@ export class PaperExchange implements Exchange {
         `INSERT INTO paper_settlements (account_id, ticker, yes_payout, position, credited, settled_at)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (account_id, ticker) DO NOTHING`,
-        [this.accountId, ticker, toSqlDecimal(yesPayout), before.position, toSqlDecimal(credited), pass.now],
+        [this.accountId, ticker, toSqlDecimal(yesPayout), toSqlDecimal(before.position), toSqlDecimal(credited), pass.now],
       );
       if (recorded.rowCount === 0) return null;
       await pass.client.query(
@@ -592,7 +600,7 @@ export class PaperExchange implements Exchange {
       await pass.client.query(
         `UPDATE paper_positions SET position = $3, cost_basis = $4, realized_pnl = $5, updated_at = $6
           WHERE account_id = $1 AND ticker = $2`,
-        [this.accountId, ticker, after.position, toSqlDecimal(after.costBasis), toSqlDecimal(after.realizedPnl), pass.now],
+        [this.accountId, ticker, toSqlDecimal(after.position), toSqlDecimal(after.costBasis), toSqlDecimal(after.realizedPnl), pass.now],
       );
       if (!credited.isZero()) {
         pass.balance = pass.balance.plus(credited);
@@ -620,15 +628,15 @@ export class PaperExchange implements Exchange {
       const worst = valid.limitPrice.times(valid.count).plus(takerFee(valid.count, valid.limitPrice, this.rules));
       if (worst.gt(pass.balance)) {
         return new OrderRejectedError(
-          `buying ${valid.count} at ${valid.limitPrice.toFixed(4)} may cost ${worst.toFixed(4)}; balance is ${pass.balance.toFixed(4)}`,
+          `buying ${formatCount(valid.count)} at ${valid.limitPrice.toFixed(4)} may cost ${worst.toFixed(4)}; balance is ${pass.balance.toFixed(4)}`,
           'insufficient_balance',
         );
       }
     } else {
       const held = heldOf((await pass.position(valid.ticker)).position, valid.side);
-      if (held < valid.count) {
+      if (held.lt(valid.count)) {
         return new OrderRejectedError(
-          `selling ${valid.count} ${valid.side} contracts of ${valid.ticker}: ${held} held`,
+          `selling ${formatCount(valid.count)} ${valid.side} contracts of ${valid.ticker}: ${formatCount(held)} held`,
           'insufficient_position',
         );
       }
@@ -650,12 +658,13 @@ export class PaperExchange implements Exchange {
       ticker: valid.ticker,
       side: valid.side,
       action: valid.action,
+      outcomeSide: outcomeSideOf(valid.side, valid.action),
       type: valid.type,
       timeInForce: valid.timeInForce,
       status: match.status,
       limitPrice: valid.limitPrice,
       initialCount: valid.count,
-      filledCount: 0,
+      filledCount: ZERO,
       takerFees: ZERO,
       makerFees: ZERO,
       takerFillCost: ZERO,
@@ -675,7 +684,7 @@ export class PaperExchange implements Exchange {
          FROM nextval('paper_order_number_seq') AS n
        RETURNING venue_order_id`,
       [valid.clientOrderId, pass.accountId, valid.ticker, valid.side, valid.action, valid.type, valid.timeInForce,
-        toSqlDecimal(valid.limitPrice), valid.count, final.filledCount, final.status, toSqlDecimal(final.takerFees),
+        toSqlDecimal(valid.limitPrice), toSqlDecimal(valid.count), toSqlDecimal(final.filledCount), final.status, toSqlDecimal(final.takerFees),
         toSqlDecimal(final.makerFees), toSqlDecimal(final.takerFillCost), toSqlDecimal(final.makerFillCost),
         valid.expiresAt, book.at, pass.now],
     );
@@ -712,20 +721,20 @@ export class PaperExchange implements Exchange {
   private async fillResting(pass: Pass, order: PaperOrder, book: PaperBook): Promise<void> {
     const consumed = pass.consumed(book);
     const before = new Map(consumed);
-    const remaining = order.initialCount - order.filledCount;
+    const remaining = order.initialCount.minus(order.filledCount);
     let match = matchResting(book, { side: order.side, action: order.action, limitPrice: order.limitPrice, count: remaining }, { consumed, rules: this.rules });
-    if (match.filledCount === 0) return;
+    if (match.filledCount.isZero()) return;
 
     let cancelRest = false;
     if (order.action === 'sell') {
       // The position may have shrunk since the order was placed: sell what is held, cancel the rest.
       const held = heldOf((await pass.position(order.ticker)).position, order.side);
-      if (held < match.filledCount) {
+      if (held.lt(match.filledCount)) {
         restore(consumed, before);
         cancelRest = true;
-        match = held > 0
+        match = held.gt(0)
           ? matchResting(book, { side: order.side, action: order.action, limitPrice: order.limitPrice, count: held }, { consumed, rules: this.rules })
-          : { fills: [], filledCount: 0, remainingCount: remaining, status: 'resting' };
+          : { fills: [], filledCount: ZERO, remainingCount: remaining, status: 'resting' };
       }
     }
     if (!(await pass.simulate(order.ticker, order, match.fills))) {
@@ -735,7 +744,7 @@ export class PaperExchange implements Exchange {
       return;
     }
     for (const fill of match.fills) await pass.recordFill(order, fill);
-    if (order.filledCount === order.initialCount) order.status = 'executed';
+    if (order.filledCount.eq(order.initialCount)) order.status = 'executed';
     else if (cancelRest) order.status = 'canceled';
   }
 

@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { CreateOrderV2Request } from 'kalshi-typescript';
 import { Decimal } from '../../domain/decimal';
+import { COUNT_DECIMALS, countWireText } from '../../domain/quantity';
 import {
   OrderRejectedError, OrderUncertainError,
   type Exchange, type FillFilter, type FindOrderOptions, type OrderFilter, type PlaceOrderRequest, type TimeInForce,
@@ -315,7 +316,7 @@ export class KalshiExchange implements Exchange {
    * the request is harmless and it may be retried. The reply has no counts: the order (its id
    * from the reply) is read back.
    */
-  async amendOrder(order: VenueOrder, change: { limitPrice?: Decimal; count?: number }): Promise<VenueOrder> {
+  async amendOrder(order: VenueOrder, change: { limitPrice?: Decimal; count?: Decimal }): Promise<VenueOrder> {
     const limitPrice = change.limitPrice ?? order.limitPrice;
     const count = change.count ?? order.initialCount;
     const fail = (reason: string): never => {
@@ -323,8 +324,8 @@ export class KalshiExchange implements Exchange {
     };
     if (order.status !== 'resting') fail(`only a resting order can be amended (it is ${order.status})`);
     checkPrice(limitPrice, fail);
-    if (!Number.isSafeInteger(count) || count <= order.filledCount) {
-      fail(`count is the new total and must exceed the ${order.filledCount} already filled, got ${String(count)}`);
+    if (!Decimal.isDecimal(count) || !count.isFinite() || count.decimalPlaces() > COUNT_DECIMALS || count.lte(order.filledCount)) {
+      fail(`count is the new total and must exceed the ${order.filledCount.toFixed()} already filled, got ${String(count)}`);
     }
     const path = amendV2Path(order.venueOrderId);
     const body = await this.writes.request('POST', path, { body: amendOrderV2Body(order, { limitPrice, count }) });
@@ -358,7 +359,7 @@ export class KalshiExchange implements Exchange {
       positions.push(parseStrict('kalshi position', kalshiPosition, item, at));
     });
     // count_filter should already drop closed markets; the interface promises non-zero only.
-    return positions.filter((p) => p.position !== 0);
+    return positions.filter((p) => !p.position.isZero());
   }
 
   async getBalance(): Promise<Decimal> {
@@ -411,8 +412,8 @@ export class KalshiExchange implements Exchange {
     if (request.side !== 'yes' && request.side !== 'no') fail(`side must be yes or no, got ${String(request.side)}`);
     if (request.action !== 'buy' && request.action !== 'sell') fail(`action must be buy or sell, got ${String(request.action)}`);
     if (request.type !== 'limit' && request.type !== 'market') fail(`type must be limit or market, got ${String(request.type)}`);
-    if (!Number.isSafeInteger(request.count) || request.count <= 0) {
-      fail(`count must be a positive whole number of contracts, got ${String(request.count)}`);
+    if (!Decimal.isDecimal(request.count) || !request.count.isFinite() || request.count.lte(0) || request.count.decimalPlaces() > COUNT_DECIMALS) {
+      fail(`count must be a positive number of contracts with at most ${COUNT_DECIMALS} decimals, got ${String(request.count)}`);
     }
     let price = request.limitPrice;
     if (price === undefined) {

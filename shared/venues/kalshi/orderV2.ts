@@ -3,8 +3,10 @@ import type {
 } from 'kalshi-typescript';
 import * as z from 'zod';
 import { Decimal, ONE, ZERO } from '../../domain/decimal';
-import type { ContractSide, OrderAction, TimeInForce, VenueOrder } from '../../exchange/types';
+import { countWireText } from '../../domain/quantity';
+import { outcomeSideOf, type ContractSide, type OrderAction, type TimeInForce, type VenueOrder } from '../../exchange/types';
 import { text } from '../../validation/decimals';
+import { contractCount } from './tradingSchemas';
 
 /**
  * Kalshi's order writes as they are now (Create / Cancel / Amend Order V2 under
@@ -26,30 +28,9 @@ export const amendV2Path = (orderId: string) => `${orderV2Path(orderId)}/amend`;
 export const SELF_TRADE_PREVENTION: SelfTradePreventionType = 'taker_at_cross';
 
 // ---------------------------------------------------------------------------------------------
-// Counts: the only two conversions between Precog's count type and Kalshi's fixed-point text.
-// (Counts are whole `number`s today; the switch to Decimal changes these two functions.)
+// Counts: exact Decimals (shared/domain/quantity), as fixed-point text on the wire ("10.00").
 
-/** A count as Kalshi's fixed-point text with 2 decimals ("10.00"). */
-export function countText(count: number): string {
-  return count.toFixed(2);
-}
-
-/** A fixed-point count from a reply ("10.00", "10"), as Precog holds counts; why not, otherwise. */
-export function countFromText(raw: string): number | string {
-  const match = /^(\d{1,15})(?:\.(\d{1,2}))?$/.exec(raw.trim());
-  if (!match) return 'not a fixed-point count with at most 2 decimals';
-  if (match[2] !== undefined && /[1-9]/.test(match[2])) return `fractional count ${raw.trim()}: Precog trades whole contracts`;
-  return Number(match[1]);
-}
-
-const fpCount = z.string().transform((raw, ctx) => {
-  const count = countFromText(raw);
-  if (typeof count === 'string') {
-    ctx.addIssue({ code: 'custom', message: count });
-    return z.NEVER;
-  }
-  return count;
-});
+const fpCount = contractCount;
 
 /** A dollar amount as Kalshi sends it in replies: a non-negative decimal with up to 6 decimals. */
 const dollars6 = z.string().transform((raw, ctx) => {
@@ -89,7 +70,7 @@ export interface CheckedOrder {
   side: ContractSide;
   action: OrderAction;
   type: 'limit' | 'market';
-  count: number;
+  count: Decimal;
   /** Price of `side`, dollars. */
   limitPrice: Decimal;
   timeInForce: TimeInForce;
@@ -102,7 +83,7 @@ export function createOrderV2Body(order: CheckedOrder): CreateOrderV2Request {
     ticker: order.ticker,
     client_order_id: order.clientOrderId,
     side: bookSideOf(order.side, order.action),
-    count: countText(order.count),
+    count: countWireText(order.count),
     price: priceText(yesPriceOf(order.side, order.limitPrice)),
     time_in_force: order.timeInForce,
     self_trade_prevention_type: SELF_TRADE_PREVENTION,
@@ -144,19 +125,20 @@ void _createFields;
 export function orderFromCreateReply(order: CheckedOrder, reply: CreateOrderV2Reply): VenueOrder | null {
   const filled = reply.fill_count;
   const remaining = reply.remaining_count;
+  const unfilled = order.count.minus(filled);
   if (reply.client_order_id && reply.client_order_id !== order.clientOrderId) return null;
-  if (filled > order.count || remaining > order.count - filled) return null;
+  if (filled.gt(order.count) || remaining.gt(unfilled)) return null;
   let status: VenueOrder['status'];
-  if (remaining > 0) {
+  if (remaining.gt(0)) {
     // A remainder that rests must be the whole unfilled count (reduce_only may have capped it).
-    if (order.timeInForce !== 'good_till_canceled' || remaining !== order.count - filled) return null;
+    if (order.timeInForce !== 'good_till_canceled' || !remaining.eq(unfilled)) return null;
     status = 'resting';
   } else {
-    status = filled === order.count ? 'executed' : 'canceled';
+    status = filled.eq(order.count) ? 'executed' : 'canceled';
   }
   let takerFillCost = ZERO;
   let takerFees = ZERO;
-  if (filled > 0) {
+  if (filled.gt(0)) {
     if (!reply.average_fill_price || !reply.average_fee_paid) return null;
     takerFillCost = yesPriceOf(order.side, reply.average_fill_price).times(filled);
     takerFees = reply.average_fee_paid.times(filled);
@@ -167,6 +149,7 @@ export function orderFromCreateReply(order: CheckedOrder, reply: CreateOrderV2Re
     ticker: order.ticker,
     side: order.side,
     action: order.action,
+    outcomeSide: outcomeSideOf(order.side, order.action),
     type: order.type,
     status,
     limitPrice: order.limitPrice,
@@ -197,12 +180,12 @@ const _cancelFields: _CancelFields = true;
 void _cancelFields;
 
 /** The amend body: `count` is the new TOTAL (filled + what should rest), per Kalshi's amend rules. */
-export function amendOrderV2Body(order: VenueOrder, change: { limitPrice: Decimal; count: number }): AmendOrderV2Request {
+export function amendOrderV2Body(order: VenueOrder, change: { limitPrice: Decimal; count: Decimal }): AmendOrderV2Request {
   return {
     ticker: order.ticker,
     side: bookSideOf(order.side, order.action),
     price: priceText(yesPriceOf(order.side, change.limitPrice)),
-    count: countText(change.count),
+    count: countWireText(change.count),
     ...(order.clientOrderId ? { client_order_id: order.clientOrderId } : {}),
   };
 }

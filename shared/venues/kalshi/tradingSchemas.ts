@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { Decimal } from '../../domain/decimal';
-import type { ContractSide, VenueFill, VenueOrder, VenuePosition } from '../../exchange/types';
-import { centsPrice, dollarPrice, text } from '../../validation/decimals';
+import { type ContractSide, outcomeSideOf, type VenueFill, type VenueOrder, type VenuePosition } from '../../exchange/types';
+import { COUNT_DECIMALS } from '../../domain/quantity';
+import { centsPrice, text } from '../../validation/decimals';
 
 /**
  * Kalshi portfolio payloads (orders, fills, positions, balance) as Precog reads them, mapped onto
@@ -15,48 +16,54 @@ import { centsPrice, dollarPrice, text } from '../../validation/decimals';
 // Validators
 
 /**
- * A whole-contract count: a fixed-point string ("10.00", "10") or an integer. Unlike the
- * market-data `count` (which truncates volumes), a fractional count is an error: Precog trades
- * whole contracts, and silently truncating a fill would corrupt positions.
+ * A contract count: Kalshi's fixed-point string ("10.00", "2.97"; fractional contracts exist since
+ * March 2026, granularity 0.01) or a legacy integer, exactly as a Decimal. More than 2 decimals is
+ * an error (it cannot be traded or stored, and rounding it would corrupt positions); negative only
+ * where the field is signed (a position).
  */
-function wholeCountFrom(signed: boolean) {
-  const pattern = signed ? /^([+-]?)(\d+)(?:\.(\d+))?$/ : /^()(\d+)(?:\.(\d+))?$/;
+function countFrom(signed: boolean) {
+  const pattern = /^([+-]?)(\d+)(?:\.(\d+))?$/;
   // One transform over both wire forms (not a union), so the precise reason reaches the error.
-  return z.unknown().transform((raw, ctx): number => {
+  return z.unknown().transform((raw, ctx): Decimal => {
     const issue = (message: string) => {
       ctx.addIssue({ code: 'custom', message });
       return z.NEVER;
     };
     if (typeof raw !== 'number' && typeof raw !== 'string') return issue(`expected a count (fixed-point string or integer), got ${raw === null ? 'null' : typeof raw}`);
     if (typeof raw === 'number') {
-      if (!Number.isSafeInteger(raw)) return issue(Number.isInteger(raw) ? 'count is too large' : `fractional count ${raw}: Precog trades whole contracts`);
+      if (!Number.isSafeInteger(raw)) return issue(Number.isInteger(raw) ? 'count is too large' : `count ${raw} given as a number must be whole (fractional counts come as fixed-point strings)`);
       if (!signed && raw < 0) return issue('count must not be negative');
-      return raw;
+      return new Decimal(raw);
     }
-    const match = pattern.exec(raw.trim());
+    const v = raw.trim();
+    const match = pattern.exec(v);
     if (!match) return issue(signed ? 'not a count' : 'not a non-negative count');
-    if (match[3] !== undefined && /[1-9]/.test(match[3])) return issue(`fractional count ${raw.trim()}: Precog trades whole contracts`);
-    const digits = match[2]!.replace(/^0+(?=\d)/, '');
-    // 15 digits always fit a safe integer; more is not a plausible contract count.
-    if (digits.length > 15) return issue('count is too large');
-    const n = Number(digits);
-    return match[1] === '-' && n !== 0 ? -n : n;
+    if (!signed && match[1] !== '') {
+      if (match[1] === '+' || /[1-9]/.test(match[2]! + (match[3] ?? ''))) return issue('count must not be negative');
+    }
+    const fraction = (match[3] ?? '').replace(/0+$/, '');
+    if (fraction.length > COUNT_DECIMALS) return issue(`count ${v} has more than ${COUNT_DECIMALS} decimals (Kalshi's granularity is 0.01)`);
+    // NUMERIC(12,2): 10 integer digits.
+    if (match[2]!.replace(/^0+(?=\d)/, '').length > 10) return issue('count is too large');
+    const count = new Decimal(v);
+    return count.isZero() ? new Decimal(0) : count;
   });
 }
-export const wholeCount = wholeCountFrom(false);
-export const signedWholeCount = wholeCountFrom(true);
+export const contractCount = countFrom(false);
+export const signedContractCount = countFrom(true);
 
-const MONEY_TEXT = /^[+-]?\d+(\.\d{1,4})?$/;
+/** Kalshi: "responses emit up to 6" decimals in dollar amounts ("0.060000", "-25.671900"). */
+const MONEY_TEXT = /^[+-]?\d+(\.\d{1,6})?$/;
 
 /**
  * A dollar amount that may exceed 1 (fees, costs, balances, exposure, P&L): a decimal string
- * with at most 4 decimals, exactly. `signed` admits negatives (realized P&L).
+ * with at most 6 decimals, exactly. `signed` admits negatives (realized P&L).
  */
 function dollarsFrom(signed: boolean) {
   return z.string().transform((raw, ctx) => {
     const v = raw.trim();
     if (!MONEY_TEXT.test(v)) {
-      ctx.addIssue({ code: 'custom', message: 'not a dollar amount with at most 4 decimals' });
+      ctx.addIssue({ code: 'custom', message: 'not a dollar amount with at most 6 decimals' });
       return z.NEVER;
     }
     const amount = new Decimal(v);
@@ -64,11 +71,34 @@ function dollarsFrom(signed: boolean) {
       ctx.addIssue({ code: 'custom', message: 'amount must not be negative' });
       return z.NEVER;
     }
-    return amount;
+    return amount.isZero() ? new Decimal(0) : amount;
   });
 }
 export const dollarAmount = dollarsFrom(false);
 export const signedDollarAmount = dollarsFrom(true);
+
+/**
+ * A price (0..1) in a portfolio response: Kalshi emits up to 6 decimals ("0.560000"). Precog
+ * stores prices with 4 (DECIMAL(10,4); Kalshi's finest tick is 0.001), so a price with a non-zero
+ * 5th or 6th decimal is an error rather than a silent rounding.
+ */
+export const venuePrice = z.string().transform((raw, ctx) => {
+  const v = raw.trim();
+  if (!/^\d+(\.\d{1,6})?$/.test(v)) {
+    ctx.addIssue({ code: 'custom', message: 'not a price with at most 6 decimals' });
+    return z.NEVER;
+  }
+  const price = new Decimal(v);
+  if (price.greaterThan(1)) {
+    ctx.addIssue({ code: 'custom', message: 'price is outside 0..1' });
+    return z.NEVER;
+  }
+  if (price.decimalPlaces() > 4) {
+    ctx.addIssue({ code: 'custom', message: `price ${v} is finer than 0.0001` });
+    return z.NEVER;
+  }
+  return price;
+});
 
 /** Integer cents of an amount that may exceed a dollar (older payloads), exactly in dollars. */
 function centsFrom(signed: boolean) {
@@ -100,18 +130,49 @@ function pick<T>(ctx: Ctx, field: string, ...values: Array<T | undefined | null>
   return undefined as never;
 }
 
-/** `side` in the older API, `outcome_side` in the newer one (where `side` may be absent). */
-function sideOf(ctx: Ctx, r: { side?: ContractSide | undefined; outcome_side?: ContractSide | undefined }): ContractSide {
-  if (r.side) return r.side;
-  if (r.outcome_side) return r.outcome_side;
-  ctx.addIssue({ code: 'custom', message: 'required (side or outcome_side)', path: ['side'] });
-  return undefined as never;
+const bookSide = z.enum(['bid', 'ask']);
+
+interface DirectionFields {
+  side?: ContractSide | undefined;
+  action?: 'buy' | 'sell' | undefined;
+  outcome_side?: ContractSide | undefined;
+  book_side?: 'bid' | 'ask' | undefined;
+}
+
+/**
+ * Direction of an order or fill. Kalshi (kalshi-typescript 3.30 Fill/Order docs, "Order
+ * direction"): `outcome_side` is the outcome the trade positions the account for (buy YES and sell
+ * NO give 'yes'; buy NO and sell YES give 'no'); `book_side` is the side of the single YES book
+ * (`bid` buys YES, `ask` sells YES, which is buying NO at 1 − p), so yes ↔ bid and no ↔ ask. The
+ * deprecated `side`/`action` pair can contradict them; the new fields win:
+ *   - the direction (outcomeSide) comes from outcome_side, else book_side, else legacy side+action;
+ *   - `side`/`action` are the legacy pair when it agrees with that direction; when it contradicts
+ *     it (or only one of them is present), the legacy `side` is kept and `action` made to agree
+ *     (or the legacy action kept and `side` made to agree); with neither, a buy of outcomeSide.
+ * The new fields cannot tell buy NO from sell YES: consumers that know the order (the ledger)
+ * compare by outcomeSide.
+ */
+function directionOf(ctx: Ctx, r: DirectionFields): { side: ContractSide; action: 'buy' | 'sell'; outcomeSide: ContractSide } {
+  const fromBook = r.book_side === undefined ? undefined : r.book_side === 'bid' ? 'yes' : 'no';
+  if (r.outcome_side && fromBook && r.outcome_side !== fromBook) {
+    ctx.addIssue({ code: 'custom', message: `outcome_side ${r.outcome_side} contradicts book_side ${r.book_side}`, path: ['outcome_side'] });
+    return undefined as never;
+  }
+  const fromLegacy = r.side && r.action ? outcomeSideOf(r.side, r.action) : undefined;
+  const outcomeSide = r.outcome_side ?? fromBook ?? fromLegacy;
+  if (!outcomeSide) {
+    ctx.addIssue({ code: 'custom', message: 'required (outcome_side, book_side, or the legacy side and action)', path: ['outcome_side'] });
+    return undefined as never;
+  }
+  if (r.side) return { side: r.side, action: r.side === outcomeSide ? 'buy' : 'sell', outcomeSide };
+  if (r.action) return { side: r.action === 'buy' ? outcomeSide : outcomeSide === 'yes' ? 'no' : 'yes', action: r.action, outcomeSide };
+  return { side: outcomeSide, action: 'buy', outcomeSide };
 }
 
 /** Price fields of a record, dollars preferred, cents exactly otherwise. */
 const priceFields = {
-  yes_price_dollars: dollarPrice.optional(),
-  no_price_dollars: dollarPrice.optional(),
+  yes_price_dollars: venuePrice.optional(),
+  no_price_dollars: venuePrice.optional(),
   yes_price: centsPrice.optional(),
   no_price: centsPrice.optional(),
 };
@@ -132,18 +193,20 @@ const rawOrder = z.object({
   /** Orders placed outside Precog (the website) may carry none. */
   client_order_id: text.nullable().optional(),
   ticker: text.min(1),
+  /** Deprecated by Kalshi: read only to tell buy NO from sell YES (see directionOf). */
   side: side.optional(),
+  action: action.optional(),
   outcome_side: side.optional(),
-  action,
+  book_side: bookSide.optional(),
   type: z.enum(['limit', 'market']),
   status: z.enum(['resting', 'canceled', 'executed']),
   ...priceFields,
-  initial_count_fp: wholeCount.optional(),
-  fill_count_fp: wholeCount.optional(),
-  remaining_count_fp: wholeCount.optional(),
-  initial_count: wholeCount.optional(),
-  fill_count: wholeCount.optional(),
-  remaining_count: wholeCount.optional(),
+  initial_count_fp: contractCount.optional(),
+  fill_count_fp: contractCount.optional(),
+  remaining_count_fp: contractCount.optional(),
+  initial_count: contractCount.optional(),
+  fill_count: contractCount.optional(),
+  remaining_count: contractCount.optional(),
   taker_fees_dollars: dollarAmount.optional(),
   maker_fees_dollars: dollarAmount.optional(),
   taker_fill_cost_dollars: dollarAmount.optional(),
@@ -157,13 +220,15 @@ const rawOrder = z.object({
 });
 
 export const kalshiOrder = rawOrder.transform((o, ctx): VenueOrder => {
-  const s = sideOf(ctx, o);
+  const d = directionOf(ctx, o);
+  const s = d?.side;
   const order: VenueOrder = {
     venueOrderId: o.order_id,
     clientOrderId: o.client_order_id ?? '',
     ticker: o.ticker,
     side: s,
-    action: o.action,
+    action: d?.action,
+    outcomeSide: d?.outcomeSide,
     type: o.type,
     status: o.status,
     limitPrice: s ? ownSidePrice(ctx, s, o) : (undefined as never),
@@ -190,11 +255,13 @@ const rawFill = z.object({
   order_id: text.min(1),
   ticker: text.min(1).optional(),
   market_ticker: text.min(1).optional(),
+  /** Deprecated by Kalshi: read only to tell buy NO from sell YES (see directionOf). */
   side: side.optional(),
+  action: action.optional(),
   outcome_side: side.optional(),
-  action,
-  count_fp: wholeCount.optional(),
-  count: wholeCount.optional(),
+  book_side: bookSide.optional(),
+  count_fp: contractCount.optional(),
+  count: contractCount.optional(),
   ...priceFields,
   is_taker: z.boolean(),
   /** Dollars, as a string. */
@@ -205,7 +272,8 @@ const rawFill = z.object({
 });
 
 export const kalshiFill = rawFill.transform((f, ctx): VenueFill => {
-  const s = sideOf(ctx, f);
+  const d = directionOf(ctx, f);
+  const s = d?.side;
   const createdAt = f.created_time ? new Date(f.created_time) : f.ts !== undefined ? new Date(f.ts * 1000) : null;
   if (!createdAt) ctx.addIssue({ code: 'custom', message: 'required', path: ['created_time'] });
   return {
@@ -213,7 +281,8 @@ export const kalshiFill = rawFill.transform((f, ctx): VenueFill => {
     venueOrderId: f.order_id,
     ticker: pick(ctx, 'ticker', f.ticker, f.market_ticker),
     side: s,
-    action: f.action,
+    action: d?.action,
+    outcomeSide: d?.outcomeSide,
     count: pick(ctx, 'count_fp', f.count_fp, f.count),
     price: s ? ownSidePrice(ctx, s, f) : (undefined as never),
     isTaker: f.is_taker,
@@ -227,8 +296,8 @@ export const kalshiFill = rawFill.transform((f, ctx): VenueFill => {
 
 const rawPosition = z.object({
   ticker: text.min(1),
-  position_fp: signedWholeCount.optional(),
-  position: signedWholeCount.optional(),
+  position_fp: signedContractCount.optional(),
+  position: signedContractCount.optional(),
   market_exposure_dollars: dollarAmount.optional(),
   market_exposure: centsAmount.optional(),
   realized_pnl_dollars: signedDollarAmount.optional(),
