@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Decimal } from '../../shared/domain/decimal';
 import { CREATE_ORDER_V2_EXPECTED } from '../fixtures/kalshi-recorded/createOrderV2.expected';
+import { createOrderV2Reply } from '../../shared/venues/kalshi/orderV2';
 import { expectExact, recorded } from './recorded';
 
 /**
@@ -21,13 +22,22 @@ interface CreateReplyView {
   tsMs: number;
 }
 
-// WIRED AT MERGE with branch `kalshi` (its V2 parser, probably shared/venues/kalshi/orderV2.ts):
-// replace the next line with an import of that parser and a map of its result onto CreateReplyView.
-const parseCreateReply = undefined as ((json: unknown) => CreateReplyView) | undefined;
+/** Precog's V2 reply parser (shared/venues/kalshi/orderV2.ts), seen through CreateReplyView. */
+const parseCreateReply = (json: unknown): CreateReplyView => {
+  const reply = createOrderV2Reply.parse(json);
+  return {
+    orderId: reply.order_id,
+    clientOrderId: reply.client_order_id ?? '',
+    filledCount: reply.fill_count,
+    remainingCount: reply.remaining_count,
+    averageFillPrice: reply.average_fill_price ?? null,
+    averageFeePaid: reply.average_fee_paid ?? null,
+    tsMs: reply.ts_ms,
+  };
+};
 
 describe('recorded Create Order V2 replies', () => {
   it.each(Object.entries(CREATE_ORDER_V2_EXPECTED))('%s', (file, want) => {
-    if (!parseCreateReply) throw new Error("not wired: branch `kalshi`'s Create Order V2 reply parser (see the comment above)");
     const reply = parseCreateReply(recorded(file));
     expect(reply.orderId).toBe(want.orderId);
     expect(reply.clientOrderId).toBe(want.clientOrderId);
