@@ -297,7 +297,8 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
     const byTicker = Object.fromEntries(settlements.map((s) => [s.ticker, s]));
     expect(Object.keys(byTicker).sort()).toEqual([AWAY, HOME].sort());
     expect(byTicker[AWAY]).toMatchObject({ event_ticker: EVENT, market_result: 'yes', yes_count_fp: '10.00', revenue: 1000 });
-    expect(byTicker[AWAY]!.yes_total_cost_dollars).toBe(awayAsk.times(10).toFixed(4));
+    // Kalshi emits dollar amounts with 6 decimals.
+    expect(byTicker[AWAY]!.yes_total_cost_dollars).toBe(awayAsk.times(10).toFixed(6));
     expect(byTicker[HOME]).toMatchObject({ event_ticker: EVENT, market_result: 'no', yes_count_fp: '10.00', revenue: 0 });
     // Settling is once: a later update pays nothing more.
     h.at(SETTLED + 300);

@@ -168,12 +168,12 @@ describe('entry and exit end to end on the simulator (the handlers\' shared code
     const { rows: [position] } = await db().pool.query(
       `SELECT position_id, side, quantity FROM positions WHERE row_current_ind AND status = 'open' AND execution_mode = 'live'`,
     );
-    expect(position.quantity).toBeGreaterThan(0);
+    expect(position.quantity.gt(0)).toBe(true);
     const { rows: [request] } = await db().pool.query(
       `INSERT INTO exit_requests (position_id, position_version_id, exit_condition, exit_priority, quantity, triggers)
        SELECT $1, position_version_id, 'trailing_stop', 'HIGH', $2, '[]'::jsonb FROM positions WHERE position_id = $1 AND row_current_ind
        RETURNING exit_request_id`,
-      [position.position_id, position.quantity],
+      [position.position_id, position.quantity.toFixed()],
     );
     const outcome = await executeExit({ pool: db().pool, exchange }, {
       version: 1, exitRequestId: request.exit_request_id, positionId: position.position_id, priority: 'HIGH', createdAt: new Date().toISOString(),
