@@ -64,6 +64,31 @@ describe('entry last-look checks', () => {
     expect(result.ok ? '' : result.reason).toMatch(reason);
   });
 
+  // Each limit is inclusive: an entry landing exactly on it passes, the smallest step past it is
+  // refused. The order costs $60 (100 × 0.60); limits are the defaults (10 open, $10,000 total,
+  // 3 per game, $1,500 per game, $500 per position, 50 entries a day).
+  describe.each<[string, Partial<EntryCheckSnapshot>, Partial<EntryCheckSnapshot>, RegExp]>([
+    ['open positions (count + in flight + this one)', { openPositions: 8, inFlightOrders: 1 }, { openPositions: 9, inFlightOrders: 1 },
+      /open positions limit: 9 open \+ 1 in flight \(limit 10\)/],
+    ['total exposure (open + in flight + this cost)', { totalExposure: dec('9900'), inFlightExposure: dec('40') },
+      { totalExposure: dec('9900'), inFlightExposure: dec('40.0001') }, /total exposure would be 10000.00 \(limit 10000.00\)/],
+    ['positions per game', { eventPositions: 1, inFlightEventOrders: 1 }, { eventPositions: 2, inFlightEventOrders: 1 },
+      /positions per game limit: 2 open \+ 1 in flight \(limit 3\)/],
+    ['exposure per game', { eventExposure: dec('1400'), inFlightEventExposure: dec('40') },
+      { eventExposure: dec('1400'), inFlightEventExposure: dec('40.0001') }, /exposure on this game would be 1500.00 \(limit 1500.00\)/],
+    ['per-position cost', { marketExposure: dec('440') }, { marketExposure: dec('440.0001') },
+      /position on this market would cost 500.00 \(limit 500.00 per position\)/],
+    ['daily entries', { entriesToday: 49 }, { entriesToday: 50 }, /daily entry limit reached: 50 entries today \(limit 50\)/],
+  ])('the %s limit at its boundary', (_, atLimit, pastLimit, reason) => {
+    it('passes an entry exactly at the limit', () => {
+      expect(evaluateEntryChecks(snapshot(atLimit), order, DEFAULT_TRADING_RULES)).toEqual({ ok: true });
+    });
+    it('refuses an entry one step past the limit', () => {
+      const result = evaluateEntryChecks(snapshot(pastLimit), order, DEFAULT_TRADING_RULES);
+      expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
+    });
+  });
+
   it('uses the strategy min_edge over the kind default, and the NO side probability for NO', () => {
     const strict = snapshot({ strategy: { name: 's', version: 'v1.0', status: 'active', config: { model: { name: 'm', version: 'v1.0' }, kind: 'halftime', min_edge: '0.25' } } });
     expect(evaluateEntryChecks(strict, order, DEFAULT_TRADING_RULES)).toMatchObject({ ok: false, reason: expect.stringMatching(/threshold 0.2500/) });
