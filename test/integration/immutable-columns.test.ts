@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dec } from '../../shared/domain/decimal';
+import { withTransaction } from '../../shared/db/transaction';
 import { ACCOUNT_BALANCE, EDGES, GAME_STATES, MARKETS, POSITIONS } from '../../shared/db/versionedTables';
 import { executeExit } from '../../shared/execution/executeExit';
 import { sweepPositions } from '../../shared/monitor/sweep';
@@ -165,10 +166,10 @@ describe.each(VERSIONED)('versioned table $table', ({ table, versionKey }) => {
     const columns = writable(await columnsOf(pool, table));
     const copied = columns.filter((c) => !c.identity && c.name !== 'row_current_ind' && c.name !== 'superseded_at').map((c) => `"${c.name}"`);
     const { rows: [current] } = await pool.query(`SELECT ${versionKey} AS id FROM ${table} WHERE row_current_ind ORDER BY 1 LIMIT 1`);
-    await pool.query('BEGIN');
-    await pool.query(`UPDATE ${table} SET row_current_ind = FALSE, superseded_at = now() WHERE ${versionKey} = $1`, [current.id]);
-    await pool.query(`INSERT INTO ${table} (${copied.join(', ')}) SELECT ${copied.join(', ')} FROM ${table} WHERE ${versionKey} = $1`, [current.id]);
-    await pool.query('COMMIT');
+    await withTransaction(pool, async (client) => {
+      await client.query(`UPDATE ${table} SET row_current_ind = FALSE, superseded_at = now() WHERE ${versionKey} = $1`, [current.id]);
+      await client.query(`INSERT INTO ${table} (${copied.join(', ')}) SELECT ${copied.join(', ')} FROM ${table} WHERE ${versionKey} = $1`, [current.id]);
+    });
     for (const c of columns) {
       const value = c.name === 'row_current_ind' ? 'TRUE' : await changedValue(pool, c);
       const outcome = await tryUpdate(pool, `UPDATE ${table} SET "${c.name}" = ${value} WHERE ${versionKey} = $1`, [current.id]);
