@@ -228,7 +228,11 @@ describe('positions, pnl, attribution, ab and health of a traded world', () => {
   });
 
   it('pnl: realized (fees included) by strategy version and mode since today, unrealized of the open positions, totals', async () => {
+    // "Today" is the UTC day the command ran in: either side of it (a run across midnight).
+    const midnight = (d: Date) => new Date(new Date(d).setUTCHours(0, 0, 0, 0)).toISOString();
+    const before = new Date();
     const report = await json('pnl');
+    const after = new Date();
     const expected = await query(
       `SELECT s.strategy_version, round(sum(p.realized_pnl), 4)::text AS realized,
               round(coalesce(sum(p.quantity * m.yes_bid - p.cost_basis) FILTER (WHERE p.status = 'open'), 0), 4)::text AS unrealized,
@@ -237,7 +241,7 @@ describe('positions, pnl, attribution, ab and health of a traded world', () => {
        FROM positions p JOIN position_identities pi ON pi.position_id = p.position_id JOIN strategies s ON s.strategy_id = pi.strategy_id
        JOIN markets m ON m.market_id = p.market_id AND m.row_current_ind
        WHERE p.row_current_ind GROUP BY s.strategy_id ORDER BY version_sort_key(s.strategy_version) DESC`);
-    expect(report.since).toBe(new Date(new Date().setUTCHours(0, 0, 0, 0)).toISOString());
+    expect([midnight(before), midnight(after)]).toContain(report.since);
     expect(report.byStrategy.map((r: Record<string, unknown>) => ({
       strategy_version: r.strategy_version, realized: r.realized_pnl, unrealized: r.unrealized_pnl, trades: r.trades, fees: r.fees,
     }))).toEqual(expected);

@@ -90,12 +90,16 @@ describe('resolveTradingRules on config_overrides rows', () => {
     expect((await rows()).map((r) => [r.override_id, r.active])).toEqual([[id, true]]); // still there, still active
   });
 
-  it('an override expiring in real time stops applying, and the one it overrode comes back', async () => {
+  it('an override stops applying at its expires_at exactly, and the one it overrode comes back', async () => {
     await insert({ key: 'sizing.max_open_positions', value: '{"value": 5}', dataType: 'int', appliedAt: "now() - interval '1 hour'" });
-    await insert({ key: 'sizing.max_open_positions', value: '{"value": 2}', dataType: 'int', expiresAt: "now() + interval '1 second'" });
+    const id = await insert({ key: 'sizing.max_open_positions', value: '{"value": 2}', dataType: 'int', expiresAt: "date_trunc('milliseconds', now()) + interval '1 minute'" });
+    // The read's clock is injected: the instants either side of the stored expiry (whole
+    // milliseconds, as a JS Date holds it), no waiting.
+    const { rows: [{ expires_at: expiresAt }] } = await db().pool.query('SELECT expires_at FROM config_overrides WHERE override_id = $1', [id]);
+    const at = (ms: number) => new Date((expiresAt as Date).getTime() + ms);
     expect((await resolveTradingRules(db().pool, {})).rules.sizing.maxOpenPositions).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
-    expect((await resolveTradingRules(db().pool, {})).rules.sizing.maxOpenPositions).toBe(5);
+    expect((await resolveTradingRules(db().pool, {}, at(-1))).rules.sizing.maxOpenPositions).toBe(2);
+    expect((await resolveTradingRules(db().pool, {}, at(0))).rules.sizing.maxOpenPositions).toBe(5);
     expect(await rows()).toHaveLength(2);
   });
 

@@ -97,6 +97,80 @@ describe('exit deliveries', () => {
     expect((await exchange.getPositions())).toEqual([]);
   });
 
+  // Never oversell: an exit request sells at most what the position still holds when it runs.
+  describe('an exit request larger than the holding', () => {
+    /**
+     * 100 held. A MEDIUM partial exit of 50 rests at 0.70; the market crashes and a CRITICAL stop
+     * loss of all 100 supersedes it; the market bounces to a 0.70 bid, so when the stop loss runs
+     * the venue has already filled the partial's resting order: 50 are left, not 100.
+     */
+    const holding = async (positionId: number) => {
+      const { quantity, status } = await held(positionId);
+      return { quantity: String(quantity), status };
+    };
+
+    async function stopLossAfterAPartialSold() {
+      await seedHalftimeWorld(db().pool, { strategies: 1 });
+      await quote(KC, 58, 60);
+      const exchange = paperExchange(db().pool);
+      const positionId = await openPosition(db().pool, exchange, { marketId: KC, side: 'yes', quantity: 100, price: '0.60' });
+      const queue = new MemoryExitQueue();
+      const run = (message: (typeof queue.sent)[number], receiveCount = 1) =>
+        executeExit({ pool: db().pool, exchange }, message, { receiveCount });
+
+      await quote(KC, 69, 71);
+      await sweepPositions({ pool: db().pool, queue });
+      const partial = queue.sent[0]!;
+      expect(await run(partial)).toMatchObject({ outcome: 'retry' });
+      await quote(KC, 40, 42);
+      const crash = await sweepPositions({ pool: db().pool, queue });
+      expect(crash.exits).toEqual([expect.objectContaining({ condition: 'stop_loss', supersedes: partial.exitRequestId })]);
+      expect(crash.exits[0]!.quantity.toString()).toBe('100');
+      const stop = queue.sent.at(-1)!;
+      await quote(KC, 70, 72);
+      return { positionId, stop, run, exchange };
+    }
+
+    it('another exit sold part first: the request sells only what is left', async () => {
+      const { positionId, stop, run, exchange } = await stopLossAfterAPartialSold();
+      const outcome = await run(stop);
+      // The partial's fill (50 at 0.70) is recorded first; the stop loss then sells the other 50.
+      expect(outcome).toMatchObject({ outcome: 'retry' });
+      const { rows: orders } = await db().pool.query(
+        `SELECT exit_request_id, quantity::text, filled_quantity::text, status FROM orders WHERE purpose = 'exit' ORDER BY order_id`,
+      );
+      expect(orders).toEqual([
+        { exit_request_id: expect.any(Number), quantity: '50.00', filled_quantity: '50.00', status: 'filled' },
+        { exit_request_id: stop.exitRequestId, quantity: '50.00', filled_quantity: '50.00', status: 'filled' },
+      ]);
+      expect(await soldOf(positionId)).toBe(100);
+      expect(await holding(positionId)).toEqual({ quantity: '0', status: 'closed' });
+      expect(await exchange.getPositions()).toEqual([]);
+      // No rejection, no alert: nothing was ever asked of the venue beyond what was held.
+      const { rows: alerts } = await db().pool.query(`SELECT count(*)::int AS n FROM system_health WHERE component = 'execute-exit'`);
+      expect(alerts[0].n).toBe(0);
+    });
+
+    it('the position already closed: the request is cancelled, nothing left to sell, no order placed', async () => {
+      const { positionId, stop, run } = await stopLossAfterAPartialSold();
+      await run(stop);
+      const ordersBefore = (await db().pool.query(`SELECT count(*)::int AS n FROM paper_orders`)).rows[0].n;
+      // The request still wants 50 more (it asked for 100, 50 filled) but nothing is held.
+      const again = await run(stop, 2);
+      expect(again).toEqual({
+        outcome: 'finished', exitRequestId: stop.exitRequestId, status: 'cancelled',
+        reason: 'the position holds nothing more to sell (closed by another exit or settled)',
+      });
+      const { rows: [request] } = await db().pool.query(
+        'SELECT status, status_reason, quantity::text, filled_quantity::text FROM exit_requests WHERE exit_request_id = $1', [stop.exitRequestId],
+      );
+      expect(request).toEqual({ status: 'cancelled', status_reason: again.outcome === 'finished' ? again.reason : null, quantity: '100.00', filled_quantity: '50.00' });
+      expect((await db().pool.query(`SELECT count(*)::int AS n FROM paper_orders`)).rows[0].n).toBe(ordersBefore);
+      expect(await soldOf(positionId)).toBe(100);
+      expect(await holding(positionId)).toEqual({ quantity: '0', status: 'closed' });
+    });
+  });
+
   it('two concurrent sweeps decide each exit once', async () => {
     await seedHalftimeWorld(db().pool, { strategies: 1 });
     await quote(KC, 58, 60);

@@ -61,6 +61,23 @@ describe('sweep against a position being recorded', () => {
   });
 });
 
+/**
+ * Polls pg_stat_activity until a backend waits on a lock held by `holderPid` and returns what it
+ * runs. Fails as soon as `finished()` is true first: the work did not wait, so the race was not
+ * tested. (The deadline only guards against a hang; nothing is decided by elapsed time.)
+ */
+async function waitUntilBlocked(holderPid: number, finished: () => boolean): Promise<{ pid: number; query: string }> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const { rows } = await db().pool.query(
+      `SELECT pid, query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND $1 = ANY (pg_blocking_pids(pid))`, [holderPid],
+    );
+    if (rows[0]) return rows[0];
+    if (finished()) throw new Error('the work finished without ever waiting for the lock: the race was not exercised');
+  }
+  throw new Error(`no backend waited on a lock held by ${holderPid} within 30 s`);
+}
+
 describe('a fill recorded while another transaction writes the same position', () => {
   it('waits for the identity lock and builds on the version that transaction committed', async () => {
     const { applyVenueUpdate, lockOrder } = await import('../../shared/execution/ledger');
@@ -96,18 +113,27 @@ describe('a fill recorded while another transaction writes the same position', (
     );
 
     // The fill's recording starts now and has to wait for that lock …
+    const { rows: [{ pid: holder }] } = await other.query('SELECT pg_backend_pid() AS pid');
+    let recorded = false;
     const recording = withTransaction(db().pool, async (client) => {
       const order = (await lockOrder(client, clientOrderId))!;
       return applyVenueUpdate(client, order, placed, fills);
-    });
-    await new Promise((r) => setTimeout(r, 200));
-    await other.query('COMMIT');
-    other.release();
+    }).finally(() => { recorded = true; });
+    // Observed, not assumed: the recorder's backend is blocked by the holder, on the identity lock.
+    try {
+      const waiting = await waitUntilBlocked(holder, () => recorded);
+      expect(waiting.query).toMatch(/FROM position_identities pi[\s\S]*FOR UPDATE OF pi/);
+      expect(recorded).toBe(false);
+    } finally {
+      // Released whatever the outcome, so a failed check does not leave the recorder hanging.
+      await other.query('COMMIT');
+      other.release();
+    }
     await recording;
 
     // … and sells from the 70 the other writer left: 50, one current version.
-    const { rows } = await db().pool.query('SELECT quantity FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
-    expect(rows).toEqual([{ quantity: 50 }]);
+    const { rows } = await db().pool.query('SELECT quantity::text FROM positions WHERE position_id = $1 AND row_current_ind', [positionId]);
+    expect(rows).toEqual([{ quantity: '50.00' }]);
   });
 });
 

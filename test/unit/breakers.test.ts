@@ -66,6 +66,27 @@ describe('circuit breaker conditions, at, just below and just above their thresh
     expect(tripped(f).includes('trade_rate')).toBe(expected);
   });
 
+  it('records the figures of every breaker that trips', () => {
+    const conditions = breakerConditions(facts({
+      apiErrors: 5, lastVenueAnswers: [true, true, false], rapidPnl: dec('-250'), recentTrades: 25,
+      pricesAt: ago(130.4), gameStatesAt: ago(70.6), liveGames: 2,
+    }));
+    expect(conditions.get('api_failures')).toEqual({ api_errors: 5, window_s: 300, max_errors: 5, consecutive_rejections: 2 });
+    expect(conditions.get('data_stale')).toEqual({ price_age_s: 130, max_price_age_s: 120, game_state_age_s: 71, max_game_state_age_s: 60, live_games: 2 });
+    expect(conditions.get('rapid_loss')).toEqual({ pnl: '-250.0000', limit: '200.0000', window_s: 900 });
+    expect(conditions.get('trade_rate')).toEqual({ trades: 25, max_trades: 20, window_s: 300 });
+    // Consecutive rejections counted from the latest answer; all of a short history; none.
+    expect(breakerConditions(facts({ apiErrors: 5, lastVenueAnswers: [true, true] })).get('api_failures')).toMatchObject({ consecutive_rejections: 2 });
+    expect(breakerConditions(facts({ apiErrors: 5, lastVenueAnswers: [false, true] })).get('api_failures')).toMatchObject({ consecutive_rejections: 0 });
+    expect(breakerConditions(facts({ apiErrors: 5, lastVenueAnswers: [] })).get('api_failures')).toMatchObject({ consecutive_rejections: 0 });
+  });
+
+  it('a live game whose state was never ingested is stale; the ages are null when never ingested', () => {
+    const conditions = breakerConditions(facts({ gameStatesAt: null, liveGames: 1 }));
+    expect(conditions.get('data_stale')).toMatchObject({ game_state_age_s: null, price_age_s: 30 });
+    expect(breakerConditions(facts({ pricesAt: null })).get('data_stale')).toMatchObject({ price_age_s: null, game_state_age_s: 20 });
+  });
+
   it('records the figures that tripped it', () => {
     const conditions = breakerConditions(facts({ dailyPnl: dec('-612.5'), capital: dec('8000') }));
     expect(conditions.get('daily_loss_limit')).toEqual({ daily_pnl: '-612.5000', limit: '500.0000', capital: '8000.0000', since: '2026-11-27T00:00:00.000Z' });
@@ -90,6 +111,16 @@ describe('trips and automatic resolutions', () => {
   ])('%s', (_, open, f, action) => {
     const { resolutions } = evaluateBreakers(facts({ ...f, open: [open] }));
     expect(resolutions).toEqual(action ? [{ eventId: open.eventId, type: open.type, action }] : []);
+  });
+
+  it('a daily loss tripped exactly at the start of the day stays for that day', () => {
+    const open = { eventId: 1, type: 'daily_loss_limit' as const, triggeredAt: new Date('2026-11-27T00:00:00Z') };
+    expect(evaluateBreakers(facts({ open: [open] })).resolutions).toEqual([]);
+  });
+
+  it('`only` also limits the automatic resolutions', () => {
+    const f = facts({ open: [{ eventId: 3, type: 'trade_rate', triggeredAt: ago(600) }, { eventId: 2, type: 'data_stale', triggeredAt: ago(600) }] });
+    expect(evaluateBreakers(f, DEFAULT_TRADING_RULES, ['data_stale']).resolutions).toEqual([{ eventId: 2, type: 'data_stale', action: 'auto: condition cleared' }]);
   });
 
   it('`only` limits the check to the breakers asked for', () => {

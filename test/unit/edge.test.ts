@@ -117,6 +117,15 @@ describe('probability validation', () => {
   it('refuses JS numbers', () => {
     expect(() => sideEdges(0.5 as unknown as Decimal, dec('0.5'), null)).toThrow(TypeError);
     expect(() => sideEdges(dec('0.5'), 0.5 as unknown as Decimal, null)).toThrow(TypeError);
+    // The message names the argument (and the side's quote) that is wrong.
+    expect(() => sideEdges(0.5 as unknown as Decimal, dec('0.5'), null)).toThrow(/^p must be a Decimal, got number$/);
+    expect(() => sideEdges(dec('0.5'), 0.5 as unknown as Decimal, null)).toThrow(/^yesAsk must be a Decimal, got number$/);
+    expect(() => sideEdges(dec('0.5'), null, 0.5 as unknown as Decimal)).toThrow(/^noAsk must be a Decimal, got number$/);
+  });
+
+  it('refuses a NaN quote, naming its side', () => {
+    expect(() => sideEdges(dec('0.5'), new Decimal(NaN), null)).toThrow(/^yesAsk must be a number, got NaN$/);
+    expect(() => sideEdges(dec('0.5'), null, new Decimal(NaN))).toThrow(/^noAsk must be a number, got NaN$/);
   });
 });
 

@@ -64,6 +64,66 @@ describe('entry last-look checks', () => {
     expect(result.ok ? '' : result.reason).toMatch(reason);
   });
 
+  // Each limit is inclusive: an entry landing exactly on it passes, the smallest step past it is
+  // refused. The order costs $60 (100 × 0.60); limits are the defaults (10 open, $10,000 total,
+  // 3 per game, $1,500 per game, $500 per position, 50 entries a day).
+  describe.each<[string, Partial<EntryCheckSnapshot>, Partial<EntryCheckSnapshot>, RegExp]>([
+    ['open positions (count + in flight + this one)', { openPositions: 8, inFlightOrders: 1 }, { openPositions: 9, inFlightOrders: 1 },
+      /open positions limit: 9 open \+ 1 in flight \(limit 10\)/],
+    ['total exposure (open + in flight + this cost)', { totalExposure: dec('9900'), inFlightExposure: dec('40') },
+      { totalExposure: dec('9900'), inFlightExposure: dec('40.0001') }, /total exposure would be 10000.00 \(limit 10000.00\)/],
+    ['positions per game', { eventPositions: 1, inFlightEventOrders: 1 }, { eventPositions: 2, inFlightEventOrders: 1 },
+      /positions per game limit: 2 open \+ 1 in flight \(limit 3\)/],
+    ['exposure per game', { eventExposure: dec('1400'), inFlightEventExposure: dec('40') },
+      { eventExposure: dec('1400'), inFlightEventExposure: dec('40.0001') }, /exposure on this game would be 1500.00 \(limit 1500.00\)/],
+    ['per-position cost', { marketExposure: dec('440') }, { marketExposure: dec('440.0001') },
+      /position on this market would cost 500.00 \(limit 500.00 per position\)/],
+    ['daily entries', { entriesToday: 49 }, { entriesToday: 50 }, /daily entry limit reached: 50 entries today \(limit 50\)/],
+  ])('the %s limit at its boundary', (_, atLimit, pastLimit, reason) => {
+    it('passes an entry exactly at the limit', () => {
+      expect(evaluateEntryChecks(snapshot(atLimit), order, DEFAULT_TRADING_RULES)).toEqual({ ok: true });
+    });
+    it('refuses an entry one step past the limit', () => {
+      const result = evaluateEntryChecks(snapshot(pastLimit), order, DEFAULT_TRADING_RULES);
+      expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
+    });
+  });
+
+  it.each<[string, Partial<EntryCheckSnapshot>, RegExp]>([
+    ['a missing strategy', { strategy: null }, /^strategy not found$/],
+    ['an invalid strategy config', { strategy: { name: 's', version: 'v1.0', status: 'active', config: { kind: 'halftime' } } }, /^strategy config invalid: /],
+    ['a missing market', { market: null }, /^market not found$/],
+    ['a missing edge', { edge: null }, /^edge not found$/],
+    ['a live strategy with a stale game state, even before the game shows live',
+      { gameLive: false, gameStatesAt: secondsAgo(61), strategy: { name: 's', version: 'v1.0', status: 'active', config: { model: { name: 'm', version: 'v1.0' }, kind: 'live' } } },
+      /game state stale/],
+    ['a halftime strategy with a stale game state, even before the game shows live',
+      { gameLive: false, gameStatesAt: secondsAgo(61) }, /game state stale/],
+    ['a pre-game strategy whose game went live, on a stale game state',
+      { gameLive: true, gameStatesAt: secondsAgo(61), strategy: { name: 's', version: 'v1.0', status: 'active', config: { model: { name: 'm', version: 'v1.0' }, kind: 'pre_game' } } },
+      /game state stale/],
+  ])('refuses %s', (_, overrides, reason) => {
+    expect(evaluateEntryChecks(snapshot(overrides), order, DEFAULT_TRADING_RULES)).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
+  });
+
+  it.each<[string, Partial<EntryCheckSnapshot>]>([
+    ['prices exactly at the age limit (120 s)', { pricesAt: secondsAgo(120) }],
+    ['a game state exactly at the age limit (60 s)', { gameStatesAt: secondsAgo(60) }],
+    ['a breaker configured not to block entries', { breakers: ['data_stale'] }],
+  ])('passes %s', (_, overrides) => {
+    const rules = { ...DEFAULT_TRADING_RULES, circuitBreakers: { ...DEFAULT_TRADING_RULES.circuitBreakers,
+      dataStale: { ...DEFAULT_TRADING_RULES.circuitBreakers.dataStale, blockEntries: false } } };
+    expect(evaluateEntryChecks(snapshot(overrides), order, rules)).toEqual({ ok: true });
+  });
+
+  it('a market order (no limit price) is costed at the ask', () => {
+    // 100 × 0.60 ask = $60 on top of $440: exactly the $500 per position passes, $440.01 does not.
+    const market = { side: 'yes' as const, quantity: dec('100'), limitPrice: null };
+    expect(evaluateEntryChecks(snapshot({ marketExposure: dec('440') }), market, DEFAULT_TRADING_RULES)).toEqual({ ok: true });
+    expect(evaluateEntryChecks(snapshot({ marketExposure: dec('440.01') }), market, DEFAULT_TRADING_RULES))
+      .toMatchObject({ ok: false, reason: expect.stringMatching(/would cost 500.01/) });
+  });
+
   it('uses the strategy min_edge over the kind default, and the NO side probability for NO', () => {
     const strict = snapshot({ strategy: { name: 's', version: 'v1.0', status: 'active', config: { model: { name: 'm', version: 'v1.0' }, kind: 'halftime', min_edge: '0.25' } } });
     expect(evaluateEntryChecks(strict, order, DEFAULT_TRADING_RULES)).toMatchObject({ ok: false, reason: expect.stringMatching(/threshold 0.2500/) });

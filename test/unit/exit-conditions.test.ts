@@ -7,7 +7,7 @@ import {
   type TradingRules,
 } from '../../shared/config/tradingRules';
 import { Decimal, dec } from '../../shared/domain/decimal';
-import { EXIT_CHECKS, evaluateExits, isUrgent, type ExitInput } from '../../shared/exits/conditions';
+import { EXIT_CHECKS, evaluateExits, isUrgent, partialExitStage, type ExitInput } from '../../shared/exits/conditions';
 import { updateTrailingStop, type TrailingStopState } from '../../shared/exits/trailingStop';
 import { valuePosition } from '../../shared/exits/valuation';
 import { qty } from '../../shared/domain/quantity';
@@ -391,8 +391,13 @@ describe('simultaneous triggers: the highest priority wins, ties by the fixed or
     ['negative quantity', { quantity: qty(-1) }],
     ['negative partial count', { partialExitedQuantity: qty(-1) }],
     ['fractional volume', { volume: 10.5 }],
+    ['negative volume', { volume: -1 }],
   ])('refuses %s', (_name, overrides) => {
     expect(() => evaluateExits(input(overrides))).toThrow(RangeError);
+  });
+
+  it('accepts counts with exactly 2 decimals (a fractional fill)', () => {
+    expect(() => evaluateExits(input({ quantity: dec('2.97'), originalQuantity: dec('2.97'), partialExitedQuantity: dec('0.01') }))).not.toThrow();
   });
 });
 
@@ -461,5 +466,18 @@ describe('valuePosition: marked at the bid, exact', () => {
     expect(() => valuePosition({ quantity: qty(1), costBasis: dec('-1'), bid: dec('0.5') })).toThrow(RangeError);
     // A fractional holding is marked exactly: 2.97 × 0.50 − 1.6335 = −0.1485.
     expect(valuePosition({ quantity: dec('2.97'), costBasis: dec('1.6335'), bid: dec('0.50') }).unrealizedPnl?.toFixed()).toBe('-0.1485');
+  });
+});
+
+describe('partialExitStage: the stage a partial sale completes (50% of the original, then 25%)', () => {
+  it.each<[string, string, string, number]>([
+    ['the first half', '0', '50', 1],
+    ['part of the first half', '0', '10', 1],
+    ['the rest of the first half', '10', '40', 1],
+    ['one past the first half', '0', '51', 2],
+    ['the second quarter', '50', '25', 2],
+    ['more than both stages', '50', '40', 2],
+  ])('%s', (_, exited, quantity, stage) => {
+    expect(partialExitStage({ originalQuantity: dec('100'), partialExitedQuantity: dec(exited) }, dec(quantity))).toBe(stage);
   });
 });

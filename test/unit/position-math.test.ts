@@ -78,3 +78,16 @@ describe('position math', () => {
     }), { numRuns: 300 });
   });
 });
+
+describe('position math input checks', () => {
+  it.each<[string, unknown]>([
+    ['a count that is not a Decimal', 5],
+    ['an infinite count', new Decimal(Infinity)],
+    ['a NaN count', new Decimal(NaN)],
+    ['a zero count', dec('0')],
+    ['a negative count', dec('-1')],
+  ])('refuses a fill with %s', (_, count) => {
+    expect(() => applyFill(EMPTY_POSITION, { action: 'buy', count: count as Decimal, price: dec('0.5'), fee: dec('0') }))
+      .toThrow(/fill count must be a positive count with at most 2 decimals/);
+  });
+});

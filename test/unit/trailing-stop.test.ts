@@ -290,8 +290,22 @@ describe('parseTrailingStop', () => {
     ['infinite number', { ...stored, current_distance: Number.POSITIVE_INFINITY }],
     ['active without a stop', { ...stored, current_stop_price: null }],
     ['active without a peak', { ...stored, peak_price: null }],
+    ['garbage activation price', { ...stored, activation_price: 'abc' }],
+    ['a boolean decimal', { ...stored, peak_price: true }],
     ['the old schema layout', { enabled: true, activation_price: 0.75, stop_distance: 0.05, current_stop: 0.7, highest_price: 0.75 }],
   ])('%s → null', (_name, json) => {
     expect(parseTrailingStop(json)).toBeNull();
+  });
+});
+
+describe('updateTrailingStop input checks', () => {
+  it.each<[string, unknown, unknown, RegExp]>([
+    ['a price that is not a Decimal', dec('0.70'), 0.8, /price must be a Decimal/],
+    ['an infinite price', dec('0.70'), new Decimal(Infinity), /price must be finite/],
+    ['an entry price that is not a Decimal', '0.70', dec('0.8'), /entryPrice must be a Decimal/],
+    ['a NaN entry price', new Decimal(NaN), dec('0.8'), /entryPrice must be finite/],
+    ['a zero entry price', dec('0'), dec('0.8'), /entryPrice must be positive/],
+  ])('refuses %s', (_, entryPrice, price, error) => {
+    expect(() => updateTrailingStop(null, { entryPrice: entryPrice as Decimal, price: price as Decimal })).toThrow(error);
   });
 });
