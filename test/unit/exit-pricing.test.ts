@@ -206,6 +206,16 @@ describe('other rule shapes', () => {
     const args: Args = { priority: 'HIGH', attempt: 1, previousLimit: null, bid: dec('0.5'), ask: dec('0.6'), ...overrides };
     expect(() => planExitAttempt(args)).toThrow(error);
   });
+
+  it.each<[string, Partial<Args>]>([
+    ['a NaN bid', { bid: new Decimal(NaN) }],
+    ['an infinite ask', { ask: new Decimal(Infinity) }],
+    ['a NaN previous limit', { attempt: 2, previousLimit: new Decimal(NaN) }],
+  ])('refuses %s, naming it (a price that is not a finite Decimal never reaches an order)', (name, overrides) => {
+    const args: Args = { priority: 'LOW', attempt: 1, previousLimit: null, bid: dec('0.5'), ask: dec('0.6'), ...overrides };
+    const field = name.endsWith('previous limit') ? 'previousLimit' : name.endsWith('bid') ? 'bid' : 'ask';
+    expect(() => planExitAttempt(args)).toThrow(new TypeError(`${field} must be a finite Decimal or null`));
+  });
 });
 
 describe('on the market\'s price levels (ticks other than the cent)', () => {
@@ -232,6 +242,7 @@ describe('on the market\'s price levels (ticks other than the cent)', () => {
   it.each<[string, ExitPriority, number, string | null, string | null, string | null, string]>([
     ['mid rounded up to the 0.001 tick', 'MEDIUM', 1, null, '0.701', '0.704', 'limit 0.7030'],
     ['aggressive without a bid: one tick under the ask', 'HIGH', 1, null, null, '0.704', 'limit 0.7030'],
+    ['aggressive without a bid, the ask on the lowest level: that level (0.001), not 0.01', 'HIGH', 1, null, null, '0.001', 'limit 0.0010'],
     ['conservative without an ask: one tick over the bid', 'LOW', 1, null, '0.701', null, 'limit 0.7020'],
     ['the market floor is the lowest level (0.001), not 0.01', 'CRITICAL', 1, null, null, null, 'market 0.0010'],
     ['a walk never goes below the lowest level', 'LOW', 2, '0.001', '0.40', '0.60', 'limit 0.0010'],
