@@ -103,9 +103,8 @@ export async function createExchangeFromEnv(deps: {
     return new PaperExchange(deps.pool, { books, startingBalance: dec(env.PAPER_STARTING_BALANCE) });
   }
   const environment = env.KALSHI_ENV!;
-  const credentials = env.KALSHI_API_KEY_ID
-    ? { keyId: env.KALSHI_API_KEY_ID, privateKeyPem: await readPrivateKey(env.KALSHI_PRIVATE_KEY_FILE!) }
-    : await loadKalshiCredentials(env.KALSHI_CREDENTIALS_SECRET_ARN!, deps.secrets ?? new SecretsManagerClient({}));
+  // The environment is validated above (a key file needs both variables, else the secret).
+  const credentials = await loadKalshiCredentialsFromEnv(deps.env ?? process.env, deps.secrets);
   return new KalshiExchange({
     baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[environment], environment, credentials, onFailedAttempt: deps.onFailedAttempt,
     readsPerSecond: KALSHI_TRADING_READS_PER_SECOND * env.KALSHI_RATE_LIMIT_SCALE,
