@@ -1,13 +1,16 @@
 import type pg from 'pg';
+import type { Queryable } from '../db/transaction';
 import { Decimal } from '../domain/decimal';
+import { formatCount } from '../domain/quantity';
 import type { Exchange, VenueOrder } from '../exchange/types';
 import type { Desync } from './reconcile';
 
 /**
- * Steps 2 and 3 of reconciliation (reconcile.ts), read-only: the books' net position per market
- * and open orders against the venue's positions and resting orders, as desyncs that are reported
- * and never written. `precog preflight` runs it before live trading is switched on; it takes no
- * lock and writes nothing, so it may disagree with a reconciliation running at the same moment.
+ * Steps 2 and 3 of reconciliation: the books' net position per market and open orders against
+ * the venue's positions and resting orders, as desyncs. reconcile.ts reads the books under its
+ * lock and records what `diffBooksAndVenue` finds; `precog preflight` runs `compareBooksWithVenue`
+ * before live trading is switched on: no lock, nothing written, so it may disagree with a
+ * reconciliation running at the same moment.
  */
 
 export interface BooksVsVenue {
@@ -31,25 +34,23 @@ interface LocalOrder {
   status: string;
 }
 
-/** A count as Precog's types carry it (a whole number today, a Decimal with fractional contracts). */
-const exact = (count: number | Decimal) => new Decimal(String(count));
-
 /** The desyncs reconciliation would open, from both sides' state (pure). */
 export function diffBooksAndVenue(input: {
   localNet: LocalNet[];
   localOpenOrders: LocalOrder[];
-  /** Signed contracts (YES − NO): a whole number, or a Decimal for fractional contracts. */
-  venuePositions: Array<{ ticker: string; position: number | Decimal }>;
+  /** Signed contracts (YES − NO), exact (fractional ones included). */
+  venuePositions: Array<{ ticker: string; position: Decimal }>;
   venueResting: Array<Pick<VenueOrder, 'ticker' | 'clientOrderId'>>;
 }): Desync[] {
   const local = new Map(input.localNet.map((r) => [r.ticker, r]));
-  const venue = new Map(input.venuePositions.map((p) => [p.ticker, exact(p.position)]));
+  const venue = new Map(input.venuePositions.map((p) => [p.ticker, p.position]));
   const desyncs: Desync[] = [];
   for (const ticker of new Set([...local.keys(), ...venue.keys()])) {
     const books = local.get(ticker)?.net ?? new Decimal(0);
     const held = venue.get(ticker) ?? new Decimal(0);
     if (!books.eq(held)) {
-      desyncs.push({ ticker, marketId: local.get(ticker)?.marketId ?? null, kind: 'position', local: { net: books.toNumber() }, venue: { net: held.toNumber() } });
+      // Recorded as decimal text ("2.97"), never a float.
+      desyncs.push({ ticker, marketId: local.get(ticker)?.marketId ?? null, kind: 'position', local: { net: formatCount(books) }, venue: { net: formatCount(held) } });
     }
   }
   // A pending order may be at the venue already (an execution is committing it right now).
@@ -69,6 +70,30 @@ export function diffBooksAndVenue(input: {
   return desyncs;
 }
 
+/** The books of `mode`: net contracts per market held, and the orders still open. */
+export async function readBooks(db: Queryable, platformId: string, mode: 'paper' | 'live'): Promise<{ localNet: LocalNet[]; localOpenOrders: LocalOrder[] }> {
+  const [{ rows: netRows }, { rows: orderRows }] = await Promise.all([
+    db.query(
+      `SELECT coalesce(cm.ticker, p.market_id) AS ticker, p.market_id,
+              sum(CASE WHEN p.side = 'yes' THEN p.quantity ELSE -p.quantity END)::text AS net
+       FROM open_positions p LEFT JOIN current_markets cm ON cm.market_id = p.market_id
+       WHERE p.platform_id = $1 AND p.execution_mode = $2
+       GROUP BY 1, 2`,
+      [platformId, mode],
+    ),
+    db.query(
+      `SELECT o.client_order_id, coalesce(cm.ticker, o.market_id) AS ticker, o.status
+       FROM orders o LEFT JOIN current_markets cm ON cm.market_id = o.market_id
+       WHERE o.platform_id = $1 AND o.execution_mode = $2 AND o.status IN ('pending', 'resting', 'partially_filled')`,
+      [platformId, mode],
+    ),
+  ]);
+  return {
+    localNet: netRows.map((r) => ({ ticker: r.ticker as string, marketId: r.market_id as string, net: new Decimal(r.net as string) })),
+    localOpenOrders: orderRows.map((r) => ({ clientOrderId: r.client_order_id as string, ticker: r.ticker as string, status: r.status as string })),
+  };
+}
+
 /** Reads both sides (the books of `mode`, the venue through `exchange`) and compares them. */
 export async function compareBooksWithVenue(deps: {
   pool: pg.Pool;
@@ -76,27 +101,11 @@ export async function compareBooksWithVenue(deps: {
   platformId?: string;
   mode: 'paper' | 'live';
 }): Promise<BooksVsVenue> {
-  const platformId = deps.platformId ?? 'kalshi';
-  const [venuePositions, venueResting, { rows: netRows }, { rows: orderRows }] = await Promise.all([
+  const [venuePositions, venueResting, { localNet, localOpenOrders }] = await Promise.all([
     deps.exchange.getPositions(),
     deps.exchange.listOrders({ status: 'resting' }),
-    deps.pool.query(
-      `SELECT coalesce(cm.ticker, p.market_id) AS ticker, p.market_id,
-              sum(CASE WHEN p.side = 'yes' THEN p.quantity ELSE -p.quantity END)::text AS net
-       FROM open_positions p LEFT JOIN current_markets cm ON cm.market_id = p.market_id
-       WHERE p.platform_id = $1 AND p.execution_mode = $2
-       GROUP BY 1, 2`,
-      [platformId, deps.mode],
-    ),
-    deps.pool.query(
-      `SELECT o.client_order_id, coalesce(cm.ticker, o.market_id) AS ticker, o.status
-       FROM orders o LEFT JOIN current_markets cm ON cm.market_id = o.market_id
-       WHERE o.platform_id = $1 AND o.execution_mode = $2 AND o.status IN ('pending', 'resting', 'partially_filled')`,
-      [platformId, deps.mode],
-    ),
+    readBooks(deps.pool, deps.platformId ?? 'kalshi', deps.mode),
   ]);
-  const localNet = netRows.map((r) => ({ ticker: r.ticker as string, marketId: r.market_id as string, net: new Decimal(r.net as string) }));
-  const localOpenOrders = orderRows.map((r) => ({ clientOrderId: r.client_order_id as string, ticker: r.ticker as string, status: r.status as string }));
   return {
     desyncs: diffBooksAndVenue({ localNet, localOpenOrders, venuePositions, venueResting }),
     venuePositions: venuePositions.length,

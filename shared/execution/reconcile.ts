@@ -1,11 +1,9 @@
 import type pg from 'pg';
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../config/tradingRules';
-import { decimal } from '../db/rows';
 import { withTransaction } from '../db/transaction';
-import { Decimal } from '../domain/decimal';
-import { formatCount } from '../domain/quantity';
 import type { Exchange, VenueOrder } from '../exchange/types';
 import { applyVenueUpdate, closeUnsentOrder, edgeOf, findOrders, lockBalance, lockOrder, writeBalance } from './ledger';
+import { readBooks, diffBooksAndVenue } from './booksVsVenue';
 import { ENTRY_LOCK_KEY } from './locks';
 
 /**
@@ -125,51 +123,8 @@ export async function reconcileVenue(
       deps.exchange.listOrders({ status: 'resting' }),
       deps.exchange.getBalance(),
     ]);
-    const { rows: localRows } = await client.query(
-      `SELECT coalesce(cm.ticker, p.market_id) AS ticker, p.market_id,
-              sum(CASE WHEN p.side = 'yes' THEN p.quantity ELSE -p.quantity END) AS net
-       FROM open_positions p LEFT JOIN current_markets cm ON cm.market_id = p.market_id
-       WHERE p.platform_id = $1 AND p.execution_mode = $2
-       GROUP BY 1, 2`,
-      [platformId, mode],
-    );
-    const localNet = new Map(localRows.map((r) => [r.ticker as string, { net: decimal(r.net), marketId: r.market_id as string }]));
-    const venueNet = new Map(venuePositions.map((p) => [p.ticker, p.position]));
-    const { rows: localOpenOrders } = await client.query(
-      `SELECT o.client_order_id, coalesce(cm.ticker, o.market_id) AS ticker, o.market_id, o.status
-       FROM orders o LEFT JOIN current_markets cm ON cm.market_id = o.market_id
-       WHERE o.platform_id = $1 AND o.execution_mode = $2 AND o.status IN ('pending', 'resting', 'partially_filled')`,
-      [platformId, mode],
-    );
-    // A pending order may be at the venue already (an execution is committing it right now).
-    const localResting = new Set(localOpenOrders.map((r) => r.client_order_id as string));
-    const venueRestingIds = new Set(venueResting.map((o) => o.clientOrderId));
-
-    const desyncs: Desync[] = [];
-    for (const ticker of new Set([...localNet.keys(), ...venueNet.keys()])) {
-      // Exact, fractional holdings included ("2.97"); recorded as decimal text, never a float.
-      const local = localNet.get(ticker)?.net ?? new Decimal(0);
-      const venue = venueNet.get(ticker) ?? new Decimal(0);
-      if (!local.eq(venue)) {
-        desyncs.push({ ticker, marketId: localNet.get(ticker)?.marketId ?? null, kind: 'position', local: { net: formatCount(local) }, venue: { net: formatCount(venue) } });
-      }
-    }
-    const orderDesyncs = new Map<string, { local: string[]; venue: string[] }>();
-    const note = (ticker: string, side: 'local' | 'venue', id: string) => {
-      const entry = orderDesyncs.get(ticker) ?? { local: [], venue: [] };
-      entry[side].push(id);
-      orderDesyncs.set(ticker, entry);
-    };
-    for (const o of venueResting) if (!localResting.has(o.clientOrderId)) note(o.ticker, 'venue', o.clientOrderId);
-    for (const r of localOpenOrders) {
-      if (r.status !== 'pending' && !venueRestingIds.has(r.client_order_id)) note(r.ticker, 'local', r.client_order_id);
-    }
-    for (const [ticker, ids] of orderDesyncs) {
-      desyncs.push({
-        ticker, marketId: null, kind: 'order',
-        local: { openNotAtVenue: ids.local }, venue: { restingNotInBooks: ids.venue },
-      });
-    }
+    const { localNet, localOpenOrders } = await readBooks(client, platformId, mode);
+    const desyncs = diffBooksAndVenue({ localNet, localOpenOrders, venuePositions, venueResting });
     result.desyncs = desyncs;
 
     {

@@ -184,7 +184,7 @@ describe('precog preflight', () => {
     expect(r.code).toBe(EXIT_FAILURE);
     expect(r.line('positions_and_orders')).toBe(
       'FAIL positions_and_orders: venue: 1 positions, 1 resting orders; books (live): 0 positions, 0 open orders; 2 disagreements: '
-      + 'position KXNFLGAME-26NOV29BUFKC-KC: books {"net":0} venue {"net":3}; '
+      + 'position KXNFLGAME-26NOV29BUFKC-KC: books {"net":"0"} venue {"net":"3"}; '
       + 'order KXNFLGAME-26NOV29BUFKC-BUF: books {"openNotAtVenue":[]} venue {"restingNotInBooks":["placed-on-the-website"]} '
       + '(nothing recorded: `precog reconcile` with EXECUTION_MODE=live records them as desyncs)',
     );

@@ -11,15 +11,15 @@ describe('books against the venue', () => {
   it('fractional positions compare exactly: 2.97 agrees with 2.97, not with 3', () => {
     const localNet = [{ ticker: 'T', marketId: 'm1', net: D('-2.97') }];
     expect(diffBooksAndVenue({ ...none, localNet, venuePositions: [{ ticker: 'T', position: D('-2.97') }] })).toEqual([]);
-    expect(diffBooksAndVenue({ ...none, localNet, venuePositions: [{ ticker: 'T', position: -3 }] })).toEqual([
-      { ticker: 'T', marketId: 'm1', kind: 'position', local: { net: -2.97 }, venue: { net: -3 } },
+    expect(diffBooksAndVenue({ ...none, localNet, venuePositions: [{ ticker: 'T', position: D('-3') }] })).toEqual([
+      { ticker: 'T', marketId: 'm1', kind: 'position', local: { net: '-2.97' }, venue: { net: '-3' } },
     ]);
   });
 
   it('a flat book agrees with a venue that lists nothing, and a venue-only position is a desync without a market id', () => {
     expect(diffBooksAndVenue({ ...none, localNet: [{ ticker: 'T', marketId: 'm1', net: D('0') }] })).toEqual([]);
-    expect(diffBooksAndVenue({ ...none, venuePositions: [{ ticker: 'U', position: 5 }] })).toEqual([
-      { ticker: 'U', marketId: null, kind: 'position', local: { net: 0 }, venue: { net: 5 } },
+    expect(diffBooksAndVenue({ ...none, venuePositions: [{ ticker: 'U', position: D('5') }] })).toEqual([
+      { ticker: 'U', marketId: null, kind: 'position', local: { net: '0' }, venue: { net: '5' } },
     ]);
   });
 
