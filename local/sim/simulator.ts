@@ -213,7 +213,8 @@ export class KalshiSimulator {
    * Brings the venue to the clock: every quote refresh due since the last one is applied in turn,
    * as of its own instant (new quotes and fresh depth, resting orders crossed by them filled,
    * markets settled once their time has come). A sim that was never updated starts from sim second
-   * 0 (or its first refresh before it), a resumed one from the refresh its saved account was at.
+   * 0 (or its first refresh before it), a resumed one from the refresh its saved account was at
+   * (an account saved before the books were kept: from the refresh in force now).
    */
   update(): void {
     const nowMs = this.clock.nowMs() - this.startMs;
@@ -221,7 +222,7 @@ export class KalshiSimulator {
     const asOf = this.portfolio.quotesAsOfMs;
     let applied: number;
     if (asOf === null) {
-      applied = this.refreshAtMs(Math.min(nowMs, 0));
+      applied = this.refreshAtMs(this.options.portfolio ? nowMs : Math.min(nowMs, 0));
       this.applyRefresh(applied);
     } else {
       applied = asOf - this.startMs;

@@ -116,6 +116,14 @@ async function session(v: Venue): Promise<string[]> {
   return out;
 }
 
+/** Resting buys placed before the halftime panic: the home ask falls to 0.66 from 2010 to 2160 and is back at 0.76 by 2400. */
+async function restingBuysBeforeThePanic(v: Venue) {
+  await v.at(1980);
+  // The older one expires at 2020, between two quote steps, after one fill of the book's 1000.
+  const older = await v.json('POST', '/portfolio/events/orders', v2({ client_order_id: 'ttl', price: '0.6700', count: '1500.00', expiration_time: START_MS / 1000 + 2020 }));
+  const larger = await v.json('POST', '/portfolio/events/orders', v2({ client_order_id: 'big', price: '0.6600', count: '3500.00' }));
+  expect([older.json.remaining_count, larger.json.remaining_count]).toEqual(['1500.00', '3500.00']);
+}
 describe('the simulator on a ManualClock: the same requests at the same times, the same answers', () => {
   it('two simulators answer a whole session byte for byte the same, every time and id read from the clock and sequences', async () => {
     const first = await session(await venue());
@@ -151,14 +159,6 @@ describe('the simulator on a ManualClock: the same requests at the same times, t
 });
 
 describe('the state at time t does not depend on how often the venue was looked at before t', () => {
-  /** Resting buys placed before the halftime panic: the home ask falls to 0.66 from 2010 to 2160 and is back at 0.76 by 2400. */
-  async function restingBuys(v: Venue) {
-    await v.at(1980);
-    // The older one expires at 2020, between two quote steps, after one fill of the book's 1000.
-    const older = await v.json('POST', '/portfolio/events/orders', v2({ client_order_id: 'ttl', price: '0.6700', count: '1500.00', expiration_time: START_MS / 1000 + 2020 }));
-    const larger = await v.json('POST', '/portfolio/events/orders', v2({ client_order_id: 'big', price: '0.6600', count: '3500.00' }));
-    expect([older.json.remaining_count, larger.json.remaining_count]).toEqual(['1500.00', '3500.00']);
-  }
   /** What a client reads at the clock's time, then the whole account the venue holds after that. */
   const stateOf = async (v: Venue) => ({
     orders: await v.call('GET', '/portfolio/orders'),
@@ -170,13 +170,13 @@ describe('the state at time t does not depend on how often the venue was looked 
 
   it('update() every second of the clock or only once at t: the same fills, at the same instants, and the same books', async () => {
     const often = await venue();
-    await restingBuys(often);
+    await restingBuysBeforeThePanic(often);
     for (let t = 1981; t <= 2400; t++) {
       await often.at(t);
       often.sim.update();
     }
     const once = await venue();
-    await restingBuys(once);
+    await restingBuysBeforeThePanic(once);
     await once.at(2400);
 
     const [a, b] = [await stateOf(often), await stateOf(once)];
@@ -209,10 +209,24 @@ describe('the state at time t does not depend on how often the venue was looked 
       await v.at(70); // the same 15 s step: 400 of the ask's 1000 are left
       const rest = await v.json('POST', '/portfolio/events/orders', v2({ client_order_id: 'take-more', price: '0.6000', count: '600.00', time_in_force: 'immediate_or_cancel' }));
       expect(rest.json.fill_count).toBe('400.00');
-      await restingBuys(v);
+      await restingBuysBeforeThePanic(v);
       await v.at(2400);
     }
     expect(await stateOf(resumed)).toEqual(await stateOf(whole));
+  });
+});
+
+describe('an account saved before the venue kept its books', () => {
+  it('resumes at the quote refresh in force: no fill is made up at an instant before the resume', async () => {
+    const first = await venue();
+    await restingBuysBeforeThePanic(first);
+    const { quotes: _quotes, quotesAsOfMs: _asOf, ...older } = JSON.parse(JSON.stringify(first.sim.portfolio.exportState())) as PortfolioState;
+    await first.sim.close();
+    // Resumed after the panic (ask 0.76 at 2400): the buys at 0.66 and 0.67 still rest, unfilled.
+    const resumed = await venue({ t: 2400, portfolio: older });
+    const orders = (await resumed.json('GET', '/portfolio/orders')).json.orders as { client_order_id: string; status: string }[];
+    expect(orders.map((o) => [o.client_order_id, o.status])).toEqual([['big', 'resting'], ['ttl', 'canceled']]);
+    expect((await resumed.json('GET', '/portfolio/fills')).json.fills).toEqual([]);
   });
 });
 
