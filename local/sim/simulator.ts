@@ -332,9 +332,10 @@ export class KalshiSimulator {
     const [homeScore, awayScore] = game.compiled.finalScore();
     const iso = (ms: number) => new Date(ms).toISOString();
     const closeTime = iso(this.instantAt(this.finalAt));
-    // Listed the day before the game; last changed at the refresh in force.
+    // Listed the day before the game. updated_time is Kalshi's last non-trading change: the
+    // listing, then the close at the whistle, then the settlement.
     const openTime = iso(this.startMs - 86_400_000);
-    const updatedTime = iso(this.instantAt(this.refreshAt(t)));
+    const updatedTime = t >= this.settleAt ? iso(this.instantAt(this.settleAt)) : t >= this.finalAt ? closeTime : openTime;
     return this.markets(game, t).map((view, i) => {
       const team = i === 0 ? home : away;
       const won = i === 0 ? homeScore > awayScore : awayScore > homeScore;

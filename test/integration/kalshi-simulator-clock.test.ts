@@ -137,6 +137,7 @@ describe('the simulator on a ManualClock: the same requests at the same times, t
     expect(text).toContain('"settled_time":"2026-09-13T18:08:00.000Z"');
     expect(first[0]).toContain('date: Sun, 13 Sep 2026 17:01:00 GMT');
     expect(text).toContain('"close_time":"2026-09-13T18:07:00.000Z"');
+    expect(first.at(-2)).toContain('"updated_time":"2026-09-13T18:08:00.000Z"'); // settled
     expect(text).toContain('"date":"2026-09-13T17:02Z"');
     // The resting sell filled at the 15 s step that reached it, stamped with that instant, not the request's.
     const sold = /"fill_id":"fill-777-\d+"[^}]*"action":"sell"[^}]*"created_time":"([^"]+)"/.exec(text);
