@@ -1,9 +1,9 @@
 import { createPrivateKey } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateKalshiKeyPair, type PortfolioState } from '../../local/sim/kalshiPortfolioSim';
+import { generateKalshiKeyPair, startKalshiPortfolioSim, type PortfolioState } from '../../local/sim/kalshiPortfolioSim';
 import { loadScenario, type Scenario } from '../../local/sim/scenario';
 import { KalshiSimulator } from '../../local/sim/simulator';
-import { ManualClock } from '../../shared/clock/clock';
+import { ManualClock, useClock } from '../../shared/clock/clock';
 import { kalshiAuthHeaders } from '../../shared/venues/kalshi/signing';
 
 /**
@@ -156,6 +156,28 @@ describe('the simulator on a ManualClock: the same requests at the same times, t
       headers: kalshiAuthHeaders({ keyId: KEY_ID, privateKey }, 'GET', full, () => v.clock.nowMs() - 5 * 60_000 - 1),
     });
     expect(late.status).toBe(401);
+  });
+});
+
+describe('without a clock given, the venue reads the clock installed in the process', () => {
+  it('a portfolio sim created before a ManualClock is installed serves that clock\'s time once it is', async () => {
+    const portfolio = await startKalshiPortfolioSim({ keyId: KEY_ID, publicKey: keys.publicKey, markets: { [HOME]: { yes: { bid: '0.40', ask: '0.42' } } } });
+    const clock = new ManualClock(Date.parse('2026-10-04T18:30:00.250Z'));
+    const restore = useClock(clock);
+    try {
+      const full = '/trade-api/v2/portfolio/events/orders';
+      const response = await fetch(`${portfolio.url}${full}`, {
+        method: 'POST',
+        headers: { ...kalshiAuthHeaders({ keyId: KEY_ID, privateKey }, 'POST', full, () => clock.nowMs()), 'content-type': 'application/json' },
+        body: JSON.stringify(v2({ price: '0.4200', count: '1.00' })),
+      });
+      expect(response.status).toBe(201);
+      expect(response.headers.get('date')).toBe('Sun, 04 Oct 2026 18:30:00 GMT');
+      expect(portfolio.fills()[0]!.created_time).toBe('2026-10-04T18:30:00.250Z');
+    } finally {
+      restore();
+      await portfolio.close();
+    }
   });
 });
 
