@@ -13,7 +13,7 @@ import type { ReportGame, ReportSample, RunReport } from './report/types';
 import { LocalScheduler } from './scheduler';
 import type { PortfolioState } from './sim/kalshiPortfolioSim';
 import { loadScenario, schedule, type Scenario } from './sim/scenario';
-import { KalshiSimulator, runClock, type SimGame } from './sim/simulator';
+import { KalshiSimulator, type SimGame } from './sim/simulator';
 
 /**
  * The local runtime (`npm start`): the real Lambda handlers on this machine, trading a scripted
@@ -142,8 +142,13 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
   const keyFile = `${options.stateFile}.key.pem`;
   writeFileSync(keyFile, state.privateKeyPem, { mode: 0o600 });
 
-  // Sim time goes on from where it stopped (a kill pauses the game).
-  const clock = runClock(speed, Date.now(), state.simSeconds);
+  // Sim time goes on from where it stopped (a kill pauses the game). Interim, until this runtime
+  // runs on one virtual clock (issue 17, branch des): the game runs `speed` times faster than the
+  // wall, and the simulator reads that dilated time from sim second 0 at the run's first start.
+  const wallAtStart = Date.now();
+  const simOffset = state.simSeconds;
+  const clock = { simSeconds: () => simOffset + ((Date.now() - wallAtStart) / 1000) * speed };
+  const simStartMs = Date.parse(state.startedAt);
   let sim: KalshiSimulator | undefined;
   let entryQueue: LocalEntryQueue | undefined;
   let exitQueue: LocalExitQueue | undefined;
@@ -157,8 +162,10 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
     renameSync(tmp, options.stateFile);
   };
   sim = new KalshiSimulator({
-    scenario, clock, gameDate: state.gameDate, runTag: state.runTag, keyId: state.keyId, publicKey: state.publicKeyPem,
-    balanceDollars: state.balance, portfolio: state.portfolio, onChange: save,
+    scenario, clock: { nowMs: () => simStartMs + Math.round(clock.simSeconds() * 1000) }, startMs: simStartMs, runTag: state.runTag,
+    keyId: state.keyId, publicKey: state.publicKeyPem, balanceDollars: state.balance, portfolio: state.portfolio, onChange: save,
+    // The client signs with the wall clock, which the dilated game time leaves behind.
+    maxClockSkewMs: Number.MAX_SAFE_INTEGER,
   });
   await sim.start();
 

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Clock } from '../../shared/clock/clock';
 
 export interface RecordedRequest {
   method: string;
@@ -23,9 +24,11 @@ export interface TestServer {
  * A local HTTP server speaking JSON, for testing clients against real sockets (no fetch stubs).
  * `route` answers each request; `count` is how many requests to that path came before (0-based),
  * so a test can script "429, then 200". Unrouted requests get 404. `record: false` keeps no
- * request log (a long-running simulator).
+ * request log (a long-running simulator). With a `clock`, the Date header of every answer is that
+ * clock's (a simulator on a virtual clock); without, Node's (the wall). `delayMs` is machine
+ * time: it stands for a slow network, which a client's technical timeout measures.
  */
-export async function startTestServer(route: Route, options: { record?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(route: Route, options: { record?: boolean; clock?: Pick<Clock, 'nowMs'> } = {}): Promise<TestServer> {
   const record = options.record ?? true;
   const requests: RecordedRequest[] = [];
   const counts = new Map<string, number>();
@@ -42,7 +45,8 @@ export async function startTestServer(route: Route, options: { record?: boolean 
       const answer = route(recorded, n) ?? { status: 404, json: { error: 'not found' } };
       if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
       if (res.destroyed) return;
-      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
+      const date = options.clock ? { date: new Date(options.clock.nowMs()).toUTCString() } : {};
+      res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...date, ...answer.headers });
       res.end(answer.body ?? (answer.json === undefined ? '' : JSON.stringify(answer.json)));
     });
   });

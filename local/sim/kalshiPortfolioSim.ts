@@ -1,10 +1,11 @@
-import { constants, createPublicKey, generateKeyPairSync, randomUUID, verify, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
 import type {
   AmendOrderV2Request, AmendOrderV2Response, BookSide, CancelOrderV2Response, CreateOrderV2Request, CreateOrderV2Response,
   ErrorResponse, Fill, GetBalanceResponse, GetFillsResponse, GetOrderResponse, GetOrdersResponse, GetPositionsResponse,
   GetSettlementsResponse, Market, MarketPosition, Order, PriceRange, Settlement,
 } from 'kalshi-typescript';
 import type { ExchangeStatus, GetAccountApiLimitsResponse } from 'kalshi-typescript';
+import { currentClock, type Clock } from '../../shared/clock/clock';
 import { Decimal } from '../../shared/domain/decimal';
 import { DEFAULT_PRICE_LEVELS, isOnLevel, priceLevelsFromJson, priceLevelsToJson, type PriceLevels } from '../../shared/domain/priceLevels';
 import type { KalshiCredentials } from '../../shared/venues/kalshi/signing';
@@ -28,6 +29,11 @@ import { startTestServer, type RecordedRequest, type Route, type TestServer } fr
  * ceil_to_cent(0.07 × n × P × (1 − P)). What remains rests (good_till_canceled) or is cancelled
  * (immediate_or_cancel; fill_or_kill fills all or nothing). Resting orders fill later, as maker,
  * through `fillResting` or `matchResting`.
+ *
+ * Time is the `clock`'s (shared/clock): every timestamp served, the Date header and the signature's
+ * skew check. Ids (orders, fills, trades, a defaulted client order id) are sequence numbers, so the
+ * same requests at the same times get the same answers, byte for byte; a resumed account
+ * (`importState`) continues the sequence.
  */
 
 const API = '/trade-api/v2';
@@ -98,7 +104,10 @@ export interface KalshiPortfolioSimOptions {
   readLag?: number;
   /** Timestamps further than this from the sim's clock are refused. Default 5 minutes. */
   maxClockSkewMs?: number;
-  now?: () => number;
+  /** The venue's clock. Default: the clock installed in the process (`currentClock()`), read at each use. */
+  clock?: Pick<Clock, 'nowMs'>;
+  /** Put after "ord-", "fill-"…: ids unique across runs that share a database (e.g. "20260913-"). Default none. */
+  idPrefix?: string;
   /**
    * Rewrites a successful JSON answer before it is sent (legacy cents payloads, malformed
    * records…); `key` is "METHOD path" with the path relative to /trade-api/v2.
@@ -129,6 +138,10 @@ export const DEPRECATED_V1_ORDER_ENDPOINT = 'deprecated_v1_order_endpoint';
 export interface PortfolioState {
   cash: string;
   sequence: number;
+  /** The books as they stand (their depth partly taken); absent in states saved before they were kept. */
+  quotes?: [string, { yes: SavedQuote; no: SavedQuote }][];
+  /** The instant (epoch ms) of the last quote refresh applied (see `quotesAsOfMs`). */
+  quotesAsOfMs?: number | null;
   orders: (Omit<SimOrder, 'price' | 'takerFees' | 'makerFees' | 'takerCost' | 'makerCost'> & Record<'price' | 'takerFees' | 'makerFees' | 'takerCost' | 'makerCost', string>)[];
   fills: SimFill[];
   positions: [string, Omit<SimPosition, 'exposure' | 'realized' | 'fees' | 'traded'> & Record<'exposure' | 'realized' | 'fees' | 'traded', string>][];
@@ -179,6 +192,8 @@ interface Quote {
   bidDepth: number;
 }
 
+type SavedQuote = Omit<Quote, 'ask' | 'bid'> & Record<'ask' | 'bid', string | null>;
+
 type Answer = NonNullable<ReturnType<Route>>;
 
 /** An RSA key pair as Kalshi issues them, for tests: PKCS#8 PEM private key and the public key. */
@@ -207,7 +222,13 @@ export class KalshiPortfolioSim {
   private readonly keyId: string;
   private readonly publicKey: KeyObject;
   private readonly maxClockSkewMs: number;
-  private readonly now: () => number;
+  private readonly clock: Pick<Clock, 'nowMs'>;
+  private readonly idPrefix: string;
+  /**
+   * The instant (epoch ms) of the last quote refresh the scenario simulator applied, kept with
+   * the account so that a resumed simulator goes on from there; null: none yet.
+   */
+  quotesAsOfMs: number | null = null;
   private readonly quotes = new Map<string, { yes: Quote; no: Quote }>();
   private readonly levels = new Map<string, PriceLevels>();
   private readonly orderList: SimOrder[] = [];
@@ -226,7 +247,8 @@ export class KalshiPortfolioSim {
     this.keyId = options.keyId;
     this.publicKey = typeof options.publicKey === 'string' ? createPublicKey(options.publicKey) : options.publicKey;
     this.maxClockSkewMs = options.maxClockSkewMs ?? 5 * 60_000;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? { nowMs: () => currentClock().nowMs() };
+    this.idPrefix = options.idPrefix ?? '';
     this.readLag = options.readLag ?? 0;
     this.pageSize = options.pageSize ?? 100;
     this.transformResponse = options.transformResponse;
@@ -241,8 +263,18 @@ export class KalshiPortfolioSim {
 
   /** Starts the HTTP server; `baseUrl` is then the Trade API root to give a client. */
   async start(): Promise<this> {
-    this.server = await startTestServer((req) => this.handle(req));
+    this.server = await startTestServer((req) => this.handle(req), { clock: this.clock });
     return this;
+  }
+
+  /** Now on the venue's clock, epoch ms. */
+  private now(): number {
+    return this.clock.nowMs();
+  }
+
+  /** The next id of the sequence shared by orders and fills: "ord-000017", "fill-20260913-000018". */
+  private nextId(kind: string): string {
+    return `${kind}-${this.idPrefix}${String(++this.sequence).padStart(6, '0')}`;
   }
 
   get url(): string {
@@ -306,11 +338,11 @@ export class KalshiPortfolioSim {
     const now = this.now();
     const cost = price.times(holding.count);
     const yesPrice = holding.side === 'yes' ? price : new Decimal(1).minus(price);
-    const id = `fill-${++this.sequence}`;
+    const id = this.nextId('fill');
     this.fillList.push({
       ms: now,
       fill: {
-        fill_id: id, trade_id: `trade-${this.sequence}`, exchange_index: 0, order_id: `ord-seeded-${this.sequence}`,
+        fill_id: id, trade_id: id.replace(/^fill-/, 'trade-'), exchange_index: 0, order_id: id.replace(/^fill-/, 'ord-seeded-'),
         ticker: holding.ticker, market_ticker: holding.ticker, side: holding.side, action: 'buy',
         outcome_side: holding.side, book_side: bookSide(holding.side, 'buy'),
         count_fp: new Decimal(holding.count).toFixed(2), yes_price_dollars: yesPrice.toFixed(4),
@@ -358,18 +390,22 @@ export class KalshiPortfolioSim {
     if (!order || order.status !== 'resting') throw new Error(`sim: order ${orderId} is not resting`);
     const n = count ?? order.remaining;
     if (!Number.isSafeInteger(n) || n <= 0 || n > order.remaining) throw new Error(`sim: cannot fill ${n} of ${order.remaining}`);
-    return this.execute(order, n, order.price, false);
+    return this.execute(order, n, order.price, false, this.now());
   }
 
-  /** Resting orders of `ticker` that the current quotes cross fill as maker at their limit, oldest first, up to the quote's size. */
-  matchResting(ticker: string): Fill[] {
-    this.expireOrders();
+  /**
+   * Resting orders of `ticker` that the current quotes cross fill as maker at their limit, oldest
+   * first, up to the quote's size. `atMs`: the instant of the quotes (default now), which the
+   * fills carry and by which expired orders are left out.
+   */
+  matchResting(ticker: string, atMs = this.now()): Fill[] {
+    this.expireOrders(atMs);
     const fills: Fill[] = [];
     for (const order of this.orderList) {
       if (order.ticker !== ticker || order.status !== 'resting') continue;
       const n = this.available(order);
       if (n <= 0) continue;
-      fills.push(this.execute(order, n, order.price, false));
+      fills.push(this.execute(order, n, order.price, false, atMs));
       // The quote's size is shared: what one resting order took, the next cannot.
       const quote = this.quotes.get(order.ticker)![order.side];
       if (order.action === 'buy') quote.askDepth -= n;
@@ -382,11 +418,11 @@ export class KalshiPortfolioSim {
   /**
    * The market settles: resting orders are cancelled, every contract of the winning side pays $1,
    * the position goes flat and a settlement record is kept (GET /portfolio/settlements).
-   * Settling twice is a no-op.
+   * Settling twice is a no-op. `atMs`: when it settles (default now).
    */
-  settle(ticker: string, eventTicker: string, result: 'yes' | 'no'): Settlement | undefined {
+  settle(ticker: string, eventTicker: string, result: 'yes' | 'no', atMs = this.now()): Settlement | undefined {
     if (this.settlementList.some((x) => x.ticker === ticker)) return undefined;
-    const now = this.now();
+    const now = atMs;
     for (const order of this.orderList) {
       if (order.ticker === ticker && order.status === 'resting') {
         order.status = 'canceled';
@@ -423,9 +459,12 @@ export class KalshiPortfolioSim {
   /** The whole account, to save and `importState` after a restart. */
   exportState(): PortfolioState {
     const d = (x: Decimal) => x.toFixed();
+    const savedQuote = (q: Quote): SavedQuote => ({ ...q, ask: q.ask && d(q.ask), bid: q.bid && d(q.bid) });
     return {
       cash: d(this.cash),
       sequence: this.sequence,
+      quotes: [...this.quotes.entries()].map(([t, q]) => [t, { yes: savedQuote(q.yes), no: savedQuote(q.no) }]),
+      quotesAsOfMs: this.quotesAsOfMs,
       orders: this.orderList.map((o) => ({
         ...o, price: d(o.price), takerFees: d(o.takerFees), makerFees: d(o.makerFees), takerCost: d(o.takerCost), makerCost: d(o.makerCost),
       })),
@@ -448,6 +487,9 @@ export class KalshiPortfolioSim {
       this.positionMap.set(t, { ...p, exposure: D(p.exposure), realized: D(p.realized), fees: D(p.fees), traded: D(p.traded) });
     }
     this.settlementList.splice(0, this.settlementList.length, ...state.settlements);
+    const quote = (q: SavedQuote): Quote => ({ ...q, ask: q.ask === null ? null : D(q.ask), bid: q.bid === null ? null : D(q.bid) });
+    for (const [t, q] of state.quotes ?? []) this.quotes.set(t, { yes: quote(q.yes), no: quote(q.no) });
+    this.quotesAsOfMs = state.quotesAsOfMs ?? null;
   }
 
   /** The current quote of a market (the simulator's order book reads it). */
@@ -465,7 +507,7 @@ export class KalshiPortfolioSim {
       const refusal = this.authenticate(req);
       if (refusal) return error(401, 'authentication_error', refusal);
     }
-    this.expireOrders();
+    this.expireOrders(this.now());
     const key = `${req.method} ${path}`;
     const failure = this.failures[key];
     if (failure && failure.times > 0) {
@@ -626,7 +668,10 @@ export class KalshiPortfolioSim {
       side = body.side === 'bid' ? 'yes' : 'no';
       action = 'buy';
     }
-    const clientOrderId = typeof body.client_order_id === 'string' && body.client_order_id !== '' ? body.client_order_id : randomUUID();
+    // A client that sends none gets one of the order's own number.
+    const clientOrderId = typeof body.client_order_id === 'string' && body.client_order_id !== ''
+      ? body.client_order_id
+      : `sim-${this.idPrefix}${String(this.sequence + 1).padStart(6, '0')}`;
     if (this.orderList.some((o) => o.clientOrderId === clientOrderId)) {
       return error(409, 'order_already_exists', `an order with client_order_id ${clientOrderId} already exists`);
     }
@@ -637,7 +682,7 @@ export class KalshiPortfolioSim {
     }
     const now = this.now();
     const order: SimOrder = {
-      id: `ord-${++this.sequence}-${randomUUID().slice(0, 8)}`,
+      id: this.nextId('ord'),
       clientOrderId,
       ticker: body.ticker,
       side,
@@ -664,7 +709,7 @@ export class KalshiPortfolioSim {
     if (timeInForce === 'fill_or_kill' && n < order.remaining) n = 0;
     if (n > 0) {
       const quote = quotes[order.side];
-      this.execute(order, n, order.action === 'buy' ? quote.ask! : quote.bid!, true);
+      this.execute(order, n, order.action === 'buy' ? quote.ask! : quote.bid!, true, now);
     }
     if (order.remaining > 0 && timeInForce !== 'good_till_canceled') {
       // Nothing rests: Kalshi reports a cancelled order with nothing remaining.
@@ -698,8 +743,8 @@ export class KalshiPortfolioSim {
     return quote.bid !== null && order.price.lte(quote.bid) ? Math.min(order.remaining, quote.bidDepth) : 0;
   }
 
-  /** Fills `n` contracts of `order` at `price` (of the order's side): fill, order, position, cash. */
-  private execute(order: SimOrder, n: number, price: Decimal, isTaker: boolean): Fill {
+  /** Fills `n` contracts of `order` at `price` (of the order's side) at `now`: fill, order, position, cash. */
+  private execute(order: SimOrder, n: number, price: Decimal, isTaker: boolean, now: number): Fill {
     const quote = this.quotes.get(order.ticker)?.[order.side];
     if (quote && isTaker) {
       if (order.action === 'buy') quote.askDepth -= n;
@@ -707,7 +752,6 @@ export class KalshiPortfolioSim {
     }
     const feeCost = fee(isTaker ? TAKER_RATE : MAKER_RATE, n, price);
     const cost = price.times(n);
-    const now = this.now();
     order.filled += n;
     order.remaining -= n;
     order.updatedMs = now;
@@ -721,10 +765,10 @@ export class KalshiPortfolioSim {
     if (order.remaining === 0) order.status = 'executed';
     this.trade(order.ticker, order.side, order.action, n, price, feeCost, now);
     const yesPrice = order.side === 'yes' ? price : new Decimal(1).minus(price);
-    const id = `fill-${++this.sequence}`;
+    const id = this.nextId('fill');
     const fill: Fill = {
       fill_id: id,
-      trade_id: `trade-${this.sequence}`,
+      trade_id: id.replace(/^fill-/, 'trade-'),
       exchange_index: 0,
       order_id: order.id,
       ticker: order.ticker,
@@ -822,7 +866,7 @@ export class KalshiPortfolioSim {
     const n = this.available(order);
     if (n > 0) {
       const quote = this.quotes.get(order.ticker)![order.side];
-      this.execute(order, n, order.action === 'buy' ? quote.ask! : quote.bid!, true);
+      this.execute(order, n, order.action === 'buy' ? quote.ask! : quote.bid!, true, order.updatedMs);
     }
     const reply: AmendOrderV2Response = {
       order_id: order.id, client_order_id: order.clientOrderId, fill_count: countFp(order.filled),
@@ -845,8 +889,7 @@ export class KalshiPortfolioSim {
     return { json: { market } };
   }
 
-  private expireOrders(): void {
-    const now = this.now();
+  private expireOrders(now: number): void {
     for (const order of this.orderList) {
       if (order.status === 'resting' && order.expirationMs !== null && order.expirationMs <= now) {
         order.status = 'canceled';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { Decimal } from '../../shared/domain/decimal';
+import { easternDate } from '../../shared/ingestion/gameMatching';
 
 /**
  * Scripted games for the local simulator. A scenario is a data file (local/scenarios/*.json): one
@@ -12,10 +13,10 @@ import { Decimal } from '../../shared/domain/decimal';
  * book's liquidity. Between moments the probability and bias move linearly, scores and liquidity
  * hold; a seeded noise moves the price around all of it every 15 seconds of game time.
  *
- * Time: the game runs on the simulator's clock (sim seconds from the start of the scenario):
- * pregame, four 15-minute quarters on a running clock, a break after Q1 and Q3, halftime, the final
- * whistle, then the markets settle `settleAfterMinutes` later. The runtime maps sim time to wall
- * time with its --speed factor.
+ * Time: the game runs on the simulator's clock (sim seconds from the scenario's `start`, a fixed
+ * instant, so that a run is the same whatever day it is played): pregame, four 15-minute quarters
+ * on a running clock, a break after Q1 and Q3, halftime, the final whistle, then the markets settle
+ * `settleAfterMinutes` later.
  */
 
 const decimal = z
@@ -58,9 +59,19 @@ const game = z.strictObject({
   script: z.array(moment).min(2),
 });
 
+/** When a scenario starts unless it says otherwise: a Sunday, 13:00 US Eastern (pregame begins). */
+export const DEFAULT_SCENARIO_START = '2026-09-13T17:00:00Z';
+
 export const ScenarioFile = z.strictObject({
   name: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
   description: z.string().min(1),
+  /**
+   * The instant of sim second 0 (pregame begins), with its UTC offset: the run's virtual clock
+   * starts there. Of an included file, only the including file's start counts.
+   */
+  start: z
+    .iso.datetime({ offset: true, error: `an ISO 8601 instant with its UTC offset, e.g. "${DEFAULT_SCENARIO_START}"` })
+    .default(DEFAULT_SCENARIO_START),
   /** The exit conditions this scenario is built to produce (its end-to-end test asserts them). */
   designedExits: z.array(z.string()).default([]),
   /** Other scenario files whose games this one plays at the same time (a slate). */
@@ -82,6 +93,8 @@ export type Timing = ScenarioFile['timing'];
 export interface Scenario {
   name: string;
   description: string;
+  /** Epoch ms of sim second 0 (the file's `start`): where a run's clock starts. */
+  startMs: number;
   designedExits: string[];
   games: GameScript[];
   timing: Timing;
@@ -125,7 +138,10 @@ export async function loadScenario(nameOrPath: string, seen: string[] = []): Pro
   const teams = games.flatMap((g) => [g.home.abbr, g.away.abbr]);
   const repeated = teams.find((t, i) => teams.indexOf(t) !== i);
   if (repeated) throw new Error(`scenario ${file}: team ${repeated} plays twice at the same time`);
-  const scenario = { name: parsed.data.name, description: parsed.data.description, designedExits: [...designed], games, timing: parsed.data.timing };
+  const scenario = {
+    name: parsed.data.name, description: parsed.data.description, startMs: Date.parse(parsed.data.start), designedExits: [...designed], games,
+    timing: parsed.data.timing,
+  };
   for (const g of games) {
     try {
       compileScript(g, scenario.timing); // fails early on a bad moment
@@ -134,6 +150,29 @@ export async function loadScenario(nameOrPath: string, seen: string[] = []): Pro
     }
   }
   return scenario;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The game date a run starting at `startMs` plays on: the US Eastern date of its kickoff (event tickers carry it). */
+export function gameDateOf(startMs: number, timing: Timing): string {
+  return easternDate(new Date(startMs + schedule(timing).quarters[0] * 1000));
+}
+
+/**
+ * The scenario's start moved to another game date (whole days: the same time of day in UTC), for
+ * a run that must play on a later date than the file's (its database already holds that date's games).
+ */
+export function startOnGameDate(scenario: Pick<Scenario, 'startMs' | 'timing'>, gameDate: string): number {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(gameDate) || Number.isNaN(Date.parse(`${gameDate}T00:00:00Z`))) {
+    throw new RangeError(`a game date is YYYY-MM-DD, not ${JSON.stringify(gameDate)}`);
+  }
+  const days = Math.round((Date.parse(`${gameDate}T00:00:00Z`) - Date.parse(`${gameDateOf(scenario.startMs, scenario.timing)}T00:00:00Z`)) / DAY_MS);
+  const startMs = scenario.startMs + days * DAY_MS;
+  const actual = gameDateOf(startMs, scenario.timing);
+  // Only a kickoff within an hour of midnight Eastern across a DST change could land elsewhere.
+  if (actual !== gameDate) throw new RangeError(`moving the scenario's start to ${gameDate} puts its kickoff on ${actual}`);
+  return startMs;
 }
 
 // ---------------------------------------------------------------------------------------------

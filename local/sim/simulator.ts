@@ -1,41 +1,33 @@
 import type { KeyObject } from 'node:crypto';
 import type { EventData, Market, Series } from 'kalshi-typescript';
+import { currentClock, type Clock } from '../../shared/clock/clock';
 import { Decimal } from '../../shared/domain/decimal';
 import { startTestServer, type RecordedRequest, type TestServer } from './httpServer';
 import { KalshiPortfolioSim, type PortfolioState } from './kalshiPortfolioSim';
-import { compileScript, NOISE_STEP_SECONDS, schedule, type CompiledGame, type GameSnapshot, type Scenario } from './scenario';
+import { compileScript, gameDateOf, NOISE_STEP_SECONDS, schedule, type CompiledGame, type GameSnapshot, type Scenario } from './scenario';
 
 /**
  * The local venue and feed: one HTTP server speaking Kalshi's Trade API v2 (series, events with
  * nested markets, markets, order book, and the signed portfolio: orders, fills, positions,
- * balance, settlements) and ESPN's NFL scoreboard, both playing a scenario on the run's clock.
+ * balance, settlements) and ESPN's NFL scoreboard, both playing a scenario on the run's clock
+ * (shared/clock): sim second 0 is `startMs`, and every timestamp served is read from that clock.
  *
- * Every 15 s of game time (and at each phase change) the quotes move to the script's price and the
- * depth at the best bid and ask refills; resting orders the new quotes cross fill as maker. At the
- * final whistle the markets close (orders refused: `market_closed`), and `settleAfterMinutes` later
- * they settle: the account is paid and the markets report `finalized` with their result.
+ * Every 15 s of game time (and at each phase change) the quotes move to the script's price at that
+ * instant and the depth at the best bid and ask refills; resting orders the new quotes cross fill
+ * as maker, stamped with that instant. At the final whistle the markets close (orders refused:
+ * `market_closed`), and `settleAfterMinutes` later they settle: the account is paid and the
+ * markets report `finalized` with their result.
+ *
+ * Deterministic: what the venue answers is a function of the requests and the clock's times only.
+ * The quote steps are applied one by one as of their own instant whenever the venue is next
+ * looked at (`update`), so the state at time t does not depend on how often anything looked
+ * before t; ids are sequence numbers.
  */
 
 const API = '/trade-api/v2';
 const ESPN = '/apis/site/v2/sports';
 export const GAME_SERIES = 'KXNFLGAME';
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-
-/** Sim seconds since the start of the scenario, and back to wall time. */
-export interface SimClock {
-  simSeconds(): number;
-  /** Epoch ms at which the clock reads `simSeconds`. */
-  wallAt(simSeconds: number): number;
-}
-
-/** A clock `speed` times faster than the wall, reading `offset` sim seconds at `startWallMs`. */
-export function runClock(speed: number, startWallMs: number, offset = 0, wall: () => number = Date.now): SimClock {
-  if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be a positive number, not ${speed}`);
-  return {
-    simSeconds: () => offset + ((wall() - startWallMs) / 1000) * speed,
-    wallAt: (sim) => startWallMs + ((sim - offset) / speed) * 1000,
-  };
-}
 
 export interface SimGame {
   compiled: CompiledGame;
@@ -47,10 +39,17 @@ export interface SimGame {
 
 export interface SimulatorOptions {
   scenario: Scenario;
-  clock: SimClock;
-  /** The games' date (YYYY-MM-DD, US Eastern): event tickers and the scoreboard carry it. */
-  gameDate: string;
-  /** Digits that make this run's ESPN game ids unique. */
+  /**
+   * The run's clock: the game, every timestamp served and the signature check read it. Default:
+   * the clock installed in the process (`currentClock()`), read at each use.
+   */
+  clock?: Pick<Clock, 'nowMs'>;
+  /**
+   * Epoch ms of sim second 0: `scenario.startMs`, or `startOnGameDate(scenario, date)` for a run
+   * moved to another date. The games' date (event tickers, scoreboard) is its kickoff's US Eastern date.
+   */
+  startMs: number;
+  /** Digits that make this run's ids unique in a database that holds other runs: ESPN game ids, order and fill ids. */
   runTag: string;
   keyId: string;
   publicKey: KeyObject | string;
@@ -59,6 +58,8 @@ export interface SimulatorOptions {
   portfolio?: PortfolioState;
   /** After every change of the account. */
   onChange?: () => void;
+  /** Signed timestamps further than this from the clock are refused. Default 5 minutes. */
+  maxClockSkewMs?: number;
 }
 
 export interface MarketView {
@@ -68,17 +69,28 @@ export interface MarketView {
   yesAsk: Decimal | null;
 }
 
+const STEP_MS = NOISE_STEP_SECONDS * 1000;
+
 export class KalshiSimulator {
   readonly games: SimGame[];
   readonly portfolio: KalshiPortfolioSim;
+  /** The games' date (YYYY-MM-DD, US Eastern). */
+  readonly gameDate: string;
+  private readonly clock: Pick<Clock, 'nowMs'>;
+  private readonly startMs: number;
   private readonly settleAt: number;
   private readonly finalAt: number;
-  private readonly lastStep = new Map<string, string>();
+  /** Phase changes (quarter starts and ends, final whistle, settlement), ms after sim second 0: quote refreshes besides the 15 s steps. */
+  private readonly phaseChangesMs: number[];
   private server?: TestServer;
 
   constructor(private readonly options: SimulatorOptions) {
-    const { scenario, gameDate } = options;
-    const [y, m, d] = gameDate.split('-');
+    const { scenario } = options;
+    if (!Number.isSafeInteger(options.startMs)) throw new RangeError(`simulator: startMs must be whole epoch milliseconds, not ${options.startMs}`);
+    this.clock = options.clock ?? { nowMs: () => currentClock().nowMs() };
+    this.startMs = options.startMs;
+    this.gameDate = gameDateOf(options.startMs, scenario.timing);
+    const [y, m, d] = this.gameDate.split('-');
     const datePart = `${y!.slice(2)}${MONTHS[Number(m) - 1]}${d}`;
     this.games = scenario.games.map((script, i) => {
       const event = `${GAME_SERIES}-${datePart}${script.away.abbr}${script.home.abbr}`;
@@ -90,9 +102,10 @@ export class KalshiSimulator {
     const s = schedule(scenario.timing);
     this.finalAt = s.final;
     this.settleAt = s.settle;
+    this.phaseChangesMs = [...s.quarters.flatMap((q) => [q, q + 15 * 60]), s.final, s.settle].map((x) => Math.round(x * 1000)).sort((a, b) => a - b);
     this.portfolio = new KalshiPortfolioSim({
       keyId: options.keyId, publicKey: options.publicKey, balanceDollars: options.balanceDollars,
-      now: Date.now, onChange: options.onChange, maxClockSkewMs: 5 * 60_000,
+      clock: this.clock, onChange: options.onChange, maxClockSkewMs: options.maxClockSkewMs ?? 5 * 60_000, idPrefix: `${options.runTag}-`,
       // Trading stops at the final whistle (refused after the signature is checked, as Kalshi does).
       isTrading: () => this.now() < this.finalAt,
     });
@@ -101,7 +114,7 @@ export class KalshiSimulator {
 
   async start(): Promise<this> {
     this.update();
-    this.server = await startTestServer((req) => this.handle(req), { record: false });
+    this.server = await startTestServer((req) => this.handle(req), { record: false, clock: this.clock });
     return this;
   }
 
@@ -133,17 +146,43 @@ export class KalshiSimulator {
     return this.finalAt;
   }
 
+  /** Sim seconds: (clock − startMs) / 1000. */
   now(): number {
-    return this.options.clock.simSeconds();
+    return (this.clock.nowMs() - this.startMs) / 1000;
+  }
+
+  /** The epoch ms of sim second t. */
+  instantAt(t: number): number {
+    return this.startMs + Math.round(t * 1000);
+  }
+
+  /**
+   * The sim second of the quote refresh in force at sim second t: the latest 15 s step or phase
+   * change at or before t. The venue's prices are the script's at that instant.
+   */
+  refreshAt(t: number): number {
+    return this.refreshAtMs(Math.round(t * 1000)) / 1000;
+  }
+
+  private refreshAtMs(offsetMs: number): number {
+    let at = Math.floor(offsetMs / STEP_MS) * STEP_MS;
+    for (const change of this.phaseChangesMs) if (change <= offsetMs && change > at) at = change;
+    return at;
+  }
+
+  private nextRefreshMs(afterMs: number): number {
+    let next = (Math.floor(afterMs / STEP_MS) + 1) * STEP_MS;
+    for (const change of this.phaseChangesMs) if (change > afterMs && change < next) next = change;
+    return next;
   }
 
   snapshot(game: SimGame, t = this.now()): GameSnapshot {
     return game.compiled.snapshot(t);
   }
 
-  /** Both markets of a game as the venue shows them now. */
+  /** Both markets of a game as the venue shows them at sim second t (prices of the refresh in force). */
   markets(game: SimGame, t = this.now()): MarketView[] {
-    const snap = this.snapshot(game, t);
+    const snap = this.snapshot(game, this.refreshAt(t));
     const status = t >= this.settleAt ? 'finalized' : t >= this.finalAt ? 'closed' : 'active';
     const open = status === 'active';
     const home = { yesBid: open ? snap.home.yesBid : null, yesAsk: open ? snap.home.yesAsk : null };
@@ -171,37 +210,59 @@ export class KalshiSimulator {
   }
 
   /**
-   * Brings the venue to the clock: new quotes (and fresh depth) every 15 s of game time, resting
-   * orders crossed by them filled, markets settled once their time has come.
+   * Brings the venue to the clock: every quote refresh due since the last one is applied in turn,
+   * as of its own instant (new quotes and fresh depth, resting orders crossed by them filled,
+   * markets settled once their time has come). A sim that was never updated starts from sim second
+   * 0 (or its first refresh before it), a resumed one from the refresh its saved account was at
+   * (an account saved before the books were kept: from the refresh in force now).
    */
   update(): void {
-    const t = this.now();
-    const step = `${Math.floor(t / NOISE_STEP_SECONDS)}`;
+    const nowMs = this.clock.nowMs() - this.startMs;
+    const settleMs = Math.round(this.settleAt * 1000);
+    const asOf = this.portfolio.quotesAsOfMs;
+    let applied: number;
+    if (asOf === null) {
+      applied = this.refreshAtMs(this.options.portfolio ? nowMs : Math.min(nowMs, 0));
+      this.applyRefresh(applied);
+    } else {
+      applied = asOf - this.startMs;
+    }
+    while (applied < nowMs) {
+      // Settled: nothing moves any more, the refreshes only keep the books empty.
+      const next = applied >= settleMs ? this.refreshAtMs(nowMs) : this.nextRefreshMs(applied);
+      if (next > nowMs || next === applied) break;
+      if (applied >= settleMs) this.portfolio.quotesAsOfMs = this.startMs + next;
+      else this.applyRefresh(next);
+      applied = next;
+    }
+  }
+
+  /** The quote refresh at `offsetMs` after sim second 0, applied as of that instant. */
+  private applyRefresh(offsetMs: number): void {
+    const t = offsetMs / 1000;
+    const at = this.startMs + offsetMs;
     for (const game of this.games) {
       const snap = this.snapshot(game, t);
-      const key = `${step}:${snap.phase.kind}`;
-      if (this.lastStep.get(game.eventTicker) !== key) {
-        this.lastStep.set(game.eventTicker, key);
-        const [home, away] = this.markets(game, t);
-        for (const view of [home!, away!]) {
-          if (view.status !== 'active') {
-            this.portfolio.setMarket(view.ticker, {});
-            continue;
-          }
-          const one = new Decimal(1);
-          this.portfolio.setMarket(view.ticker, {
-            yes: { bid: view.yesBid!.toFixed(4), ask: view.yesAsk!.toFixed(4), depth: snap.home.depth },
-            no: { bid: one.minus(view.yesAsk!).toFixed(4), ask: one.minus(view.yesBid!).toFixed(4), depth: snap.home.depth },
-          });
-          this.portfolio.matchResting(view.ticker);
+      const [home, away] = this.markets(game, t);
+      for (const view of [home!, away!]) {
+        if (view.status !== 'active') {
+          this.portfolio.setMarket(view.ticker, {});
+          continue;
         }
+        const one = new Decimal(1);
+        this.portfolio.setMarket(view.ticker, {
+          yes: { bid: view.yesBid!.toFixed(4), ask: view.yesAsk!.toFixed(4), depth: snap.home.depth },
+          no: { bid: one.minus(view.yesAsk!).toFixed(4), ask: one.minus(view.yesBid!).toFixed(4), depth: snap.home.depth },
+        });
+        this.portfolio.matchResting(view.ticker, at);
       }
       if (t >= this.settleAt) {
         const [homeScore, awayScore] = game.compiled.finalScore();
-        this.portfolio.settle(game.homeTicker, game.eventTicker, homeScore > awayScore ? 'yes' : 'no');
-        this.portfolio.settle(game.awayTicker, game.eventTicker, homeScore > awayScore ? 'no' : 'yes');
+        this.portfolio.settle(game.homeTicker, game.eventTicker, homeScore > awayScore ? 'yes' : 'no', at);
+        this.portfolio.settle(game.awayTicker, game.eventTicker, homeScore > awayScore ? 'no' : 'yes', at);
       }
     }
+    this.portfolio.quotesAsOfMs = at;
   }
 
   // --- HTTP ----------------------------------------------------------------------------------
@@ -269,8 +330,12 @@ export class KalshiSimulator {
     const snap = this.snapshot(game, t);
     const { home, away } = game.compiled.script;
     const [homeScore, awayScore] = game.compiled.finalScore();
-    const closeTime = new Date(this.options.clock.wallAt(this.finalAt)).toISOString();
-    const openTime = new Date(this.options.clock.wallAt(0) - 86_400_000).toISOString();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const closeTime = iso(this.instantAt(this.finalAt));
+    // Listed the day before the game. updated_time is Kalshi's last non-trading change: the
+    // listing, then the close at the whistle, then the settlement.
+    const openTime = iso(this.startMs - 86_400_000);
+    const updatedTime = t >= this.settleAt ? iso(this.instantAt(this.settleAt)) : t >= this.finalAt ? closeTime : openTime;
     return this.markets(game, t).map((view, i) => {
       const team = i === 0 ? home : away;
       const won = i === 0 ? homeScore > awayScore : awayScore > homeScore;
@@ -280,8 +345,8 @@ export class KalshiSimulator {
       const noAsk = view.yesBid ? new Decimal(1).minus(view.yesBid) : null;
       return {
         ticker: view.ticker, event_ticker: game.eventTicker, market_type: 'binary', title: `${away.name} at ${home.name} Winner?`,
-        yes_sub_title: team.name, no_sub_title: team.name, created_time: openTime, updated_time: new Date().toISOString(), open_time: openTime,
-        close_time: closeTime, latest_expiration_time: new Date(this.options.clock.wallAt(this.settleAt) + 7 * 86_400_000).toISOString(),
+        yes_sub_title: team.name, no_sub_title: team.name, created_time: openTime, updated_time: updatedTime, open_time: openTime,
+        close_time: closeTime, latest_expiration_time: iso(this.instantAt(this.settleAt) + 7 * 86_400_000),
         settlement_timer_seconds: 60, status: view.status,
         yes_bid_dollars: price(view.yesBid), yes_bid_size_fp: `${q?.yes.bidDepth ?? 0}.00`,
         yes_ask_dollars: view.yesAsk ? price(view.yesAsk) : '1.0000', yes_ask_size_fp: `${q?.yes.askDepth ?? 0}.00`,
@@ -300,6 +365,9 @@ export class KalshiSimulator {
   private scoreboard(req: RecordedRequest) {
     if (req.path !== `${ESPN}/football/nfl/scoreboard`) return { status: 404, json: { code: 404, message: 'not found' } };
     const t = this.now();
+    // ESPN dates the game at its kickoff, without seconds when it has none ("2026-09-13T17:02Z").
+    const kickoffIso = new Date(this.instantAt(schedule(this.options.scenario.timing).quarters[0])).toISOString();
+    const kickoff = kickoffIso.endsWith(':00.000Z') ? `${kickoffIso.slice(0, 16)}Z` : kickoffIso;
     const events = this.games.map((g) => {
       const snap = this.snapshot(g, t);
       const { home, away } = g.compiled.script;
@@ -309,10 +377,10 @@ export class KalshiSimulator {
         team: { id, location: team.name.split(' ').slice(0, -1).join(' '), name: team.name.split(' ').at(-1), abbreviation: team.abbr, displayName: team.name, shortDisplayName: team.name.split(' ').at(-1) },
         score: String(score),
       });
-      const date = `${this.options.gameDate}T17:00Z`;
+      const date = kickoff;
       return {
         id: g.espnId, uid: `s:20~l:28~e:${g.espnId}`, date, name: `${away.name} at ${home.name}`, shortName: `${away.abbr} @ ${home.abbr}`,
-        season: { year: Number(this.options.gameDate.slice(0, 4)), type: 2, slug: 'regular-season' },
+        season: { year: Number(this.gameDate.slice(0, 4)), type: 2, slug: 'regular-season' },
         competitions: [{
           id: g.espnId, date, neutralSite: false,
           competitors: [competitor('home', home, snap.homeScore, `${g.espnId}1`), competitor('away', away, snap.awayScore, `${g.espnId}2`)],

@@ -138,7 +138,7 @@ describe('precog preflight', () => {
 
   it('a skewed clock: FAIL clock_skew with the measured skew (Kalshi a minute ahead of this machine); exit 1', async () => {
     // The venue's clock runs 60 s ahead (within its own 5-minute signature window, so the key works).
-    const sim = await startSim({ now: () => Date.now() + 60_000 });
+    const sim = await startSim({ clock: { nowMs: () => Date.now() + 60_000 } });
     const r = await preflight(sim);
     expect(r.code).toBe(EXIT_FAILURE);
     const skew = /^FAIL clock_skew: local clock (\d+\.\d) s behind Kalshi's \(Date header, ±\d+\.\d s; limit 5\.0 s\): Kalshi judges signature timestamps by its clock; sync this machine's clock \(NTP\)$/.exec(r.line('clock_skew'));

@@ -201,7 +201,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
 
   it('sends an order TTL as expiration_time in Unix seconds on good_till_canceled, and the venue expires it', async () => {
     let clock = Date.parse('2029-12-31T23:59:00.000Z');
-    const { sim, exchange } = await setup({ now: () => clock, maxClockSkewMs: Number.MAX_SAFE_INTEGER });
+    const { sim, exchange } = await setup({ clock: { nowMs: () => clock }, maxClockSkewMs: Number.MAX_SAFE_INTEGER });
     const expiresAt = new Date('2030-01-01T00:00:00.750Z');
     const order = await exchange.placeOrder(buy({ ticker: THIN, limitPrice: new Decimal('0.40'), expiresAt }));
     const body = JSON.parse(sim.requestsTo('POST', V2)[0]!.body) as CreateOrderV2Request;
@@ -514,7 +514,7 @@ describe('KalshiExchange against the Kalshi portfolio simulator', () => {
   it('filters fills by order, ticker and instant (min_ts in seconds, the instant exactly)', async () => {
     let clock = Date.parse('2026-11-27T20:00:00.400Z');
     // The exchange signs with the real clock: the sim's fake one must not refuse it.
-    const { sim, exchange } = await setup({ now: () => clock, maxClockSkewMs: Number.MAX_SAFE_INTEGER });
+    const { sim, exchange } = await setup({ clock: { nowMs: () => clock }, maxClockSkewMs: Number.MAX_SAFE_INTEGER });
     const first = await exchange.placeOrder(buy({ count: qty(1) }));
     clock += 300; // same second, later instant
     await exchange.placeOrder(buy({ count: qty(2), clientOrderId: 'precog-2' }));

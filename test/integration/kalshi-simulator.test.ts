@@ -3,7 +3,8 @@ import type { Settlement } from 'kalshi-typescript';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadScenario, schedule, type Scenario } from '../../local/sim/scenario';
 import { generateKalshiKeyPair, type PortfolioState } from '../../local/sim/kalshiPortfolioSim';
-import { KalshiSimulator, runClock, type SimGame } from '../../local/sim/simulator';
+import { KalshiSimulator, type SimGame } from '../../local/sim/simulator';
+import { ManualClock } from '../../shared/clock/clock';
 import { Decimal } from '../../shared/domain/decimal';
 import { kalshiFee } from '../../shared/domain/fees';
 import { OrderRejectedError, type PlaceOrderRequest } from '../../shared/exchange/types';
@@ -16,13 +17,12 @@ import { qty } from '../../shared/domain/quantity';
 /**
  * The local runtime's venue and feed (local/sim/simulator.ts) playing the comeback scenario, read
  * and traded through Precog's REAL clients over HTTP: KalshiClient (market data), the ESPN
- * scoreboard client and KalshiExchange (signed portfolio requests). The simulator's clock runs on
- * a wall clock the test moves by hand.
+ * scoreboard client and KalshiExchange (signed portfolio requests). The simulator runs on a
+ * ManualClock the test moves, from the scenario's fixed start (2026-09-13T17:00Z, sim second 0).
  */
 
-const SPEED = 60;
-const GAME_DATE = '2026-11-29';
-const EVENT = 'KXNFLGAME-26NOV29BUFKC';
+const START_MS = Date.parse('2026-09-13T17:00:00Z');
+const EVENT = 'KXNFLGAME-26SEP13BUFKC';
 const HOME = `${EVENT}-KC`;
 const AWAY = `${EVENT}-BUF`;
 const KEY_ID = 'sim-test-key';
@@ -51,21 +51,21 @@ interface Harness {
   sim: KalshiSimulator;
   game: SimGame;
   scenario: Scenario;
-  /** Moves the wall clock so that the simulator reads sim second t (to the millisecond of wall time). */
-  at(t: number): void;
-  base: number;
+  /** Moves the clock to sim second t. */
+  at(t: number): Promise<void>;
+  clock: ManualClock;
   exchange: KalshiExchange;
 }
 
 async function startSim(options: { offset?: number; portfolio?: PortfolioState; balance?: string } = {}): Promise<Harness> {
   const scenario = await loadScenario('comeback');
-  const base = Date.now();
-  const wall = { ms: base };
-  const offset = options.offset ?? 0;
-  const clock = runClock(SPEED, base, offset, () => wall.ms);
+  expect(scenario.startMs).toBe(START_MS);
+  const clock = new ManualClock(START_MS + (options.offset ?? 0) * 1000);
   const sim = new KalshiSimulator({
-    scenario, clock, gameDate: GAME_DATE, runTag: '777', keyId: KEY_ID, publicKey: keys.publicKeyPem,
+    scenario, clock, startMs: scenario.startMs, runTag: '777', keyId: KEY_ID, publicKey: keys.publicKeyPem,
     balanceDollars: options.balance ?? '1000', portfolio: options.portfolio,
+    // KalshiExchange signs with the machine's clock, not this one (the signature's clock: see below).
+    maxClockSkewMs: Number.MAX_SAFE_INTEGER,
   });
   sims.push(sim);
   await sim.start();
@@ -74,12 +74,10 @@ async function startSim(options: { offset?: number; portfolio?: PortfolioState; 
     readsPerSecond: 1000, writesPerSecond: 1000, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 10 },
   });
   return {
-    sim, game: sim.games[0]!, scenario, base, exchange,
-    at(t: number) {
-      // Whole milliseconds, rounded up: the clock reads t or a few hundredths after it, never before.
-      wall.ms = base + Math.ceil(((t - offset) / SPEED) * 1000);
-      expect(sim.now() - t).toBeGreaterThanOrEqual(0);
-      expect(sim.now() - t).toBeLessThan(0.1);
+    sim, game: sim.games[0]!, scenario, clock, exchange,
+    async at(t: number) {
+      await clock.set(START_MS + t * 1000);
+      expect(sim.now()).toBe(t);
     },
   };
 }
@@ -107,7 +105,7 @@ describe('the simulator through KalshiClient (market data)', () => {
     const client = new KalshiClient({ baseUrl: h.sim.tradeApiUrl, readsPerSecond: 1000 });
     expect(h.game).toMatchObject({ eventTicker: EVENT, homeTicker: HOME, awayTicker: AWAY, espnId: '40197770' });
 
-    h.at(PREGAME);
+    await h.at(PREGAME);
     const q = homeQuote(h, PREGAME);
     const series = await client.getSeries('KXNFLGAME');
     expect(series).toMatchObject({ ticker: 'KXNFLGAME', category: 'Sports' });
@@ -128,8 +126,8 @@ describe('the simulator through KalshiClient (market data)', () => {
     // The away market is the mirror of the home one.
     expect(away!.yesBid!.toFixed(4)).toBe(ONE.minus(home!.yesAsk!).toFixed(4));
     expect(away!.yesAsk!.toFixed(4)).toBe(ONE.minus(home!.yesBid!).toFixed(4));
-    // The markets close at the final whistle, on the run's wall clock.
-    expect(home!.closeTime!.getTime()).toBe(h.base + (FINAL / SPEED) * 1000);
+    // The markets close at the final whistle, on the run's clock.
+    expect(home!.closeTime!.getTime()).toBe(START_MS + FINAL * 1000);
     // The same markets nested in the event.
     expect(events[0]!.markets.find((m) => m.ticker === HOME)!.yesBid!.eq(q.yesBid)).toBe(true);
 
@@ -143,7 +141,7 @@ describe('the simulator through KalshiClient (market data)', () => {
     await expect(client.getOrderbook(`${EVENT}-NYG`)).rejects.toThrow(/404/);
 
     // The script moves the market: KC up 14-3 in the second quarter.
-    h.at(Q2_6);
+    await h.at(Q2_6);
     const later = homeQuote(h, Q2_6);
     expect(later.yesBid.gt(q.yesBid.plus('0.15'))).toBe(true);
     const moved = (await client.listMarkets({ tickers: [HOME] })).markets[0]!;
@@ -151,7 +149,7 @@ describe('the simulator through KalshiClient (market data)', () => {
     expect((await client.getOrderbook(HOME)).yesBids[0]!.price.eq(later.yesBid)).toBe(true);
 
     // The final whistle: no open event, the markets closed with an empty book.
-    h.at(FINAL);
+    await h.at(FINAL);
     expect((await client.listEvents({ seriesTicker: 'KXNFLGAME', status: 'open', withNestedMarkets: true })).events).toEqual([]);
     const all = await client.listEvents({ seriesTicker: 'KXNFLGAME', withNestedMarkets: true });
     expect(all.rejected).toEqual([]);
@@ -160,7 +158,7 @@ describe('the simulator through KalshiClient (market data)', () => {
     expect([closedBook.yesBids, closedBook.noBids, closedBook.bestYesAsk]).toEqual([[], [], null]);
 
     // Settled: BUF won 27-24.
-    h.at(SETTLED);
+    await h.at(SETTLED);
     const settled = (await client.listMarkets({ tickers: [HOME, AWAY] })).markets;
     expect(settled.map((m) => [m.ticker, m.status, m.result, m.settlementValue?.toFixed(4)])).toEqual([
       [HOME, 'finalized', 'no', '0.0000'],
@@ -174,15 +172,15 @@ describe('the simulator through EspnScoreboardClient', () => {
     const h = await startSim();
     const espn = new EspnScoreboardClient({ baseUrl: h.sim.espnBaseUrl });
     const read = async (t: number) => {
-      h.at(t);
-      const { games, rejected } = await espn.getScoreboard('nfl', '20261129');
+      await h.at(t);
+      const { games, rejected } = await espn.getScoreboard('nfl', '20260913');
       expect(rejected).toEqual([]);
       expect(games).toHaveLength(1);
       return games[0]!;
     };
 
     expect(await read(PREGAME)).toMatchObject({
-      sport: 'nfl', externalGameId: '40197770', startTime: new Date('2026-11-29T17:00:00Z'), homeTeam: 'KC', awayTeam: 'BUF',
+      sport: 'nfl', externalGameId: '40197770', startTime: new Date('2026-09-13T17:02:00Z'), homeTeam: 'KC', awayTeam: 'BUF',
       homeTeamName: 'Kansas City Chiefs', awayTeamName: 'Buffalo Bills', homeScore: 0, awayScore: 0, status: 'scheduled', period: null,
       timeRemaining: null,
     });
@@ -206,7 +204,7 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
   it('fills a buy at the ask, a resting sell as maker on a later quote, refuses orders after the whistle and pays the settlement', async () => {
     const h = await startSim();
     const { sim, exchange } = h;
-    h.at(PREGAME);
+    await h.at(PREGAME);
     expect((await exchange.getBalance()).toFixed(4)).toBe('1000.0000');
     const q0 = homeQuote(h, PREGAME);
 
@@ -232,12 +230,12 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
     const sell = await exchange.placeOrder(order({ clientOrderId: 'sell-kc', action: 'sell', count: qty(10), limitPrice: limit }));
     expect(sell).toMatchObject({ status: 'resting', filledCount: 0, remainingCount: 10 });
     // …through a quote step that does not reach it…
-    h.at(PREGAME + 15);
+    await h.at(PREGAME + 15);
     expect(homeQuote(h, PREGAME + 15).yesBid.lt(limit)).toBe(true);
     sim.update();
     expect((await exchange.getOrder(sell.venueOrderId)).status).toBe('resting');
     // …and fills as maker, at its limit, when KC's touchdown lifts the bid to it.
-    h.at(Q1_8);
+    await h.at(Q1_8);
     sim.update();
     const sold = await exchange.getOrder(sell.venueOrderId);
     expect(sold).toMatchObject({ status: 'executed', filledCount: 10, remainingCount: 0 });
@@ -253,7 +251,7 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
     expect((await exchange.getPositions()).map((p) => [p.ticker, p.position])).toEqual([[HOME, 10]]);
 
     // At halftime the market panics: buy BUF (the away market's YES, at 1 − KC's YES bid).
-    h.at(HALFTIME);
+    await h.at(HALFTIME);
     const awayAsk = ONE.minus(homeQuote(h, HALFTIME).yesBid);
     const awayQuote = await exchange.getQuote(AWAY);
     expect(awayQuote!.yes.ask!.toFixed(4)).toBe(awayAsk.toFixed(4));
@@ -267,7 +265,7 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
     expect((await exchange.getBalance()).toFixed(4)).toBe(expected.toFixed(4));
 
     // The final whistle: the market is closed and refuses orders.
-    h.at(FINAL);
+    await h.at(FINAL);
     sim.update();
     const closed = await exchange.getQuote(HOME);
     expect(closed).toMatchObject({ status: 'closed', yes: { bid: null, ask: null }, no: { bid: null, ask: null } });
@@ -281,7 +279,7 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
 
     // Settlement: KC lost (its 10 YES pay nothing), BUF won (10 × $1), exactly.
     const before = await exchange.getBalance();
-    h.at(SETTLED);
+    await h.at(SETTLED);
     sim.update();
     const after = await exchange.getBalance();
     expect(after.minus(before).toFixed(4)).toBe('10.0000');
@@ -301,7 +299,7 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
     expect(byTicker[AWAY]!.yes_total_cost_dollars).toBe(awayAsk.times(10).toFixed(6));
     expect(byTicker[HOME]).toMatchObject({ event_ticker: EVENT, market_result: 'no', yes_count_fp: '10.00', revenue: 0 });
     // Settling is once: a later update pays nothing more.
-    h.at(SETTLED + 300);
+    await h.at(SETTLED + 300);
     sim.update();
     expect((await exchange.getBalance()).toFixed(4)).toBe(expected.toFixed(4));
     expect(((await signedGet(sim, '/portfolio/settlements')).json as { settlements: unknown[] }).settlements).toHaveLength(2);
@@ -322,7 +320,7 @@ describe('the simulator through KalshiExchange (signed portfolio)', () => {
 describe('the simulator\'s account saved and restored (the local runtime\'s resume)', () => {
   it('exportState → a new simulator continues with the same balance, orders, fills and positions', async () => {
     const first = await startSim();
-    first.at(PREGAME);
+    await first.at(PREGAME);
     const q = homeQuote(first, PREGAME);
     await first.exchange.placeOrder(order({ clientOrderId: 'buy-1', count: qty(8), limitPrice: q.yesAsk }));
     const limit = homeQuote(first, Q1_8).yesBid;
@@ -345,7 +343,7 @@ describe('the simulator\'s account saved and restored (the local runtime\'s resu
     expect((await second.exchange.getPositions()).map((p) => [p.ticker, p.position])).toEqual([[HOME, 8]]);
 
     // The game goes on: the resting sell fills in the new simulator when the bid reaches it.
-    second.at(Q1_8);
+    await second.at(Q1_8);
     second.sim.update();
     const sold = await second.exchange.getOrder(resting.venueOrderId);
     expect(sold).toMatchObject({ status: 'executed', filledCount: 5 });
@@ -362,12 +360,11 @@ describe('the simulator\'s account saved and restored (the local runtime\'s resu
 
   it('onChange fires on every change of the account, so the runtime can persist it', async () => {
     const scenario = await loadScenario('comeback');
-    const base = Date.now();
-    const wall = { ms: base + (PREGAME / SPEED) * 1000 };
+    const clock = new ManualClock(START_MS + PREGAME * 1000);
     let changes = 0;
     const sim = new KalshiSimulator({
-      scenario, clock: runClock(SPEED, base, 0, () => wall.ms), gameDate: GAME_DATE, runTag: '778', keyId: KEY_ID,
-      publicKey: keys.publicKeyPem, balanceDollars: '100', onChange: () => changes++,
+      scenario, clock, startMs: scenario.startMs, runTag: '778', keyId: KEY_ID,
+      publicKey: keys.publicKeyPem, balanceDollars: '100', onChange: () => changes++, maxClockSkewMs: Number.MAX_SAFE_INTEGER,
     });
     sims.push(sim);
     await sim.start();
@@ -381,7 +378,7 @@ describe('the simulator\'s account saved and restored (the local runtime\'s resu
     await exchange.placeOrder(order({ clientOrderId: 'c-1', count: qty(2), limitPrice: ask }));
     expect(changes).toBe(1);
     const s = schedule(scenario.timing);
-    wall.ms = base + (s.settle / SPEED) * 1000;
+    await clock.set(START_MS + s.settle * 1000);
     sim.update();
     // Two markets settled.
     expect(changes).toBe(3);

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../../shared/domain/decimal';
 import {
-  compileScript, gameMinuteAt, loadScenario, momentTime, phaseAt, schedule, ScenarioFile, SCENARIO_DIR, SHIPPED_SCENARIOS, unitNoise,
-  NOISE_STEP_SECONDS, type GameScript, type Timing,
+  compileScript, DEFAULT_SCENARIO_START, gameDateOf, gameMinuteAt, loadScenario, momentTime, phaseAt, schedule, ScenarioFile, SCENARIO_DIR,
+  SHIPPED_SCENARIOS, startOnGameDate, unitNoise, NOISE_STEP_SECONDS, type GameScript, type Timing,
 } from '../../local/sim/scenario';
 
 /**
@@ -254,6 +254,13 @@ describe('loadScenario: the shipped scenarios', () => {
     expect(s.games[0]).toEqual(comeback.games[0]);
   });
 
+  it('every shipped scenario starts at the fixed default instant: a Sunday, 13:00 US Eastern, whatever day it is run', async () => {
+    expect(DEFAULT_SCENARIO_START).toBe('2026-09-13T17:00:00Z');
+    for (const name of SHIPPED_SCENARIOS) expect((await loadScenario(name)).startMs, name).toBe(Date.parse('2026-09-13T17:00:00Z'));
+    // Kickoff is 2 minutes later, on that US Eastern date.
+    expect(gameDateOf(Date.parse(DEFAULT_SCENARIO_START), TIMING)).toBe('2026-09-13');
+  });
+
   it('loads a scenario by .json path too', async () => {
     const s = await loadScenario(path.join(SCENARIO_DIR, 'blowout.json'));
     expect(s.name).toBe('blowout');
@@ -343,6 +350,38 @@ describe('loadScenario: bad scenarios', () => {
   it('a scenario without games', async () => {
     const p = await file('empty', { name: 'empty', description: 'x' });
     await expect(loadScenario(p)).rejects.toThrow(`scenario ${p} has no games`);
+  });
+
+  it.each([
+    ['without a UTC offset', '2026-09-13T17:00:00'],
+    ['a date only', '2026-09-13'],
+    ['not a calendar day', '2026-02-30T17:00:00Z'],
+    ['a number', 1789318800000],
+  ])('a start %s is refused, naming the field', async (_label, start) => {
+    const p = await file(`bad-start-${String(start).replace(/[^0-9]/g, '')}`, { name: 'bad-start', description: 'x', start, games: [okGame()] });
+    await expect(loadScenario(p)).rejects.toThrow(`scenario ${p}: start: an ISO 8601 instant with its UTC offset, e.g. "2026-09-13T17:00:00Z"`);
+  });
+
+  it('a start of its own, with any offset; an included file\'s start does not count', async () => {
+    const p = await file('own-start', { name: 'own-start', description: 'x', start: '2027-01-10T16:25:00-05:00', games: [okGame()] });
+    expect((await loadScenario(p)).startMs).toBe(Date.parse('2027-01-10T21:25:00Z'));
+    const including = await file('including', { name: 'including', description: 'x', include: [p], games: [okGame('MIA', 'NYJ')] });
+    expect((await loadScenario(including)).startMs).toBe(Date.parse(DEFAULT_SCENARIO_START));
+  });
+
+  it('startOnGameDate moves the start by whole days so that the kickoff falls on the date asked', async () => {
+    const comeback = await loadScenario('comeback');
+    const moved = startOnGameDate(comeback, '2026-09-20');
+    expect(new Date(moved).toISOString()).toBe('2026-09-20T17:00:00.000Z');
+    expect(gameDateOf(moved, comeback.timing)).toBe('2026-09-20');
+    // Across the end of daylight saving time: same UTC time, kickoff still on the date asked.
+    expect(gameDateOf(startOnGameDate(comeback, '2026-12-06'), comeback.timing)).toBe('2026-12-06');
+    expect(startOnGameDate(comeback, '2026-09-13')).toBe(comeback.startMs);
+    expect(() => startOnGameDate(comeback, '2026-9-20')).toThrow('a game date is YYYY-MM-DD, not "2026-9-20"');
+    // A kickoff at 23:30 Eastern in winter (04:30Z) moved into summer would land at 00:30 the next day.
+    const late = { startMs: Date.parse('2026-12-07T04:28:00Z'), timing: TIMING };
+    expect(gameDateOf(late.startMs, TIMING)).toBe('2026-12-06');
+    expect(() => startOnGameDate(late, '2026-09-13')).toThrow('moving the scenario\'s start to 2026-09-13 puts its kickoff on 2026-09-14');
   });
 
   it('a valid custom file loads, with timing of its own', async () => {
