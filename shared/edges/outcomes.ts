@@ -90,6 +90,27 @@ export function legRelation(a: Leg, b: Leg): LegRelation {
   return outcomeKeyOf(a) === outcomeKeyOf(b) ? 'equivalent' : 'opposite';
 }
 
+/**
+ * The first held contract (of one strategy) that makes an entry on `leg` a second bet on its game:
+ * the same outcome on another market, or the opposite outcome. Null: no conflict (nothing held
+ * there, or only `leg` itself, which an entry may increase).
+ */
+export function heldConflict<T extends Leg>(held: readonly T[], leg: Leg): { leg: T; relation: 'equivalent' | 'opposite' } | null {
+  for (const h of held) {
+    const relation = legRelation(leg, h);
+    if (relation === 'equivalent' || relation === 'opposite') return { leg: h, relation };
+  }
+  return null;
+}
+
+/** Why an entry on `leg` is refused while `held` is held (the scan and the last look say the same). */
+export function heldConflictReason(leg: Leg, held: { leg: Leg; relation: 'equivalent' | 'opposite' }): string {
+  return held.relation === 'equivalent'
+    ? `this strategy already holds ${describeLeg(held.leg)}, the same outcome as ${describeLeg(leg)}: one position per outcome`
+    : `this strategy holds ${describeLeg(held.leg)}, the opposite outcome of ${describeLeg(leg)} in the same game: `
+      + 'it does not bet against its own position (the exit rules take a position off)';
+}
+
 /** "KXNFLGAME-26NOV27KCDAL-KC YES" */
 export function describeLeg(leg: Leg): string {
   return `${leg.market.ticker ?? leg.market.marketId} ${leg.side.toUpperCase()}`;

@@ -13,8 +13,8 @@ import type { ModelInput } from '../models/types';
 import type { EntryOrderMessage, EntryQueue } from '../queues/messages';
 import { EntryStrategyConfig } from '../strategies/config';
 import { evaluateMarket, sizeEntry, type EntryCandidate, type EntryProposal, type StrategyContext } from './evaluate';
-import { betGroupOf, describeLeg, legRelation, outcomeKeyOf, type Leg } from './outcomes';
-import { loadWorld, type HeldLeg, type World, type WorldMarket } from './world';
+import { betGroupOf, describeLeg, heldConflict, heldConflictReason, legRelation, outcomeKeyOf, type Leg } from './outcomes';
+import { loadWorld, type World, type WorldMarket } from './world';
 
 export interface ScanEdgesDeps {
   pool: pg.Pool;
@@ -275,7 +275,7 @@ export function priceWorld(world: World, rules: TradingRules) {
         + `(${kept.proposal.side.ev.toFixed(4)} against ${p.proposal.side.ev.toFixed(4)}): one bet per game`);
       continue;
     }
-    const held = heldConflict(world.held, s.strategy.strategyId, leg);
+    const held = heldConflict(world.held.filter((h) => h.strategyId === s.strategy.strategyId), leg);
     if (blockingBreakers.length > 0) {
       skip(`entries blocked by circuit breaker: ${blockingBreakers.join(', ')}`);
     } else if (world.desynced.has(market.marketId)) {
@@ -310,24 +310,6 @@ function betterProposal(a: Proposal, b: Proposal): boolean {
   if (!x.ev.eq(y.ev)) return x.ev.gt(y.ev);
   if (!x.price.eq(y.price)) return x.price.lt(y.price);
   return a.market.marketId < b.market.marketId;
-}
-
-/** A contract of the same game this strategy holds or is buying on another market (same outcome or opposite). */
-export function heldConflict(held: readonly HeldLeg[], strategyId: number, leg: Leg): { leg: Leg; relation: 'equivalent' | 'opposite' } | null {
-  for (const h of held) {
-    if (h.strategyId !== strategyId) continue;
-    const relation = legRelation(leg, h);
-    if (relation === 'equivalent' || relation === 'opposite') return { leg: h, relation };
-  }
-  return null;
-}
-
-/** Why an entry on `leg` is refused while `held` is held (the scan and the last look say the same). */
-export function heldConflictReason(leg: Leg, held: { leg: Leg; relation: 'equivalent' | 'opposite' }): string {
-  return held.relation === 'equivalent'
-    ? `this strategy already holds ${describeLeg(held.leg)}, the same outcome as ${describeLeg(leg)}: one position per outcome`
-    : `this strategy holds ${describeLeg(held.leg)}, the opposite outcome of ${describeLeg(leg)} in the same game: `
-      + 'it does not bet against its own position (the exit rules take a position off)';
 }
 
 /**
