@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MarketRepository } from '../../shared/db';
 import { scanEdges } from '../../shared/edges/scanEdges';
-import { executeEntry } from '../../shared/execution/executeEntry';
+import { executeEntry, type EntryOutcome } from '../../shared/execution/executeEntry';
 import { MemoryEntryQueue } from '../../shared/queues/sqsEntryQueue';
 import { useDatabasePerTest } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
@@ -105,7 +105,7 @@ describe('one bet per game: the last look before the venue', () => {
     const exchange = paperExchange(db().pool);
     await openPosition(db().pool, exchange, { marketId: KC, side: 'yes', quantity: 50, price: '0.60', strategyId: v10!.id, modelId: world.model.id });
 
-    const outcomes = [];
+    const outcomes: EntryOutcome[] = [];
     for (const message of queue.sent) outcomes.push(await executeEntry({ pool: db().pool, exchange }, message));
     const byStrategy = new Map(queue.sent.map((m, i) => [m.strategyId, outcomes[i]!]));
     expect(byStrategy.get(v10!.id)).toEqual({

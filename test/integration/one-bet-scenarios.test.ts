@@ -2,8 +2,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadScenario, schedule, SHIPPED_SCENARIOS } from '../../local/sim/scenario';
 import { KalshiSimulator, type SimClock } from '../../local/sim/simulator';
+import { buildRunReport, renderTextReport } from '../../local/report/build';
 import { seedLocalDatabase } from '../../local/seed';
-import { dec } from '../../shared/domain/decimal';
+import { dec, Decimal } from '../../shared/domain/decimal';
 import { ACCOUNT_BALANCE, versionedUpsert } from '../../shared/db';
 import { scanEdges } from '../../shared/edges/scanEdges';
 import { executeEntry } from '../../shared/execution/executeEntry';
@@ -75,6 +76,27 @@ describe('one bet per game over the shipped scenarios', () => {
       // The situation of the issue arises in every shipped game (both legs of a game qualify for
       // one strategy at once, e.g. PHI YES and DAL NO): the rule, not the script, kept it to one.
       expect(refusals.length).toBeGreaterThan(0);
+
+      // The report's A/B: each version's exposure is what its entry fills cost, and the text says
+      // whether the versions of a strategy had equal exposure.
+      const report = await buildRunReport(pool, {
+        scenario: name, description: scenario.description, speed: 60, startedAt: new Date(start), finishedAt: new Date(), venue: 'paper',
+        executionMode: 'paper', resumed: false, startingBalance: dec('2000'), endingBalance: dec('2000'), samples: [],
+        games: sim.games.map((g) => ({
+          name: g.eventTicker, home: g.compiled.script.home.abbr, away: g.compiled.script.away.abbr, homeScore: 0, awayScore: 0,
+          tickers: [g.homeTicker, g.awayTicker],
+        })),
+      });
+      const { rows: cost } = await pool.query(
+        `SELECT s.strategy_name || ' ' || s.strategy_version AS strategy, sum(t.quantity * t.price)::text AS exposure
+         FROM trades t JOIN orders o ON o.client_order_id = t.client_order_id JOIN strategies s ON s.strategy_id = t.strategy_id
+         WHERE o.purpose = 'entry' GROUP BY 1 ORDER BY 1`,
+      );
+      expect(report.byStrategy.map((b) => [b.strategy, b.exposure])).toEqual(cost.map((c) => [c.strategy, new Decimal(c.exposure).toFixed(4)]));
+      const quarterLive = cost.filter((c) => c.strategy.startsWith('quarter_live ')).map((c) => new Decimal(c.exposure).toFixed(2));
+      expect(renderTextReport(report)).toContain(quarterLive[0] === quarterLive[1]
+        ? `A/B quarter_live: equal exposure ($${quarterLive[0]} each)`
+        : `A/B quarter_live: exposures differ (v1.0 $${quarterLive[0]}, v1.1 $${quarterLive[1]}): compare ROI, not P&L`);
     } finally {
       await sim.close();
     }
