@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { Decimal } from '../../shared/domain/decimal';
 import { formatCount } from '../../shared/domain/quantity';
 import { decimal } from '../../shared/db/rows';
-import type { ReportGame, ReportSample, RunReport } from './types';
+import type { ReportGame, ReportSample, ReportStrategyPnl, RunReport } from './types';
 
 /**
  * The run's report, read from the database after the run (never from the runtime's counters), for
@@ -92,16 +92,17 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
     exitsByCondition.set(key, entry);
   }
 
-  const byStrategy = new Map<string, { trades: number; positions: number; realized: Decimal; fees: Decimal }>();
+  const byStrategy = new Map<string, { trades: number; positions: number; realized: Decimal; fees: Decimal; exposure: Decimal }>();
   const strategyOf = (row: { strategy_name: unknown; strategy_version: unknown }) => {
     const key = label(row.strategy_name, row.strategy_version);
-    if (!byStrategy.has(key)) byStrategy.set(key, { trades: 0, positions: 0, realized: new Decimal(0), fees: new Decimal(0) });
+    if (!byStrategy.has(key)) byStrategy.set(key, { trades: 0, positions: 0, realized: new Decimal(0), fees: new Decimal(0), exposure: new Decimal(0) });
     return byStrategy.get(key)!;
   };
   for (const t of trades) {
     const s = strategyOf(t);
     s.trades++;
     s.fees = s.fees.plus(t.fees);
+    if (t.purpose === 'entry') s.exposure = s.exposure.plus(decimal(t.quantity).times(t.price));
   }
   for (const p of positions) {
     const s = strategyOf(p);
@@ -157,6 +158,7 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
     })),
     byStrategy: [...byStrategy.entries()].map(([strategy, s]) => ({
       strategy, trades: s.trades, positions: s.positions, realizedPnl: money(s.realized), fees: money(s.fees),
+      exposure: money(s.exposure), roi: s.exposure.isZero() ? null : s.realized.div(s.exposure).toDecimalPlaces(4, Decimal.ROUND_HALF_UP).toFixed(4),
     })).sort((a, b) => a.strategy.localeCompare(b.strategy)),
     breakerEvents: breakers.map((b) => ({
       eventId: Number(b.event_id), type: b.breaker_type, trippedAt: new Date(b.triggered_at).toISOString(),
@@ -202,8 +204,49 @@ export function renderTextReport(r: RunReport): string {
   }
   lines.push('', 'Realized P&L by strategy version');
   for (const s of r.byStrategy) lines.push(`  ${pad(s.strategy, 20)}${pad(`${s.positions} positions`, 14)}${pad(`${s.trades} trades`, 11)}${usd(s.realizedPnl)}`);
+  lines.push(...abComparison(r.byStrategy));
   lines.push('', 'Circuit breaker events');
   if (r.breakerEvents.length === 0) lines.push('  none');
   for (const b of r.breakerEvents) lines.push(`  ${pad(b.type, 18)}tripped ${b.trippedAt}${b.resolvedAt ? `, resolved ${b.resolvedAt}` : ', unresolved'}  ${b.reason.slice(0, 80)}`);
   return lines.join('\n');
+}
+
+/**
+ * The A/B lines: for each strategy run in several versions, whether they put the same capital at
+ * risk. Equal exposure: their P&L compares directly. Unequal: P&L would reward the version that
+ * bet more (a second contract on one game doubled it, issue 18), so they are compared on ROI.
+ */
+export function abComparison(byStrategy: readonly ReportStrategyPnl[]): string[] {
+  const versions = new Map<string, ReportStrategyPnl[]>();
+  for (const s of byStrategy) {
+    const cut = s.strategy.lastIndexOf(' ');
+    if (cut < 0 || s.exposure === undefined) continue;
+    const name = s.strategy.slice(0, cut);
+    versions.set(name, [...(versions.get(name) ?? []), s]);
+  }
+  const usd = (v: string) => `$${new Decimal(v).toFixed(2)}`;
+  const signedUsd = (v: string) => {
+    const d = new Decimal(v).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+    return `${d.isNeg() ? '-' : '+'}$${d.abs().toFixed(2)}`;
+  };
+  const pct = (roi: string | null | undefined) => {
+    if (roi === null || roi === undefined) return 'n/a (nothing entered)';
+    const d = new Decimal(roi).times(100).toDecimalPlaces(1, Decimal.ROUND_HALF_UP);
+    return `${d.isNeg() ? '' : '+'}${d.toFixed(1)}%`;
+  };
+  const lines: string[] = [];
+  for (const [name, group] of versions) {
+    if (group.length < 2) continue;
+    const version = (s: ReportStrategyPnl) => s.strategy.slice(name.length + 1);
+    const cents = (s: ReportStrategyPnl) => new Decimal(s.exposure!).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+    const equal = group.every((s) => cents(s).eq(cents(group[0]!)));
+    if (equal) {
+      lines.push(`  A/B ${name}: equal exposure (${usd(group[0]!.exposure!)} each): P&L compares directly (`
+        + `${group.map((s) => `${version(s)} ${signedUsd(s.realizedPnl)}`).join(', ')})`);
+    } else {
+      lines.push(`  A/B ${name}: exposures differ (${group.map((s) => `${version(s)} ${usd(s.exposure!)}`).join(', ')}): `
+        + `compare ROI, not P&L (${group.map((s) => `${version(s)} ${pct(s.roi)}`).join(', ')})`);
+    }
+  }
+  return lines.length === 0 ? [] : ['', 'A/B comparison of versions', ...lines];
 }

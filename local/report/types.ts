@@ -75,6 +75,10 @@ export interface ReportStrategyPnl {
   positions: number;
   realizedPnl: string;
   fees: string;
+  /** What its entries cost (Σ quantity × price of entry fills): the capital the P&L was made on. */
+  exposure?: string;
+  /** realizedPnl / exposure (a fraction; null without exposure): versions compare on it when exposures differ. */
+  roi?: string | null;
 }
 
 export interface ReportBreakerEvent {

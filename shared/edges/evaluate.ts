@@ -1,4 +1,4 @@
-import type { TradingRules } from '../config/tradingRules';
+import type { ConfidenceLevel, TradingRules } from '../config/tradingRules';
 import { Decimal } from '../domain/decimal';
 import { confidenceLevel } from '../domain/confidence';
 import { dataAgeSeconds, describeAge } from '../domain/freshness';
@@ -41,9 +41,17 @@ export interface RunningLimits {
 }
 
 
+/** The entry a market's best side justifies, before sizing (the scan keeps one per game: edges/outcomes.ts). */
+export interface EntryProposal {
+  side: SideEdge;
+  /** The ask on the market's price levels (a buy rounds down). */
+  limitPrice: Decimal;
+  confidence: ConfidenceLevel;
+}
+
 /**
  * One market under one strategy: the skip reason, or both sides' edges (as edge snapshots) and
- * the entry candidate when the best side qualifies. Pure.
+ * the entry proposal when the best side qualifies. Pure.
  */
 export function evaluateMarket(args: {
   market: WorldMarket;
@@ -51,9 +59,8 @@ export function evaluateMarket(args: {
   world: World;
   rules: TradingRules;
   strategy: StrategyContext;
-  limits: RunningLimits;
-}): { skip: string } | { edgeRows: SnapshotRow[]; candidate?: EntryCandidate } {
-  const { market, input, world, rules, strategy: s, limits } = args;
+}): { skip: string } | { edgeRows: SnapshotRow[]; proposal?: EntryProposal } {
+  const { market, input, world, rules, strategy: s } = args;
   const priceAge = dataAgeSeconds(world.now, world.pricesAt);
   if (priceAge > rules.freshness.maxPriceAgeSeconds) {
     return { skip: `market price stale: last ingested ${describeAge(priceAge)} (limit ${rules.freshness.maxPriceAgeSeconds} s)` };
@@ -119,10 +126,26 @@ export function evaluateMarket(args: {
   // The venue refuses a price off the market's levels: a buy rounds down (never pays more than the ask).
   const limitPrice = quantise(best.side.price, levelsForSide(market.priceLevels ?? DEFAULT_PRICE_LEVELS, best.side.side), 'down');
   if (limitPrice === null) return { edgeRows };
+  return { edgeRows, proposal: { side: best.side, limitPrice, confidence } };
+}
+
+/**
+ * The entry candidate a proposal sizes to under the scan's running limits, which it then takes
+ * (so that the orders of one scan respect the limits together); undefined when sizing says no.
+ */
+export function sizeEntry(args: {
+  market: WorldMarket;
+  world: World;
+  rules: TradingRules;
+  strategy: StrategyContext;
+  limits: RunningLimits;
+  proposal: EntryProposal;
+}): EntryCandidate | undefined {
+  const { market, world, rules, strategy: s, limits, proposal: { side, limitPrice, confidence } } = args;
   const event = (market.eventId ? limits.byEvent.get(market.eventId) : undefined) ?? { exposure: new Decimal(0), positions: 0 };
   const sized = sizePosition(
     {
-      probability: best.side.probability,
+      probability: side.probability,
       price: limitPrice,
       bankroll: world.bankroll ?? new Decimal(0),
       confidence,
@@ -134,15 +157,12 @@ export function evaluateMarket(args: {
     },
     rules,
   );
-  if (!sized.trade) return { edgeRows };
+  if (!sized.trade) return undefined;
   limits.openPositions += 1;
   limits.totalExposure = limits.totalExposure.plus(sized.cost);
   if (market.eventId) limits.byEvent.set(market.eventId, { exposure: event.exposure.plus(sized.cost), positions: event.positions + 1 });
   return {
-    edgeRows,
-    candidate: {
-      marketId: market.marketId, platformId: market.platformId, strategyId: s.strategy.strategyId, modelId: s.model.modelId,
-      strategyLabel: s.label, side: best.side.side, quantity: sized.contracts, limitPrice, eventId: market.eventId,
-    },
+    marketId: market.marketId, platformId: market.platformId, strategyId: s.strategy.strategyId, modelId: s.model.modelId,
+    strategyLabel: s.label, side: side.side, quantity: sized.contracts, limitPrice, eventId: market.eventId,
   };
 }

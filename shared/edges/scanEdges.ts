@@ -12,8 +12,9 @@ import { modelType } from '../models/registry';
 import type { ModelInput } from '../models/types';
 import type { EntryOrderMessage, EntryQueue } from '../queues/messages';
 import { EntryStrategyConfig } from '../strategies/config';
-import { evaluateMarket, type EntryCandidate } from './evaluate';
-import { loadWorld, type World } from './world';
+import { evaluateMarket, sizeEntry, type EntryCandidate, type EntryProposal, type StrategyContext } from './evaluate';
+import { betGroupOf, describeLeg, heldConflict, heldConflictReason, legRelation, outcomeKeyOf, type Leg } from './outcomes';
+import { loadWorld, type World, type WorldMarket } from './world';
 
 export interface ScanEdgesDeps {
   pool: pg.Pool;
@@ -82,7 +83,7 @@ export async function scanEdges(deps: ScanEdgesDeps, options: ScanEdgesOptions =
   const world = await loadWorld(deps.pool, {
     marketIds: options.marketIds, seriesTickers: options.seriesTickers, executionMode: deps.executionMode,
   });
-  const { edgeRows, candidates, skipped, evaluated, strategies } = priceWorld(world, rules);
+  const { edgeRows, candidates, skipped, evaluated, strategies, shadowed } = priceWorld(world, rules);
   // Markets asked for by id that the scan cannot price: say why instead of leaving them out.
   if (options.marketIds) {
     const open = new Set(world.markets.map((m) => m.marketId));
@@ -117,7 +118,7 @@ export async function scanEdges(deps: ScanEdgesDeps, options: ScanEdgesOptions =
     const written = await versionedUpsert(client, EDGES, edgeRows);
     const { versions, ...counts } = written;
     result.edges = counts;
-    result.alerts = alertsOf(world, edgeRows, versions);
+    result.alerts = alertsOf(world, edgeRows, versions, shadowed);
     if (candidates.length === 0) return;
     // The current edge version each candidate acts on (new or unchanged), in one statement.
     const { rows } = await client.query(
@@ -226,6 +227,7 @@ export function priceWorld(world: World, rules: TradingRules) {
     byEvent: new Map([...world.exposureByEvent].map(([k, v]) => [k, { ...v }])),
   };
 
+  const proposals: Proposal[] = [];
   for (const market of world.markets) {
     const applicable = strategies.filter(
       (s) => (s.strategy.sport === null || s.strategy.sport === market.sport) && (!s.config.series || (market.seriesId !== null && s.config.series.includes(market.seriesId))),
@@ -241,34 +243,110 @@ export function priceWorld(world: World, rules: TradingRules) {
         },
         matrices: world.matrices,
       };
-      const outcome = evaluateMarket({ market, input, world, rules, strategy: s, limits });
+      const outcome = evaluateMarket({ market, input, world, rules, strategy: s });
       if ('skip' in outcome) {
         skipped.push({ marketId: market.marketId, strategy: s.label, reason: outcome.skip });
         continue;
       }
       edgeRows.push(...outcome.edgeRows);
-      if (outcome.candidate) {
-        const key = `${market.marketId}|${s.strategy.strategyId}`;
-        if (blockingBreakers.length > 0) {
-          skipped.push({ marketId: market.marketId, strategy: s.label, reason: `entries blocked by circuit breaker: ${blockingBreakers.join(', ')}` });
-        } else if (world.desynced.has(market.marketId)) {
-          skipped.push({ marketId: market.marketId, strategy: s.label, reason: 'market is desynced from the venue: no new entries until reconciliation agrees' });
-        } else if (world.busy.has(key)) {
-          skipped.push({ marketId: market.marketId, strategy: s.label, reason: 'an entry for this market and strategy is already open or pending' });
-        } else {
-          world.busy.add(key);
-          candidates.push(outcome.candidate);
-        }
+      if (outcome.proposal) {
+        proposals.push({ market, strategy: s, proposal: outcome.proposal, group: `${s.strategy.strategyId}|${betGroupOf(market)}` });
       }
     }
   }
-  return { edgeRows, candidates, skipped, evaluated, strategies: strategies.length };
+
+  // One bet per game and strategy: of a game's contracts (the same outcome on the other market,
+  // or the opposite one) only the best edge after fees is ordered; the others are said why not.
+  const chosen = new Map<string, Proposal>();
+  for (const p of proposals) {
+    const kept = chosen.get(p.group);
+    if (!kept || betterProposal(p, kept)) chosen.set(p.group, p);
+  }
+  for (const p of proposals) {
+    const { market, strategy: s } = p;
+    const leg: Leg = { market, side: p.proposal.side.side };
+    const kept = chosen.get(p.group)!;
+    const key = `${market.marketId}|${s.strategy.strategyId}`;
+    const skip = (reason: string) => skipped.push({ marketId: market.marketId, strategy: s.label, reason });
+    if (kept !== p) {
+      const keptLeg: Leg = { market: kept.market, side: kept.proposal.side.side };
+      const relation = legRelation(leg, keptLeg) === 'equivalent' ? 'the same outcome as' : 'the opposite outcome of';
+      skip(`${describeLeg(leg)} is ${relation} ${describeLeg(keptLeg)}, which has the better edge after fees `
+        + `(${kept.proposal.side.ev.toFixed(4)} against ${p.proposal.side.ev.toFixed(4)}): one bet per game`);
+      continue;
+    }
+    const held = heldConflict(world.held.filter((h) => h.strategyId === s.strategy.strategyId), leg);
+    if (blockingBreakers.length > 0) {
+      skip(`entries blocked by circuit breaker: ${blockingBreakers.join(', ')}`);
+    } else if (world.desynced.has(market.marketId)) {
+      skip('market is desynced from the venue: no new entries until reconciliation agrees');
+    } else if (world.busy.has(key)) {
+      skip('an entry for this market and strategy is already open or pending');
+    } else if (held) {
+      skip(heldConflictReason(leg, held));
+    } else {
+      const candidate = sizeEntry({ market, world, rules, strategy: s, limits, proposal: p.proposal });
+      if (!candidate) continue;
+      world.busy.add(key);
+      world.held.push({ strategyId: s.strategy.strategyId, side: leg.side, market });
+      candidates.push(candidate);
+    }
+  }
+  return { edgeRows, candidates, skipped, evaluated, strategies: strategies.length, shadowed: shadowedEdges(world, edgeRows) };
 }
+
+interface Proposal {
+  market: WorldMarket;
+  strategy: StrategyContext;
+  proposal: EntryProposal;
+  /** `${strategyId}|${bet group}`: one order per group. */
+  group: string;
+}
+
+/** The higher EV (edge after fees); ties: the cheaper contract, then the first market id: deterministic. */
+function betterProposal(a: Proposal, b: Proposal): boolean {
+  const x = a.proposal.side;
+  const y = b.proposal.side;
+  if (!x.ev.eq(y.ev)) return x.ev.gt(y.ev);
+  if (!x.price.eq(y.price)) return x.price.lt(y.price);
+  return a.market.marketId < b.market.marketId;
+}
+
+/**
+ * Edge rows whose outcome a better row of the same strategy already offers (the other market's
+ * equivalent contract): they are recorded, but not announced as alerts.
+ */
+function shadowedEdges(world: World, rows: readonly SnapshotRow[]): Set<string> {
+  const markets = new Map(world.markets.map((m) => [m.marketId, m]));
+  const best = new Map<string, SnapshotRow>();
+  const keyOf = (r: SnapshotRow) => {
+    const market = markets.get(String(r.market_id))!;
+    return `${r.strategy_id}|${outcomeKeyOf({ market, side: r.side as 'yes' | 'no' })}`;
+  };
+  const better = (a: SnapshotRow, b: SnapshotRow) => {
+    const [ea, eb] = [a.expected_value as Decimal, b.expected_value as Decimal];
+    if (!ea.eq(eb)) return ea.gt(eb);
+    const [pa, pb] = [a.market_price as Decimal, b.market_price as Decimal];
+    if (!pa.eq(pb)) return pa.lt(pb);
+    return String(a.market_id) < String(b.market_id);
+  };
+  for (const r of rows) {
+    const kept = best.get(keyOf(r));
+    if (!kept || better(r, kept)) best.set(keyOf(r), r);
+  }
+  const shadowed = new Set<string>();
+  for (const r of rows) if (best.get(keyOf(r)) !== r) shadowed.add(edgeKey(r));
+  return shadowed;
+}
+
+const edgeKey = (r: SnapshotRow) => `${r.market_id}|${r.strategy_id}|${r.model_id}|${r.side}`;
 
 
 /** The new edge versions a person should review (recommended action `alert`). */
-function alertsOf(world: World, rows: readonly SnapshotRow[], versions: ReadonlyArray<{ key: unknown[]; versionId: number }>): ScanEdgesResult['alerts'] {
-  const byKey = new Map(rows.map((r) => [`${r.market_id}|${r.strategy_id}|${r.model_id}|${r.side}`, r]));
+function alertsOf(
+  world: World, rows: readonly SnapshotRow[], versions: ReadonlyArray<{ key: unknown[]; versionId: number }>, shadowed: ReadonlySet<string>,
+): ScanEdgesResult['alerts'] {
+  const byKey = new Map(rows.filter((r) => !shadowed.has(edgeKey(r))).map((r) => [edgeKey(r), r]));
   const strategies = new Map(world.strategies.map((s) => [s.strategyId, s]));
   const models = new Map(world.models.map((m) => [m.modelId, m]));
   const alerts: ScanEdgesResult['alerts'] = [];

@@ -3,6 +3,7 @@ import { priceLevelsFromJson, type PriceLevels } from '../domain/priceLevels';
 import { decimalOrNull } from '../db/rows';
 import type { Queryable } from '../db/transaction';
 import type { GameView, MatrixCell } from '../models/types';
+import { mutuallyExclusiveOf, type OutcomeMarket } from './outcomes';
 
 /** One open market with the current state of its game, as the scan sees it. */
 export interface WorldMarket {
@@ -14,6 +15,8 @@ export interface WorldMarket {
   /** The series' sport (subcategory): which strategies may trade the market. */
   sport: string | null;
   ticker: string | null;
+  /** The event's `mutually_exclusive` (Kalshi), when ingested: see edges/outcomes.ts. */
+  mutuallyExclusive: boolean | null;
   status: string | null;
   yesAsk: Decimal | null;
   noAsk: Decimal | null;
@@ -46,6 +49,13 @@ export interface WorldModel {
   config: unknown;
 }
 
+/** A contract a strategy holds (open position) or is buying (entry order not finished). */
+export interface HeldLeg {
+  strategyId: number;
+  side: 'yes' | 'no';
+  market: OutcomeMarket;
+}
+
 export interface World {
   markets: WorldMarket[];
   strategies: WorldStrategy[];
@@ -53,6 +63,8 @@ export interface World {
   matrices: MatrixCell[];
   /** `${marketId}|${strategyId}` with an open position or an order in flight. */
   busy: Set<string>;
+  /** The contracts each strategy holds or has an entry in flight on (one bet per game: edges/outcomes.ts). */
+  held: HeldLeg[];
   /** Markets reconciliation found out of step with the venue: no new entries until resolved. */
   desynced: Set<string>;
   /** Unresolved circuit breakers: edges are still written, but no entry order is made. */
@@ -69,7 +81,7 @@ export interface World {
 
 const MARKETS_SQL = `
 SELECT m.market_id, m.market_version_id, m.platform_id, m.event_id, e.series_id, s.subcategory AS sport,
-       m.ticker, m.status, m.yes_price, m.no_price, m.yes_bid, m.no_bid, m.spread, m.close_time, m.price_levels,
+       m.ticker, e.metadata->'mutually_exclusive' AS mutually_exclusive, m.status, m.yes_price, m.no_price, m.yes_bid, m.no_bid, m.spread, m.close_time, m.price_levels,
        gs.game_state_id, gs.sport AS game_sport, gs.home_team, gs.away_team, gs.home_score, gs.away_score,
        gs.period, gs.time_remaining, gs.possession, gs.status AS game_status, gs.sport_metadata
 FROM current_markets m
@@ -120,6 +132,19 @@ busy_json AS (
     SELECT p.market_id || '|' || p.strategy_id FROM open_positions p WHERE p.strategy_id IS NOT NULL
   ) x
 ),
+held_json AS (
+  SELECT coalesce(json_agg(json_build_object(
+    'strategyId', h.strategy_id, 'side', h.side, 'marketId', h.market_id, 'ticker', cm.ticker, 'eventId', cm.event_id,
+    'seriesId', ev.series_id, 'mutuallyExclusive', ev.metadata->'mutually_exclusive') ORDER BY h.strategy_id, h.market_id, h.side), '[]') AS j
+  FROM (
+    SELECT o.strategy_id, o.market_id, o.side FROM orders o
+    WHERE o.purpose = 'entry' AND o.status IN ('pending', 'resting', 'partially_filled') AND o.strategy_id IS NOT NULL
+    UNION
+    SELECT p.strategy_id, p.market_id, p.side FROM open_positions p WHERE p.strategy_id IS NOT NULL
+  ) h
+  LEFT JOIN current_markets cm ON cm.market_id = h.market_id
+  LEFT JOIN events ev ON ev.event_id = cm.event_id
+),
 exposure_json AS (
   SELECT coalesce(json_agg(json_build_object('eventId', m.event_id, 'exposure', sum_cost::text, 'positions', n)), '[]') AS j
   FROM (
@@ -135,6 +160,7 @@ SELECT (SELECT j FROM strategies_json) AS strategies,
        (SELECT j FROM models_json) AS models,
        (SELECT j FROM matrices_json) AS matrices,
        (SELECT j FROM busy_json) AS busy,
+       (SELECT j FROM held_json) AS held,
        (SELECT j FROM exposure_json) AS exposure,
        (SELECT count(*)::int FROM open_positions WHERE execution_mode = $1) AS open_positions,
        (SELECT coalesce(sum(coalesce(cost_basis, quantity * entry_price)), 0) FROM open_positions WHERE execution_mode = $1) AS total_exposure,
@@ -165,6 +191,7 @@ export async function loadWorld(
       seriesId: r.series_id,
       sport: r.sport,
       ticker: r.ticker,
+      mutuallyExclusive: mutuallyExclusiveOf(r.mutually_exclusive),
       status: r.status,
       yesAsk: decimalOrNull(r.yes_price),
       noAsk: decimalOrNull(r.no_price),
@@ -197,6 +224,14 @@ export async function loadWorld(
       sampleSize: (m.sampleSize as number | null) ?? null,
     })),
     busy: new Set(c.busy as string[]),
+    held: (c.held as Array<Record<string, unknown>>).map((h) => ({
+      strategyId: h.strategyId as number,
+      side: h.side as 'yes' | 'no',
+      market: {
+        marketId: h.marketId as string, ticker: (h.ticker as string | null) ?? null, eventId: (h.eventId as string | null) ?? null,
+        seriesId: (h.seriesId as string | null) ?? null, mutuallyExclusive: mutuallyExclusiveOf(h.mutuallyExclusive),
+      },
+    })),
     desynced: new Set(c.desynced as string[]),
     entriesBlockedBy: c.breakers as string[],
     openPositions: c.open_positions,

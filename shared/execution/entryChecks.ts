@@ -4,6 +4,7 @@ import { dataAgeSeconds, describeAge } from '../domain/freshness';
 import { minimumEdge } from '../domain/recommendation';
 import { decimal, decimalOrNull } from '../db/rows';
 import type { Queryable } from '../db/transaction';
+import { heldConflict, heldConflictReason, mutuallyExclusiveOf, type Leg, type OutcomeMarket } from '../edges/outcomes';
 import { EntryStrategyConfig } from '../strategies/config';
 import type { LocalOrder } from './ledger';
 
@@ -30,6 +31,13 @@ export interface EntryCheckSnapshot {
   eventExposure: Decimal;
   /** This strategy's open position on this market (an entry increases it): the per-position cap. */
   marketExposure: Decimal;
+  /** The order's market as edges/outcomes.ts reads it (which contracts are the same bet). */
+  outcomeMarket: OutcomeMarket | null;
+  /**
+   * This strategy's open positions and other entries at the venue on this market or its game:
+   * one position per outcome, and no bet against its own position (edges/outcomes.ts).
+   */
+  heldLegs: Array<Leg & { cost: Decimal; source: 'position' | 'order' }>;
   /** Other entry orders at the venue and not finished (their remaining cost counts as exposure). */
   inFlightOrders: number;
   inFlightExposure: Decimal;
@@ -75,6 +83,24 @@ SELECT
   (SELECT coalesce(sum(cost), 0) FROM pos WHERE market_id IN (SELECT market_id FROM event_markets)) AS event_exposure,
   (SELECT coalesce(sum(coalesce(p.cost_basis, p.quantity * p.entry_price)), 0) FROM open_positions p, o
     WHERE p.execution_mode = o.mode AND p.market_id = o.market_id AND p.strategy_id = o.strategy_id) AS market_exposure,
+  (SELECT row_to_json(x) FROM (SELECT m.market_id, m.ticker, m.event_id, ev.series_id, ev.metadata->'mutually_exclusive' AS mutually_exclusive
+                                FROM m LEFT JOIN events ev ON ev.event_id = m.event_id) x) AS outcome_market,
+  (SELECT coalesce(json_agg(json_build_object(
+     'market_id', h.market_id, 'ticker', cm.ticker, 'event_id', cm.event_id, 'series_id', ev.series_id,
+     'mutually_exclusive', ev.metadata->'mutually_exclusive', 'side', h.side, 'cost', h.cost::text, 'source', h.source)
+     ORDER BY h.source DESC, h.market_id, h.side), '[]')
+   FROM (
+     SELECT p.market_id, p.side, coalesce(p.cost_basis, p.quantity * p.entry_price) AS cost, 'position'::text AS source
+     FROM open_positions p, o WHERE p.execution_mode = o.mode AND p.strategy_id = o.strategy_id
+     UNION ALL
+     SELECT x.market_id, x.side, (x.quantity - x.filled_quantity) * coalesce(x.limit_price, 1), 'order'
+     FROM orders x, o
+     WHERE x.purpose = 'entry' AND x.execution_mode = o.mode AND x.strategy_id = o.strategy_id AND x.order_id <> o.order_id
+       AND x.status IN ('resting', 'partially_filled')
+   ) h
+   JOIN current_markets cm ON cm.market_id = h.market_id
+   LEFT JOIN events ev ON ev.event_id = cm.event_id
+   WHERE h.market_id = (SELECT market_id FROM o) OR cm.event_id = (SELECT event_id FROM m)) AS held_legs,
   (SELECT count(*)::int FROM flight) AS in_flight_orders,
   (SELECT coalesce(sum(cost), 0) FROM flight) AS in_flight_exposure,
   (SELECT count(*)::int FROM flight WHERE event_id = (SELECT event_id FROM m)) AS in_flight_event_orders,
@@ -89,6 +115,11 @@ SELECT
   now() AS now`;
 
 const fromText = (v: unknown) => (v === null || v === undefined ? null : new Decimal(String(v)));
+
+type OutcomeMarketJson = { market_id: string; ticker: string | null; event_id: string | null; series_id: string | null; mutually_exclusive: unknown };
+const outcomeMarketOf = (j: OutcomeMarketJson): OutcomeMarket => ({
+  marketId: j.market_id, ticker: j.ticker, eventId: j.event_id, seriesId: j.series_id, mutuallyExclusive: mutuallyExclusiveOf(j.mutually_exclusive),
+});
 
 /** Everything the checks read, in one statement. */
 export async function loadEntryCheckSnapshot(db: Queryable, order: LocalOrder): Promise<EntryCheckSnapshot> {
@@ -107,6 +138,10 @@ export async function loadEntryCheckSnapshot(db: Queryable, order: LocalOrder): 
     eventPositions: r.event_positions,
     eventExposure: decimal(r.event_exposure),
     marketExposure: decimal(r.market_exposure),
+    outcomeMarket: r.outcome_market && outcomeMarketOf(r.outcome_market),
+    heldLegs: (r.held_legs as Array<OutcomeMarketJson & { side: 'yes' | 'no'; cost: string; source: 'position' | 'order' }>).map((h) => ({
+      market: outcomeMarketOf(h), side: h.side, cost: new Decimal(h.cost), source: h.source,
+    })),
     inFlightOrders: r.in_flight_orders,
     inFlightExposure: decimal(r.in_flight_exposure),
     inFlightEventOrders: r.in_flight_event_orders,
@@ -161,6 +196,17 @@ export function evaluateEntryChecks(
   const threshold = config.data.min_edge ?? minimumEdge(config.data.kind, rules);
   if (edgeNow.lt(threshold)) {
     return no(`edge at the current ask ${ask.toFixed(4)} is ${edgeNow.toFixed(4)}, below the threshold ${threshold.toFixed(4)}`);
+  }
+
+  // One bet per game: the other market's equivalent contract is the same outcome held twice (it
+  // would count twice against the limits), the opposite one a bet against the strategy's own position.
+  if (s.outcomeMarket) {
+    const leg: Leg = { market: s.outcomeMarket, side: order.side };
+    const held = heldConflict(s.heldLegs, leg);
+    if (held) {
+      const what = held.leg.source === 'position' ? 'open position' : 'entry order at the venue';
+      return no(`${heldConflictReason(leg, held)} (${what}, cost ${held.leg.cost.toFixed(2)})`);
+    }
   }
 
   const limits = rules.sizing;

@@ -69,7 +69,10 @@ export function toEvent(event: Omit<KalshiEventWithMarkets, 'markets'> & { marke
     description: event.sub_title ?? null,
     // The exchange knows when every market settled; live/halftime come from the scoreboard.
     status: allSettled ? 'final' : null,
-    metadata: game ? { game_date: game.gameDate, teams: game.teams } : null,
+    // mutually_exclusive: whether the game's winner markets are legs of one outcome (edges/outcomes.ts).
+    metadata: game
+      ? { game_date: game.gameDate, teams: game.teams, ...(event.mutually_exclusive === undefined ? {} : { mutually_exclusive: event.mutually_exclusive }) }
+      : null,
   };
 }
 

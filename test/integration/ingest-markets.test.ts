@@ -66,7 +66,8 @@ describe('ingest-markets', () => {
     const { rows } = await db().pool.query(`SELECT category, subcategory FROM series WHERE series_id = 'KXNFLGAME'`);
     expect(rows[0]).toEqual({ category: 'sports', subcategory: 'nfl' });
     const event = await db().pool.query(`SELECT metadata FROM events WHERE event_id = $1`, [EVENT]);
-    expect(event.rows[0].metadata).toEqual({ game_date: '2026-11-27', teams: 'KCDAL' });
+    // The venue's word that the game's two markets are exclusive legs (edges/outcomes.ts reads it).
+    expect(event.rows[0].metadata).toEqual({ game_date: '2026-11-27', teams: 'KCDAL', mutually_exclusive: true });
   });
 
   it('an identical second run writes no new versions', async () => {

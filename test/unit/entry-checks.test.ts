@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRADING_RULES } from '../../shared/config/tradingRules';
 import { dec } from '../../shared/domain/decimal';
+import type { OutcomeMarket } from '../../shared/edges/outcomes';
 import { evaluateEntryChecks, type EntryCheckSnapshot } from '../../shared/execution/entryChecks';
 
 const NOW = new Date('2026-11-27T22:00:00Z');
+/** A game's winner legs: PHI at home against DAL (PHI YES pays as DAL NO does). */
+const GAME = 'KXNFLGAME-26NOV27DALPHI';
+const legMarket = (team: string): OutcomeMarket => ({ marketId: `${GAME}-${team}`, ticker: `${GAME}-${team}`, eventId: GAME, seriesId: 'KXNFLGAME' });
+const heldLeg = (team: string, side: 'yes' | 'no', source: 'position' | 'order' = 'position') =>
+  ({ market: legMarket(team), side, cost: dec('120'), source });
 const secondsAgo = (s: number) => new Date(NOW.getTime() - s * 1000);
 
 /** A halftime entry that passes every check: p = 0.80, YES ask 0.60 (edge 0.20 ≥ 0.06). */
@@ -19,6 +25,8 @@ function snapshot(overrides: Partial<EntryCheckSnapshot> = {}): EntryCheckSnapsh
     eventPositions: 0,
     eventExposure: dec('0'),
     marketExposure: dec('0'),
+    outcomeMarket: legMarket('PHI'),
+    heldLegs: [],
     inFlightOrders: 0,
     inFlightExposure: dec('0'),
     inFlightEventOrders: 0,
@@ -104,6 +112,27 @@ describe('entry last-look checks', () => {
       /game state stale/],
   ])('refuses %s', (_, overrides, reason) => {
     expect(evaluateEntryChecks(snapshot(overrides), order, DEFAULT_TRADING_RULES)).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
+  });
+
+  // One bet per game (edges/outcomes.ts): the order buys PHI YES.
+  it.each<[string, EntryCheckSnapshot['heldLegs'], RegExp]>([
+    ['the same outcome held on the other market (DAL NO: the quarter_live v1.0 pair)', [heldLeg('DAL', 'no')],
+      new RegExp(`^this strategy already holds ${GAME}-DAL NO, the same outcome as ${GAME}-PHI YES: one position per outcome \\(open position, cost 120.00\\)$`)],
+    ['the same outcome in flight at the venue', [heldLeg('DAL', 'no', 'order')], /already holds .*-DAL NO, .*\(entry order at the venue, cost 120.00\)/],
+    ['the opposite outcome on the other market (DAL YES)', [heldLeg('DAL', 'yes')],
+      new RegExp(`^this strategy holds ${GAME}-DAL YES, the opposite outcome of ${GAME}-PHI YES in the same game: it does not bet against its own position`)],
+    ['the opposite side of the same market (PHI NO)', [heldLeg('PHI', 'no')], /holds .*-PHI NO, the opposite outcome of .*-PHI YES/],
+  ])('refuses a second bet on one game: %s', (_, heldLegs, reason) => {
+    expect(evaluateEntryChecks(snapshot({ heldLegs }), order, DEFAULT_TRADING_RULES)).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
+  });
+
+  it.each<[string, Partial<EntryCheckSnapshot>]>([
+    ['more of the same contract (PHI YES), under the per-position cap', { heldLegs: [heldLeg('PHI', 'yes')], marketExposure: dec('120') }],
+    ['a contract of another game', { heldLegs: [{ ...heldLeg('KC', 'no'), market: { ...legMarket('KC'), eventId: 'KXNFLGAME-26NOV27BUFKC', marketId: 'KXNFLGAME-26NOV27BUFKC-KC', ticker: 'KXNFLGAME-26NOV27BUFKC-KC' } }] }],
+    ['both legs when the venue says the event is not mutually exclusive',
+      { outcomeMarket: { ...legMarket('PHI'), mutuallyExclusive: false }, heldLegs: [{ ...heldLeg('DAL', 'no'), market: { ...legMarket('DAL'), mutuallyExclusive: false } }] }],
+  ])('passes %s', (_, overrides) => {
+    expect(evaluateEntryChecks(snapshot(overrides), order, DEFAULT_TRADING_RULES)).toEqual({ ok: true });
   });
 
   it.each<[string, Partial<EntryCheckSnapshot>]>([
