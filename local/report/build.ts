@@ -2,7 +2,8 @@ import type pg from 'pg';
 import { Decimal } from '../../shared/domain/decimal';
 import { formatCount } from '../../shared/domain/quantity';
 import { decimal } from '../../shared/db/rows';
-import type { ReportGame, ReportSample, RunReport } from './types';
+import { exitFillPnl, exitOutcomes, maxDrawdown, sidePayout, strategyEquitySeries } from './series';
+import type { ReportGame, ReportModelLine, ReportPosition, ReportSample, ReportSettlement, ReportTrade, RunReport } from './types';
 
 /**
  * The run's report, read from the database after the run (never from the runtime's counters), for
@@ -31,14 +32,26 @@ const count = (value: unknown) => formatCount(decimal(value));
 export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise<RunReport> {
   const tickers = ctx.games.flatMap((g) => g.tickers);
   const mode = ctx.executionMode;
+  // An entry's model probability and edge are those of the edge row it was decided on; an exit's,
+  // the last edge row of its market, strategy, model and side at or before the fill.
   const { rows: trades } = await pool.query(
     `SELECT t.trade_id, t.created_at, t.market_id, t.contract_side, t.side, t.quantity, t.price::text, coalesce(t.fees, 0)::text AS fees,
-            o.purpose, s.strategy_name, s.strategy_version, m.model_name, m.model_version, t.position_id, er.exit_condition
+            o.purpose, s.strategy_name, s.strategy_version, s.config->>'kind' AS strategy_kind, m.model_name, m.model_version,
+            t.position_id, er.exit_condition, er.exit_priority,
+            coalesce(e.true_win_probability, later.true_win_probability)::text AS yes_probability,
+            coalesce(e.edge, t.edge_at_execution, later.edge)::text AS edge
      FROM trades t
      LEFT JOIN orders o ON o.client_order_id = t.client_order_id
      LEFT JOIN exit_requests er ON er.exit_request_id = o.exit_request_id
      LEFT JOIN strategies s ON s.strategy_id = t.strategy_id
      LEFT JOIN probability_models m ON m.model_id = t.model_id
+     LEFT JOIN edges e ON e.edge_id = t.edge_id
+     LEFT JOIN LATERAL (
+       SELECT x.true_win_probability, x.edge FROM edges x
+       WHERE t.edge_id IS NULL AND x.market_id = t.market_id AND x.strategy_id = t.strategy_id AND x.model_id = t.model_id
+         AND x.side = t.contract_side AND x.created_at <= t.created_at
+       ORDER BY x.created_at DESC, x.edge_id DESC LIMIT 1
+     ) later ON true
      WHERE t.market_id = ANY($1::text[]) AND t.execution_mode = $2
      ORDER BY t.trade_id`,
     [tickers, mode],
@@ -83,6 +96,20 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
     [ctx.startedAt, ctx.finishedAt],
   );
 
+  const { rows: settlementRows } = await pool.query(
+    `SELECT market_id, outcome, payout::text, created_at FROM settlements WHERE market_id = ANY($1::text[]) ORDER BY market_id`,
+    [tickers],
+  );
+  // The model's YES probability over the run, per market and model: every edge row (current or
+  // superseded) is a reading at its time; both sides' rows carry the same probability.
+  const { rows: modelRows } = await pool.query(
+    `SELECT e.market_id, m.model_name, m.model_version, e.created_at, e.true_win_probability::text AS p
+     FROM edges e JOIN probability_models m ON m.model_id = e.model_id
+     WHERE e.market_id = ANY($1::text[]) AND e.created_at >= $2 AND e.created_at <= $3
+     ORDER BY e.market_id, m.model_name, m.model_version, e.created_at, e.edge_id`,
+    [tickers, ctx.startedAt, ctx.finishedAt],
+  );
+
   const exitsByCondition = new Map<string, { condition: string; priority: string; count: number }>();
   for (const e of exits) {
     if (!decimal(e.filled_quantity).gt(0)) continue;
@@ -111,6 +138,76 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
 
   const realized = positions.reduce((sum, p) => sum.plus(p.realized_pnl), new Decimal(0));
   const fees = trades.reduce((sum, t) => sum.plus(t.fees), new Decimal(0));
+  const iso = (value: unknown) => new Date(value as string).toISOString();
+
+  const reportTrades: ReportTrade[] = trades.map((t) => {
+    const yesProbability = t.yes_probability === null ? null : new Decimal(t.yes_probability);
+    const purpose: string = t.purpose ?? 'unknown';
+    return {
+      tradeId: Number(t.trade_id), at: iso(t.created_at), ticker: t.market_id, side: t.contract_side, action: t.side,
+      quantity: count(t.quantity), price: money(t.price), fees: money(t.fees), purpose,
+      strategy: label(t.strategy_name, t.strategy_version), model: label(t.model_name, t.model_version),
+      positionId: t.position_id === null ? null : Number(t.position_id), exitCondition: t.exit_condition ?? null,
+      modelProbability: yesProbability === null ? null : (t.contract_side === 'no' ? new Decimal(1).minus(yesProbability) : yesProbability).toFixed(4),
+      edge: t.edge === null ? null : money(t.edge),
+      trigger: purpose === 'entry' ? `${t.strategy_kind ?? 'strategy'} entry`
+        : t.exit_condition ? `${t.exit_condition}${t.exit_priority ? ` (${t.exit_priority})` : ''}` : purpose,
+      realizedPnl: null,
+    };
+  });
+  for (const [tradeId, pnl] of exitFillPnl(reportTrades)) {
+    reportTrades.find((t) => t.tradeId === tradeId)!.realizedPnl = pnl.toFixed(4);
+  }
+
+  const settlements: ReportSettlement[] = settlementRows.map((r) => ({
+    ticker: r.market_id, outcome: r.outcome, yesPayout: r.payout === null ? null : money(r.payout), at: iso(r.created_at),
+  }));
+  const settlementOf = new Map(settlements.map((s) => [s.ticker, s]));
+
+  const reportPositions: ReportPosition[] = positions.map((p) => {
+    const positionId = Number(p.position_id);
+    const own = reportTrades.filter((t) => t.positionId === positionId);
+    const entries = own.filter((t) => t.purpose === 'entry');
+    const sells = own.filter((t) => t.purpose === 'exit');
+    const sold = sells.reduce((n, t) => n.plus(t.quantity), new Decimal(0));
+    const settlement = p.status === 'settled' ? settlementOf.get(p.market_id) : undefined;
+    const payout = settlement ? sidePayout(settlement, p.side) : null;
+    const closedAt = p.status === 'open' ? null : settlement?.at ?? sells[sells.length - 1]?.at ?? null;
+    const enteredAt = entries[0]?.at ?? null;
+    const cost = decimal(p.entered).times(decimal(p.entry_price));
+    return {
+      positionId, ticker: p.market_id, strategy: label(p.strategy_name, p.strategy_version), side: p.side,
+      entered: count(p.entered), entryPrice: money(p.entry_price), quantity: count(p.quantity), status: p.status, realizedPnl: money(p.realized_pnl),
+      closedBy: [...new Set<string>(p.exits_in_order ?? [])].concat(p.status === 'settled' ? ['settled'] : []),
+      enteredAt, closedAt,
+      exitPrice: sold.isZero() ? null : sells.reduce((sum, t) => sum.plus(new Decimal(t.price).times(t.quantity)), new Decimal(0)).div(sold).toFixed(4),
+      settlementPayout: payout === null ? null : payout.toFixed(4),
+      fees: money(p.fees),
+      roi: p.status === 'open' || cost.isZero() ? null : decimal(p.realized_pnl).div(cost).toFixed(4),
+      holdSeconds: enteredAt && closedAt ? Math.round((Date.parse(closedAt) - Date.parse(enteredAt)) / 1000) : null,
+    };
+  });
+  // Settlement paid the contracts still held when it closed the position.
+  const settled = reportPositions.flatMap((p) => {
+    const sold = reportTrades.filter((t) => t.positionId === p.positionId && t.purpose === 'exit').reduce((n, t) => n.plus(t.quantity), new Decimal(0));
+    return p.settlementPayout === null ? [] : [{ positionId: p.positionId, contracts: new Decimal(p.entered).minus(sold), payout: new Decimal(p.settlementPayout) }];
+  });
+
+  const modelLines: ReportModelLine[] = [];
+  for (const r of modelRows) {
+    const model = label(r.model_name, r.model_version);
+    let line = modelLines[modelLines.length - 1];
+    if (!line || line.ticker !== r.market_id || line.model !== model) {
+      line = { ticker: r.market_id, model, points: [] };
+      modelLines.push(line);
+    }
+    line.points.push({ at: iso(r.created_at), yesProbability: money(r.p) });
+  }
+  // The scan writes the same probability many times: keep where it changed, and the last reading.
+  for (const line of modelLines) {
+    line.points = line.points.filter((point, i, all) => i === 0 || i === all.length - 1 || point.yesProbability !== all[i - 1]!.yesProbability);
+  }
+
   return {
     scenario: ctx.scenario,
     description: ctx.description,
@@ -131,13 +228,9 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
       realizedPnl: money(realized),
       fees: money(fees),
       openPositions: positions.filter((p) => p.status === 'open').length,
+      maxDrawdown: money(maxDrawdown(ctx.samples)),
     },
-    trades: trades.map((t) => ({
-      tradeId: Number(t.trade_id), at: new Date(t.created_at).toISOString(), ticker: t.market_id, side: t.contract_side, action: t.side,
-      quantity: count(t.quantity), price: money(t.price), fees: money(t.fees), purpose: t.purpose ?? 'unknown',
-      strategy: label(t.strategy_name, t.strategy_version), model: label(t.model_name, t.model_version),
-      positionId: t.position_id === null ? null : Number(t.position_id), exitCondition: t.exit_condition ?? null,
-    })),
+    trades: reportTrades,
     exits: exits.map((e) => ({
       exitRequestId: Number(e.exit_request_id), positionId: Number(e.position_id), ticker: e.market_id,
       strategy: label(e.strategy_name, e.strategy_version), condition: e.exit_condition, priority: e.exit_priority,
@@ -150,19 +243,19 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
       outcome: a.order_quantity !== null && decimal(a.filled_quantity).gte(decimal(a.order_quantity)) ? 'filled'
         : decimal(a.filled_quantity).gt(0) ? 'partial' : a.success === false ? 'unfilled' : (a.order_status ?? 'unknown'),
     })),
-    positions: positions.map((p) => ({
-      positionId: Number(p.position_id), ticker: p.market_id, strategy: label(p.strategy_name, p.strategy_version), side: p.side,
-      entered: count(p.entered), entryPrice: money(p.entry_price), quantity: count(p.quantity), status: p.status, realizedPnl: money(p.realized_pnl),
-      closedBy: [...new Set<string>(p.exits_in_order ?? [])].concat(p.status === 'settled' ? ['settled'] : []),
-    })),
+    positions: reportPositions,
     byStrategy: [...byStrategy.entries()].map(([strategy, s]) => ({
       strategy, trades: s.trades, positions: s.positions, realizedPnl: money(s.realized), fees: money(s.fees),
     })).sort((a, b) => a.strategy.localeCompare(b.strategy)),
     breakerEvents: breakers.map((b) => ({
-      eventId: Number(b.event_id), type: b.breaker_type, trippedAt: new Date(b.triggered_at).toISOString(),
-      resolvedAt: b.resolved_at ? new Date(b.resolved_at).toISOString() : null, reason: String(b.reason),
+      eventId: Number(b.event_id), type: b.breaker_type, trippedAt: iso(b.triggered_at),
+      resolvedAt: b.resolved_at ? iso(b.resolved_at) : null, reason: String(b.reason),
     })),
     samples: ctx.samples,
+    settlements,
+    modelLines,
+    strategyEquity: strategyEquitySeries(reportTrades, settlements, ctx.samples),
+    exitOutcomes: exitOutcomes(reportTrades, settled),
   };
 }
 
