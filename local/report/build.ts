@@ -271,13 +271,22 @@ export function renderTextReport(r: RunReport): string {
   for (const g of r.games) lines.push(`  ${g.away} ${g.awayScore} at ${g.home} ${g.homeScore} (final)`);
   lines.push(
     `  balance ${new Decimal(r.startingBalance).toFixed(2)} -> ${new Decimal(r.endingBalance).toFixed(2)}; realized P&L ${usd(r.totals.realizedPnl)} `
-      + `(fees ${new Decimal(r.totals.fees).toFixed(2)}); ${r.totals.entries} entries, ${r.totals.exits} exit fills, ${r.totals.openPositions} positions open`,
+      + `(fees ${new Decimal(r.totals.fees).toFixed(2)}); ${r.totals.entries} entries, ${r.totals.exits} exit fills, ${r.totals.openPositions} positions open`
+      + `; max drawdown ${new Decimal(r.totals.maxDrawdown ?? 0).toFixed(2)}`,
   );
-  lines.push('', 'Trades (with attribution)');
-  lines.push(`  ${pad('#', 5)}${pad('ticker', 28)}${pad('side', 5)}${pad('action', 7)}${pad('qty', 6)}${pad('price', 8)}${pad('fees', 7)}${pad('strategy', 20)}${pad('model', 18)}purpose`);
+  lines.push('', 'What happened (exit fills and settlement, P&L after fees)');
+  if ((r.exitOutcomes ?? []).length === 0) lines.push('  no exit filled and nothing settled');
+  for (const o of r.exitOutcomes ?? []) {
+    lines.push(`  ${pad(o.condition, 22)}${pad(`${o.fills} fill${o.fills === 1 ? '' : 's'}`, 9)}${pad(`${o.gains} gain${o.gains === 1 ? '' : 's'}`, 9)}${pad(`${o.losses} loss${o.losses === 1 ? '' : 'es'}`, 10)}net ${usd(o.realizedPnl)}`);
+  }
+  lines.push('', 'Entries and exits (model p: the model\'s probability of the side traded)');
+  lines.push(`  ${pad('#', 5)}${pad('ticker', 28)}${pad('side', 5)}${pad('action', 7)}${pad('qty', 6)}${pad('price', 8)}${pad('model p', 8)}${pad('edge', 7)}`
+    + `${pad('fees', 7)}${pad('strategy', 20)}${pad('model', 18)}trigger`);
+  const prob = (v: string | null | undefined) => (v ? new Decimal(v).toFixed(2) : '-');
   for (const t of r.trades) {
     lines.push(`  ${pad(t.tradeId, 5)}${pad(t.ticker, 28)}${pad(t.side, 5)}${pad(t.action, 7)}${pad(t.quantity, 6)}${pad(new Decimal(t.price).toFixed(2), 8)}`
-      + `${pad(new Decimal(t.fees).toFixed(2), 7)}${pad(t.strategy, 20)}${pad(t.model, 18)}${t.purpose}${t.exitCondition ? ` (${t.exitCondition})` : ''}`);
+      + `${pad(prob(t.modelProbability), 8)}${pad(prob(t.edge), 7)}${pad(new Decimal(t.fees).toFixed(2), 7)}${pad(t.strategy, 20)}${pad(t.model, 18)}`
+      + `${t.trigger ?? t.purpose}${t.realizedPnl ? `, ${usd(t.realizedPnl)} after fees` : ''}`);
   }
   lines.push('', 'Exits by condition and priority');
   if (r.exitsByCondition.length === 0) lines.push('  none');
@@ -288,10 +297,13 @@ export function renderTextReport(r: RunReport): string {
     lines.push(`  exit ${pad(a.exitRequestId, 5)}${pad(a.ticker, 28)}attempt ${pad(a.attempt, 3)}${pad(a.orderType, 7)}`
       + `${pad(a.limitPrice ? new Decimal(a.limitPrice).toFixed(2) : '-', 6)}filled ${pad(a.filledQuantity, 5)}${a.outcome}`);
   }
-  lines.push('', 'Positions');
+  lines.push('', 'Positions (exit price: average of the exit fills; ROI: realized P&L over the cost of the contracts bought)');
   for (const p of r.positions) {
+    const roi = p.roi ? `${new Decimal(p.roi).times(100).toFixed(1)}%` : '-';
+    const held = p.holdSeconds === null || p.holdSeconds === undefined ? '-' : `${(p.holdSeconds / 60).toFixed(1)} min`;
     lines.push(`  ${pad(p.positionId, 5)}${pad(p.ticker, 28)}${pad(p.strategy, 20)}${pad(p.side, 4)}${pad(`${p.entered} @ ${new Decimal(p.entryPrice).toFixed(2)}`, 13)}`
-      + `${pad(p.status, 8)}${pad(usd(p.realizedPnl), 10)}${p.closedBy.join(' > ')}`);
+      + `${pad(`out ${p.exitPrice ? new Decimal(p.exitPrice).toFixed(2) : p.settlementPayout ? new Decimal(p.settlementPayout).toFixed(2) : '-'}`, 9)}`
+      + `${pad(p.status, 8)}${pad(usd(p.realizedPnl), 10)}${pad(roi, 8)}${pad(held, 10)}${p.closedBy.join(' > ')}`);
   }
   lines.push('', 'Realized P&L by strategy version');
   for (const s of r.byStrategy) lines.push(`  ${pad(s.strategy, 20)}${pad(`${s.positions} positions`, 14)}${pad(`${s.trades} trades`, 11)}${usd(s.realizedPnl)}`);
