@@ -236,6 +236,7 @@ describe('HTML report in headless Chromium', () => {
       }
       expect(deepest.gt(0)).toBe(true);
       expect(await page.getByTestId('max-drawdown').textContent()).toBe(formatDollars(deepest.negated().toFixed()));
+      expect(await page.getByTestId('drawdown-chart').count()).toBe(1);
       const [area, ...moreAreas] = await boxes(page, 'drawdown-chart', '[data-testid="drawdown-area"]');
       expect(moreAreas).toEqual([]);
       const deepestTick = page.getByTestId('drawdown-chart').locator('text.tick', { hasText: formatDollars(deepest.negated().toFixed()) });
