@@ -174,7 +174,7 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
     const payout = settlement ? sidePayout(settlement, p.side) : null;
     const closedAt = p.status === 'open' ? null : settlement?.at ?? sells[sells.length - 1]?.at ?? null;
     const enteredAt = entries[0]?.at ?? null;
-    const cost = decimal(p.entered).times(decimal(p.entry_price));
+    const cost = decimal(p.entered).times(new Decimal(p.entry_price));
     return {
       positionId, ticker: p.market_id, strategy: label(p.strategy_name, p.strategy_version), side: p.side,
       entered: count(p.entered), entryPrice: money(p.entry_price), quantity: count(p.quantity), status: p.status, realizedPnl: money(p.realized_pnl),
@@ -183,7 +183,7 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
       exitPrice: sold.isZero() ? null : sells.reduce((sum, t) => sum.plus(new Decimal(t.price).times(t.quantity)), new Decimal(0)).div(sold).toFixed(4),
       settlementPayout: payout === null ? null : payout.toFixed(4),
       fees: money(p.fees),
-      roi: p.status === 'open' || cost.isZero() ? null : decimal(p.realized_pnl).div(cost).toFixed(4),
+      roi: p.status === 'open' || cost.isZero() ? null : new Decimal(p.realized_pnl).div(cost).toFixed(4),
       holdSeconds: enteredAt && closedAt ? Math.round((Date.parse(closedAt) - Date.parse(enteredAt)) / 1000) : null,
     };
   });
