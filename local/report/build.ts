@@ -32,14 +32,15 @@ const count = (value: unknown) => formatCount(decimal(value));
 export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise<RunReport> {
   const tickers = ctx.games.flatMap((g) => g.tickers);
   const mode = ctx.executionMode;
-  // An entry's model probability and edge are those of the edge row it was decided on; an exit's,
-  // the last edge row of its market, strategy, model and side at or before the fill.
+  // A fill's model probability and edge come from one edge row: the one an entry was decided on;
+  // for an exit (or an entry without one), the last row of its market, strategy, model and side at
+  // or before the fill. edge_at_execution only when there is no row at all.
   const { rows: trades } = await pool.query(
     `SELECT t.trade_id, t.created_at, t.market_id, t.contract_side, t.side, t.quantity, t.price::text, coalesce(t.fees, 0)::text AS fees,
             o.purpose, s.strategy_name, s.strategy_version, s.config->>'kind' AS strategy_kind, m.model_name, m.model_version,
             t.position_id, er.exit_condition, er.exit_priority,
             coalesce(e.true_win_probability, later.true_win_probability)::text AS yes_probability,
-            coalesce(e.edge, t.edge_at_execution, later.edge)::text AS edge
+            coalesce(e.edge, later.edge, t.edge_at_execution)::text AS edge
      FROM trades t
      LEFT JOIN orders o ON o.client_order_id = t.client_order_id
      LEFT JOIN exit_requests er ON er.exit_request_id = o.exit_request_id

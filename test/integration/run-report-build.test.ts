@@ -8,7 +8,7 @@ import { sweepPositions } from '../../shared/monitor/sweep';
 import { MemoryEntryQueue, MemoryExitQueue } from '../../shared/queues/sqsEntryQueue';
 import { buildRunReport, type ReportContext } from '../../local/report/build';
 import { useTestDatabase } from '../helpers/database';
-import { lambdaContext, paperExchange, scannedEntries, sqsEvent, sqsRecord } from '../helpers/execution';
+import { lambdaContext, openPosition, paperExchange, scannedEntries, sqsEvent, sqsRecord } from '../helpers/execution';
 import { GAME_EVENT, quoteYes } from '../helpers/scanWorld';
 
 /**
@@ -111,5 +111,20 @@ describe('buildRunReport from the database', () => {
     expect(afterTheRun.modelLines).toEqual([]);
     // The same database gives the same report: every time in it comes from the data or the context.
     expect(JSON.stringify(await buildRunReport(pool, context(first, end.at)))).toBe(JSON.stringify(report));
+
+    // A NO fill without an edge row of its own (bought by hand for the strategy): the last reading
+    // of its side, as the probability that NO wins (1 − the YES probability).
+    const { rows: [ids] } = await pool.query(`SELECT strategy_id, model_id FROM trades ORDER BY trade_id LIMIT 1`);
+    await quoteYes(pool, DAL, 28, 30);
+    await openPosition(pool, exchange, { marketId: DAL, side: 'no', quantity: 5, price: '0.72', strategyId: Number(ids.strategy_id), modelId: Number(ids.model_id) });
+    const { rows: [dalNo] } = await pool.query(
+      `SELECT true_win_probability::text AS p, edge::text AS edge FROM edges WHERE market_id = $1 AND side = 'no' ORDER BY created_at DESC, edge_id DESC LIMIT 1`,
+      [DAL],
+    );
+    const { rows: [now] } = await pool.query('SELECT max(created_at) AS at FROM trades');
+    const withNo = await buildRunReport(pool, context(first, now.at));
+    expect(withNo.trades.find((t) => t.ticker === DAL)).toMatchObject({
+      side: 'no', purpose: 'entry', modelProbability: new Decimal(1).minus(dalNo.p).toFixed(4), edge: new Decimal(dalNo.edge).toFixed(4),
+    });
   });
 });
