@@ -834,7 +834,7 @@ function positionsTable(positions: ReportPosition[]): string {
       { head: 'Held', num: true, cell: (p) => esc(p.quantity) },
       { head: 'Status', cell: (p) => esc(p.status) },
       { head: 'Exit price', num: true, cell: (p) => esc(formatPrice(p.exitPrice ?? null)) },
-      { head: 'Settled at', num: true, cell: (p) => esc(formatPrice(p.settlementPayout ?? null)) },
+      { head: 'Settlement payout', num: true, cell: (p) => esc(formatPrice(p.settlementPayout ?? null)) },
       { head: 'Fees', num: true, cell: (p) => esc(p.fees === undefined ? '—' : formatMoneyExact(p.fees)) },
       { head: 'Realized P&L', num: true, cell: (p) => esc(formatDollars(p.realizedPnl)), cls: (p) => signClass(p.realizedPnl) },
       { head: 'ROI', num: true, cell: (p) => esc(formatPercent(p.roi ?? null)), cls: (p) => (p.roi ? signClass(p.roi) : '') },
