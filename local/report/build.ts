@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { Decimal } from '../../shared/domain/decimal';
 import { formatCount } from '../../shared/domain/quantity';
 import { decimal } from '../../shared/db/rows';
-import { exitFillPnl, exitOutcomes, maxDrawdown, sidePayout, strategyEquitySeries } from './series';
+import { exitFillPnl, exitOutcomes, maxDrawdown, positionExitDetails, strategyEquitySeries } from './series';
 import type { ReportGame, ReportModelLine, ReportPosition, ReportSample, ReportSettlement, ReportTrade, RunReport } from './types';
 
 /**
@@ -166,26 +166,15 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
   const settlementOf = new Map(settlements.map((s) => [s.ticker, s]));
 
   const reportPositions: ReportPosition[] = positions.map((p) => {
-    const positionId = Number(p.position_id);
-    const own = reportTrades.filter((t) => t.positionId === positionId);
-    const entries = own.filter((t) => t.purpose === 'entry');
-    const sells = own.filter((t) => t.purpose === 'exit');
-    const sold = sells.reduce((n, t) => n.plus(t.quantity), new Decimal(0));
-    const settlement = p.status === 'settled' ? settlementOf.get(p.market_id) : undefined;
-    const payout = settlement ? sidePayout(settlement, p.side) : null;
-    const closedAt = p.status === 'open' ? null : settlement?.at ?? sells[sells.length - 1]?.at ?? null;
-    const enteredAt = entries[0]?.at ?? null;
-    const cost = decimal(p.entered).times(new Decimal(p.entry_price));
+    const base = {
+      positionId: Number(p.position_id), side: p.side as 'yes' | 'no', status: p.status as string,
+      entered: count(p.entered), entryPrice: money(p.entry_price), realizedPnl: money(p.realized_pnl),
+    };
     return {
-      positionId, ticker: p.market_id, strategy: label(p.strategy_name, p.strategy_version), side: p.side,
-      entered: count(p.entered), entryPrice: money(p.entry_price), quantity: count(p.quantity), status: p.status, realizedPnl: money(p.realized_pnl),
+      ...base, ticker: p.market_id, strategy: label(p.strategy_name, p.strategy_version), quantity: count(p.quantity),
       closedBy: [...new Set<string>(p.exits_in_order ?? [])].concat(p.status === 'settled' ? ['settled'] : []),
-      enteredAt, closedAt,
-      exitPrice: sold.isZero() ? null : sells.reduce((sum, t) => sum.plus(new Decimal(t.price).times(t.quantity)), new Decimal(0)).div(sold).toFixed(4),
-      settlementPayout: payout === null ? null : payout.toFixed(4),
+      ...positionExitDetails(base, reportTrades, settlementOf.get(p.market_id)),
       fees: money(p.fees),
-      roi: p.status === 'open' || cost.isZero() ? null : new Decimal(p.realized_pnl).div(cost).toFixed(4),
-      holdSeconds: enteredAt && closedAt ? Math.round((Date.parse(closedAt) - Date.parse(enteredAt)) / 1000) : null,
     };
   });
   // Settlement paid the contracts still held when it closed the position.

@@ -1,5 +1,5 @@
 import { Decimal } from '../../shared/domain/decimal';
-import type { ReportExitOutcome, ReportSample, ReportSettlement, ReportStrategyEquity, ReportTrade } from './types';
+import type { ReportExitOutcome, ReportPosition, ReportSample, ReportSettlement, ReportStrategyEquity, ReportTrade } from './types';
 
 /**
  * Figures the report derives from its own data (fills, settlements, samples): pure and exact, so
@@ -152,4 +152,33 @@ export function exitOutcomes(
   return [...byCondition.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([condition, o]) => ({ condition, fills: o.fills, gains: o.gains, losses: o.losses, realizedPnl: o.pnl.toFixed(4) }));
+}
+
+/**
+ * How a position went, from its fills and its market's settlement: when it was entered and
+ * closed (last exit fill, or the settlement that closed it), the average exit price, what
+ * settlement paid a contract of its side, its ROI (realized P&L over entered × entry price;
+ * none while open) and how long it was held.
+ */
+export function positionExitDetails(
+  position: Pick<ReportPosition, 'positionId' | 'side' | 'status' | 'entered' | 'entryPrice' | 'realizedPnl'>,
+  trades: ReportTrade[],
+  settlement: ReportSettlement | undefined,
+): Pick<ReportPosition, 'enteredAt' | 'closedAt' | 'exitPrice' | 'settlementPayout' | 'roi' | 'holdSeconds'> {
+  const own = trades.filter((t) => t.positionId === position.positionId);
+  const sells = own.filter((t) => t.purpose === 'exit');
+  const sold = sells.reduce((n, t) => n.plus(t.quantity), ZERO);
+  const settledBy = position.status === 'settled' ? settlement : undefined;
+  const payout = settledBy ? sidePayout(settledBy, position.side) : null;
+  const enteredAt = own.find((t) => t.purpose === 'entry')?.at ?? null;
+  const closedAt = position.status === 'open' ? null : settledBy?.at ?? sells[sells.length - 1]?.at ?? null;
+  const cost = new Decimal(position.entered).times(position.entryPrice);
+  return {
+    enteredAt,
+    closedAt,
+    exitPrice: sold.isZero() ? null : sells.reduce((sum, t) => sum.plus(new Decimal(t.price).times(t.quantity)), ZERO).div(sold).toFixed(4),
+    settlementPayout: payout === null ? null : payout.toFixed(4),
+    roi: position.status === 'open' || cost.isZero() ? null : new Decimal(position.realizedPnl).div(cost).toFixed(4),
+    holdSeconds: enteredAt && closedAt ? Math.round((Date.parse(closedAt) - Date.parse(enteredAt)) / 1000) : null,
+  };
 }

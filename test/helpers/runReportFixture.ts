@@ -1,5 +1,5 @@
 import { Decimal } from 'decimal.js';
-import { exitFillPnl, exitOutcomes, maxDrawdown, strategyEquitySeries } from '../../local/report/series';
+import { exitFillPnl, exitOutcomes, maxDrawdown, positionExitDetails, strategyEquitySeries } from '../../local/report/series';
 import type {
   ReportExit,
   ReportModelLine,
@@ -131,8 +131,7 @@ export function runReportFixture(): RunReport {
     const fees = own.reduce((sum, t) => sum.plus(t.fees), new Decimal(0));
     const realized = exits.reduce((sum, t) => sum.plus(new Decimal(t.price).minus(entry.price).times(t.quantity)), new Decimal(0)).minus(fees);
     const closed = Number(entry.quantity) === sold;
-    const closedAt = closed ? exits[exits.length - 1]!.at : null;
-    return {
+    const position = {
       positionId: id,
       ticker: entry.ticker,
       strategy: entry.strategy,
@@ -143,14 +142,9 @@ export function runReportFixture(): RunReport {
       status: closed ? 'closed' : 'open',
       realizedPnl: realized.toFixed(4),
       closedBy: exits.map((t) => t.exitCondition!),
-      enteredAt: entry.at,
-      closedAt,
-      exitPrice: sold === 0 ? null : exits.reduce((sum, t) => sum.plus(new Decimal(t.price).times(t.quantity)), new Decimal(0)).div(sold).toFixed(4),
-      settlementPayout: null,
       fees: fees.toFixed(4),
-      roi: closed ? realized.div(new Decimal(entry.price).times(entry.quantity)).toFixed(4) : null,
-      holdSeconds: closedAt ? Math.round((Date.parse(closedAt) - Date.parse(entry.at)) / 1000) : null,
     };
+    return { ...position, ...positionExitDetails(position, trades, undefined) };
   });
 
   const exits: ReportExit[] = [

@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
 import { separateMarkers } from '../../local/report/html';
-import { drawdownSeries, exitFillPnl, exitOutcomes, maxDrawdown, minuteAt, strategyEquitySeries } from '../../local/report/series';
+import { drawdownSeries, exitFillPnl, exitOutcomes, maxDrawdown, minuteAt, positionExitDetails, strategyEquitySeries } from '../../local/report/series';
 import type { ReportSample, ReportTrade } from '../../local/report/types';
 import { runReportFixture } from '../helpers/runReportFixture';
 
@@ -65,6 +65,26 @@ describe('report series', () => {
     expect(exitOutcomes(trades.slice(0, 1), [{ positionId: 1, contracts: new Decimal(10), payout: new Decimal(1) }])).toEqual([
       { condition: 'settlement', fills: 1, gains: 1, losses: 0, realizedPnl: '4.8000' },
     ]);
+  });
+
+  it('gives a position its exit price weighted by contracts, its side\'s settlement payout, ROI and hold time until settlement closed it', () => {
+    const trades = [
+      fill({ tradeId: 1, side: 'no', action: 'buy', price: '0.50', quantity: '10', fees: '0.18', at: '2026-12-06T18:00:00.000Z' }),
+      fill({ tradeId: 2, side: 'no', action: 'sell', price: '0.60', quantity: '3', fees: '0.06', at: '2026-12-06T18:10:00.000Z' }),
+      fill({ tradeId: 3, side: 'no', action: 'sell', price: '0.70', quantity: '2', fees: '0.03', at: '2026-12-06T18:20:00.000Z' }),
+    ];
+    const position = { positionId: 1, side: 'no' as const, status: 'settled', entered: '10', entryPrice: '0.5000', realizedPnl: '2.7300' };
+    const settlement = { ticker: 'T', outcome: 'no', yesPayout: '0.0000', at: '2026-12-06T18:45:30.000Z' };
+    expect(positionExitDetails(position, trades, settlement)).toEqual({
+      enteredAt: '2026-12-06T18:00:00.000Z', closedAt: settlement.at,
+      exitPrice: '0.6400', // (3 × 0.60 + 2 × 0.70) / 5
+      settlementPayout: '1.0000', // a NO contract of a market that settled NO
+      roi: '0.5460', // 2.73 / (10 × 0.50)
+      holdSeconds: 2730,
+    });
+    // Closed by its exits: closed at the last one; open: no ROI, no hold time.
+    expect(positionExitDetails({ ...position, status: 'closed' }, trades, settlement)).toMatchObject({ closedAt: '2026-12-06T18:20:00.000Z', settlementPayout: null, holdSeconds: 1200 });
+    expect(positionExitDetails({ ...position, status: 'open' }, trades, undefined)).toMatchObject({ closedAt: null, roi: null, holdSeconds: null });
   });
 
   it('moves markers that would cover one another apart, and leaves the others where they are', () => {
