@@ -1,6 +1,10 @@
 import { Decimal } from 'decimal.js';
+import { drawdownSeries, minuteAt } from './series';
 import type {
   ReportBreakerEvent,
+  ReportExitOutcome,
+  ReportModelLine,
+  ReportSettlement,
   ReportExit,
   ReportExitAttempt,
   ReportGame,
@@ -21,7 +25,6 @@ import type {
 export function renderHtmlReport(report: RunReport): string {
   const samples = report.samples ?? [];
   const trades = report.trades ?? [];
-  const sampleTimes = samples.map((s) => Date.parse(s.at));
   const title = `Precog run: ${report.scenario}`;
 
   return `<!doctype html>
@@ -36,7 +39,8 @@ export function renderHtmlReport(report: RunReport): string {
 <body>
 <header>
 <h1>Precog local run: <span data-testid="scenario">${esc(report.scenario)}</span></h1>
-<p class="description" data-testid="description">${esc(report.description)}</p>
+<p class="description"><span class="label">Scenario, as scripted:</span> <span data-testid="description">${esc(report.description)}</span></p>
+${outcomesSummary(report.exitOutcomes ?? [])}
 <dl class="meta">
 ${meta('Venue', `${esc(report.venue)} (${esc(report.executionMode)})`)}
 ${meta('Speed', `×${esc(report.speed)}`)}
@@ -56,17 +60,20 @@ ${card('Trades', 'trades', formatCount(report.totals.trades))}
 ${card('Starting balance', 'starting-balance', formatDollars(report.startingBalance, false))}
 ${card('Ending balance', 'ending-balance', formatDollars(report.endingBalance, false))}
 ${card('Open positions', 'open-positions', formatCount(report.totals.openPositions))}
+${card('Max drawdown', 'max-drawdown', report.totals.maxDrawdown === undefined ? '—' : formatDollars(new Decimal(report.totals.maxDrawdown).negated().toFixed()), signClass(`-${report.totals.maxDrawdown}`))}
 </section>
 
 <section>
 <h2>Equity</h2>
 ${equityChart(samples, report.startingBalance)}
+${drawdownChart(samples)}
+${strategyEquityChart(report, samples)}
 </section>
 
 <section>
 <h2>Markets</h2>
-<p class="note">YES bid and ask over the game (left axis), contracts held as the shaded steps (right axis; NO held is drawn below zero), trades marked at the nearest sample: ▲ entry, ▼ exit, ◆ settlement. A NO fill is drawn at its YES-equivalent price (1 − price).</p>
-${marketSections(report.games ?? [], samples, trades, sampleTimes)}
+<p class="note">Every market chart is on the YES scale (left axis): the YES bid and ask, the model's probability of YES (dashed step line: the edge is its distance from the price), and each fill at the game minute it happened: ▲ entry, ▼ exit, ◆ the settlement (what a YES contract paid). A NO fill is drawn hollow at 1 − its price, the YES price it stands for (buying NO at 40¢ is selling YES at 60¢). Contracts held are the shaded steps (right axis; NO held below zero). Markers that would cover one another are moved apart, with a line to their point. A market nothing traded is listed without a chart.</p>
+${marketSections(report, samples, trades)}
 </section>
 
 <section>
@@ -76,7 +83,7 @@ ${gamesTable(report.games ?? [])}
 
 <section>
 <h2>Trades</h2>
-${tradesTable(trades, samples, sampleTimes)}
+${tradesTable(trades, samples)}
 </section>
 
 <section class="two-col">
@@ -183,6 +190,29 @@ function formatCount(n: number): string {
   return Number.isFinite(n) ? String(n) : '—';
 }
 
+/** A game minute with one decimal: "30.0", "44.4". */
+export function formatMinute(minute: number): string {
+  return Number.isFinite(minute) ? minute.toFixed(1) : '—';
+}
+
+/** A duration: "45 s", "14 min 05 s", "2 h 03 min". */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '—';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/** A fraction as a signed percentage: "+12.5%", "−3.0%". */
+function formatPercent(value: string | null): string {
+  const d = parseDecimal(value);
+  if (!d) return '—';
+  const pct = d.times(100).toDecimalPlaces(1, Decimal.ROUND_HALF_UP);
+  if (pct.isZero()) return '0.0%';
+  return `${pct.isNegative() ? MINUS : '+'}${pct.abs().toFixed(1)}%`;
+}
+
 function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return '—';
   if (seconds < 90) return `${seconds.toFixed(1)} s`;
@@ -210,7 +240,8 @@ function card(label: string, testId: string, value: string, cls = ''): string {
 // ---------------------------------------------------------------------------------------------
 // Charts (inline SVG). Decimal strings become numbers here for pixel coordinates only.
 
-const W = 720;
+/** Chart width in viewBox units: about the page's content width, so text is drawn near its nominal size. */
+const W = 1200;
 
 /** Pixel coordinate text; never NaN (a non-finite input would be a bug, drawn at 0). */
 function px(n: number): string {
@@ -307,7 +338,8 @@ interface TickerGroup {
   tickers: string[];
 }
 
-function marketSections(games: ReportGame[], samples: ReportSample[], trades: ReportTrade[], sampleTimes: number[]): string {
+function marketSections(report: RunReport, samples: ReportSample[], trades: ReportTrade[]): string {
+  const games = report.games ?? [];
   const seen = new Set<string>();
   const groups: TickerGroup[] = games.map((g) => {
     const tickers = (g.tickers ?? []).filter((t) => !seen.has(t));
@@ -326,31 +358,22 @@ function marketSections(games: ReportGame[], samples: ReportSample[], trades: Re
   if (others.length > 0) groups.push({ heading: 'Other markets', game: null, tickers: others });
   if (groups.every((g) => g.tickers.length === 0)) return '<p class="empty">no markets</p>';
 
+  const settlements = new Map((report.settlements ?? []).map((s) => [s.ticker, s]));
+  const modelLines = report.modelLines ?? [];
   return groups
     .filter((g) => g.tickers.length > 0)
-    .map(
-      (g) =>
-        `<div class="game"><h3>${esc(g.heading)}</h3>${g.tickers
-          .map((t) => marketChart(t, samples, trades.filter((tr) => tr.ticker === t), sampleTimes))
-          .join('\n')}</div>`,
-    )
+    .map((g) => {
+      const body = g.tickers.map((t) => {
+        const own = trades.filter((tr) => tr.ticker === t);
+        // A market nothing traded gets a line, not an empty chart.
+        if (own.length === 0) {
+          return `<p class="untraded" data-testid="${esc(`market-untraded-${t}`)}"><span class="mono">${esc(t)}</span>: not traded${settlements.has(t) ? `, settled ${esc(settlements.get(t)!.outcome.toUpperCase())}` : ''}</p>`;
+        }
+        return marketChart(t, samples, own, settlements.get(t), modelLines.filter((l) => l.ticker === t));
+      });
+      return `<div class="game"><h3>${esc(g.heading)}</h3>${body.join('\n')}</div>`;
+    })
     .join('\n');
-}
-
-/** Index of the sample whose time is nearest to `iso`, or -1. */
-function nearestSample(iso: string, sampleTimes: number[]): number {
-  const t = Date.parse(iso);
-  if (!Number.isFinite(t)) return -1;
-  let best = -1;
-  let bestGap = Infinity;
-  sampleTimes.forEach((st, i) => {
-    const gap = Math.abs(st - t);
-    if (Number.isFinite(gap) && gap < bestGap) {
-      best = i;
-      bestGap = gap;
-    }
-  });
-  return best;
 }
 
 /** The YES-equivalent price of a fill: the price for YES, 1 − price for NO. */
@@ -384,12 +407,46 @@ function linePath(points: { x: number; v: number | undefined }[], y: (v: number)
   return d;
 }
 
-function marketChart(ticker: string, samples: ReportSample[], trades: ReportTrade[], sampleTimes: number[]): string {
+/** A step line through readings (the value holds until the next one). */
+function stepPath(points: { x: number; y: number }[]): string {
+  return points.map((p, i) => (i === 0 ? `M${px(p.x)} ${px(p.y)}` : `H${px(p.x)}V${px(p.y)}`)).join('');
+}
+
+/** The game minute of a time for the charts: interpolated between samples; after the last sample, the chart's end. */
+function chartMinute(iso: string, samples: ReportSample[], maxMinute: number): number | null {
+  const minute = minuteAt(iso, samples);
+  if (minute === null) return null;
+  const last = samples[samples.length - 1];
+  return last && Date.parse(iso) > Date.parse(last.at) ? maxMinute : minute;
+}
+
+const MARKER_SIZE = 13;
+
+/**
+ * Moves markers that would cover one another apart vertically (alternating down and up, one
+ * marker height at a time), in trade order: each stays legible, and a leader line joins a moved
+ * marker to the point it belongs to.
+ */
+export function separateMarkers<T extends { cx: number; cy: number }>(markers: T[]): (T & { dy: number })[] {
+  const placed: (T & { dy: number })[] = [];
+  for (const m of markers) {
+    let dy = 0;
+    for (let step = 1; placed.some((o) => Math.abs(o.cx - m.cx) < MARKER_SIZE && Math.abs(o.cy + o.dy - (m.cy + dy)) < MARKER_SIZE); step++) {
+      dy = (step % 2 === 1 ? 1 : -1) * Math.ceil(step / 2) * (MARKER_SIZE + 2);
+    }
+    placed.push({ ...m, dy });
+  }
+  return placed;
+}
+
+const MODEL_COLOURS = ['#7b1fa2', '#00897b', '#6d4c41'];
+
+function marketChart(ticker: string, samples: ReportSample[], trades: ReportTrade[], settlement: ReportSettlement | undefined, modelLines: ReportModelLine[]): string {
   const testId = `market-chart-${ticker}`;
   if (samples.length === 0) {
     return `<p class="empty" data-testid="${esc(`market-empty-${ticker}`)}">${esc(ticker)}: no samples</p>`;
   }
-  const H = 280;
+  const H = 300;
   const left = 56, right = 64, top = 62, bottom = 36;
   const maxMinute = minuteDomain(samples);
   const x = linear(0, maxMinute, left, W - right);
@@ -429,17 +486,35 @@ function marketChart(ticker: string, samples: ReportSample[], trades: ReportTrad
     .join('');
 
   const priceTicks = [0, 0.25, 0.5, 0.75, 1]
-    .map((p) => `<line class="grid" x1="${px(left)}" y1="${px(y(p))}" x2="${px(W - right)}" y2="${px(y(p))}"/><text class="tick" x="${px(left - 6)}" y="${px(y(p) + 4)}" text-anchor="end">${(p * 100).toFixed(0)}¢</text>`)
+    .map((p) => `<line class="grid" data-price="${p}" x1="${px(left)}" y1="${px(y(p))}" x2="${px(W - right)}" y2="${px(y(p))}"/><text class="tick" x="${px(left - 6)}" y="${px(y(p) + 4)}" text-anchor="end">${(p * 100).toFixed(0)}¢</text>`)
     .join('');
 
-  const markers = trades
-    .map((t) => {
-      const i = nearestSample(t.at, sampleTimes);
-      const s = samples[i];
+  // The model's YES probability, beside the YES price it is compared with.
+  const models = modelLines
+    .map((line, i) => {
+      const points = line.points
+        .map((p) => ({ minute: chartMinute(p.at, samples, maxMinute), v: parseDecimal(p.yesProbability) }))
+        .filter((p): p is { minute: number; v: Decimal } => p.minute !== null && p.v !== undefined)
+        .map((p) => ({ x: x(p.minute), y: y(p.v.toNumber()) }));
+      if (points.length === 0) return '';
+      const last = points[points.length - 1]!;
+      if (points.length === 1) points.push({ x: x(maxMinute), y: last.y });
+      return `<path class="model" data-testid="model-line" data-model="${esc(line.model)}" style="stroke:${MODEL_COLOURS[i % MODEL_COLOURS.length]}" d="${stepPath(points)}"><title>${esc(`${line.model}: probability of YES`)}</title></path>`;
+    })
+    .join('');
+
+  // Every fill on the YES scale: a NO fill at 1 − its price (the YES price it stands for), drawn hollow.
+  const placed = separateMarkers(
+    trades.flatMap((t) => {
+      const minute = chartMinute(t.at, samples, maxMinute);
       const price = yesEquivalent(t);
-      if (!s || !Number.isFinite(s.minute) || !price) return '';
-      const cx = x(s.minute);
-      const cy = y(price.toNumber());
+      if (minute === null || !price) return [];
+      return [{ t, minute, cx: x(minute), cy: y(price.toNumber()) }];
+    }),
+  );
+  const markers = placed
+    .map(({ t, minute, cx, cy: anchorY, dy }) => {
+      const cy = anchorY + dy;
       const kind = tradeKind(t);
       const shape =
         kind === 'entry'
@@ -447,21 +522,36 @@ function marketChart(ticker: string, samples: ReportSample[], trades: ReportTrad
           : kind === 'exit'
             ? `M${px(cx)} ${px(cy + 7)}L${px(cx + 6)} ${px(cy - 4)}L${px(cx - 6)} ${px(cy - 4)}Z`
             : `M${px(cx)} ${px(cy - 6)}L${px(cx + 6)} ${px(cy)}L${px(cx)} ${px(cy + 6)}L${px(cx - 6)} ${px(cy)}Z`;
-      const label = `#${t.tradeId} ${kind} at minute ${s.minute}: ${t.action} ${t.quantity} ${t.side.toUpperCase()} @ ${formatPrice(t.price)}${t.exitCondition ? ` (${t.exitCondition})` : ''}, ${t.strategy}`;
-      return `<path class="marker ${kind}" data-testid="trade-marker" data-kind="${kind}" data-trade-id="${esc(t.tradeId)}" d="${shape}"><title>${esc(label)}</title></path>`;
+      const yesText = t.side === 'no' ? ` (= YES ${formatPrice(yesEquivalent(t)!.toFixed(4))})` : '';
+      const label = `#${t.tradeId} ${kind} at minute ${formatMinute(minute)}: ${t.action} ${t.quantity} ${t.side.toUpperCase()} @ ${formatPrice(t.price)}${yesText}${t.exitCondition ? ` (${t.exitCondition})` : ''}, ${t.strategy}`;
+      const leader = dy === 0 ? '' : `<line class="leader" x1="${px(cx)}" y1="${px(anchorY)}" x2="${px(cx)}" y2="${px(cy)}"/>`;
+      return `${leader}<path class="marker ${kind}${t.side === 'no' ? ' no' : ''}" data-testid="trade-marker" data-kind="${kind}" data-side="${t.side}" data-trade-id="${esc(t.tradeId)}" d="${shape}"><title>${esc(label)}</title></path>`;
     })
     .join('');
 
-  const hasSettlement = trades.some((t) => tradeKind(t) === 'settlement');
+  let settlementMark = '';
+  if (settlement) {
+    const minute = chartMinute(settlement.at, samples, maxMinute) ?? maxMinute;
+    const payout = parseDecimal(settlement.yesPayout);
+    const cx = x(minute), cy = y(payout ? payout.toNumber() : 0.5);
+    const text = payout ? `settled ${settlement.outcome.toUpperCase()}: YES paid ${formatDollars(payout.toFixed(), false)}` : `settled ${settlement.outcome}`;
+    settlementMark = `<line class="settle-line" x1="${px(cx)}" y1="${px(top)}" x2="${px(cx)}" y2="${px(H - bottom)}"/>`
+      + `<path class="marker settlement" data-testid="settlement-marker" data-outcome="${esc(settlement.outcome)}" d="M${px(cx)} ${px(cy - 7)}L${px(cx + 7)} ${px(cy)}L${px(cx)} ${px(cy + 7)}L${px(cx - 7)} ${px(cy)}Z"><title>${esc(text)}</title></path>`
+      + `<text class="legend-text" x="${px(cx - 10)}" y="${px(cy < top + 20 ? cy + 18 : cy - 10)}" text-anchor="end">${esc(text)}</text>`;
+  }
+
+  const hasNo = trades.some((t) => t.side === 'no');
   const legendItems: [string, string][] = [
     ['<line class="bid" x1="0" y1="-4" x2="18" y2="-4"/>', 'YES bid'],
     ['<line class="ask" x1="0" y1="-4" x2="18" y2="-4"/>', 'YES ask'],
+    ...modelLines.map((l, i): [string, string] => [`<line class="model" style="stroke:${MODEL_COLOURS[i % MODEL_COLOURS.length]}" x1="0" y1="-4" x2="18" y2="-4"/>`, `${l.model} P(YES)`]),
     ['<rect class="held" x="0" y="-10" width="18" height="10"/>', minHeld < 0 ? 'YES held' : 'contracts held'],
     ['<path class="marker entry" d="M9 -11L15 0L3 0Z"/>', 'entry'],
     ['<path class="marker exit" d="M9 1L15 -10L3 -10Z"/>', 'exit'],
   ];
-  if (minHeld < 0) legendItems.splice(3, 0, ['<rect class="held no" x="0" y="-10" width="18" height="10"/>', 'NO held']);
-  if (hasSettlement) legendItems.push(['<path class="marker settlement" d="M9 -11L15 -5L9 1L3 -5Z"/>', 'settlement']);
+  if (minHeld < 0) legendItems.splice(legendItems.length - 2, 0, ['<rect class="held no" x="0" y="-10" width="18" height="10"/>', 'NO held']);
+  if (hasNo) legendItems.push(['<path class="marker entry no" d="M9 -11L15 0L3 0Z"/>', 'NO fill, at 1 − price']);
+  if (settlement) legendItems.push(['<path class="marker settlement" d="M9 -11L15 -5L9 1L3 -5Z"/>', 'settlement']);
   let lx = left;
   const legend = legendItems
     .map(([swatch, text]) => {
@@ -473,7 +563,7 @@ function marketChart(ticker: string, samples: ReportSample[], trades: ReportTrad
 
   return `<figure>
 <svg data-testid="${esc(testId)}" viewBox="0 0 ${W} ${H}" role="img" preserveAspectRatio="xMidYMid meet">
-<title>${esc(`${ticker}: YES bid/ask, contracts held and trades`)}</title>
+<title>${esc(`${ticker}: YES bid/ask, the model's probability, contracts held and trades (all on the YES scale)`)}</title>
 <text class="chart-title" x="${px(left)}" y="16">${esc(ticker)}</text>
 <text class="legend-text" x="${px(W - right)}" y="16" text-anchor="end">${esc(`${trades.length} trade${trades.length === 1 ? '' : 's'}`)}</text>
 ${legend}
@@ -484,14 +574,118 @@ ${noHeldPath ? `<path class="held no" d="${noHeldPath}"/>` : ''}
 <line class="zero-held" x1="${px(left)}" y1="${px(yHeld(0))}" x2="${px(W - right)}" y2="${px(yHeld(0))}"/>
 <line class="axis" x1="${px(left)}" y1="${px(top)}" x2="${px(left)}" y2="${px(H - bottom)}"/>
 <line class="axis" x1="${px(W - right)}" y1="${px(top)}" x2="${px(W - right)}" y2="${px(H - bottom)}"/>
-<text class="axis-title" x="${px(left - 6)}" y="${px(top - 12)}" text-anchor="end">YES</text>
+<text class="axis-title" x="${px(left - 6)}" y="${px(top - 12)}" text-anchor="end">YES price</text>
 <text class="axis-title" x="${px(W - right + 6)}" y="${px(top - 12)}">held</text>
 ${heldTicks}
 <path class="bid" d="${linePath(rows.map((r) => ({ x: r.x, v: r.bid })), y)}"/>
 <path class="ask" d="${linePath(rows.map((r) => ({ x: r.x, v: r.ask })), y)}"/>
+${models}
+${settlementMark}
 ${markers}
 </svg>
 </figure>`;
+}
+
+interface Series {
+  name: string;
+  colour: string;
+  points: { minute: number; value: Decimal }[];
+}
+
+/**
+ * Dollar lines over the game minutes on one axis with its zero: per-strategy P&L, drawdown
+ * (as an area below zero when `area`).
+ */
+function dollarChart(args: { testId: string; lineTestId: string; title: string; series: Series[]; samples: ReportSample[]; area?: boolean; note?: string }): string {
+  const series = args.series.filter((s) => s.points.length > 0);
+  if (series.length === 0) return `<p class="empty" data-testid="${esc(`${args.testId}-empty`)}">no samples</p>`;
+  const H = 220;
+  const left = 104, right = 20, top = 44, bottom = 36;
+  const maxMinute = minuteDomain(args.samples);
+  const values = series.flatMap((s) => s.points.map((p) => p.value));
+  let lo = Decimal.min(0, ...values).toNumber();
+  let hi = Decimal.max(0, ...values).toNumber();
+  if (lo === hi) {
+    lo -= 1;
+    hi += 1;
+  } else {
+    const pad = (hi - lo) * 0.08;
+    lo -= lo < 0 ? pad : 0;
+    hi += hi > 0 ? pad : 0;
+  }
+  const x = linear(0, maxMinute, left, W - right);
+  const y = linear(lo, hi, H - bottom, top);
+  const ticks = [...new Set([lo < 0 ? Decimal.min(...values) : undefined, new Decimal(0), hi > 0 ? Decimal.max(...values) : undefined].filter((v): v is Decimal => v !== undefined).map((v) => v.toFixed(2)))]
+    .map((v) => new Decimal(v))
+    .filter((v, i, all) => i === 0 || Math.abs(y(v.toNumber()) - y(all[i - 1]!.toNumber())) >= 12)
+    .map((v) => `<line class="grid" x1="${px(left)}" y1="${px(y(v.toNumber()))}" x2="${px(W - right)}" y2="${px(y(v.toNumber()))}"/><text class="tick" x="${px(left - 6)}" y="${px(y(v.toNumber()) + 4)}" text-anchor="end">${esc(formatDollars(v.toFixed(), !v.isZero()))}</text>`)
+    .join('');
+  const lines = series
+    .map((s) => {
+      const pts = s.points.map((p) => `${px(x(p.minute))} ${px(y(p.value.toNumber()))}`);
+      const d = args.area
+        ? `M${px(x(s.points[0]!.minute))} ${px(y(0))}L${pts.join('L')}L${px(x(s.points[s.points.length - 1]!.minute))} ${px(y(0))}Z`
+        : `M${pts.join('L')}`;
+      return `<path class="${args.area ? 'area' : 'series'}" data-testid="${esc(args.lineTestId)}" data-name="${esc(s.name)}" style="${args.area ? 'fill' : 'stroke'}:${s.colour}" d="${d}"><title>${esc(s.name)}</title></path>`;
+    })
+    .join('');
+  let lx = left;
+  const legend = series
+    .map((s) => {
+      const last = s.points[s.points.length - 1]!.value;
+      const text = `${s.name}: ${args.area ? formatDollars(last.toFixed(), false) : formatDollars(last.toFixed())} at the end`;
+      const g = `<g transform="translate(${px(lx)} 34)"><line x1="0" y1="-4" x2="18" y2="-4" style="stroke:${s.colour};stroke-width:3"/><text class="legend-text" x="24" y="0">${esc(text)}</text></g>`;
+      lx += 36 + text.length * 6.4;
+      return g;
+    })
+    .join('');
+  return `<figure>
+<svg data-testid="${esc(args.testId)}" viewBox="0 0 ${W} ${H}" role="img" preserveAspectRatio="xMidYMid meet">
+<title>${esc(args.title)}</title>
+<text class="chart-title" x="${px(left)}" y="16">${esc(args.title)}</text>
+${args.note ? `<text class="legend-text" x="${px(W - right)}" y="16" text-anchor="end">${esc(args.note)}</text>` : ''}
+${legend}
+${ticks}
+${minuteAxis(x, maxMinute, H - bottom, top)}
+<line class="axis" x1="${px(left)}" y1="${px(top)}" x2="${px(left)}" y2="${px(H - bottom)}"/>
+<line class="ref" x1="${px(left)}" y1="${px(y(0))}" x2="${px(W - right)}" y2="${px(y(0))}"/>
+${lines}
+</svg>
+</figure>`;
+}
+
+const STRATEGY_COLOURS = ['#1f6fd1', '#e07b00', '#188038', '#b3261e', '#7b1fa2', '#00897b'];
+
+function drawdownChart(samples: ReportSample[]): string {
+  const series = drawdownSeries(samples.filter((s) => Number.isFinite(s.minute) && parseDecimal(s.equity) !== undefined));
+  const deepest = series.reduce<{ minute: number; drawdown: Decimal } | undefined>((m, p) => (!m || p.drawdown.gt(m.drawdown) ? p : m), undefined);
+  return dollarChart({
+    testId: 'drawdown-chart',
+    lineTestId: 'drawdown-area',
+    title: 'Drawdown: equity below its running peak',
+    series: [{ name: 'drawdown', colour: '#b3261e', points: series.map((p) => ({ minute: p.minute, value: p.drawdown.negated() })) }],
+    samples,
+    area: true,
+    note: deepest && deepest.drawdown.gt(0) ? `deepest ${formatDollars(deepest.drawdown.negated().toFixed())} at minute ${formatMinute(deepest.minute)}` : 'no drawdown',
+  });
+}
+
+function strategyEquityChart(report: RunReport, samples: ReportSample[]): string {
+  const curves = report.strategyEquity ?? [];
+  if (curves.length === 0) return '<p class="empty" data-testid="strategy-equity-empty">no strategy traded</p>';
+  return dollarChart({
+    testId: 'strategy-equity-chart',
+    lineTestId: 'strategy-equity-line',
+    title: 'P&L by strategy version (fills, settlements, holdings at the bid)',
+    series: curves.map((c, i) => ({
+      name: c.strategy,
+      colour: STRATEGY_COLOURS[i % STRATEGY_COLOURS.length]!,
+      points: c.points
+        .map((p) => ({ minute: p.minute, value: parseDecimal(p.pnl) }))
+        .filter((p): p is { minute: number; value: Decimal } => Number.isFinite(p.minute) && p.value !== undefined),
+    })),
+    samples,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,17 +718,17 @@ function table<T>(testId: string, columns: Column<T>[], rows: T[], rowClass?: (r
   return `<div class="table-wrap"><table data-testid="${esc(testId)}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
-function tradesTable(trades: ReportTrade[], samples: ReportSample[], sampleTimes: number[]): string {
+function tradesTable(trades: ReportTrade[], samples: ReportSample[]): string {
   return table<ReportTrade>(
     'trades-table',
     [
       { head: 'Time (UTC)', cell: (t) => `<span title="${esc(t.at)}">${esc(formatIsoTime(t.at))}</span>` },
       {
-        head: 'Min',
+        head: 'Game min',
         num: true,
         cell: (t) => {
-          const s = samples[nearestSample(t.at, sampleTimes)];
-          return s ? esc(s.minute) : '—';
+          const minute = minuteAt(t.at, samples);
+          return minute === null ? '—' : esc(formatMinute(minute));
         },
       },
       { head: 'Ticker', cell: (t) => esc(t.ticker), cls: () => 'mono' },
@@ -542,14 +736,31 @@ function tradesTable(trades: ReportTrade[], samples: ReportSample[], sampleTimes
       { head: 'Action', cell: (t) => esc(t.action) },
       { head: 'Qty', num: true, cell: (t) => esc(t.quantity) },
       { head: 'Price', num: true, cell: (t) => esc(formatPrice(t.price)) },
+      { head: 'Model P(side)', num: true, cell: (t) => esc(formatPrice(t.modelProbability ?? null)) },
+      { head: 'Edge', num: true, cell: (t) => esc(formatPrice(t.edge ?? null)) },
       { head: 'Fees', num: true, cell: (t) => esc(formatMoneyExact(t.fees)) },
+      { head: 'P&L after fees', num: true, cell: (t) => (t.realizedPnl ? esc(formatDollars(t.realizedPnl)) : '—'), cls: (t) => (t.realizedPnl ? signClass(t.realizedPnl) : '') },
       { head: 'Strategy', cell: (t) => esc(t.strategy) },
       { head: 'Model', cell: (t) => esc(t.model) },
       { head: 'Purpose', cell: (t) => `<span class="badge ${esc(tradeKind(t))}">${esc(t.purpose)}</span>` },
-      { head: 'Exit condition', cell: (t) => esc(t.exitCondition ?? '—') },
+      { head: 'Trigger', cell: (t) => esc(t.trigger ?? t.exitCondition ?? '—') },
     ],
     trades,
   );
+}
+
+/**
+ * What the exits did, from the fills: the scenario text says what it was written to show, this
+ * says what happened (a trailing stop that lost after fees reads as a loss here).
+ */
+function outcomesSummary(outcomes: ReportExitOutcome[]): string {
+  if (outcomes.length === 0) return '<p class="description" data-testid="outcomes">What happened: no exit filled and nothing settled.</p>';
+  const items = outcomes.map((o) => {
+    const d = parseDecimal(o.realizedPnl);
+    const verdict = o.gains === o.fills ? 'all with a gain' : o.losses === o.fills ? 'all at a loss' : `${o.gains} with a gain, ${o.losses} at a loss`;
+    return `<li data-testid="outcome" data-condition="${esc(o.condition)}"><strong>${esc(o.condition)}</strong>: ${esc(o.fills)} fill${o.fills === 1 ? '' : 's'}, ${esc(verdict)} after fees, net <span class="${d ? signClass(o.realizedPnl) : ''}">${esc(formatDollars(o.realizedPnl))}</span></li>`;
+  });
+  return `<div class="description" data-testid="outcomes"><span class="label">What happened (from the fills):</span><ul>${items.join('')}</ul></div>`;
 }
 
 function exitsByConditionTable(rows: RunReport['exitsByCondition']): string {
@@ -622,7 +833,12 @@ function positionsTable(positions: ReportPosition[]): string {
       { head: 'Entry price', num: true, cell: (p) => esc(formatPrice(p.entryPrice)) },
       { head: 'Held', num: true, cell: (p) => esc(p.quantity) },
       { head: 'Status', cell: (p) => esc(p.status) },
+      { head: 'Exit price', num: true, cell: (p) => esc(formatPrice(p.exitPrice ?? null)) },
+      { head: 'Settlement payout', num: true, cell: (p) => esc(formatPrice(p.settlementPayout ?? null)) },
+      { head: 'Fees', num: true, cell: (p) => esc(p.fees === undefined ? '—' : formatMoneyExact(p.fees)) },
       { head: 'Realized P&L', num: true, cell: (p) => esc(formatDollars(p.realizedPnl)), cls: (p) => signClass(p.realizedPnl) },
+      { head: 'ROI', num: true, cell: (p) => esc(formatPercent(p.roi ?? null)), cls: (p) => (p.roi ? signClass(p.roi) : '') },
+      { head: 'Held for', num: true, cell: (p) => esc(formatDuration(p.holdSeconds ?? null)) },
       { head: 'Closed by', cell: (p) => esc((p.closedBy ?? []).length > 0 ? p.closedBy.join(' → ') : '—') },
     ],
     positions,
@@ -695,7 +911,7 @@ dl.meta dd { margin: 0; font-weight: 600; }
 .pos { color: var(--pos); }
 .neg { color: var(--neg); }
 figure { margin: 0 0 12px; }
-svg { width: 100%; max-width: 900px; height: auto; display: block; font-family: inherit; }
+svg { width: 100%; height: auto; display: block; font-family: inherit; }
 svg .chart-title { font-size: 13px; font-weight: 650; fill: var(--fg); }
 svg .tick, svg .legend-text { font-size: 11px; fill: var(--muted); font-variant-numeric: tabular-nums; }
 svg .axis-title, svg .quarter { font-size: 10px; fill: var(--muted); }
@@ -716,6 +932,14 @@ svg .marker { stroke: #fff; stroke-width: 1; }
 svg .marker.entry { fill: #188038; }
 svg .marker.exit { fill: #c5221f; }
 svg .marker.settlement { fill: #5f6368; }
+svg .marker.no { fill: #fff; stroke-width: 2; }
+svg .marker.entry.no { stroke: #188038; }
+svg .marker.exit.no { stroke: #c5221f; }
+svg .leader { stroke: #9aa3b2; stroke-width: 1; }
+svg .settle-line { stroke: #5f6368; stroke-width: 1; stroke-dasharray: 3 3; }
+svg .model { fill: none; stroke-width: 2; stroke-dasharray: 6 3; }
+svg .series { fill: none; stroke-width: 2; stroke-linejoin: round; }
+svg .area { fill-opacity: .25; stroke: none; }
 .two-col { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 0 32px; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
@@ -727,7 +951,10 @@ tbody tr.group-0 { background: var(--bg); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 tr.empty-row td { color: var(--muted); font-style: italic; text-align: center; }
-p.empty { color: var(--muted); font-style: italic; border: 1px dashed var(--line); border-radius: 6px; padding: 16px; max-width: 900px; text-align: center; }
+p.empty { color: var(--muted); font-style: italic; border: 1px dashed var(--line); border-radius: 6px; padding: 16px; text-align: center; }
+p.untraded { color: var(--muted); margin: 4px 0 10px; }
+.description .label { font-weight: 600; color: var(--fg); }
+.description ul { margin: 4px 0 0; padding-left: 20px; }
 .badge { display: inline-block; padding: 0 6px; border-radius: 9px; font-size: 11px; font-weight: 600; background: #e8eaed; color: #3c4043; }
 .badge.entry { background: #e6f4ea; color: #137333; }
 .badge.exit { background: #fce8e6; color: #b3261e; }

@@ -24,6 +24,21 @@ export interface ReportTrade {
   positionId: number | null;
   /** The exit condition a sell filled for (null for entries). */
   exitCondition: string | null;
+  /**
+   * The model's probability that the side traded wins (a NO fill: 1 − the YES probability), as
+   * decided on: the entry's edge row; for an exit, the last edge row of the market, strategy and
+   * model at or before the fill. Null when there was none.
+   */
+  modelProbability: string | null;
+  /** The edge of the side traded, from the same edge row (null when there was none). */
+  edge: string | null;
+  /** What made it trade: "<strategy kind> entry" ("halftime entry"), or the exit condition and its priority ("trailing_stop (high)"). */
+  trigger: string;
+  /**
+   * An exit fill's P&L after fees: (price − entry price) × quantity − its fee − the entry fee's
+   * share of these contracts. Null for entries.
+   */
+  realizedPnl: string | null;
 }
 
 export interface ReportExit {
@@ -67,6 +82,60 @@ export interface ReportPosition {
   realizedPnl: string;
   /** How it ended: exit conditions in order, then 'settled' if settlement closed the rest. */
   closedBy: string[];
+  /** ISO time of the first entry fill (null when the books hold no fill of it). */
+  enteredAt: string | null;
+  /** ISO time it closed: its last exit fill, or the market's settlement; null while open. */
+  closedAt: string | null;
+  /** Average price of its exit fills, weighted by contracts (null when none sold). */
+  exitPrice: string | null;
+  /** What one contract of its side paid at settlement (null when settlement did not close it). */
+  settlementPayout: string | null;
+  /** Fees of all its fills. */
+  fees: string;
+  /** Realized P&L over the cost of the contracts bought (entered × entry price), a fraction; null while open. */
+  roi: string | null;
+  /** Seconds from enteredAt to closedAt (null while open). */
+  holdSeconds: number | null;
+}
+
+/** A market's settlement as the books recorded it. */
+export interface ReportSettlement {
+  ticker: string;
+  outcome: string;
+  /** What one YES contract paid (a NO contract pays 1 − it); null for a void market. */
+  yesPayout: string | null;
+  /** ISO time the books recorded it. */
+  at: string;
+}
+
+/** The model's YES probability of one market over time, from the edge rows (one line per model). */
+export interface ReportModelLine {
+  ticker: string;
+  /** "elo_live v2.1" */
+  model: string;
+  /** The probability as it changed: a point where it changed, and the last row. */
+  points: { at: string; yesProbability: string }[];
+}
+
+/** One strategy version's P&L over the run, at the sample times. */
+export interface ReportStrategyEquity {
+  strategy: string;
+  /**
+   * Per sample: its fills' cash flow (sells − buys − fees) + settlement payouts + the contracts
+   * it still holds marked at the bid (YES at the YES bid, NO at 1 − the YES ask). The strategies'
+   * points sum to the sample's equity − the starting balance when every fill is attributed.
+   */
+  points: { minute: number; at: string; pnl: string }[];
+}
+
+/** What one exit condition did, from the fills (the scenario's text states intent; this is what happened). */
+export interface ReportExitOutcome {
+  condition: string;
+  fills: number;
+  /** Fills with a P&L after fees above / below zero. */
+  gains: number;
+  losses: number;
+  realizedPnl: string;
 }
 
 export interface ReportStrategyPnl {
@@ -93,7 +162,7 @@ export interface ReportBreakerEvent {
 export interface ReportSample {
   /** Game minute (0–60; fractions during breaks keep the last minute). */
   minute: number;
-  /** ISO wall time of the sample. */
+  /** ISO time of the sample (the run's clock). */
   at: string;
   /** Cash + open positions at the bid, dollars. */
   equity: string;
@@ -134,6 +203,8 @@ export interface RunReport {
     realizedPnl: string;
     fees: string;
     openPositions: number;
+    /** The deepest fall of the sampled equity below its running peak, dollars (≥ 0). */
+    maxDrawdown: string;
   };
   trades: ReportTrade[];
   exits: ReportExit[];
@@ -144,4 +215,8 @@ export interface RunReport {
   byStrategy: ReportStrategyPnl[];
   breakerEvents: ReportBreakerEvent[];
   samples: ReportSample[];
+  settlements: ReportSettlement[];
+  modelLines: ReportModelLine[];
+  strategyEquity: ReportStrategyEquity[];
+  exitOutcomes: ReportExitOutcome[];
 }

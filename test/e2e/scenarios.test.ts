@@ -175,7 +175,12 @@ describe.sequential('shipped scenarios, end to end', () => {
       expect(await page.locator('[data-testid="trades-table"] tbody tr').count()).toBe(trades.length);
       expect(await page.locator('[data-testid="equity-chart"] polyline').count()).toBeGreaterThanOrEqual(1);
       for (const game of report.games) {
-        for (const ticker of game.tickers) expect(await page.getByTestId(`market-chart-${ticker}`).count()).toBe(1);
+        // A chart per traded market; a market nothing traded is a line without a chart.
+        for (const ticker of game.tickers) {
+          const traded = report.trades.some((t) => t.ticker === ticker);
+          expect(await page.getByTestId(`market-chart-${ticker}`).count()).toBe(traded ? 1 : 0);
+          expect(await page.getByTestId(`market-untraded-${ticker}`).count()).toBe(traded ? 0 : 1);
+        }
       }
       expect(errors).toEqual([]);
     } finally {

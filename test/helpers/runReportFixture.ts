@@ -1,6 +1,9 @@
 import { Decimal } from 'decimal.js';
+import { exitFillPnl, exitOutcomes, maxDrawdown, positionExitDetails, strategyEquitySeries } from '../../local/report/series';
 import type {
   ReportExit,
+  ReportModelLine,
+  ReportSettlement,
   ReportExitAttempt,
   ReportPosition,
   ReportSample,
@@ -19,7 +22,9 @@ import type {
 export const KC = 'KXNFLGAME-25SEP05KCLAC-KC';
 export const LAC = 'KXNFLGAME-25SEP05KCLAC-LAC';
 export const BUF = 'KXNFLGAME-25SEP07BUFMIA-BUF';
-const TICKERS = [KC, LAC, BUF];
+/** Quoted all game, never traded: the report draws no chart for it. */
+export const MIA = 'KXNFLGAME-25SEP07BUFMIA-MIA';
+const TICKERS = [KC, LAC, BUF, MIA];
 
 const HALFTIME = 'halftime_entry v1.0';
 const FADE = 'momentum_fade v0.3';
@@ -37,6 +42,7 @@ function fee(quantity: number, price: string): string {
 
 /** Synthetic YES mid per ticker and minute (test data only: floats never touch report money). */
 function yesMid(ticker: string, minute: number): number {
+  if (ticker === MIA) return 1 - yesMid(BUF, minute);
   const base = ticker === KC ? 0.45 : ticker === LAC ? 0.55 : 0.52;
   const drift = ticker === KC ? 0.004 : ticker === LAC ? -0.004 : 0.006;
   const wave = ticker === BUF ? 0.08 * Math.sin(minute / 6) : 0.05 * Math.sin(minute / 9 + 1);
@@ -48,6 +54,13 @@ function quote(ticker: string, minute: number): { yesBid: Decimal; yesAsk: Decim
   const mid = new Decimal(yesMid(ticker, minute).toFixed(2));
   return { yesBid: mid.minus('0.01'), yesAsk: mid.plus('0.01') };
 }
+
+/** The model's YES probability of a ticker at a minute: ahead of the market by a few cents (test data). */
+function modelYes(ticker: string, minute: number): Decimal {
+  const lead = ticker === BUF || ticker === KC ? 0.07 : -0.07;
+  return new Decimal(Math.min(0.99, Math.max(0.01, yesMid(ticker, minute) + lead)).toFixed(2));
+}
+const MODEL_OF: Record<string, string> = { [KC]: 'elo_live v2.1', [LAC]: 'elo_live v2.1', [BUF]: 'logit_wp v1.1', [MIA]: 'logit_wp v1.1' };
 
 /** Fills cross the spread: buy YES at the ask, sell YES at the bid; NO at 1 − the other side. */
 function fillPrice(p: PlannedTrade): string {
@@ -83,22 +96,32 @@ const PLAN: PlannedTrade[] = [
 ];
 
 export function runReportFixture(): RunReport {
-  const trades: ReportTrade[] = PLAN.map((p, i) => ({
-    tradeId: 101 + i,
-    // A fill lands a little after the sample of its minute: the report maps it to the nearest one.
-    at: minuteAt(p.minute - 1, 700),
-    ticker: p.ticker,
-    side: p.side,
-    action: p.action,
-    quantity: String(p.quantity),
-    price: fillPrice(p),
-    fees: fee(p.quantity, fillPrice(p)),
-    purpose: p.purpose,
-    strategy: p.strategy,
-    model: p.model,
-    positionId: p.positionId,
-    exitCondition: p.exitCondition,
-  }));
+  const trades: ReportTrade[] = PLAN.map((p, i) => {
+    const price = fillPrice(p);
+    const yes = modelYes(p.ticker, p.minute);
+    const modelProbability = p.side === 'yes' ? yes : new Decimal(1).minus(yes);
+    return {
+      tradeId: 101 + i,
+      // A fill lands a little after the sample of its minute.
+      at: minuteAt(p.minute - 1, 700),
+      ticker: p.ticker,
+      side: p.side,
+      action: p.action,
+      quantity: String(p.quantity),
+      price,
+      fees: fee(p.quantity, price),
+      purpose: p.purpose,
+      strategy: p.strategy,
+      model: p.model,
+      positionId: p.positionId,
+      exitCondition: p.exitCondition,
+      modelProbability: modelProbability.toFixed(4),
+      edge: modelProbability.minus(price).toFixed(4),
+      trigger: p.purpose === 'entry' ? `${p.strategy.startsWith('halftime') ? 'halftime' : 'live'} entry` : `${p.exitCondition} (normal)`,
+      realizedPnl: null,
+    };
+  });
+  for (const [tradeId, pnl] of exitFillPnl(trades)) trades.find((t) => t.tradeId === tradeId)!.realizedPnl = pnl.toFixed(4);
 
   const positions: ReportPosition[] = [...new Set(trades.map((t) => t.positionId!))].map((id) => {
     const own = trades.filter((t) => t.positionId === id);
@@ -107,7 +130,8 @@ export function runReportFixture(): RunReport {
     const sold = exits.reduce((n, t) => n + Number(t.quantity), 0);
     const fees = own.reduce((sum, t) => sum.plus(t.fees), new Decimal(0));
     const realized = exits.reduce((sum, t) => sum.plus(new Decimal(t.price).minus(entry.price).times(t.quantity)), new Decimal(0)).minus(fees);
-    return {
+    const closed = Number(entry.quantity) === sold;
+    const position = {
       positionId: id,
       ticker: entry.ticker,
       strategy: entry.strategy,
@@ -115,10 +139,12 @@ export function runReportFixture(): RunReport {
       entered: entry.quantity,
       entryPrice: entry.price,
       quantity: String(Number(entry.quantity) - sold),
-      status: Number(entry.quantity) === sold ? 'closed' : 'open',
+      status: closed ? 'closed' : 'open',
       realizedPnl: realized.toFixed(4),
       closedBy: exits.map((t) => t.exitCondition!),
+      fees: fees.toFixed(4),
     };
+    return { ...position, ...positionExitDetails(position, trades, undefined) };
   });
 
   const exits: ReportExit[] = [
@@ -163,7 +189,7 @@ export function runReportFixture(): RunReport {
   const samples: ReportSample[] = [];
   for (let minute = 1; minute <= 60; minute++) {
     const at = minuteAt(minute - 1);
-    const done = trades.filter((t) => Date.parse(t.at) <= Date.parse(at) + MINUTE_MS / 2);
+    const done = trades.filter((t) => Date.parse(t.at) <= Date.parse(at));
     const cash = cashAfter(startingBalance, done);
     const markets: ReportSample['markets'] = {};
     let equity = cash;
@@ -188,6 +214,17 @@ export function runReportFixture(): RunReport {
 
   const realizedPnl = positions.reduce((s, p) => s.plus(p.realizedPnl), new Decimal(0));
   const fees = trades.reduce((s, t) => s.plus(t.fees), new Decimal(0));
+  // The markets of the finished game settle after the last sample; BUF's has not settled yet.
+  const settlements: ReportSettlement[] = [
+    { ticker: KC, outcome: 'yes', yesPayout: '1.0000', at: minuteAt(60, 1_200) },
+    { ticker: LAC, outcome: 'no', yesPayout: '0.0000', at: minuteAt(60, 1_200) },
+  ];
+  // The model's reading every two minutes while the markets trade.
+  const modelLines: ReportModelLine[] = TICKERS.map((ticker) => ({
+    ticker,
+    model: MODEL_OF[ticker]!,
+    points: Array.from({ length: 30 }, (_, i) => ({ at: minuteAt(i * 2, 300), yesProbability: modelYes(ticker, i * 2 + 1).toFixed(4) })),
+  }));
   return {
     scenario: 'two-games-halftime',
     description: 'Chiefs @ Chargers and Bills @ Dolphins played against the Kalshi simulator; halftime entries & momentum fades.',
@@ -200,7 +237,7 @@ export function runReportFixture(): RunReport {
     resumed: false,
     games: [
       { name: 'Chiefs @ Chargers', home: 'LAC', away: 'KC', homeScore: 24, awayScore: 27, tickers: [KC, LAC] },
-      { name: 'Bills @ Dolphins', home: 'MIA', away: 'BUF', homeScore: 10, awayScore: 31, tickers: [BUF] },
+      { name: 'Bills @ Dolphins', home: 'MIA', away: 'BUF', homeScore: 10, awayScore: 31, tickers: [BUF, MIA] },
     ],
     startingBalance: startingBalance.toFixed(4),
     endingBalance: cashAfter(startingBalance, trades).toFixed(4),
@@ -211,6 +248,7 @@ export function runReportFixture(): RunReport {
       realizedPnl: realizedPnl.toFixed(4),
       fees: fees.toFixed(4),
       openPositions: positions.filter((p) => p.status === 'open').length,
+      maxDrawdown: maxDrawdown(samples).toFixed(4),
     },
     trades,
     exits,
@@ -228,6 +266,10 @@ export function runReportFixture(): RunReport {
       },
     ],
     samples,
+    settlements,
+    modelLines,
+    strategyEquity: strategyEquitySeries(trades, settlements, samples),
+    exitOutcomes: exitOutcomes(trades, []),
   };
 }
 
@@ -257,7 +299,7 @@ export function emptyRunReport(): RunReport {
     games: [],
     startingBalance: '1000.0000',
     endingBalance: '1000.0000',
-    totals: { entries: 0, exits: 0, trades: 0, realizedPnl: '0.0000', fees: '0.0000', openPositions: 0 },
+    totals: { entries: 0, exits: 0, trades: 0, realizedPnl: '0.0000', fees: '0.0000', openPositions: 0, maxDrawdown: '0.0000' },
     trades: [],
     exits: [],
     exitsByCondition: [],
@@ -266,5 +308,9 @@ export function emptyRunReport(): RunReport {
     byStrategy: [],
     breakerEvents: [],
     samples: [],
+    settlements: [],
+    modelLines: [],
+    strategyEquity: [],
+    exitOutcomes: [],
   };
 }

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadScenario, schedule, SHIPPED_SCENARIOS } from '../../local/sim/scenario';
-import { KalshiSimulator, type SimClock } from '../../local/sim/simulator';
+import { KalshiSimulator } from '../../local/sim/simulator';
 import { buildRunReport, renderTextReport } from '../../local/report/build';
 import { seedLocalDatabase } from '../../local/seed';
 import { dec, Decimal } from '../../shared/domain/decimal';
@@ -34,10 +34,12 @@ describe('one bet per game over the shipped scenarios', () => {
     const pool = db().pool;
     const scenario = await loadScenario(name);
     let t = 0;
+    // The game is played from now on the wall clock, as the handlers here read it: the simulator's
+    // clock is the game second t the loop sets.
     const start = Date.now();
-    const clock: SimClock = { simSeconds: () => t, wallAt: (s) => start + s * 1000 };
+    const clock = { nowMs: () => start + t * 1000 };
     const sim = await new KalshiSimulator({
-      scenario, clock, gameDate: '2026-12-06', runTag: '1206', keyId: 'test', publicKey, balanceDollars: '2000',
+      scenario, clock, startMs: start, runTag: '1206', keyId: 'test', publicKey, balanceDollars: '2000', maxClockSkewMs: Number.MAX_SAFE_INTEGER,
     }).start();
     try {
       await seedLocalDatabase(pool, 'test');
