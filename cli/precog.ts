@@ -173,14 +173,21 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
   const model = program.command('model').description('probability model versions');
   model
     .command('validate')
-    .summary('score a version on labelled data')
-    .description('score a model version on labelled outcomes (accuracy, Brier score, reliability) and store the result on the version')
+    .summary('run a version over game states with outcomes')
+    .description('run a model version over a file of game states whose outcomes are known; store its accuracy, Brier score, '
+      + 'log loss and calibration by bin (model_validations; accuracy and Brier also on the version)')
     .argument('<name>', 'model name, e.g. elo_nfl')
     .argument('<version>', 'model version, e.g. v1.0', semanticVersion)
-    .requiredOption('--data <file>', 'CSV with columns p (predicted probability, at most 4 decimals) and outcome (0 or 1); other columns (e.g. market_id) are ignored')
+    .requiredOption('--data <file>', 'CSV of game states: home_team, away_team, status, outcome (1: the YES team won) and optionally '
+      + 'yes_team, sport, home_score, away_score, period, time_remaining, possession (docs/cli.md)')
+    .option('--bins <n>', 'calibration bins of equal width (default 10, at most 100)', (v) => {
+      const n = positiveInt(v);
+      if (n > 100) throw new InvalidArgumentError('expected at most 100 bins.');
+      return n;
+    })
     .option('--json', 'print the result as JSON')
-    .action(async (name: string, version: string, opts: { data: string; json?: boolean }) => {
-      await run(opts.json, (ctx) => modelValidate(ctx, { name, version, data: opts.data, json: opts.json }));
+    .action(async (name: string, version: string, opts: { data: string; bins?: number; json?: boolean }) => {
+      await run(opts.json, (ctx) => modelValidate(ctx, { name, version, data: opts.data, bins: opts.bins, env: io.env, json: opts.json }));
     });
 
   for (const kind of ['strategy', 'model'] as const) {
@@ -249,7 +256,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     if (kind === 'strategy') {
       group
         .command('show')
-        .summary('one version: config, status and what it traded')
+        .summary("a version's config, status and trades")
         .description('one strategy version: its whole config, status, when and by whom it was created, and what it traded (trades, positions, cost, realized P&L, ROI)')
         .argument('<name>', nameHelp)
         .argument('<version>', 'e.g. v1.0', semanticVersion)
