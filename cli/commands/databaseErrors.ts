@@ -47,7 +47,7 @@ export function explainDatabaseError(error: unknown, env: NodeJS.ProcessEnv): Da
   const explained = (text: string) => new DatabaseUnusableError(text, { cause: error });
   if (code !== undefined && UNREACHABLE.has(code)) {
     const what = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'unknown host' : code.toLowerCase();
-    return explained(`cannot reach PostgreSQL at ${where}: ${what}. start PostgreSQL there, or point ${setting(env).split(' ')[0]} at a running one`);
+    return explained(`cannot reach PostgreSQL at ${where}: ${what}; start PostgreSQL there, or point ${setting(env).split(' ')[0]} at a running one`);
   }
   if (/timeout expired|Connection terminated due to connection timeout/i.test(message)) {
     return explained(`cannot reach PostgreSQL at ${where}: no answer within the connection timeout. Check the host and port in ${setting(env).split(' ')[0]}`);

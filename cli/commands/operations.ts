@@ -48,7 +48,7 @@ const UNREALIZED = `CASE WHEN p.status <> 'open' THEN NULL WHEN p.unrealized_pnl
 /** Current versions of positions with their market, strategy and model versions. */
 export const POSITIONS_SQL = `
 SELECT p.position_id, p.market_id, m.ticker, p.side, p.execution_mode, p.status, p.quantity, coalesce(p.original_quantity, p.quantity) AS original_quantity,
-       p.entry_price::text AS entry_price, ${COST}::text AS cost_basis, coalesce(p.fees, 0)::text AS fees,
+       p.entry_price::text AS entry_price, (coalesce(p.original_quantity, p.quantity) * p.entry_price)::text AS paid, ${COST}::text AS cost_basis, coalesce(p.fees, 0)::text AS fees,
        (CASE WHEN p.status = 'open' AND p.unrealized_pnl IS NULL THEN ${MARK} ELSE p.current_price END)::text AS current_price,
        (${UNREALIZED})::text AS unrealized_pnl,
        (CASE WHEN p.status <> 'open' THEN NULL WHEN p.unrealized_pnl IS NOT NULL THEN p.unrealized_pnl_pct
@@ -88,6 +88,7 @@ export async function listPositions(ctx: CommandContext, options: { all?: boolea
     { header: 'BOUGHT', cell: (r) => count(r.original_quantity), align: 'right' },
     { header: 'HELD', cell: (r) => count(r.quantity), align: 'right' },
     { header: 'ENTRY', cell: (r) => price(r.entry_price), align: 'right' },
+    { header: 'PAID', cell: (r) => usd(r.paid), align: 'right' },
     { header: 'COST', cell: (r) => usd(r.cost_basis), align: 'right' },
     { header: 'NOW', cell: (r) => price(r.current_price), align: 'right' },
     { header: 'UNREALIZED', cell: (r) => usd(r.unrealized_pnl, { signed: true }), align: 'right' },
@@ -97,7 +98,7 @@ export async function listPositions(ctx: CommandContext, options: { all?: boolea
     { header: 'MODEL', cell: (r) => version(r.model_name, r.model_version) },
     { header: 'UPDATED', cell: (r) => time(r.last_update ?? r.updated_at) },
   ])) ctx.out(line);
-  ctx.out('(COST and REALIZED include fees; UNREAL % is unrealized P&L / cost)');
+  ctx.out('(PAID: BOUGHT × ENTRY; COST: cost basis of what is HELD, fees included; REALIZED includes fees; UNREAL %: unrealized P&L / COST)');
   return rows;
 }
 
