@@ -173,7 +173,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
   const model = program.command('model').description('probability model versions');
   model
     .command('validate')
-    .summary('run a version over game states with outcomes')
+    .summary('score a version on game states')
     .description('run a model version over a file of game states whose outcomes are known; store its accuracy, Brier score, '
       + 'log loss and calibration by bin (model_validations; accuracy and Brier also on the version)')
     .argument('<name>', 'model name, e.g. elo_nfl')
@@ -256,7 +256,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     if (kind === 'strategy') {
       group
         .command('show')
-        .summary("a version's config, status and trades")
+        .summary('config, status and trades')
         .description('one strategy version: its whole config, status, when and by whom it was created, and what it traded (trades, positions, cost, realized P&L, ROI)')
         .argument('<name>', nameHelp)
         .argument('<version>', 'e.g. v1.0', semanticVersion)
