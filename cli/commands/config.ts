@@ -161,13 +161,14 @@ export const RULE_ORDER: ReadonlyArray<readonly [lower: string, upper: string]> 
 const asDecimal = (value: RuleValue): Decimal => new Decimal(formatRuleValue(value));
 
 function checkAgainstRelatedRules(resolved: ResolvedTradingRules, parsed: { key: string; value: RuleValue }, raw: string): void {
-  const value = asDecimal(parsed.value);
-  const spec = overridableKey(parsed.key);
   const bounds: Array<{ bound: Decimal; side: 'min' | 'max'; by: Layer }> = [];
   for (const [lower, upper] of RULE_ORDER) {
     if (lower === parsed.key) bounds.push({ bound: asDecimal(ruleValue(resolved.rules, upper)), side: 'max', by: effective(resolved, upper) });
     if (upper === parsed.key) bounds.push({ bound: asDecimal(ruleValue(resolved.rules, lower)), side: 'min', by: effective(resolved, lower) });
   }
+  if (bounds.length === 0) return; // a rule no other rule bounds (booleans, strings, JSON among them)
+  const value = asDecimal(parsed.value);
+  const spec = overridableKey(parsed.key);
   const broken = bounds.filter((b) => (b.side === 'max' ? value.gt(b.bound) : value.lt(b.bound)));
   if (broken.length === 0) return;
   // The allowed range: the key's own range narrowed by every related rule in effect.

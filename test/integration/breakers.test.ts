@@ -136,6 +136,7 @@ describe('data_stale and manual', () => {
     expect(out.join('\n')).toMatch(/tripped manual breaker #\d+: new entries are blocked; the monitor liquidates/);
     expect((await checkBreakers({ pool: db().pool })).resolutions).toEqual([]);
     expect(await openBreakers()).toEqual(['manual']);
-    expect(await runCli(['breaker', 'trip', 'daily_loss_limit', '--reason', 'x'], io)).toBe(1);
+    // Only the manual breaker is tripped by hand: another type is a usage error (exit 2).
+    expect(await runCli(['breaker', 'trip', 'daily_loss_limit', '--reason', 'x'], io)).toBe(2);
   });
 });
