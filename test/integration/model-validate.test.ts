@@ -150,6 +150,9 @@ describe('precog model validate runs the model', () => {
     ]));
     const { rows: [{ n }] } = await db().pool.query(`SELECT count(*)::int AS n FROM model_validations WHERE model_id = $1`, [model.id]);
     expect(n).toBe(2); // each run is kept
+    // Runs are history: never rewritten or deleted.
+    await expect(db().pool.query(`UPDATE model_validations SET brier_score = 0 WHERE validation_id = $1`, [out.validationId])).rejects.toThrow(/never updated or deleted/);
+    await expect(db().pool.query(`DELETE FROM model_validations WHERE validation_id = $1`, [out.validationId])).rejects.toThrow(/never updated or deleted/);
   });
 
   it('matrix: the cell of the shipped NFL matrix for the state, turned to the YES team\'s side', async () => {
