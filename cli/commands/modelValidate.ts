@@ -34,7 +34,8 @@ import { readInputFile } from './usage';
  *   accuracy     share of correct calls at 0.5 (p = 0.5 counts half)
  *   Brier score  mean of (p − outcome)²
  *   log loss     −mean(outcome·ln p + (1 − outcome)·ln(1 − p)), p clipped to [1e-15, 1 − 1e-15]
- *                (scikit-learn's convention) so that a certain wrong answer costs ~34.5, not ∞
+ *                (scikit-learn's log_loss eps up to 1.1; 1.2 moved to the float's machine epsilon)
+ *                so that a certain wrong answer costs ~34.5, not ∞
  *   calibration  N equal-width bins of p ([0, 1/N), …, [(N−1)/N, 1]): count, mean p, observed
  *                frequency of outcome 1
  */
@@ -84,7 +85,7 @@ export class ModelNotFoundError extends Error {
 }
 
 const HALF = new Decimal('0.5');
-/** scikit-learn's log_loss clipping: a certain, wrong answer is finite. */
+/** scikit-learn's log_loss clipping (its eps default up to 1.1): a certain, wrong answer is finite. */
 const LOG_LOSS_EPSILON = new Decimal('1e-15');
 const SCORE = /^\d{1,3}$/;
 
