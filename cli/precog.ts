@@ -1,8 +1,10 @@
 /**
  * `precog`: the operator's command line (run with tsx: `npx tsx cli/precog.ts --help`).
  *
- * Exit codes: 0 success (and --help), 1 failure (bad data, database error, refused import),
- * 2 usage error (unknown command or option, missing or malformed argument).
+ * Exit codes: 0 success (and --help, --version), 1 failure (bad data, database error, refused
+ * import, a component down or stale), 2 usage error (unknown command or option, missing or
+ * malformed argument, a value outside its allowed range: commander's checks and the commands'
+ * own UsageError). docs/cli.md documents every command.
  *
  * Every command that prints results takes --json: one JSON document on stdout, and a failure or usage
  * error as one JSON document ({"error": …}) on stderr.
@@ -118,9 +120,9 @@ export function wantsJson(argv: readonly string[]): boolean {
 const HELP_AFTER = `
 Output: commands that print results take --json: one JSON document on stdout;
   failures and usage errors are then one JSON document {"error": …} on stderr.
-Exit codes: 0 ok (and --help); 1 failure (bad data, database error, refused
-  import, a component down); 2 usage error (unknown command or option, missing
-  or malformed argument).
+Exit codes: 0 ok (and --help, --version); 1 failure (bad data, database
+  error, refused import, a component down or stale); 2 usage error (unknown
+  command or option, missing or malformed argument, a value out of its range).
 Database: DATABASE_URL (postgres://user:password@host:5432/precog); in AWS
   DATABASE_SECRET_ARN (an RDS secret; DATABASE_HOST overrides its host).
 Help on a command: precog <command> --help, e.g. precog config set --help.`;
