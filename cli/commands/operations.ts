@@ -2,7 +2,6 @@ import { InvalidArgumentError } from 'commander';
 import { migrate } from '../../shared/db/migrate';
 import { QUERY_PATTERNS } from '../../shared/db/queryPatterns';
 import { now } from '../../shared/clock/clock';
-import { Decimal } from '../../shared/domain/decimal';
 import { count, labelled, pct, price, table, time, usd } from '../format';
 import type { CommandContext } from './context';
 
