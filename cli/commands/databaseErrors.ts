@@ -30,6 +30,28 @@ function target(env: NodeJS.ProcessEnv): string {
   }
 }
 
+/**
+ * Whether a network error is about the database's address (a venue or SQS call fails with the
+ * same codes): it dialled DATABASE_URL's port, or failed to look up its host. Without a
+ * DATABASE_URL (AWS), any is taken.
+ */
+function aimsAtDatabase(error: unknown, env: NodeJS.ProcessEnv): boolean {
+  const url = env.DATABASE_URL;
+  if (url === undefined || url.startsWith('/')) return true;
+  let host: string;
+  let port: string;
+  try {
+    const parsed = new URL(url.includes('@/') ? url.replace('@/', '@localhost/') : url);
+    host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    port = parsed.port || '5432';
+  } catch {
+    return true;
+  }
+  const candidates = [error, ...(((error as { errors?: unknown[] } | null)?.errors) ?? [])] as Array<{ port?: unknown; hostname?: unknown }>;
+  // A connect error names the port it dialled; a failed lookup (ENOTFOUND) only the host name.
+  return candidates.some((e) => (e?.port !== undefined ? String(e.port) === port : e?.hostname === host));
+}
+
 function codeOf(error: unknown): string | undefined {
   const own = (error as { code?: unknown } | null)?.code;
   if (typeof own === 'string') return own;
@@ -45,7 +67,7 @@ export function explainDatabaseError(error: unknown, env: NodeJS.ProcessEnv): Da
   const message = error instanceof Error ? error.message : String(error);
   const where = `${target(env)} (${setting(env)})`;
   const explained = (text: string) => new DatabaseUnusableError(text, { cause: error });
-  if (code !== undefined && UNREACHABLE.has(code)) {
+  if (code !== undefined && UNREACHABLE.has(code) && aimsAtDatabase(error, env)) {
     const what = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'unknown host' : code.toLowerCase();
     return explained(`cannot reach PostgreSQL at ${where}: ${what}; start PostgreSQL there, or point ${setting(env).split(' ')[0]} at a running one`);
   }
