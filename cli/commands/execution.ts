@@ -75,11 +75,20 @@ export async function listDesyncs(ctx: CommandContext, options: { all?: boolean;
     ctx.out(JSON.stringify(rows));
     return;
   }
-  if (rows.length === 0) ctx.out(options.all ? 'no desyncs recorded' : 'no open desyncs');
-  for (const r of rows) {
-    ctx.out(`#${r.desync_id} ${r.kind} ${r.ticker} [${r.execution_mode}] books ${JSON.stringify(r.local_value)} venue ${JSON.stringify(r.venue_value)} `
-      + `since ${r.detected_at.toISOString()}${r.resolved_at ? ` resolved: ${r.resolution}` : ' OPEN'}`);
+  if (rows.length === 0) {
+    ctx.out(options.all ? 'no desyncs recorded' : 'no open desyncs');
+    return;
   }
+  for (const line of table(rows, [
+    { header: 'ID', cell: (r) => `#${r.desync_id}`, align: 'right' },
+    { header: 'KIND', cell: (r) => r.kind },
+    { header: 'MARKET', cell: (r) => r.ticker },
+    { header: 'MODE', cell: (r) => r.execution_mode },
+    { header: 'BOOKS', cell: (r) => JSON.stringify(r.local_value) },
+    { header: 'VENUE', cell: (r) => JSON.stringify(r.venue_value) },
+    { header: 'SINCE', cell: (r) => time(r.detected_at) },
+    { header: 'STATE', cell: (r) => (r.resolved_at ? `resolved: ${r.resolution}` : 'OPEN') },
+  ])) ctx.out(line);
 }
 
 export async function resolveDesync(ctx: CommandContext, options: { id: number; note: string; json?: boolean }): Promise<void> {

@@ -66,7 +66,7 @@ describe('api_failures', () => {
     const out: string[] = [];
     const io: CliIo = { out: (l) => out.push(l), err: (l) => out.push(l), env: { DATABASE_URL: db().url } };
     expect(await runCli(['breaker', 'list'], io)).toBe(EXIT_OK);
-    const id = Number(/#(\d+) api_failures/.exec(out.join('\n'))![1]);
+    const id = Number(/#(\d+) +api_failures +\S+ \S+ +OPEN/.exec(out.join('\n'))![1]);
     expect(await runCli(['breaker', 'resolve', String(id), '--action', 'venue balance topped up'], io)).toBe(EXIT_OK);
     expect(await openBreakers()).not.toContain('api_failures');
   });

@@ -35,7 +35,7 @@ describe('precog orders / reconcile / desync', () => {
     const found = JSON.parse((await precog('reconcile', '--json')).out);
     expect(found.desyncs).toEqual([expect.objectContaining({ kind: 'position', local: { net: '833' }, venue: { net: '840' } })]);
     const open = await precog('desync', 'list');
-    expect(open.out).toMatch(/position KXNFLGAME-25NOV27KCDAL-KC \[paper\] books \{"net":"833"\} venue \{"net":"840"\}.*OPEN/);
+    expect(open.out).toMatch(/^ID +KIND +MARKET +MODE +BOOKS +VENUE +SINCE +STATE\n *#\d+ +position +KXNFLGAME-25NOV27KCDAL-KC +paper +\{"net":"833"\} +\{"net":"840"\} +\S+ \S+ +OPEN$/);
     const id = Number(/#(\d+)/.exec(open.out)![1]);
 
     expect((await precog('desync', 'resolve', String(id))).code).toBe(EXIT_USAGE); // --note is required
