@@ -1,8 +1,10 @@
 /**
  * `precog`: the operator's command line (run with tsx: `npx tsx cli/precog.ts --help`).
  *
- * Exit codes: 0 success (and --help), 1 failure (bad data, database error, refused import),
- * 2 usage error (unknown command or option, missing or malformed argument).
+ * Exit codes: 0 success (and --help, --version), 1 failure (bad data, database error, refused
+ * import, a component down or stale), 2 usage error (unknown command or option, missing or
+ * malformed argument, a value outside its allowed range: commander's checks and the commands'
+ * own UsageError). docs/cli.md documents every command.
  *
  * Every command that prints results takes --json: one JSON document on stdout, and a failure or usage
  * error as one JSON document ({"error": …}) on stderr.
@@ -10,7 +12,7 @@
  * The database is DATABASE_URL (or the AWS variables of shared/db/pool.ts). This file only wires
  * commander; each command's logic is a testable function in cli/commands/.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -26,7 +28,13 @@ import { listDesyncs, listOrders, reconcile, resolveDesync } from './commands/ex
 import { configGet, configKeys, configList, configSet, configUnset, nonBlank, parseExpires, parseExpiresIn } from './commands/config';
 import { listBreakers, resolveBreakerCommand, tripBreaker } from './commands/breakers';
 import { InvokeUsageError, functionNames, invokeFunction } from './commands/invoke';
-import { abCompare, attribution, healthReport, listPositions, migrateCommand, parseSince, pnlReport } from './commands/operations';
+import { abCompare, attribution, listPositions, migrateCommand, parseSince, pnlReport } from './commands/operations';
+import { healthReport } from './commands/health';
+import { EDGE_ACTIONS, EXIT_STATUSES, listEdges, listExits, listTrades } from './commands/readouts';
+import { showStrategy } from './commands/versions';
+import { UsageError } from './commands/usage';
+import { explainDatabaseError } from './commands/databaseErrors';
+import { MODEL_TRANSITIONS, STRATEGY_TRANSITIONS } from '../shared/strategies/lifecycle';
 import { preflight } from './commands/preflight';
 import { DLQ_NAMES, dlqList, dlqRedrive, type DlqName } from './commands/dlq';
 
@@ -46,6 +54,9 @@ const processIo: CliIo = {
   env: process.env,
 };
 
+/** The version in package.json (read once: the CLI runs from the checkout through tsx). */
+export const PRECOG_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 const SEMANTIC_VERSION = /^v\d+\.\d+(\.\d+)?$/;
 
 function semanticVersion(value: string): string {
@@ -54,16 +65,31 @@ function semanticVersion(value: string): string {
 }
 
 /** A failure the action already reported; carries the exit code. */
-class ReportedFailure extends Error {}
-
-function reportFailure(io: CliIo, error: unknown, json: boolean): void {
-  const message = error instanceof Error ? error.message : String(error);
-  if (json) {
-    const issues = (error as { issues?: readonly unknown[] }).issues;
-    io.err(JSON.stringify({ error: message.split('\n')[0], ...(Array.isArray(issues) ? { issues } : {}) }));
-  } else {
-    io.err(`precog: ${message}`);
+class ReportedFailure extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
   }
+}
+
+/**
+ * Prints a failure: text (`precog: …`, or `error: …` for a usage error, as commander's) or one
+ * JSON document with --json. Returns its exit code: 2 for a usage error, else 1.
+ */
+function reportFailure(io: CliIo, error: unknown, json: boolean): number {
+  const explained = explainDatabaseError(error, io.env) ?? error;
+  const message = explained instanceof Error ? explained.message : String(explained);
+  const usage = explained instanceof UsageError;
+  if (json) {
+    const issues = (explained as { issues?: readonly unknown[] }).issues;
+    io.err(JSON.stringify({
+      error: message.split('\n')[0],
+      ...(usage ? { code: 'precog.invalidValue' } : {}),
+      ...(Array.isArray(issues) && issues.length > 0 ? { issues } : {}),
+    }));
+  } else {
+    io.err(usage ? `error: ${message}\n(run with --help for usage)` : `precog: ${message}`);
+  }
+  return usage ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 /** Built only when a secret is read (AWS): constructing the SDK client costs time and prints warnings. */
@@ -94,9 +120,9 @@ export function wantsJson(argv: readonly string[]): boolean {
 const HELP_AFTER = `
 Output: commands that print results take --json: one JSON document on stdout;
   failures and usage errors are then one JSON document {"error": …} on stderr.
-Exit codes: 0 ok (and --help); 1 failure (bad data, database error, refused
-  import, a component down); 2 usage error (unknown command or option, missing
-  or malformed argument).
+Exit codes: 0 ok (and --help, --version); 1 failure (bad data, database
+  error, refused import, a component down or stale); 2 usage error (unknown
+  command or option, missing or malformed argument, a value out of its range).
 Database: DATABASE_URL (postgres://user:password@host:5432/precog); in AWS
   DATABASE_SECRET_ARN (an RDS secret; DATABASE_HOST overrides its host).
 Help on a command: precog <command> --help, e.g. precog config set --help.`;
@@ -110,15 +136,13 @@ export interface BuildOptions {
 export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
   const run = (json: boolean | undefined, fn: (ctx: CommandContext) => Promise<unknown>) =>
     withPool(io, (pool) => fn({ pool, out: io.out })).catch((error: unknown) => {
-      reportFailure(io, error, json === true);
-      throw new ReportedFailure();
+      throw new ReportedFailure(reportFailure(io, error, json === true));
     });
 
   /** A command that needs no database (precog dlq talks to SQS only). */
   const runWithoutDatabase = (json: boolean | undefined, fn: () => Promise<unknown>) =>
     fn().catch((error: unknown) => {
-      reportFailure(io, error, json === true);
-      throw new ReportedFailure();
+      throw new ReportedFailure(reportFailure(io, error, json === true));
     });
 
   // Help wraps to the terminal only when it is written to the terminal (80 columns otherwise).
@@ -134,6 +158,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
       ...(options.jsonErrors ? { outputError: () => {} } : {}),
     })
     .showHelpAfterError(options.jsonErrors ? false : '(run with --help for usage)')
+    .version(`precog ${PRECOG_VERSION}`, '-V, --version', 'print the version of Precog and exit')
     .addHelpText('after', HELP_AFTER);
 
   const matrix = program.command('matrix').description('probability matrices (immutable, versioned)');
@@ -150,14 +175,21 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
   const model = program.command('model').description('probability model versions');
   model
     .command('validate')
-    .summary('score a version on labelled data')
-    .description('score a model version on labelled outcomes (accuracy, Brier score, reliability) and store the result on the version')
+    .summary('score a version on game states')
+    .description('run a model version over a file of game states whose outcomes are known; store its accuracy, Brier score, '
+      + 'log loss and calibration by bin (model_validations; accuracy and Brier also on the version)')
     .argument('<name>', 'model name, e.g. elo_nfl')
     .argument('<version>', 'model version, e.g. v1.0', semanticVersion)
-    .requiredOption('--data <file>', 'CSV with columns p (predicted probability, at most 4 decimals) and outcome (0 or 1); other columns (e.g. market_id) are ignored')
+    .requiredOption('--data <file>', 'CSV of game states: home_team, away_team, status, outcome (1: the YES team won) and optionally '
+      + 'yes_team, sport, home_score, away_score, period, time_remaining, possession (docs/cli.md)')
+    .option('--bins <n>', 'calibration bins of equal width (default 10, at most 100)', (v) => {
+      const n = positiveInt(v);
+      if (n > 100) throw new InvalidArgumentError('expected at most 100 bins.');
+      return n;
+    })
     .option('--json', 'print the result as JSON')
-    .action(async (name: string, version: string, opts: { data: string; json?: boolean }) => {
-      await run(opts.json, (ctx) => modelValidate(ctx, { name, version, data: opts.data, json: opts.json }));
+    .action(async (name: string, version: string, opts: { data: string; bins?: number; json?: boolean }) => {
+      await run(opts.json, (ctx) => modelValidate(ctx, { name, version, data: opts.data, bins: opts.bins, env: io.env, json: opts.json }));
     });
 
   for (const kind of ['strategy', 'model'] as const) {
@@ -165,13 +197,15 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     const types = kind === 'strategy' ? 'entry, exit, sizing or hedging' : 'elo or matrix';
     const nameHelp = kind === 'strategy' ? 'strategy name, e.g. halftime_entry' : 'model name, e.g. elo_nfl';
     const statuses = kind === 'strategy' ? 'draft, testing, active, inactive or deprecated' : 'draft, training, validating, active or deprecated';
+    const statusNames = Object.keys(kind === 'strategy' ? STRATEGY_TRANSITIONS : MODEL_TRANSITIONS);
+    const typeNames = kind === 'strategy' ? ['entry', 'exit', 'sizing', 'hedging'] : ['elo', 'matrix'];
     group
       .command('create')
       .summary(`create a ${kind} version`)
       .description(`create a new ${kind} version; its config is validated and can never change afterwards`)
       .argument('<name>', nameHelp)
       .argument('<version>', 'e.g. v1.1', semanticVersion)
-      .requiredOption('--type <type>', types)
+      .addOption(new Option('--type <type>', types).choices(typeNames).makeOptionMandatory())
       .requiredOption('--config <json-or-file>', 'config as inline JSON or a JSON file (decimals as strings, e.g. "0.08")')
       .option('--sport <sport>', 'nfl, ncaaf, nba, …')
       .option('--description <text>', 'what this version is for, kept with it')
@@ -206,7 +240,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
       .description(`move the version to another status (legal steps only: ${kind === 'strategy' ? 'draft → testing → active ⇄ inactive → deprecated' : 'draft → training → validating → active → deprecated'})`)
       .argument('<name>', nameHelp)
       .argument('<version>', 'e.g. v1.0', semanticVersion)
-      .argument('<status>', statuses)
+      .addArgument(new Argument('<status>', statuses).choices(statusNames))
       .option('--json', 'print the result as JSON')
       .action(async (name: string, version: string, status: string, opts: { json?: boolean }) => {
         await run(opts.json, (ctx) => setStatus(ctx, { kind, name, version, status, json: opts.json }));
@@ -216,11 +250,23 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
       .summary('list versions, newest first')
       .description(`list ${kind} versions, newest version first`)
       .option('--name <name>', `only versions of this ${kind}`)
-      .option('--status <status>', `only versions in this status (${statuses})`)
+      .addOption(new Option('--status <status>', `only versions in this status (${statuses})`).choices(statusNames))
       .option('--json', 'print the result as JSON')
       .action(async (opts: { name?: string; status?: string; json?: boolean }) => {
         await run(opts.json, (ctx) => listVersions(ctx, { kind, name: opts.name, status: opts.status, json: opts.json }));
       });
+    if (kind === 'strategy') {
+      group
+        .command('show')
+        .summary('config, status and trades')
+        .description('one strategy version: its whole config, status, when and by whom it was created, and what it traded (trades, positions, cost, realized P&L, ROI)')
+        .argument('<name>', nameHelp)
+        .argument('<version>', 'e.g. v1.0', semanticVersion)
+        .option('--json', 'print the result as JSON')
+        .action(async (name: string, version: string, opts: { json?: boolean }) => {
+          await run(opts.json, (ctx) => showStrategy(ctx, { name, version, json: opts.json }));
+        });
+    }
   }
 
   program
@@ -248,7 +294,8 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
   program
     .command('orders')
     .description("Precog's orders, newest first")
-    .option('--status <status>', 'pending, resting, partially_filled, filled, cancelled or rejected')
+    .addOption(new Option('--status <status>', 'pending, resting, partially_filled, filled, cancelled or rejected')
+      .choices(['pending', 'resting', 'partially_filled', 'filled', 'cancelled', 'rejected']))
     .option('--limit <n>', 'at most this many (default 50)', positiveInt)
     .option('--json', 'print the result as JSON')
     .action(async (opts: { status?: string; limit?: number; json?: boolean }) => {
@@ -289,7 +336,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .command('trip')
     .summary('trip the manual breaker (optionally liquidate)')
     .description('trip a breaker by hand (only "manual"): blocks new entries; --liquidate also closes every open position')
-    .argument('<type>', 'manual')
+    .addArgument(new Argument('<type>', 'the breaker to trip: manual (the others trip from their conditions)').choices(['manual']))
     .requiredOption('--reason <text>', 'why, kept with the trip')
     .option('--liquidate', 'the monitor exits every open position (CRITICAL circuit_breaker exits)')
     .option('--by <name>', 'who (default: the OS user)')
@@ -336,8 +383,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
         });
       } catch (error) {
         if (error instanceof InvokeUsageError) command.error(`error: ${error.message}`, { exitCode: EXIT_USAGE, code: 'precog.invokeUsage' });
-        reportFailure(io, error, opts.json === true);
-        throw new ReportedFailure();
+        throw new ReportedFailure(reportFailure(io, error, opts.json === true));
       }
     });
 
@@ -385,10 +431,52 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
   program
     .command('health')
     .summary('component health, open breakers and desyncs')
-    .description('latest status per component (system_health), open circuit breakers and open desyncs; exit 1 when a component is down')
+    .description('latest report per component (system_health) judged now: stale when older than --stale-after × the '
+      + "component's period; open circuit breakers and desyncs; exit 1 when a component is down or stale, or none has reported")
+    .option('--stale-after <periods>', "a component is stale after this many of its periods without a report (default 3)", positiveInt)
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { staleAfter?: number; json?: boolean }) => {
       await run(opts.json, (ctx) => healthReport(ctx, opts));
+    });
+
+  program
+    .command('edges')
+    .summary("the scan's current edges, best EV first")
+    .description("the scan's current edge per market, strategy version, model version and side: model probability, price, edge, "
+      + 'EV, confidence and the action taken; actionable ones (auto_execute, alert) unless --all or --action')
+    .addOption(new Option('--action <action>', 'only edges with this recommended action').choices([...EDGE_ACTIONS]))
+    .option('--all', 'include ignored edges')
+    .option('--strategy <name>', 'only edges of this strategy (any version)')
+    .option('--limit <n>', 'at most this many (default 50)', positiveInt)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { action?: string; all?: boolean; strategy?: string; limit?: number; json?: boolean }) => {
+      await run(opts.json, (ctx) => listEdges(ctx, opts));
+    });
+
+  program
+    .command('trades')
+    .summary('fills, newest first')
+    .description('fills (buys and sells), newest first: quantity, side, price, amount, fees, position, strategy and model versions')
+    .option('--strategy <name>', 'only trades of this strategy (any version)')
+    .option('--market <market-id>', 'only trades in this market')
+    .option('--position <id>', 'only trades of this position', positiveInt)
+    .option('--limit <n>', 'at most this many (default 50)', positiveInt)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { strategy?: string; market?: string; position?: number; limit?: number; json?: boolean }) => {
+      await run(opts.json, (ctx) => listTrades(ctx, opts));
+    });
+
+  program
+    .command('exits')
+    .summary('exit requests: what is being sold and why')
+    .description('exit requests, newest first: position, condition and priority that triggered it, contracts filled, '
+      + 'average price and proceeds of its sells, status')
+    .addOption(new Option('--status <status>', 'only requests in this status').choices([...EXIT_STATUSES]))
+    .option('--position <id>', 'only requests of this position', positiveInt)
+    .option('--limit <n>', 'at most this many (default 50)', positiveInt)
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { status?: string; position?: number; limit?: number; json?: boolean }) => {
+      await run(opts.json, (ctx) => listExits(ctx, opts));
     });
 
   const config = program
@@ -525,7 +613,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT_OK;
   } catch (error) {
-    if (error instanceof ReportedFailure) return EXIT_FAILURE;
+    if (error instanceof ReportedFailure) return error.exitCode;
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_OK;
       if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
@@ -533,8 +621,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       if (json) io.err(JSON.stringify({ error: error.message.replace(/^error: /, '').replace(/\n/g, ' '), code: error.code }));
       return EXIT_USAGE;
     }
-    reportFailure(io, error, json);
-    return EXIT_FAILURE;
+    return reportFailure(io, error, json);
   }
 }
 

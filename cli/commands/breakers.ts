@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { resolveBreaker, tripManualBreaker } from '../../shared/risk/breakers';
+import { table, time } from '../format';
 import type { CommandContext } from './context';
 
 /** `precog breaker list`: open breakers (with --all, the history too). */
@@ -13,11 +14,17 @@ export async function listBreakers(ctx: CommandContext, options: { all?: boolean
     ctx.out(JSON.stringify(rows));
     return;
   }
-  if (rows.length === 0) ctx.out(options.all ? 'no circuit breaker has tripped' : 'no circuit breaker is tripped: entries are allowed');
-  for (const r of rows) {
-    ctx.out(`#${r.event_id} ${r.breaker_type} tripped ${r.triggered_at.toISOString()} ${JSON.stringify(r.trigger_value)}`
-      + (r.resolved_at ? ` — resolved ${r.resolved_at.toISOString()}: ${r.resolution_action}` : ` — OPEN (${r.notes ?? ''})`));
+  if (rows.length === 0) {
+    ctx.out(options.all ? 'no circuit breaker has tripped' : 'no circuit breaker is tripped: entries are allowed');
+    return;
   }
+  for (const line of table(rows, [
+    { header: 'ID', cell: (r) => `#${r.event_id}`, align: 'right' },
+    { header: 'TYPE', cell: (r) => r.breaker_type },
+    { header: 'TRIPPED', cell: (r) => time(r.triggered_at) },
+    { header: 'STATE', cell: (r) => (r.resolved_at ? `resolved ${time(r.resolved_at)}: ${r.resolution_action}` : 'OPEN') },
+    { header: 'TRIGGER', cell: (r) => `${JSON.stringify(r.trigger_value)}${r.notes && !r.resolved_at ? ` (${r.notes})` : ''}` },
+  ])) ctx.out(line);
 }
 
 /** `precog breaker trip manual --reason … [--liquidate]`. */

@@ -1,5 +1,8 @@
 import { userInfo } from 'node:os';
 import { InvalidArgumentError } from 'commander';
+import { now } from '../../shared/clock/clock';
+import { ConfigError } from '../../shared/config/environment';
+import { Decimal } from '../../shared/domain/decimal';
 import {
   OVERRIDABLE_KEYS,
   environmentOverrides,
@@ -18,6 +21,7 @@ import {
   type StoredOverride,
 } from '../../shared/config/overrides';
 import type { CommandContext } from './context';
+import { UsageError } from './usage';
 
 /**
  * `precog config …`: runtime overrides of the trading rules (shared/config/overrides.ts). Values
@@ -37,7 +41,7 @@ interface ConfigOptions {
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
 
 /** `--expires`: an ISO 8601 time with Z or an offset, or a date (midnight UTC); in the future. */
-export function parseExpires(value: string, now: Date = new Date()): Date {
+export function parseExpires(value: string, at: Date = now()): Date {
   const match = ISO_TIME.exec(value.trim());
   const [, y, m, d] = match ?? [];
   const day = match ? new Date(Date.UTC(Number(y), Number(m) - 1, Number(d))) : undefined;
@@ -45,20 +49,20 @@ export function parseExpires(value: string, now: Date = new Date()): Date {
   if (!match || !day || day.getUTCMonth() !== Number(m) - 1 || day.getUTCDate() !== Number(d) || Number.isNaN(time.getTime())) {
     throw new InvalidArgumentError('expected an ISO 8601 time with a zone, e.g. 2026-12-01T00:00:00Z, or a date (midnight UTC).');
   }
-  if (time.getTime() <= now.getTime()) throw new InvalidArgumentError(`${time.toISOString()} is not in the future.`);
+  if (time.getTime() <= at.getTime()) throw new InvalidArgumentError(`${time.toISOString()} is not in the future.`);
   return time;
 }
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** `--expires-in`: a duration such as 90m, 2h, 7d or 1h30m (units s, m, h, d, w), from now. */
-export function parseExpiresIn(value: string, now: Date = new Date()): Date {
+export function parseExpiresIn(value: string, at: Date = now()): Date {
   const text = value.trim().toLowerCase();
   if (!/^(\d+[smhdw])+$/.test(text)) throw new InvalidArgumentError('expected a duration like 90m, 2h, 7d or 1h30m.');
   let ms = 0;
   for (const [, amount, unit] of text.matchAll(/(\d+)([smhdw])/g)) ms += Number(amount) * UNIT_MS[unit!]!;
   if (ms <= 0 || !Number.isSafeInteger(ms) || ms > 100 * 365 * UNIT_MS.d!) throw new InvalidArgumentError('expected a positive duration of at most 100 years.');
-  return new Date(now.getTime() + ms);
+  return new Date(at.getTime() + ms);
 }
 
 /** `--reason`, `--by`: not blank. */
@@ -127,6 +131,61 @@ function printWarnings(ctx: CommandContext, warnings: readonly string[]): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Validation of a value to set.
+
+/** A bad key or value given on the command line is a usage error (exit 2); the message names it. */
+function asUsageError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * Rules bounded by another rule: [lower, upper] means lower ≤ upper must hold among the values in
+ * effect. A value that breaks one is refused with its allowed range (the other rule's value in
+ * effect names the bound), e.g. sizing.min_position_usd above sizing.max_position_usd.
+ */
+export const RULE_ORDER: ReadonlyArray<readonly [lower: string, upper: string]> = [
+  ['sizing.min_position_usd', 'sizing.max_position_usd'],
+  ['sizing.max_position_usd', 'sizing.max_exposure_per_event_usd'],
+  ['sizing.max_exposure_per_event_usd', 'sizing.max_total_exposure_usd'],
+  ['sizing.max_positions_per_event', 'sizing.max_open_positions'],
+  ['confidence.medium.min_sample_size', 'confidence.high.min_sample_size'],
+  ['exits.trailing_stop.min_distance', 'exits.trailing_stop.initial_distance'],
+  ['monitor.urgent_interval_seconds', 'monitor.interval_seconds'],
+];
+
+const asDecimal = (value: RuleValue): Decimal => new Decimal(formatRuleValue(value));
+
+function checkAgainstRelatedRules(resolved: ResolvedTradingRules, parsed: { key: string; value: RuleValue }, raw: string): void {
+  const bounds: Array<{ bound: Decimal; side: 'min' | 'max'; by: Layer }> = [];
+  for (const [lower, upper] of RULE_ORDER) {
+    if (lower === parsed.key) bounds.push({ bound: asDecimal(ruleValue(resolved.rules, upper)), side: 'max', by: effective(resolved, upper) });
+    if (upper === parsed.key) bounds.push({ bound: asDecimal(ruleValue(resolved.rules, lower)), side: 'min', by: effective(resolved, lower) });
+  }
+  if (bounds.length === 0) return; // a rule no other rule bounds (booleans, strings, JSON among them)
+  const value = asDecimal(parsed.value);
+  const spec = overridableKey(parsed.key);
+  const broken = bounds.filter((b) => (b.side === 'max' ? value.gt(b.bound) : value.lt(b.bound)));
+  if (broken.length === 0) return;
+  // The allowed range: the key's own range narrowed by every related rule in effect.
+  const staticMin = /from (-?[\d.]+) to/.exec(spec.expects)?.[1] ?? (/non-negative|positive/.test(spec.expects) ? (spec.expects.includes('positive whole') ? '1' : '0') : undefined);
+  const staticMax = /to (-?[\d.]+)$/.exec(spec.expects)?.[1];
+  let min = staticMin === undefined ? undefined : new Decimal(staticMin);
+  let max = staticMax === undefined ? undefined : new Decimal(staticMax);
+  for (const b of bounds) {
+    if (b.side === 'max' && (max === undefined || b.bound.lt(max))) max = b.bound;
+    if (b.side === 'min' && (min === undefined || b.bound.gt(min))) min = b.bound;
+  }
+  const range = min !== undefined && max !== undefined ? `from ${min.toFixed()} to ${max.toFixed()}` : max !== undefined ? `at most ${max.toFixed()}` : `at least ${min!.toFixed()}`;
+  const reasons = broken.map((b) => `${b.side === 'max' ? 'at most' : 'at least'} ${b.by.key}, ${formatRuleValue(b.by.value)} in effect (${sourceText(b.by)})`);
+  throw new UsageError(`${parsed.key} expects a value ${range}: ${reasons.join('; ')}; got ${JSON.stringify(raw)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The commands.
 
 /** `precog config set KEY VALUE --reason …`: validates, then inserts one override row. */
@@ -134,8 +193,10 @@ export async function configSet(
   ctx: CommandContext,
   options: ConfigOptions & { key: string; value: string; reason: string; expiresAt?: Date; by?: string },
 ): Promise<void> {
-  const parsed = parseOverride(options.key, options.value); // an unknown key or a bad value: nothing is written
-  const before = effective(await resolveTradingRules(ctx.pool, options.env), parsed.key);
+  const parsed = asUsageError(() => parseOverride(options.key, options.value)); // an unknown key or a bad value: nothing is written
+  const current = await resolveTradingRules(ctx.pool, options.env);
+  checkAgainstRelatedRules(current, parsed, options.value);
+  const before = effective(current, parsed.key);
   const appliedBy = options.by ?? operatorName(options.env);
   const { rows } = await ctx.pool.query(
     `INSERT INTO config_overrides (config_key, override_value, data_type, reason, applied_by, expires_at)
@@ -167,7 +228,7 @@ export async function configSet(
 
 /** `precog config get KEY`: the value in effect and where it comes from. */
 export async function configGet(ctx: CommandContext, options: ConfigOptions & { key: string }): Promise<void> {
-  const spec = overridableKey(options.key);
+  const spec = asUsageError(() => overridableKey(options.key));
   const resolved = await resolveTradingRules(ctx.pool, options.env);
   const layer = effective(resolved, spec.key);
   const fromEnv = environmentOverrides(options.env).find((o) => o.key === spec.key);
@@ -266,7 +327,7 @@ export async function configUnset(
   const known = isOverridableKey(options.key);
   if (known) environmentOverrides(options.env); // a broken environment fails before anything is written
   const by = options.by ?? operatorName(options.env);
-  const note = `[unset by ${by} at ${new Date().toISOString()}: ${options.reason}]`;
+  const note = `[unset by ${by} at ${now().toISOString()}: ${options.reason}]`;
   const { rows } = await ctx.pool.query(
     `UPDATE config_overrides SET active = FALSE, reason = concat_ws(' ', reason, $2::text)
      WHERE config_key = $1 AND active AND (expires_at IS NULL OR expires_at > now())
@@ -274,7 +335,7 @@ export async function configUnset(
     [options.key, note],
   );
   const ids = rows.map((r: { override_id: number }) => Number(r.override_id)).sort((a, b) => a - b);
-  if (!known && ids.length === 0) overridableKey(options.key); // throws: unknown key, with suggestions
+  if (!known && ids.length === 0) asUsageError(() => overridableKey(options.key)); // throws: unknown key, with suggestions
   const after = known ? effective(await resolveTradingRules(ctx.pool, options.env), options.key) : undefined;
   if (options.json) {
     ctx.out(JSON.stringify({ key: options.key, deactivated: ids, ...(after ? { effective: layerJson(after) } : {}) }));

@@ -1,6 +1,7 @@
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
 import type { Exchange } from '../../shared/exchange/types';
 import { reconcileVenue } from '../../shared/execution/reconcile';
+import { count, price, table, time, usd } from '../format';
 import type { CommandContext } from './context';
 
 /** `precog reconcile`: sync open orders with the venue and compare positions (what the monitor runs each minute). */
@@ -22,7 +23,8 @@ export async function reconcile(
     ctx.out(`  DESYNC ${d.kind} ${d.ticker}: books ${JSON.stringify(d.local)} venue ${JSON.stringify(d.venue)} (no new entries on this market)`);
   }
   for (const r of result.resolved) ctx.out(`  resolved ${r.kind} desync on ${r.ticker}`);
-  ctx.out(`cash: books ${result.balance.local ?? '(none)'} venue ${result.balance.venue}${result.balance.difference ? ` difference ${result.balance.difference}` : ''}`);
+  ctx.out(`cash: books ${result.balance.local === null || result.balance.local === undefined ? '(none)' : usd(String(result.balance.local))} venue ${usd(String(result.balance.venue))}`
+    + `${result.balance.difference ? ` difference ${usd(String(result.balance.difference), { signed: true })}` : ''}`);
 }
 
 /** `precog orders`: the order book of Precog itself, newest first. */
@@ -43,11 +45,23 @@ export async function listOrders(
     ctx.out(JSON.stringify(rows));
     return;
   }
-  if (rows.length === 0) ctx.out('no orders');
-  for (const r of rows) {
-    ctx.out(`${r.created_at.toISOString()} ${r.client_order_id} ${r.purpose} ${r.action} ${r.quantity} ${r.side} ${r.market_id} @ ${r.limit_price ?? 'market'} `
-      + `[${r.execution_mode}] ${r.status} ${r.filled_quantity}/${r.quantity}${r.strategy ? ` ${r.strategy}` : ''}${r.status_reason ? ` — ${r.status_reason}` : ''}`);
+  if (rows.length === 0) {
+    ctx.out('no orders');
+    return;
   }
+  for (const line of table(rows, [
+    { header: 'CREATED', cell: (r) => time(r.created_at) },
+    { header: 'ORDER', cell: (r) => r.client_order_id },
+    { header: 'PURPOSE', cell: (r) => r.purpose },
+    { header: 'ACTION', cell: (r) => r.action },
+    { header: 'SIDE', cell: (r) => r.side },
+    { header: 'MARKET', cell: (r) => r.market_id },
+    { header: 'LIMIT', cell: (r) => (r.limit_price === null ? 'market' : price(r.limit_price)), align: 'right' },
+    { header: 'FILLED', cell: (r) => `${count(r.filled_quantity)}/${count(r.quantity)}`, align: 'right' },
+    { header: 'MODE', cell: (r) => r.execution_mode },
+    { header: 'STATUS', cell: (r) => (r.status_reason ? `${r.status} (${r.status_reason})` : r.status) },
+    { header: 'STRATEGY', cell: (r) => r.strategy ?? '-' },
+  ])) ctx.out(line);
 }
 
 /** `precog desync list` / `precog desync resolve`: what reconciliation found, and the operator's override. */
@@ -61,11 +75,20 @@ export async function listDesyncs(ctx: CommandContext, options: { all?: boolean;
     ctx.out(JSON.stringify(rows));
     return;
   }
-  if (rows.length === 0) ctx.out(options.all ? 'no desyncs recorded' : 'no open desyncs');
-  for (const r of rows) {
-    ctx.out(`#${r.desync_id} ${r.kind} ${r.ticker} [${r.execution_mode}] books ${JSON.stringify(r.local_value)} venue ${JSON.stringify(r.venue_value)} `
-      + `since ${r.detected_at.toISOString()}${r.resolved_at ? ` resolved: ${r.resolution}` : ' OPEN'}`);
+  if (rows.length === 0) {
+    ctx.out(options.all ? 'no desyncs recorded' : 'no open desyncs');
+    return;
   }
+  for (const line of table(rows, [
+    { header: 'ID', cell: (r) => `#${r.desync_id}`, align: 'right' },
+    { header: 'KIND', cell: (r) => r.kind },
+    { header: 'MARKET', cell: (r) => r.ticker },
+    { header: 'MODE', cell: (r) => r.execution_mode },
+    { header: 'BOOKS', cell: (r) => JSON.stringify(r.local_value) },
+    { header: 'VENUE', cell: (r) => JSON.stringify(r.venue_value) },
+    { header: 'SINCE', cell: (r) => time(r.detected_at) },
+    { header: 'STATE', cell: (r) => (r.resolved_at ? `resolved: ${r.resolution}` : 'OPEN') },
+  ])) ctx.out(line);
 }
 
 export async function resolveDesync(ctx: CommandContext, options: { id: number; note: string; json?: boolean }): Promise<void> {

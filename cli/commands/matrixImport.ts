@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { ProbabilityMatrixRepository, type MatrixImportResult } from '../../shared/db/repositories/probabilityMatrices';
 import type { CommandContext } from './context';
+import { readInputFile } from './usage';
 
 export interface MatrixImportArgs {
   /** Path of the CSV file. */
@@ -11,10 +11,10 @@ export interface MatrixImportArgs {
 /**
  * `precog matrix import FILE [--json]`: imports one probability matrix version from a CSV file.
  * Throws MatrixImportError (every bad row, nothing written), MatrixVersionExistsError (the version
- * is already there: matrices are immutable) or the file system's error.
+ * is already there: matrices are immutable); an unreadable file is a usage error.
  */
 export async function matrixImport(ctx: CommandContext, args: MatrixImportArgs): Promise<MatrixImportResult> {
-  const text = await readFile(args.file, 'utf8');
+  const text = await readInputFile(args.file, 'matrix file');
   const result = await new ProbabilityMatrixRepository(ctx.pool).importCsv(text);
   if (args.json) {
     ctx.out(JSON.stringify({ file: args.file, ...result }));

@@ -1,14 +1,15 @@
 import { InvalidArgumentError } from 'commander';
 import { migrate } from '../../shared/db/migrate';
 import { QUERY_PATTERNS } from '../../shared/db/queryPatterns';
+import { now } from '../../shared/clock/clock';
+import { count, labelled, pct, price, table, time, usd } from '../format';
 import type { CommandContext } from './context';
 
 /**
- * Operator read-outs: `precog migrate`, `positions`, `pnl`, `attribution`, `ab`, `health`.
- * Money is exact: numerics are read as text from PostgreSQL and printed as they are.
+ * Operator read-outs: `precog migrate`, `positions`, `pnl`, `attribution`, `ab`.
+ * Numerics are read as text from PostgreSQL: --json prints them exactly, the tables in dollars
+ * and cents and percentages (cli/format.ts).
  */
-
-const text = (v: unknown): string => (v === null || v === undefined ? '-' : v instanceof Date ? v.toISOString() : String(v));
 
 // ---------------------------------------------------------------------------------------------
 // migrate
@@ -45,8 +46,8 @@ const UNREALIZED = `CASE WHEN p.status <> 'open' THEN NULL WHEN p.unrealized_pnl
 
 /** Current versions of positions with their market, strategy and model versions. */
 export const POSITIONS_SQL = `
-SELECT p.position_id, p.market_id, m.ticker, p.side, p.execution_mode, p.status, p.quantity, p.original_quantity,
-       p.entry_price::text AS entry_price, ${COST}::text AS cost_basis, coalesce(p.fees, 0)::text AS fees,
+SELECT p.position_id, p.market_id, m.ticker, p.side, p.execution_mode, p.status, p.quantity, coalesce(p.original_quantity, p.quantity) AS original_quantity,
+       p.entry_price::text AS entry_price, (coalesce(p.original_quantity, p.quantity) * p.entry_price)::text AS paid, ${COST}::text AS cost_basis, coalesce(p.fees, 0)::text AS fees,
        (CASE WHEN p.status = 'open' AND p.unrealized_pnl IS NULL THEN ${MARK} ELSE p.current_price END)::text AS current_price,
        (${UNREALIZED})::text AS unrealized_pnl,
        (CASE WHEN p.status <> 'open' THEN NULL WHEN p.unrealized_pnl IS NOT NULL THEN p.unrealized_pnl_pct
@@ -72,14 +73,31 @@ export async function listPositions(ctx: CommandContext, options: { all?: boolea
     ctx.out(JSON.stringify(rows));
     return rows;
   }
-  if (rows.length === 0) ctx.out(options.all ? 'no positions' : 'no open positions');
-  for (const r of rows) {
-    const pct = r.unrealized_pnl_pct === null ? '' : ` (${r.unrealized_pnl_pct})`;
-    ctx.out(`#${r.position_id} ${r.market_id} ${r.side} [${r.execution_mode}] ${r.status}: ${r.quantity} @ ${r.entry_price} cost ${r.cost_basis}`
-      + ` now ${text(r.current_price)} unrealized ${text(r.unrealized_pnl)}${pct} realized ${r.realized_pnl}`
-      + ` strategy ${version(r.strategy_name, r.strategy_version)} model ${version(r.model_name, r.model_version)}`
-      + `${r.exit_reason ? ` exit ${r.exit_reason}` : ''} updated ${text(r.last_update ?? r.updated_at)}`);
+  if (rows.length === 0) {
+    ctx.out(options.all ? 'no positions' : 'no open positions');
+    return rows;
   }
+  // BOUGHT is the original quantity: a closed or settled position holds 0 but keeps what it bought.
+  for (const line of table(rows, [
+    { header: 'ID', cell: (r) => `#${r.position_id}`, align: 'right' },
+    { header: 'MARKET', cell: (r) => r.market_id },
+    { header: 'SIDE', cell: (r) => r.side },
+    { header: 'MODE', cell: (r) => r.execution_mode },
+    { header: 'STATUS', cell: (r) => (r.exit_reason ? `${r.status} (${r.exit_reason})` : r.status) },
+    { header: 'BOUGHT', cell: (r) => count(r.original_quantity), align: 'right' },
+    { header: 'HELD', cell: (r) => count(r.quantity), align: 'right' },
+    { header: 'ENTRY', cell: (r) => price(r.entry_price), align: 'right' },
+    { header: 'PAID', cell: (r) => usd(r.paid), align: 'right' },
+    { header: 'COST', cell: (r) => usd(r.cost_basis), align: 'right' },
+    { header: 'NOW', cell: (r) => price(r.current_price), align: 'right' },
+    { header: 'UNREALIZED', cell: (r) => usd(r.unrealized_pnl, { signed: true }), align: 'right' },
+    { header: 'UNREAL %', cell: (r) => pct(r.unrealized_pnl_pct), align: 'right' },
+    { header: 'REALIZED', cell: (r) => usd(r.realized_pnl, { signed: true }), align: 'right' },
+    { header: 'STRATEGY', cell: (r) => version(r.strategy_name, r.strategy_version) },
+    { header: 'MODEL', cell: (r) => version(r.model_name, r.model_version) },
+    { header: 'UPDATED', cell: (r) => time(r.last_update ?? r.updated_at) },
+  ])) ctx.out(line);
+  ctx.out('(PAID: BOUGHT × ENTRY; COST: cost basis of what is HELD, fees included; REALIZED includes fees; UNREAL %: unrealized P&L / COST)');
   return rows;
 }
 
@@ -91,23 +109,23 @@ const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 
 const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 
 /** `--since`: a duration back from now (24h, 7d, 1h30m) or an ISO 8601 time with a zone (or a date: midnight UTC). */
-export function parseSince(value: string, now: Date = new Date()): Date {
+export function parseSince(value: string, at: Date = now()): Date {
   const v = value.trim();
   if (DURATION.test(v.toLowerCase())) {
     let ms = 0;
     for (const [, amount, unit] of v.toLowerCase().matchAll(/(\d+)([smhdw])/g)) ms += Number(amount) * UNIT_MS[unit!]!;
-    return new Date(now.getTime() - ms);
+    return new Date(at.getTime() - ms);
   }
-  const time = new Date(v);
-  if (!ISO.test(v) || Number.isNaN(time.getTime())) {
+  const parsed = new Date(v);
+  if (!ISO.test(v) || Number.isNaN(parsed.getTime())) {
     throw new InvalidArgumentError('expected an ISO 8601 time with a zone (2026-11-27T00:00:00Z), a date (midnight UTC) or a duration back from now (24h, 7d).');
   }
-  return time;
+  return parsed;
 }
 
 /** Midnight UTC of today. */
-export function startOfTodayUtc(now: Date = new Date()): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+export function startOfTodayUtc(at: Date = now()): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
 }
 
 /**
@@ -162,13 +180,27 @@ export async function pnlReport(ctx: CommandContext, options: { since?: Date; js
     ctx.out(JSON.stringify(report));
     return report;
   }
-  ctx.out(`P&L since ${report.since} (realized includes fees; unrealized: open positions now)`);
+  ctx.out(`P&L since ${time(since)} (realized includes fees; unrealized: open positions marked now)`);
   if (rows.length === 0) ctx.out('  no trades or open positions');
-  for (const r of rows) {
-    ctx.out(`  ${version(r.strategy_name, r.strategy_version).padEnd(28)} [${r.execution_mode}] realized ${r.realized_pnl} unrealized ${r.unrealized_pnl}`
-      + ` (${r.open_positions} open) trades ${r.trades} fees ${r.fees}`);
+  else {
+    for (const line of table(rows, [
+      { header: 'STRATEGY', cell: (r) => version(r.strategy_name, r.strategy_version) },
+      { header: 'MODE', cell: (r) => r.execution_mode },
+      { header: 'TRADES', cell: (r) => String(r.trades), align: 'right' },
+      { header: 'FEES', cell: (r) => usd(r.fees), align: 'right' },
+      { header: 'REALIZED', cell: (r) => usd(r.realized_pnl, { signed: true }), align: 'right' },
+      { header: 'UNREALIZED', cell: (r) => usd(r.unrealized_pnl, { signed: true }), align: 'right' },
+      { header: 'OPEN', cell: (r) => String(r.open_positions), align: 'right' },
+    ])) ctx.out(`  ${line}`);
   }
-  ctx.out(`  total: realized ${totals.realized_pnl} unrealized ${totals.unrealized_pnl} total ${totals.total_pnl} (trades ${totals.trades}, fees ${totals.fees})`);
+  ctx.out('total:');
+  for (const line of labelled([
+    ['realized P&L', usd(totals.realized_pnl, { signed: true })],
+    ['unrealized P&L', usd(totals.unrealized_pnl, { signed: true })],
+    ['total P&L', usd(totals.total_pnl, { signed: true })],
+    ['trades', String(totals.trades)],
+    ['fees', usd(totals.fees)],
+  ])) ctx.out(line);
   return report;
 }
 
@@ -189,12 +221,24 @@ export async function attribution(ctx: CommandContext, options: { strategy?: str
     ctx.out(JSON.stringify(rows));
     return rows;
   }
-  if (rows.length === 0) ctx.out(options.strategy ? `no trades of strategy ${options.strategy}` : 'no trades');
-  for (const r of rows) {
-    ctx.out(`${r.created_at.toISOString()} trade #${r.trade_id} ${r.side} ${r.quantity} ${r.contract_side ?? ''} ${r.market_id} @ ${r.price} fees ${r.fees}`
-      + ` [${r.execution_mode}] strategy ${version(r.strategy_name, r.strategy_version)} model ${version(r.model_name, r.model_version)}`
-      + `${r.edge_at_execution !== null ? ` edge ${r.edge_at_execution}` : ''}`);
+  if (rows.length === 0) {
+    ctx.out(options.strategy ? `no trades of strategy ${options.strategy}` : 'no trades');
+    return rows;
   }
+  for (const line of table(rows, [
+    { header: 'TIME', cell: (r) => time(r.created_at) },
+    { header: 'TRADE', cell: (r) => `#${r.trade_id}`, align: 'right' },
+    { header: 'ACTION', cell: (r) => r.side },
+    { header: 'QTY', cell: (r) => count(r.quantity), align: 'right' },
+    { header: 'SIDE', cell: (r) => r.contract_side ?? '-' },
+    { header: 'MARKET', cell: (r) => r.market_id },
+    { header: 'PRICE', cell: (r) => price(r.price), align: 'right' },
+    { header: 'FEES', cell: (r) => usd(r.fees), align: 'right' },
+    { header: 'MODE', cell: (r) => r.execution_mode },
+    { header: 'STRATEGY', cell: (r) => version(r.strategy_name, r.strategy_version) },
+    { header: 'MODEL', cell: (r) => version(r.model_name, r.model_version) },
+    { header: 'EDGE', cell: (r) => price(r.edge_at_execution), align: 'right' },
+  ])) ctx.out(line);
   return rows;
 }
 
@@ -214,51 +258,16 @@ export async function abCompare(ctx: CommandContext, options: { strategy: string
     ctx.out(JSON.stringify(out));
     return out;
   }
-  ctx.out(`A/B of ${options.strategy} (ROI = realized P&L incl. fees / cost of buys incl. fees):`);
-  for (const r of out) {
-    ctx.out(`  ${r.strategy_version.padEnd(8)} ${r.status.padEnd(10)} trades ${r.trades} positions ${r.positions} (${r.open_positions} open)`
-      + ` cost ${r.cost} realized ${r.realized_pnl} ROI ${r.roi ?? '-'}`);
-  }
+  ctx.out(`A/B of ${options.strategy} (ROI = realized P&L incl. fees / cost of buys incl. fees)`);
+  for (const line of table(out, [
+    { header: 'VERSION', cell: (r) => r.strategy_version },
+    { header: 'STATUS', cell: (r) => r.status },
+    { header: 'TRADES', cell: (r) => String(r.trades), align: 'right' },
+    { header: 'POSITIONS', cell: (r) => `${r.positions} (${r.open_positions} open)`, align: 'right' },
+    { header: 'COST', cell: (r) => usd(r.cost), align: 'right' },
+    { header: 'REALIZED', cell: (r) => usd(r.realized_pnl, { signed: true }), align: 'right' },
+    { header: 'ROI', cell: (r) => pct(r.roi), align: 'right' },
+    { header: 'PAPER ROI', cell: (r) => pct(r.paper_roi), align: 'right' },
+  ])) ctx.out(`  ${line}`);
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// health
-
-/** A health read-out that found a component down (exit 1 after the report is printed). */
-export class ComponentsDownError extends Error {
-  override name = 'ComponentsDownError';
-}
-
-/** `precog health`: the latest status per component, open breakers and open desyncs; fails when a component is down. */
-export async function healthReport(ctx: CommandContext, options: { json?: boolean }): Promise<unknown> {
-  const { rows: components } = await ctx.pool.query(
-    `SELECT DISTINCT ON (component) component, status, last_check, details
-     FROM system_health ORDER BY component, last_check DESC, health_id DESC`,
-  );
-  const { rows: breakers } = await ctx.pool.query(
-    `SELECT event_id, breaker_type, triggered_at, trigger_value, notes FROM circuit_breaker_events WHERE resolved_at IS NULL ORDER BY event_id`,
-  );
-  const { rows: desyncs } = await ctx.pool.query(
-    `SELECT desync_id, execution_mode, ticker, kind, local_value, venue_value, detected_at FROM venue_desyncs WHERE resolved_at IS NULL ORDER BY desync_id`,
-  );
-  const down = components.filter((c) => c.status === 'down').map((c) => c.component as string);
-  const status = down.length > 0 ? 'down' : components.some((c) => c.status !== 'healthy') || breakers.length > 0 || desyncs.length > 0 ? 'degraded' : 'healthy';
-  const report = { status, components, openBreakers: breakers, openDesyncs: desyncs };
-  if (options.json) {
-    ctx.out(JSON.stringify(report));
-  } else {
-    ctx.out(`overall: ${status}`);
-    if (components.length === 0) ctx.out('no component has reported yet');
-    for (const c of components) {
-      const detail = c.details?.detail ? ` — ${c.details.detail}` : '';
-      ctx.out(`  ${String(c.component).padEnd(20)} ${String(c.status).padEnd(9)} ${c.last_check.toISOString()}${detail}`);
-    }
-    ctx.out(breakers.length === 0 ? 'circuit breakers: none open' : `circuit breakers open: ${breakers.length}`);
-    for (const b of breakers) ctx.out(`  #${b.event_id} ${b.breaker_type} since ${b.triggered_at.toISOString()} ${JSON.stringify(b.trigger_value)}`);
-    ctx.out(desyncs.length === 0 ? 'desyncs: none open' : `desyncs open: ${desyncs.length}`);
-    for (const d of desyncs) ctx.out(`  #${d.desync_id} ${d.kind} ${d.ticker} [${d.execution_mode}] books ${JSON.stringify(d.local_value)} venue ${JSON.stringify(d.venue_value)}`);
-  }
-  if (down.length > 0) throw new ComponentsDownError(`component${down.length === 1 ? '' : 's'} down: ${down.join(', ')}`);
-  return report;
 }

@@ -53,8 +53,36 @@ const RdsSecret = z.object({
 
 export { ConfigError };
 
+/**
+ * The database settings, or a ConfigError naming every bad variable and what it should be. A
+ * DATABASE_URL that is not a connection URL is refused here: pg would read "not-a-url" as a path
+ * relative to postgres://base and fail later with "getaddrinfo ENOTFOUND base".
+ */
 export function parseDatabaseEnv(env: NodeJS.ProcessEnv = process.env): DatabaseEnv {
-  return parseEnvironment('database', DatabaseEnv, env);
+  const urlProblem = env.DATABASE_URL === undefined || env.DATABASE_URL === '' ? undefined : databaseUrlProblem(env.DATABASE_URL);
+  if (urlProblem === undefined) return parseEnvironment('database', DatabaseEnv, env);
+  const parsed = DatabaseEnv.safeParse(env);
+  const others = parsed.success ? [] : parsed.error.issues.filter((i) => i.path[0] !== 'DATABASE_URL').map((i) => `${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`invalid database configuration: ${[`DATABASE_URL: ${urlProblem}`, ...others].join('; ')}`);
+}
+
+const DATABASE_URL_FORM = 'expected postgres://user:password@host:5432/database (or a socket directory starting with /)';
+
+/** Why a DATABASE_URL cannot be used, or undefined. Never repeats the value: it may hold a password. */
+function databaseUrlProblem(value: string): string | undefined {
+  if (value.startsWith('/')) return undefined; // a Unix socket directory, as pg reads it
+  let url: URL;
+  try {
+    // pg also accepts an empty host after the user (postgres://user@/db: its default host).
+    url = new URL(value.includes('@/') ? value.replace('@/', '@localhost/') : value);
+  } catch {
+    return `not a connection URL: ${DATABASE_URL_FORM}`;
+  }
+  if (url.protocol === 'socket:') return undefined;
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    return `scheme ${url.protocol.replace(/:$/, '')}:// is not PostgreSQL's: ${DATABASE_URL_FORM}`;
+  }
+  return undefined;
 }
 
 /**

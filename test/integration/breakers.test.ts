@@ -66,7 +66,7 @@ describe('api_failures', () => {
     const out: string[] = [];
     const io: CliIo = { out: (l) => out.push(l), err: (l) => out.push(l), env: { DATABASE_URL: db().url } };
     expect(await runCli(['breaker', 'list'], io)).toBe(EXIT_OK);
-    const id = Number(/#(\d+) api_failures/.exec(out.join('\n'))![1]);
+    const id = Number(/#(\d+) +api_failures +\S+ \S+ +OPEN/.exec(out.join('\n'))![1]);
     expect(await runCli(['breaker', 'resolve', String(id), '--action', 'venue balance topped up'], io)).toBe(EXIT_OK);
     expect(await openBreakers()).not.toContain('api_failures');
   });
@@ -136,6 +136,7 @@ describe('data_stale and manual', () => {
     expect(out.join('\n')).toMatch(/tripped manual breaker #\d+: new entries are blocked; the monitor liquidates/);
     expect((await checkBreakers({ pool: db().pool })).resolutions).toEqual([]);
     expect(await openBreakers()).toEqual(['manual']);
-    expect(await runCli(['breaker', 'trip', 'daily_loss_limit', '--reason', 'x'], io)).toBe(1);
+    // Only the manual breaker is tripped by hand: another type is a usage error (exit 2).
+    expect(await runCli(['breaker', 'trip', 'daily_loss_limit', '--reason', 'x'], io)).toBe(2);
   });
 });

@@ -40,10 +40,11 @@ describe('precog help', () => {
       'config get', 'config keys', 'config list', 'config set', 'config unset',
       'desync list', 'desync resolve',
       'dlq list', 'dlq redrive',
-      'health', 'invoke', 'matrix import', 'migrate',
+      'edges', 'exits', 'health', 'invoke', 'matrix import', 'migrate',
       'model activate', 'model create', 'model deprecate', 'model list', 'model status', 'model validate',
       'orders', 'pnl', 'positions', 'preflight', 'reconcile',
-      'strategy activate', 'strategy create', 'strategy deprecate', 'strategy list', 'strategy status',
+      'strategy activate', 'strategy create', 'strategy deprecate', 'strategy list', 'strategy show', 'strategy status',
+      'trades',
     ]);
   });
 
@@ -155,13 +156,13 @@ describe('precog --json without a database', () => {
     expect(keys[0]).toMatchObject({ key: expect.any(String), dataType: expect.any(String), envVar: expect.stringMatching(/^PRECOG_RULE__/) });
   });
 
-  it('an unreachable database: exit 1, the error as JSON on stderr with --json, text otherwise', async () => {
+  it('an unreachable database: exit 1, the error (naming DATABASE_URL) as JSON on stderr with --json, text otherwise', async () => {
     const json = await precog('positions', '--json');
     expect(json.code).toBe(EXIT_FAILURE);
     expect(json.out).toBe('');
-    expect(JSON.parse(json.err)).toEqual({ error: expect.stringMatching(/ECONNREFUSED/) });
+    expect(JSON.parse(json.err)).toEqual({ error: expect.stringMatching(/^cannot reach PostgreSQL at 127\.0\.0\.1:1\/no_database \(DATABASE_URL\): connection refused/) });
     const text = await precog('positions');
     expect(text.code).toBe(EXIT_FAILURE);
-    expect(text.err).toMatch(/^precog: .*ECONNREFUSED/);
+    expect(text.err).toMatch(/^precog: cannot reach PostgreSQL .*DATABASE_URL/);
   });
 });

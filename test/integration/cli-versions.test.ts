@@ -14,12 +14,13 @@ const entry = (overrides: Record<string, unknown> = {}) =>
 describe('precog strategy / model', () => {
   it('creates a model version and validates its config per model type', async () => {
     expect((await precog('model', 'create', 'elo_nfl', 'v1.0', '--type', 'elo', '--sport', 'nfl', '--config', ELO)).code).toBe(EXIT_OK);
-    const bad = await precog('model', 'create', 'elo_nfl', 'v1.1', '--type', 'elo', '--config', '{"k_factor": "20", "home_advantage": 55}');
-    expect(bad.code).toBe(EXIT_FAILURE);
-    expect(bad.err).toMatch(/config\.k_factor/);
+    // An invalid config is a usage error (exit 2) naming every bad field.
+    const bad = await precog('model', 'create', 'elo_nfl', 'v1.1', '--type', 'elo', '--config', '{"k_factor": "20", "home_advantage": 5000}');
+    expect(bad.code).toBe(EXIT_USAGE);
+    expect(bad.err).toMatch(/invalid elo model elo_nfl v1\.1: 2 problems\n {2}config\.k_factor: .*\n {2}config\.home_advantage: /);
     const unknown = await precog('model', 'create', 'nn', 'v1.0', '--type', 'ml', '--config', '{}');
-    expect(unknown.code).toBe(EXIT_FAILURE);
-    expect(unknown.err).toMatch(/ml/);
+    expect(unknown.code).toBe(EXIT_USAGE);
+    expect(unknown.err).toMatch(/option '--type <type>' argument 'ml' is invalid\. Allowed choices are elo, matrix/);
   });
 
   it('creates strategy versions; v1.1 never alters v1.0; configs are validated with the field named', async () => {
@@ -31,7 +32,7 @@ describe('precog strategy / model', () => {
     expect(after[1]).toEqual(JSON.parse(before)[0]);
 
     const float = await precog('strategy', 'create', 'x', 'v1.0', '--type', 'entry', '--config', entry({ max_spread: 0.08 }));
-    expect(float.code).toBe(EXIT_FAILURE);
+    expect(float.code).toBe(EXIT_USAGE);
     expect(float.err).toMatch(/config\.max_spread: write decimals as strings/);
     const noModel = await precog('strategy', 'create', 'x', 'v1.0', '--type', 'entry', '--config', entry({ model: { name: 'nope', version: 'v9.9' } }));
     expect(noModel.err).toMatch(/config\.model: model nope v9\.9 does not exist/);
@@ -57,7 +58,7 @@ describe('precog strategy / model', () => {
     expect((await precog('model', 'activate', 'elo_nfl', 'v1.0')).code).toBe(EXIT_FAILURE);
     for (const status of ['training', 'validating']) expect((await precog('model', 'status', 'elo_nfl', 'v1.0', status)).code).toBe(EXIT_OK);
     expect((await precog('model', 'activate', 'elo_nfl', 'v1.0')).code).toBe(EXIT_OK);
-    expect((await precog('model', 'list')).out).toMatch(/elo_nfl\s+v1\.0\s+elo\s+nfl\s+active/);
+    expect((await precog('model', 'list')).out).toMatch(/^NAME +VERSION +TYPE +SPORT +STATUS +CREATED\nelo_nfl +v1\.0 +elo +nfl +active +\d{4}-/);
   });
 
   it('usage errors exit 2; --help exits 0', async () => {

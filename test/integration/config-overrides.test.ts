@@ -181,16 +181,16 @@ describe('precog config', () => {
     ]);
   });
 
-  it('set refuses an unknown key or a wrong value with exit 1 and a usage error with exit 2, writing nothing', async () => {
+  it('set refuses an unknown key or a wrong value as a usage error (exit 2), a broken environment with exit 1, writing nothing', async () => {
     const unknown = await precog(['config', 'set', 'exits.stop_los_pct', '-0.1', '--reason', 'r']);
-    expect(unknown.code).toBe(EXIT_FAILURE);
+    expect(unknown.code).toBe(EXIT_USAGE);
     expect(unknown.err).toMatch(/unknown rule "exits\.stop_los_pct"; did you mean exits\.stop_loss_pct\?/);
     const wrong = await precog(['config', 'set', 'exits.stop_loss_pct', 'abc', '--reason', 'r']);
-    expect(wrong.code).toBe(EXIT_FAILURE);
-    expect(wrong.err).toBe('precog: exits.stop_loss_pct expects a decimal like -0.15, got "abc"');
+    expect(wrong.code).toBe(EXIT_USAGE);
+    expect(wrong.err).toBe('error: exits.stop_loss_pct expects a decimal like -0.15, got "abc"\n(run with --help for usage)');
     const range = await precog(['config', 'set', 'monitor.interval_seconds', '0', '--reason', 'r', '--json']);
-    expect(range.code).toBe(EXIT_FAILURE);
-    expect(JSON.parse(range.err)).toEqual({ error: 'monitor.interval_seconds expects a positive whole number, got "0"' });
+    expect(range.code).toBe(EXIT_USAGE);
+    expect(JSON.parse(range.err)).toEqual({ error: 'monitor.interval_seconds expects a positive whole number, got "0"', code: 'precog.invalidValue' });
     const brokenEnv = await precog(['config', 'set', 'alert_ev', '0.1', '--reason', 'r'], { PRECOG_RULE__ALERT_EV: 'x' });
     expect(brokenEnv.code).toBe(EXIT_FAILURE);
     expect(brokenEnv.err).toMatch(/PRECOG_RULE__ALERT_EV/);
@@ -229,7 +229,7 @@ describe('precog config', () => {
     expect(json.overrideId).toBe(json.override.id);
 
     const unknown = await precog(['config', 'get', 'exit_execution.hihg.wait_seconds']);
-    expect(unknown.code).toBe(EXIT_FAILURE);
+    expect(unknown.code).toBe(EXIT_USAGE);
     expect(unknown.err).toMatch(/did you mean exit_execution\.high\.wait_seconds/);
   });
 
@@ -291,7 +291,7 @@ describe('precog config', () => {
 
     expect((await precog(['config', 'unset', 'sizing.max_open_positions'])).code).toBe(EXIT_USAGE); // no --reason
     const unknown = await precog(['config', 'unset', 'sizing.max_open_position', '--reason', 'r']);
-    expect(unknown.code).toBe(EXIT_FAILURE);
+    expect(unknown.code).toBe(EXIT_USAGE);
     expect(unknown.err).toMatch(/did you mean sizing\.max_open_positions/);
   });
 
