@@ -159,8 +159,14 @@ async function main(): Promise<number> {
       await seedLocalDatabase(pool).finally(() => pool.end());
       console.log(`serving until Ctrl-C: DATABASE_URL=${url}`);
       await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+        // An adopted server is not this process's child: without a timer nothing would keep it up.
+        const keepAlive = setInterval(() => undefined, 2 ** 30);
+        const done = () => {
+          clearInterval(keepAlive);
+          resolve();
+        };
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
       });
       return 0;
     }
