@@ -19,7 +19,8 @@
  *
  * One process at a time per embedded cluster and per state file: each is locked (local/runLock.ts)
  * before anything is deleted or started, and released on exit. The state file (which holds the
- * simulator's private key) and every file the run writes are private to the user (umask 077).
+ * simulator's private key) and its key file are made 0600; every file the run creates is private
+ * (umask 077).
  */
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';

@@ -197,10 +197,32 @@ describe('npm start on the embedded cluster: one owner at a time', () => {
     // The same server (same port): adopted, not a second one started on the same data.
     expect((await next.waitFor(/serving until Ctrl-C: DATABASE_URL=(\S+)/))[1]).toBe(url);
     expect(readFileSync(clusterLockFile(cluster), 'utf8')).toContain(`"pid":${next.child.pid},`);
+    // It stays up holding the cluster (the adopted server is not its child: nothing else keeps
+    // it alive), so another start is refused.
+    const probe = start(['--serve', '--data-dir', cluster, '--state', path.join(runs, 'probe.json')]);
+    const said = (await probe.waitFor(/in use by another process|serving until Ctrl-C/))[0];
+    if (probe.child.exitCode === null) probe.child.kill('SIGINT');
+    await probe.exited;
+    expect(said).toBe('in use by another process');
     next.child.kill('SIGINT');
     expect((await next.exited).code).toBe(0);
     expect(existsSync(path.join(cluster, 'data', 'postmaster.pid'))).toBe(false);
     expect(existsSync(clusterLockFile(cluster))).toBe(false);
+  }, LONG);
+
+  it('--fresh after a crash stops the server the dead owner left running before deleting its cluster', async () => {
+    const crashed = start(['--serve', '--data-dir', cluster, '--state', stateFile]);
+    await crashed.waitFor(/serving until Ctrl-C/);
+    crashed.child.kill('SIGKILL');
+    await crashed.exited;
+    const leftRunning = Number(readFileSync(path.join(cluster, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+    const fresh = start(['--serve', '--fresh', '--data-dir', cluster, '--state', stateFile]);
+    const url = (await fresh.waitFor(/serving until Ctrl-C: DATABASE_URL=(\S+)/))[1]!;
+    expect(() => process.kill(leftRunning, 0)).toThrow(/ESRCH/);
+    await expect(markerNotes(url)).rejects.toThrow(/relation "start_safety_marker" does not exist/);
+    fresh.child.kill('SIGINT');
+    expect((await fresh.exited).code).toBe(0);
   }, LONG);
 });
 
@@ -245,6 +267,7 @@ describe('npm start on DATABASE_URL: one process per state file; private run fil
     expect([0, 130], run.output().slice(-3000)).toContain(code);
 
     expect(readFileSync(`${stateFile}.key.pem`, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(existsSync(`${stateFile}.lock`)).toBe(false); // released on Ctrl-C too
     const files = readdirSync(runs).filter((name) => name.startsWith('run.json'));
     expect(files).toContain('run.json.key.pem');
     expect(Object.fromEntries(files.map((name) => [name, modeOf(path.join(runs, name)).toString(8)])))
