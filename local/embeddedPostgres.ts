@@ -1,9 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { acquireRunLock, type RunLock } from './runLock';
 
 /**
  * A real PostgreSQL 16 (the RDS engine's major version) for tests, benches and the local runtime,
@@ -28,6 +29,8 @@ export interface EmbeddedPostgresOptions {
    * removed on stop (tests, benches).
    */
   persistentDir?: string;
+  /** With persistentDir: delete the cluster first (stopping a server a dead owner left running). */
+  recreate?: boolean;
 }
 
 const PASSWORD = 'precog';
@@ -116,10 +119,50 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const root = persistent ? options.persistentDir! : await mkdtemp(path.join(os.tmpdir(), 'precog-pg-'));
   await mkdir(root, { recursive: true });
   await chmod(root, 0o755);
+  // A persistent cluster has one owner at a time: a live owner's server is never touched (not
+  // adopted, not stopped, not deleted). Throws RunLockHeld naming the owner.
+  const lock = persistent ? lockEmbeddedCluster(root) : undefined;
+  try {
+    return await startCluster(root, persistent, options, onLog, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+/**
+ * Takes the ownership lock of the persistent cluster in `dir` (created if missing) for this
+ * process, or throws RunLockHeld naming the live process that owns it.
+ */
+export function lockEmbeddedCluster(dir: string, command?: string): RunLock {
+  mkdirSync(dir, { recursive: true });
+  return acquireRunLock(clusterLockFile(dir), { resource: `the embedded PostgreSQL cluster in ${dir}`, command });
+}
+
+/** The ownership lock of a persistent cluster: in its folder, beside data/ (which --fresh deletes). */
+export function clusterLockFile(dir: string): string {
+  return path.join(dir, 'precog.lock');
+}
+
+async function startCluster(
+  root: string, persistent: boolean, options: EmbeddedPostgresOptions, onLog: (line: string) => void, lock: RunLock | undefined,
+): Promise<RunningPostgres> {
   const dataDir = path.join(root, 'data');
   const user = isRoot() ? postgresUser() : undefined;
   const ids = user ?? {};
   const bin = path.join(await reachableBinaries(), 'bin');
+
+  // Holding the lock, a server still running in the folder was left by an owner that died
+  // (SIGKILL skips the exit hook that stops it).
+  let orphan = persistent ? await orphanedServer(dataDir) : undefined;
+  if (persistent && options.recreate) {
+    if (orphan) {
+      onLog(`stopping the PostgreSQL server left running (pid ${orphan.pid}) before deleting its cluster`);
+      if (!(await stopServer(orphan.pid))) throw new Error(`the PostgreSQL server left running in ${dataDir} (pid ${orphan.pid}) did not stop; stop it, then try again`);
+      orphan = undefined;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  }
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -142,21 +185,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     }
   }
 
-  // A server left running by a runtime that was killed (SIGKILL skips the exit hook): use it, and
-  // stop it when this process is done, instead of failing on its lock file.
-  const orphan = persistent ? await orphanedServer(dataDir) : undefined;
+  // Use the orphan, and stop it when this process is done, instead of failing on its lock file.
   if (orphan) {
-    onLog(`adopting the PostgreSQL server left running (pid ${orphan.pid}, port ${orphan.port})`);
+    const { pid, port } = orphan;
+    onLog(`adopting the PostgreSQL server left running (pid ${pid}, port ${port})`);
     return {
-      url: `postgres://postgres:${PASSWORD}@127.0.0.1:${orphan.port}/postgres`,
-      port: orphan.port,
+      url: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
+      port,
       async stop() {
-        try {
-          process.kill(orphan.pid, 'SIGINT');
-        } catch {
-          return; // already gone
-        }
-        for (let i = 0; i < 100 && isAlive(orphan.pid); i++) await new Promise((r) => setTimeout(r, 100));
+        await stopServer(pid);
+        lock?.release();
       },
     };
   }
@@ -204,8 +242,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
         await exited;
       }
       if (!persistent) await rm(root, { recursive: true, force: true });
+      lock?.release();
     },
   };
+}
+
+/** SIGINT (fast shutdown) to a server this process does not parent; true once it is gone (waits up to 30 s). */
+async function stopServer(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return true; // already gone
+  }
+  // Not our child: no exit event to wait for, so watch the pid.
+  for (let i = 0; i < 300 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  return !isAlive(pid);
 }
 
 function isAlive(pid: number): boolean {

@@ -13,8 +13,14 @@
  *   npm start -- --serve                   only prepare the database and keep it up (prints DATABASE_URL)
  *   npm start -- --data-dir DIR            keep the embedded PostgreSQL cluster in DIR (default: one per checkout under the temp folder)
  *
- * Exit codes: 0 the scenario ran to settlement; 1 it failed (or left positions open); 2 usage;
- * 130 interrupted (Ctrl-C): running it again resumes.
+ * Exit codes: 0 the scenario ran to settlement; 1 it failed (or left positions open); 2 usage
+ * (checked before anything is started or dropped); 3 another `npm start` (a run or --serve) holds
+ * this cluster or state file; 130 interrupted (Ctrl-C): running it again resumes.
+ *
+ * One process at a time per embedded cluster and per state file: each is locked (local/runLock.ts)
+ * before anything is deleted or started, and released on exit. The state file (which holds the
+ * simulator's private key) and its key file are made 0600; every file the run creates is private
+ * (umask 077).
  */
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -22,11 +28,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import pg from 'pg';
-import { databaseUrl, startEmbeddedPostgres } from './embeddedPostgres';
+import { databaseUrl, lockEmbeddedCluster, startEmbeddedPostgres } from './embeddedPostgres';
+import { acquireRunLock, RunLockHeld, type RunLock } from './runLock';
 import { InterruptedRun, runLocal } from './runtime';
-import { DEFAULT_SCENARIO, loadScenario, SHIPPED_SCENARIOS } from './sim/scenario';
+import { DEFAULT_SCENARIO, loadScenario, SHIPPED_SCENARIOS, type Scenario } from './sim/scenario';
 
 // The local runtime runs on Node 20 (the Lambdas on nodejs22.x): the AWS SDK's notice about its
 // future Node 22 requirement says nothing about this run.
@@ -34,6 +41,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_SPEED = 60;
+/** Another process holds this checkout's cluster or the state file: nothing was touched. */
+const LOCKED_EXIT_CODE = 3;
 
 const USAGE = `usage: npm start -- [--scenario NAME|FILE] [--speed N] [--new-run] [--fresh] [--serve] [--list]
                       [--report-dir DIR] [--state FILE] [--balance DOLLARS] [--data-dir DIR] [--verbose]`;
@@ -80,35 +89,67 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  let url = process.env.DATABASE_URL;
-  const embedded = !url;
-  let stop: (() => Promise<void>) | undefined;
-  const dir = args['data-dir'] ? path.resolve(args['data-dir']) : localDataDir();
-  const stateFile = args.state
-    ?? (url ? path.join(os.tmpdir(), `precog-run-${createHash('sha256').update(url).digest('hex').slice(0, 12)}.json`) : `${dir}-run.json`);
-  if (!url) {
-    if (args.fresh) {
-      await rm(dir, { recursive: true, force: true });
-      await rm(stateFile, { force: true });
-    }
-    console.log(`starting embedded PostgreSQL 16 (data in ${dir})`);
-    const server = await startEmbeddedPostgres({ persistentDir: dir });
-    stop = () => server.stop();
-    // Every new run plays on a fresh database (yesterday's losses and breakers belong to
-    // yesterday's run); an interrupted run resumes on its own. It stays after the run, for
-    // `npx precog` (the last lines print its DATABASE_URL).
-    url = databaseUrl(server.url, 'precog_local');
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
+  // Everything a run depends on is checked before anything is locked, dropped or started: a typo
+  // costs nothing (the previous run's database stays as it was).
+  let scenario: Scenario | undefined;
+  if (args.scenario !== undefined) {
     try {
-      if (!args.serve && (args['new-run'] || !interruptedRunIn(stateFile))) await admin.query('DROP DATABASE IF EXISTS precog_local WITH (FORCE)');
-      const { rowCount } = await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'precog_local'`);
-      if (!rowCount) await admin.query('CREATE DATABASE precog_local');
-    } finally {
-      await admin.end();
+      scenario = await loadScenario(args.scenario);
+    } catch (error) {
+      console.error(`--scenario: ${(error as Error).message}\n(npm start -- --list describes the shipped scenarios)`);
+      return 2;
     }
   }
+  if (args.state !== undefined && !isDirectory(path.dirname(path.resolve(args.state)))) {
+    console.error(`--state ${args.state}: the folder ${path.dirname(path.resolve(args.state))} does not exist`);
+    return 2;
+  }
+
+  let url = process.env.DATABASE_URL;
+  const embedded = !url;
+  const dir = args['data-dir'] ? path.resolve(args['data-dir']) : localDataDir();
+  const stateFile = path.resolve(args.state
+    ?? (url ? path.join(os.tmpdir(), `precog-run-${createHash('sha256').update(url).digest('hex').slice(0, 12)}.json`) : `${dir}-run.json`));
+
+  // One process at a time per cluster and per state file, `--serve` included; a live owner's
+  // cluster is never touched.
+  const command = `npm start${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const locks: RunLock[] = [];
   try {
+    if (embedded) locks.push(lockEmbeddedCluster(dir, command));
+    locks.push(acquireRunLock(`${stateFile}.lock`, { resource: `the run state ${stateFile}`, command }));
+  } catch (error) {
+    for (const lock of locks) lock.release();
+    if (!(error instanceof RunLockHeld)) throw error;
+    console.error(refusal(error));
+    return LOCKED_EXIT_CODE;
+  }
+
+  let stop: (() => Promise<void>) | undefined;
+  try {
+    const saved = savedRunIn(stateFile);
+    if (saved?.status === 'running' && scenario && !args['new-run'] && !args.serve && scenario.name !== saved.scenario) {
+      console.error(
+        `an interrupted run of scenario ${saved.scenario} is saved in ${stateFile}: run it again to resume it, or pass --new-run to abandon it`,
+      );
+      return 2;
+    }
+    if (!url) {
+      if (args.fresh) await rm(stateFile, { force: true });
+      console.log(`starting embedded PostgreSQL 16 (data in ${dir})`);
+      const server = await startEmbeddedPostgres({ persistentDir: dir, recreate: args.fresh });
+      stop = () => server.stop();
+      // Every new run plays on a fresh database (yesterday's losses and breakers belong to
+      // yesterday's run); an interrupted run resumes on its own. It stays after the run, for
+      // `npx precog` (the last lines print its DATABASE_URL).
+      url = databaseUrl(server.url, 'precog_local');
+      const startsNewRun = !args.serve && (args['new-run'] || saved?.status !== 'running');
+      await prepareLocalDatabase(server.url, { dropFirst: startsNewRun });
+    }
+    // The state file embeds the simulator's private key: the run's files are the user's alone
+    // (set after PostgreSQL started: its shared binary cache must stay readable by its user).
+    makePrivate(stateFile);
+    process.umask(0o077);
     if (args.serve) {
       const { migrate } = await import('../shared/db/migrate');
       const { createPool } = await import('../shared/db/pool');
@@ -118,7 +159,16 @@ async function main(): Promise<number> {
       const pool = createPool({ connectionString: url, max: 2 });
       await seedLocalDatabase(pool).finally(() => pool.end());
       console.log(`serving until Ctrl-C: DATABASE_URL=${url}`);
-      await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+      await new Promise<void>((resolve) => {
+        // An adopted server is not this process's child: without a timer nothing would keep it up.
+        const keepAlive = setInterval(() => undefined, 2 ** 30);
+        const done = () => {
+          clearInterval(keepAlive);
+          resolve();
+        };
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
       return 0;
     }
     const result = await runLocal({
@@ -133,15 +183,67 @@ async function main(): Promise<number> {
     throw error;
   } finally {
     await stop?.();
+    for (const lock of locks.reverse()) lock.release();
   }
 }
 
-function interruptedRunIn(stateFile: string): boolean {
-  if (!existsSync(stateFile)) return false;
+/** Another process holds the checkout's cluster or this state file: who, and how to stop it. */
+function refusal(error: RunLockHeld): string {
+  const { pid, command, since } = error.owner;
+  return [
+    `npm start: ${error.resource} is in use by another process: pid ${pid}, \`${command}\`, running since ${since}.`,
+    `Stop it first: Ctrl-C in its terminal, or \`kill -INT ${pid}\` (an interrupted run is saved and \`npm start\` resumes it).`,
+    `(lock file: ${error.lockFile})`,
+  ].join('\n');
+}
+
+/** precog_local on the embedded server: dropped first when a new run starts, created when missing. */
+async function prepareLocalDatabase(serverUrl: string, options: { dropFirst: boolean }): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
   try {
-    return (JSON.parse(readFileSync(stateFile, 'utf8')) as { status?: string }).status === 'running';
+    if (options.dropFirst) await admin.query('DROP DATABASE IF EXISTS precog_local WITH (FORCE)');
+    const { rowCount } = await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'precog_local'`);
+    if (!rowCount) await admin.query('CREATE DATABASE precog_local');
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * The state file and every file named after it (its key, its temporary copy) readable by this
+ * user only: files left by earlier versions were world-readable. New ones are created private by
+ * the umask.
+ */
+function makePrivate(stateFile: string): void {
+  const folder = path.dirname(stateFile);
+  const prefix = path.basename(stateFile);
+  for (const name of readdirSync(folder)) {
+    if (!name.startsWith(prefix)) continue;
+    const file = path.join(folder, name);
+    try {
+      if (lstatSync(file).isFile()) chmodSync(file, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
+function isDirectory(folder: string): boolean {
+  try {
+    return statSync(folder).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** What start needs of a saved run (the runtime owns the rest of the format); undefined if none or unreadable. */
+function savedRunIn(stateFile: string): { status?: string; scenario?: string } | undefined {
+  if (!existsSync(stateFile)) return undefined;
+  try {
+    return JSON.parse(readFileSync(stateFile, 'utf8')) as { status?: string; scenario?: string };
+  } catch {
+    return undefined;
   }
 }
 
