@@ -1,4 +1,4 @@
-import { nowMs, sleep } from '../clock/clock';
+import { nowMs, sleep as clockSleep } from '../clock/clock';
 
 /**
  * Token bucket: holds at most `burst` tokens, refilled at `perSecond` tokens a second. `take(cost)`
@@ -15,7 +15,7 @@ export class TokenBucket {
     private readonly perSecond: number,
     private readonly burst: number = Math.max(1, Math.floor(perSecond)),
     private readonly now: () => number = nowMs,
-    private readonly sleep: (ms: number) => Promise<void> = sleep,
+    private readonly sleep: (ms: number) => Promise<void> = clockSleep,
   ) {
     if (!(perSecond > 0)) throw new RangeError('perSecond must be positive');
     if (!(burst >= 1)) throw new RangeError('burst must be at least 1');
