@@ -1,3 +1,4 @@
+import { nowMs } from '../clock/clock';
 import type { Queryable } from '../db/transaction';
 import { resolveTradingRules } from './overrides';
 import { dilateRules } from './timeScale';
@@ -24,11 +25,14 @@ export async function currentRules(
   options: { maxAgeMs?: number; log?: (message: string, extra: object) => void; env?: NodeJS.ProcessEnv } = {},
 ): Promise<TradingRules> {
   const maxAge = options.maxAgeMs ?? 15_000;
-  if (cached && Date.now() - cached.at < maxAge) return cached.rules;
+  // The rules' age on the application's clock (virtual in a simulation, where a re-read depends
+  // on simulated time, not on how fast the machine runs); a clock moved back re-reads too.
+  const age = cached ? nowMs() - cached.at : Number.POSITIVE_INFINITY;
+  if (cached && age >= 0 && age < maxAge) return cached.rules;
   const resolved = await resolveTradingRules(db, options.env ?? process.env);
   for (const w of resolved.warnings) options.log?.('config override ignored', { warning: w });
   const rules = timeScale === 1 ? resolved.rules : dilateRules(resolved.rules, timeScale);
-  cached = { at: Date.now(), rules };
+  cached = { at: nowMs(), rules };
   return rules;
 }
 

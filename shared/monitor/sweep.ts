@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { machineElapsedMs } from '../clock/clock';
 import {
   DEFAULT_TRADING_RULES, type CircuitBreakerType, type ConfidenceLevel, type ExitPriority,
   type TradingRules,
@@ -131,7 +132,7 @@ ORDER BY p.position_id`;
 
 /** Account-wide facts the conditions need, in one statement. */
 const CONTEXT_SQL = `
-SELECT now() AS now,
+SELECT precog_now() AS now,
        (SELECT coalesce(json_agg(json_build_object('type', breaker_type, 'value', trigger_value)), '[]')
           FROM circuit_breaker_events WHERE resolved_at IS NULL) AS breakers,
        (SELECT count(*)::int FROM positions WHERE row_current_ind AND status = 'open' AND execution_mode = $1) AS open_positions,
@@ -157,7 +158,7 @@ interface Loaded {
 export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepResult> {
   const rules = deps.rules ?? DEFAULT_TRADING_RULES;
   const mode = deps.executionMode ?? 'paper';
-  const started = Date.now();
+  const started = machineElapsedMs(); // how long the sweep took: machine time (a metric)
   const result: SweepResult = {
     positions: 0, versions: 0, heartbeats: 0, triggers: [], exits: [], waiting: 0, urgent: [], enqueued: 0, resent: 0, unsent: 0, unpriced: [], ms: 0,
   };
@@ -345,7 +346,7 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
   if (!result.skipped && !options.dryRun && deps.queue) {
     Object.assign(result, await sendUnsentExits(deps.pool, deps.queue, { messageWindowSeconds: deps.messageWindowSeconds }));
   }
-  result.ms = Date.now() - started;
+  result.ms = Math.round(machineElapsedMs() - started);
   return result;
 }
 
@@ -369,9 +370,9 @@ export async function sendUnsentExits(
     `WITH due AS (
        SELECT exit_request_id, enqueued_at AS previous FROM exit_requests
        WHERE status = 'active'
-         AND (enqueued_at IS NULL OR greatest(enqueued_at, message_received_at) < now() - make_interval(secs => $1))
+         AND (enqueued_at IS NULL OR greatest(enqueued_at, message_received_at) < precog_now() - make_interval(secs => $1))
        FOR UPDATE SKIP LOCKED)
-     UPDATE exit_requests r SET enqueued_at = now() FROM due WHERE r.exit_request_id = due.exit_request_id
+     UPDATE exit_requests r SET enqueued_at = precog_now() FROM due WHERE r.exit_request_id = due.exit_request_id
      RETURNING r.exit_request_id, r.position_id, r.exit_priority, r.created_at, due.previous`,
     [windowSeconds],
   );
