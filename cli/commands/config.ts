@@ -330,7 +330,7 @@ export async function configUnset(
   const note = `[unset by ${by} at ${now().toISOString()}: ${options.reason}]`;
   const { rows } = await ctx.pool.query(
     `UPDATE config_overrides SET active = FALSE, reason = concat_ws(' ', reason, $2::text)
-     WHERE config_key = $1 AND active AND (expires_at IS NULL OR expires_at > now())
+     WHERE config_key = $1 AND active AND (expires_at IS NULL OR expires_at > precog_now())
      RETURNING override_id`,
     [options.key, note],
   );

@@ -93,7 +93,7 @@ export async function listDesyncs(ctx: CommandContext, options: { all?: boolean;
 
 export async function resolveDesync(ctx: CommandContext, options: { id: number; note: string; json?: boolean }): Promise<void> {
   const { rows } = await ctx.pool.query(
-    `UPDATE venue_desyncs SET resolved_at = now(), resolution = $2 WHERE desync_id = $1 AND resolved_at IS NULL RETURNING ticker, kind`,
+    `UPDATE venue_desyncs SET resolved_at = precog_now(), resolution = $2 WHERE desync_id = $1 AND resolved_at IS NULL RETURNING ticker, kind`,
     [options.id, `operator: ${options.note}`],
   );
   if (rows.length === 0) throw new Error(`no open desync #${options.id}`);
