@@ -44,6 +44,8 @@ interface Timer {
 /** A handle on a scheduled event: `cancel()` drops it if it has not fired. */
 export interface Scheduled {
   readonly at: number;
+  /** Its sequence number (ties at one time fire in sequence order). */
+  readonly seq: number;
   cancel(): void;
 }
 
@@ -134,11 +136,19 @@ export class EventLoop implements Clock {
     });
   }
 
-  /** Fires `fire` when the clock reaches `atMs` (at once if it is already past: the next event). */
-  at(atMs: number, fire: () => void): Scheduled {
-    const timer = this.push(Math.max(this.t, atMs), fire);
+  /**
+   * Fires `fire` when the clock reaches `atMs` (at once if it is already past: the next event).
+   * `seq`: the sequence number a saved event had (a resumed run re-creates its pending events
+   * with their original order); by default the next one.
+   */
+  at(atMs: number, fire: () => void, seq?: number): Scheduled {
+    if (seq !== undefined && !(Number.isInteger(seq) && seq >= 0 && seq < this.seq)) {
+      throw new RangeError(`a restored event's sequence must be a number already handed out (below ${this.seq}), not ${seq}`);
+    }
+    const timer = this.push(Math.max(this.t, atMs), fire, seq);
     return {
       at: timer.at,
+      seq: timer.seq,
       cancel: () => {
         timer.cancelled = true;
       },
@@ -241,8 +251,8 @@ export class EventLoop implements Clock {
     return this.stats;
   }
 
-  private push(at: number, fire: () => void): Timer {
-    const timer: Timer = { at, seq: this.seq++, fire, cancelled: false };
+  private push(at: number, fire: () => void, seq?: number): Timer {
+    const timer: Timer = { at, seq: seq ?? this.seq++, fire, cancelled: false };
     this.timers.push(timer);
     return timer;
   }
