@@ -228,7 +228,7 @@ export class EventLoop implements Clock {
     try {
       for (;;) {
         await this.quiescent();
-        if (this.stopMode === 'now' || (this.stopMode === 'idle' && this.live.size === 0)) break;
+        if (this.stoppingNow() || (this.stopMode === 'idle' && this.live.size === 0)) break;
         options.beforeAdvance?.();
         const next = this.timers.pop();
         if (!next) {
@@ -257,6 +257,10 @@ export class EventLoop implements Clock {
     return timer;
   }
 
+  private stoppingNow(): boolean {
+    return this.stopMode === 'now';
+  }
+
   private notify(): void {
     const wake = this.wake;
     this.wake = undefined;
@@ -275,7 +279,7 @@ export class EventLoop implements Clock {
       // after the current microtasks and nextTicks: look after two macrotask turns.
       await turn();
       await turn();
-      if (this.stopMode === 'now') return;
+      if (this.stoppingNow()) return;
       const running = this.runningProcesses();
       if (running.length === 0) return;
       const left = this.stallMs - (performance.now() - since);

@@ -59,6 +59,8 @@ export interface SimulatorOptions {
   portfolio?: PortfolioState;
   /** After every change of the account. */
   onChange?: () => void;
+  /** Epoch ms of the account's timestamps and signature-skew check (default Date.now; the local runtime: its virtual clock). */
+  now?: () => number;
 }
 
 export interface MarketView {
@@ -92,7 +94,7 @@ export class KalshiSimulator {
     this.settleAt = s.settle;
     this.portfolio = new KalshiPortfolioSim({
       keyId: options.keyId, publicKey: options.publicKey, balanceDollars: options.balanceDollars,
-      now: Date.now, onChange: options.onChange, maxClockSkewMs: 5 * 60_000,
+      now: options.now ?? Date.now, onChange: options.onChange, maxClockSkewMs: 5 * 60_000,
       // Trading stops at the final whistle (refused after the signature is checked, as Kalshi does).
       isTrading: () => this.now() < this.finalAt,
     });
