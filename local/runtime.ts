@@ -100,6 +100,8 @@ export interface RunStats {
   requests: number;
   /** Schedule ticks skipped because the job was still running, by job. */
   skipped: Record<string, number>;
+  /** Wall ms spent running each kind of invocation (where the machine's time goes). */
+  wallMsBy: Record<string, number>;
 }
 
 export interface RunResult {
@@ -346,7 +348,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
           await progress();
           save();
         });
-      }, seq);
+      }, seq, 'progress');
     };
 
     // The handlers' JSON logs (Powertools, as in CloudWatch) go to a file beside the report; an
@@ -410,7 +412,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
             }
           });
         };
-        if (restored) pending = loop.at(restored.at, deliver, restored.seq);
+        if (restored) pending = loop.at(restored.at, deliver, restored.seq, name);
         deliveries[key] = () => pending;
         return () => {
           if (busy) return;
@@ -423,7 +425,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
           const at = Math.max(loop.nowMs(), visibleAt);
           if (pending?.at === at) return;
           pending?.cancel();
-          pending = loop.at(at, deliver);
+          pending = loop.at(at, deliver, undefined, name);
         };
       };
       const consumers = [
@@ -476,6 +478,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
         gameWallSeconds: wall.kickoff !== null && wall.final !== null ? (wall.final - wall.kickoff) / 1000 : null,
         gameSimulatedSeconds: timing.final - timing.quarters[0], events: loop.stats.events, processes: loop.stats.processes,
         queries: io.counters.queries, requests: io.counters.requests, skipped: { ...jobs.skipped },
+        wallMsBy: Object.fromEntries(Object.entries(loop.stats.wallMsBy).map(([k, v]) => [k, Math.round(v)])),
       };
       save();
 
@@ -528,7 +531,8 @@ export function describeStats(s: RunStats): string {
     ? `; game phase ${s.gameWallSeconds.toFixed(1)} s wall for ${(s.gameSimulatedSeconds / 60).toFixed(0)} game minutes (${Math.round(s.gameSimulatedSeconds / s.gameWallSeconds)}x real time)`
     : '';
   return `wall ${s.wallSeconds.toFixed(1)} s for ${minutes.toFixed(1)} simulated minutes${game}; ${s.events} events (${Math.round(s.events / Math.max(s.wallSeconds, 1e-9))}/s), ` +
-    `${s.processes} invocations, ${Math.round(s.queries / Math.max(minutes, 1e-9))} database round trips per simulated minute`;
+    `${s.processes} invocations, ${Math.round(s.queries / Math.max(minutes, 1e-9))} database round trips per simulated minute\n` +
+    `wall ms by invocation: ${Object.entries(s.wallMsBy).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`;
 }
 
 export class InterruptedRun extends Error {

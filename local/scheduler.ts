@@ -68,7 +68,7 @@ export class LocalScheduler {
   }
 
   private tick(job: Job, at: number, seq?: number): void {
-    const handle = this.loop.at(at, () => this.fire(job, handle.at), seq);
+    const handle = this.loop.at(at, () => this.fire(job, handle.at), seq, job.name);
     job.next = handle;
   }
 

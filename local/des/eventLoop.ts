@@ -39,6 +39,8 @@ interface Timer {
   seq: number;
   fire: () => void;
   cancelled: boolean;
+  /** Who the wall time until the next quiescent point is charged to (stats). */
+  label: string;
 }
 
 /** A handle on a scheduled event: `cancel()` drops it if it has not fired. */
@@ -75,6 +77,8 @@ export interface LoopStats {
   events: number;
   /** Processes spawned. */
   processes: number;
+  /** Machine ms from an event to the next quiescent point, by the process it started or woke (where the wall time goes). */
+  wallMsBy: Record<string, number>;
 }
 
 export interface EventLoopOptions {
@@ -99,7 +103,7 @@ export class EventLoop implements Clock {
   private wake: (() => void) | undefined;
   private stopMode: 'none' | 'now' | 'idle' = 'none';
   private running = false;
-  readonly stats: LoopStats = { events: 0, processes: 0 };
+  readonly stats: LoopStats = { events: 0, processes: 0, wallMsBy: {} };
 
   constructor(startMs: number, options: EventLoopOptions = {}) {
     if (!Number.isFinite(startMs)) throw new RangeError(`the virtual clock starts at finite epoch ms, not ${startMs}`);
@@ -131,7 +135,7 @@ export class EventLoop implements Clock {
       this.push(this.t + Math.max(0, ms), () => {
         if (process) process.sleeps--;
         resolve();
-      });
+      }, undefined, process?.name ?? 'timer');
       this.notify();
     });
   }
@@ -141,11 +145,11 @@ export class EventLoop implements Clock {
    * `seq`: the sequence number a saved event had (a resumed run re-creates its pending events
    * with their original order); by default the next one.
    */
-  at(atMs: number, fire: () => void, seq?: number): Scheduled {
+  at(atMs: number, fire: () => void, seq?: number, label = 'event'): Scheduled {
     if (seq !== undefined && !(Number.isInteger(seq) && seq >= 0 && seq < this.seq)) {
       throw new RangeError(`a restored event's sequence must be a number already handed out (below ${this.seq}), not ${seq}`);
     }
-    const timer = this.push(Math.max(this.t, atMs), fire, seq);
+    const timer = this.push(Math.max(this.t, atMs), fire, seq, label);
     return {
       at: timer.at,
       seq: timer.seq,
@@ -157,7 +161,7 @@ export class EventLoop implements Clock {
 
   /** Starts `fn` as a process named `name` when the clock reaches `atMs`. */
   spawnAt(atMs: number, name: string, fn: () => Promise<unknown>): Scheduled {
-    return this.at(atMs, () => void this.spawn(name, fn));
+    return this.at(atMs, () => void this.spawn(name, fn), undefined, name);
   }
 
   /** Runs `fn` as a process now; resolves when it finishes (errors go to onProcessError). */
@@ -225,9 +229,11 @@ export class EventLoop implements Clock {
     this.running = true;
     this.stopMode = this.stopMode === 'idle' ? 'idle' : 'none';
     const paceFrom = { virtual: this.t, wall: performance.now() };
+    let charged: { label: string; since: number } | undefined;
     try {
       for (;;) {
         await this.quiescent();
+        if (charged) this.stats.wallMsBy[charged.label] = (this.stats.wallMsBy[charged.label] ?? 0) + performance.now() - charged.since;
         if (this.stoppingNow() || (this.stopMode === 'idle' && this.live.size === 0)) break;
         options.beforeAdvance?.();
         const next = this.timers.pop();
@@ -243,6 +249,7 @@ export class EventLoop implements Clock {
         }
         if (next.at > this.t) this.t = next.at;
         this.stats.events++;
+        charged = { label: next.label, since: performance.now() };
         next.fire();
       }
     } finally {
@@ -251,8 +258,8 @@ export class EventLoop implements Clock {
     return this.stats;
   }
 
-  private push(at: number, fire: () => void, seq?: number): Timer {
-    const timer: Timer = { at, seq: seq ?? this.seq++, fire, cancelled: false };
+  private push(at: number, fire: () => void, seq: number | undefined, label: string): Timer {
+    const timer: Timer = { at, seq: seq ?? this.seq++, fire, cancelled: false, label };
     this.timers.push(timer);
     return timer;
   }
