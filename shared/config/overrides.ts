@@ -640,7 +640,7 @@ export interface StoredOverride {
 
 const ROW_SQL = `
   SELECT override_id, config_key, data_type, override_value, reason, applied_by, applied_at, expires_at, active,
-         (expires_at IS NOT NULL AND expires_at <= COALESCE($1::timestamptz, now())) AS expired,
+         (expires_at IS NOT NULL AND expires_at <= COALESCE($1::timestamptz, precog_now())) AS expired,
          (jsonb_typeof(override_value) = 'object' AND override_value ? 'value') AS wrapped,
          CASE WHEN jsonb_typeof(override_value) = 'object' THEN override_value #>> '{value}' END AS value_text
   FROM config_overrides`;
@@ -667,7 +667,7 @@ function toStored(row: Record<string, unknown>): StoredOverride {
  * in force (`active AND (expires_at IS NULL OR expires_at > now)`); with `all`, every row.
  */
 export async function readStoredOverrides(db: Queryable, options: { all?: boolean; now?: Date } = {}): Promise<StoredOverride[]> {
-  const where = options.all ? '' : ' WHERE active AND (expires_at IS NULL OR expires_at > COALESCE($1::timestamptz, now()))';
+  const where = options.all ? '' : ' WHERE active AND (expires_at IS NULL OR expires_at > COALESCE($1::timestamptz, precog_now()))';
   const { rows } = await db.query(`${ROW_SQL}${where} ORDER BY applied_at, override_id`, [options.now ?? null]);
   return rows.map(toStored);
 }
@@ -712,7 +712,7 @@ export interface ResolvedTradingRules {
 
 /**
  * The trading rules in effect: code defaults < environment (`PRECOG_RULE__…`) < rows of
- * `config_overrides` that are active and unexpired at `now` (default: the database's now()), read
+ * `config_overrides` that are active and unexpired at `now` (default: the database's precog_now()), read
  * in one query; per key the latest `applied_at` wins. A row that no longer validates (a key removed
  * in a later release, a value out of range) is skipped and reported in `warnings`; an invalid
  * environment variable is a ConfigError.

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PG_MIGRATE_LOCK_ID, runner } from 'node-pg-migrate';
-import pg from 'pg';
+import type pg from 'pg';
+import { ClockedClient } from './clockedClient';
 
 /** The migrations table node-pg-migrate records applied migrations in. */
 export const MIGRATIONS_TABLE = 'pgmigrations';
@@ -33,7 +34,8 @@ export interface MigrateOptions {
  */
 export async function migrate(options: MigrateOptions): Promise<string[]> {
   const own = typeof options.connection === 'string';
-  const client = own ? new pg.Client({ connectionString: options.connection as string }) : (options.connection as pg.ClientBase);
+  // A ClockedClient: on a virtual clock the migrations' own writes read it through precog_now().
+  const client = own ? new ClockedClient({ connectionString: options.connection as string }) : (options.connection as pg.ClientBase);
   if (own) await client.connect();
   try {
     await client.query('BEGIN');
@@ -58,6 +60,6 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
     await client.query('ROLLBACK').catch(() => undefined); // a broken connection has nothing to roll back
     throw error;
   } finally {
-    if (own) await (client as pg.Client).end();
+    if (own) await (client as ClockedClient).end();
   }
 }

@@ -5,6 +5,7 @@ import pg from 'pg';
 import * as z from 'zod';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, parseEnvironment } from '../config/environment';
+import { ClockedClient } from './clockedClient';
 import { precogTypes } from './types';
 
 /**
@@ -135,8 +136,13 @@ function hostOfUrl(url: string): string | undefined {
   }
 }
 
+/**
+ * The pool every function, the CLI, the local runtime and the tests use. Its clients are
+ * ClockedClients: on a virtual clock, SQL reads that clock through precog_now() on every path
+ * (pool.query, pool.connect, withTransaction); on the system clock they are plain pg clients.
+ */
 export function createPool(config: pg.PoolConfig): pg.Pool {
-  const pool = new pg.Pool({ types: precogTypes, ...config });
+  const pool = new pg.Pool({ types: precogTypes, ...config, Client: ClockedClient });
   // An idle client losing its connection (RDS failover, proxy idle timeout) must not crash the
   // process; the pool discards it and the next checkout reconnects.
   pool.on('error', () => undefined);

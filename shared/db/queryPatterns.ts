@@ -54,7 +54,7 @@ ORDER BY p.position_id`,
   /** As documented. */
   tradeAttributionLast7Days: `
 SELECT * FROM trade_attribution
-WHERE created_at >= NOW() - INTERVAL '7 days'
+WHERE created_at >= precog_now() - INTERVAL '7 days'
 ORDER BY created_at DESC`,
 
   /**
@@ -138,7 +138,7 @@ SELECT t.*, e.expected_value, e.confidence_level, s.outcome
 FROM trades t
 LEFT JOIN edges e ON t.edge_id = e.edge_id
 LEFT JOIN settlements s ON t.market_id = s.market_id
-WHERE t.created_at >= NOW() - INTERVAL '30 days'
+WHERE t.created_at >= precog_now() - INTERVAL '30 days'
 ORDER BY t.created_at DESC`,
 } as const;
 

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { currentClock } from '../clock/clock';
+import { ClockedClient } from './clockedClient';
 
 export type Queryable = Pick<pg.ClientBase, 'query'>;
 
@@ -15,6 +17,9 @@ export interface TransactionOptions {
  * Runs fn inside BEGIN/COMMIT on one pooled client; any error rolls everything back, so callers
  * never leave half-written state. The callback must be safe to re-run (it is, when all its effects
  * are database writes on the given client).
+ *
+ * On a virtual clock the pool's ClockedClient sends the BEGIN together with the transaction's
+ * `precog.now` (one round trip), so every default, trigger and precog_now() inside reads that time.
  */
 export async function withTransaction<T>(
   pool: pg.Pool,
@@ -24,6 +29,10 @@ export async function withTransaction<T>(
   const retries = options.retries ?? 3;
   for (let attempt = 0; ; attempt++) {
     const client = await pool.connect();
+    if (currentClock().virtual && !(client instanceof ClockedClient)) {
+      client.release();
+      throw new Error('a virtual clock is installed but this pool was not made by createPool (shared/db/pool.ts): its SQL would read the wall clock');
+    }
     let broken = false;
     try {
       await client.query(options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation.toUpperCase()}` : 'BEGIN');

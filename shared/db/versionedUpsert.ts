@@ -185,7 +185,7 @@ WITH changed AS (
 ),
 ${identityCte}
 closed AS (
-  UPDATE ${table} t SET row_current_ind = FALSE, superseded_at = now()
+  UPDATE ${table} t SET row_current_ind = FALSE, superseded_at = precog_now()
   WHERE t.ctid = ANY (ARRAY(SELECT _old_ctid FROM changed WHERE _old_ctid IS NOT NULL))
   RETURNING 1
 ),

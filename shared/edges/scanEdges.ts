@@ -182,7 +182,7 @@ export async function sendUnsentEntries(pool: pg.Pool, queue: EntryQueue): Promi
   const failedSet = new Set(failed);
   const sent = messages.map((m) => m.clientOrderId).filter((id) => !failedSet.has(id));
   if (sent.length > 0) {
-    await pool.query('UPDATE orders SET enqueued_at = now() WHERE client_order_id = ANY($1::text[])', [sent]);
+    await pool.query('UPDATE orders SET enqueued_at = precog_now() WHERE client_order_id = ANY($1::text[])', [sent]);
   }
   return { enqueued: sent.length, unsent: failed.length };
 }

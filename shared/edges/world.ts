@@ -141,7 +141,7 @@ SELECT (SELECT j FROM strategies_json) AS strategies,
        (SELECT balance FROM current_balances WHERE platform_id = 'kalshi' AND execution_mode = $1 AND currency = 'USD') AS bankroll,
        (SELECT max(last_check) FROM system_health WHERE component = 'ingest-markets' AND status <> 'down') AS prices_at,
        (SELECT max(last_check) FROM system_health WHERE component = 'ingest-game-states' AND status <> 'down') AS game_states_at,
-       now() AS now`;
+       precog_now() AS now`;
 
 /** NUMERIC rendered as text inside the JSON context row (never a JSON number). */
 const fromNumericText = (v: unknown) => (v === null || v === undefined ? null : new Decimal(String(v)));

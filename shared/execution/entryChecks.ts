@@ -80,13 +80,13 @@ SELECT
   (SELECT count(*)::int FROM flight WHERE event_id = (SELECT event_id FROM m)) AS in_flight_event_orders,
   (SELECT coalesce(sum(cost), 0) FROM flight WHERE event_id = (SELECT event_id FROM m)) AS in_flight_event_exposure,
   (SELECT count(DISTINCT t.client_order_id)::int FROM trades t, o
-    WHERE t.execution_mode = o.mode AND t.side = 'buy' AND t.created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS entries_today,
+    WHERE t.execution_mode = o.mode AND t.side = 'buy' AND t.created_at >= date_trunc('day', precog_now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS entries_today,
   (SELECT max(last_check) FROM system_health WHERE component = 'ingest-markets' AND status <> 'down') AS prices_at,
   (SELECT max(last_check) FROM system_health WHERE component = 'ingest-game-states' AND status <> 'down') AS game_states_at,
   EXISTS (SELECT 1 FROM m JOIN game_identities gi ON gi.event_id = m.event_id
           JOIN current_game_states gs ON gs.sport = gi.sport AND gs.external_game_id = gi.external_game_id
           WHERE gs.status IN ('live', 'halftime')) AS game_live,
-  now() AS now`;
+  precog_now() AS now`;
 
 const fromText = (v: unknown) => (v === null || v === undefined ? null : new Decimal(String(v)));
 

@@ -122,7 +122,7 @@ export async function closeUnsentOrder(
   status: 'cancelled' | 'rejected',
   reason: string,
 ): Promise<void> {
-  await client.query('UPDATE orders SET status = $2, status_reason = $3, last_synced_at = now() WHERE order_id = $1', [
+  await client.query('UPDATE orders SET status = $2, status_reason = $3, last_synced_at = precog_now() WHERE order_id = $1', [
     orderId, status, reason.slice(0, 1000),
   ]);
 }
@@ -206,7 +206,7 @@ async function recordExitProgress(client: Queryable, exitRequestId: number, reco
   await client.query(
     `UPDATE exit_requests SET filled_quantity = filled_quantity + $2::numeric,
        status = CASE WHEN filled_quantity + $2::numeric >= quantity AND status = 'active' THEN 'filled' ELSE status END,
-       updated_at = now()
+       updated_at = precog_now()
      WHERE exit_request_id = $1`,
     [exitRequestId, toSqlDecimal(sumCounts(recorded.map((r) => r.fill.count)))],
   );
@@ -257,7 +257,7 @@ export async function applyVenueUpdate(
   const feesAdded = newFills.reduce((sum, f) => sum.plus(f.fee), new Decimal(0));
   await client.query(
     `UPDATE orders SET status = $2, filled_quantity = $3, venue_order_id = coalesce(venue_order_id, $4),
-       submitted_at = coalesce(submitted_at, now()), last_synced_at = now(), fees = fees + $5::numeric, position_id = $6,
+       submitted_at = coalesce(submitted_at, precog_now()), last_synced_at = precog_now(), fees = fees + $5::numeric, position_id = $6,
        status_reason = CASE WHEN $7::boolean THEN 'venue reports fills not yet listed' ELSE status_reason END,
        time_in_force = coalesce($8, time_in_force), expires_at = CASE WHEN $8 IS NULL THEN expires_at ELSE $9::timestamptz END
      WHERE order_id = $1`,

@@ -64,7 +64,7 @@ export async function reconcileVenue(
   const open = await findOrders(
     deps.pool,
     `platform_id = $1 AND execution_mode = $2 AND (status IN ('resting', 'partially_filled')
-       OR (status = 'pending' AND created_at < now() - make_interval(secs => $3)))`,
+       OR (status = 'pending' AND created_at < precog_now() - make_interval(secs => $3)))`,
     [platformId, mode, rules.execution.staleEntrySeconds],
   );
   const tickers = await tickersOf(deps.pool, open.map((o) => o.marketId));
@@ -140,7 +140,7 @@ export async function reconcileVenue(
           `INSERT INTO venue_desyncs (platform_id, execution_mode, ticker, market_id, kind, local_value, venue_value)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
            ON CONFLICT (platform_id, execution_mode, ticker, kind) WHERE resolved_at IS NULL
-           DO UPDATE SET last_seen_at = now(), local_value = EXCLUDED.local_value, venue_value = EXCLUDED.venue_value,
+           DO UPDATE SET last_seen_at = precog_now(), local_value = EXCLUDED.local_value, venue_value = EXCLUDED.venue_value,
                          market_id = coalesce(venue_desyncs.market_id, EXCLUDED.market_id)
            RETURNING (xmax = 0) AS inserted`,
           [platformId, mode, d.ticker, d.marketId, d.kind, JSON.stringify(d.local), JSON.stringify(d.venue)],
@@ -148,7 +148,7 @@ export async function reconcileVenue(
         if (written.inserted) result.newDesyncs.push(d);
       }
       const { rows } = await client.query(
-        `UPDATE venue_desyncs SET resolved_at = now(), resolution = 'agreed at reconciliation'
+        `UPDATE venue_desyncs SET resolved_at = precog_now(), resolution = 'agreed at reconciliation'
          WHERE platform_id = $1 AND execution_mode = $2 AND resolved_at IS NULL AND kind IN ('position', 'order')
            AND NOT ((ticker, kind) IN (SELECT * FROM unnest($3::text[], $4::text[])))
          RETURNING ticker, kind`,

@@ -167,7 +167,7 @@ async function writeBatch(client: pg.PoolClient, games: readonly GameSnapshot[])
     const byKey = new Map(games.map((g) => [gameKey(g.sport, g.externalGameId), g]));
     const linkedGames = matched.map((m) => byKey.get(m.game)!);
     await client.query(
-      `UPDATE game_identities g SET event_id = u.event_id, match_rule = $4, matched_at = now()
+      `UPDATE game_identities g SET event_id = u.event_id, match_rule = $4, matched_at = precog_now()
        FROM unnest($1::text[], $2::text[], $3::text[]) AS u(sport, external_game_id, event_id)
        WHERE g.sport = u.sport AND g.external_game_id = u.external_game_id AND g.event_id IS NULL`,
       [linkedGames.map((g) => g.sport), linkedGames.map((g) => g.externalGameId), matched.map((m) => m.eventId), MATCH_RULE],

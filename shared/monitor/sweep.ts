@@ -131,7 +131,7 @@ ORDER BY p.position_id`;
 
 /** Account-wide facts the conditions need, in one statement. */
 const CONTEXT_SQL = `
-SELECT now() AS now,
+SELECT precog_now() AS now,
        (SELECT coalesce(json_agg(json_build_object('type', breaker_type, 'value', trigger_value)), '[]')
           FROM circuit_breaker_events WHERE resolved_at IS NULL) AS breakers,
        (SELECT count(*)::int FROM positions WHERE row_current_ind AND status = 'open' AND execution_mode = $1) AS open_positions,
@@ -369,9 +369,9 @@ export async function sendUnsentExits(
     `WITH due AS (
        SELECT exit_request_id, enqueued_at AS previous FROM exit_requests
        WHERE status = 'active'
-         AND (enqueued_at IS NULL OR greatest(enqueued_at, message_received_at) < now() - make_interval(secs => $1))
+         AND (enqueued_at IS NULL OR greatest(enqueued_at, message_received_at) < precog_now() - make_interval(secs => $1))
        FOR UPDATE SKIP LOCKED)
-     UPDATE exit_requests r SET enqueued_at = now() FROM due WHERE r.exit_request_id = due.exit_request_id
+     UPDATE exit_requests r SET enqueued_at = precog_now() FROM due WHERE r.exit_request_id = due.exit_request_id
      RETURNING r.exit_request_id, r.position_id, r.exit_priority, r.created_at, due.previous`,
     [windowSeconds],
   );

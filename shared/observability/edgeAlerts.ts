@@ -26,7 +26,7 @@ export async function claimEdgeAlerts<A extends Pick<EdgeAlertDetail, 'edgeId'>>
     if (alerts.length === 0) return [];
     // A concurrent scan claiming the same identity waits on its row, then sees it claimed.
     const { rows } = await client.query(
-      `UPDATE edge_identities i SET alert_sent_at = now()
+      `UPDATE edge_identities i SET alert_sent_at = precog_now()
        FROM edges e
        WHERE e.edge_id = ANY($1::bigint[]) AND e.recommended_action = 'alert'
          AND i.market_id = e.market_id AND i.strategy_id = e.strategy_id AND i.model_id = e.model_id AND i.side = e.side

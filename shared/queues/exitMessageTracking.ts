@@ -11,7 +11,7 @@ import type pg from 'pg';
  */
 export async function recordExitReceive(pool: Pick<pg.Pool, 'query'>, exitRequestId: number): Promise<number> {
   const { rows } = await pool.query(
-    `UPDATE exit_requests SET message_received_at = now(), message_receives = message_receives + 1
+    `UPDATE exit_requests SET message_received_at = precog_now(), message_receives = message_receives + 1
      WHERE exit_request_id = $1 AND status = 'active'
      RETURNING message_receives`,
     [exitRequestId],

@@ -66,7 +66,7 @@ const PNL_SINCE = (mode: string, since: string) => `
      AND (c.created_at > ${since} OR c.status = 'open'))`;
 
 const FACTS_SQL = `
-WITH t AS (SELECT now() AS now, date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day_start)
+WITH t AS (SELECT precog_now() AS now, date_trunc('day', precog_now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day_start)
 SELECT t.now, t.day_start,
   ${PNL_SINCE('$1', 't.day_start')} AS daily_pnl,
   ${PNL_SINCE('$1', "t.now - make_interval(secs => $2)")} AS rapid_pnl,
@@ -205,7 +205,7 @@ export async function checkBreakers(
     }
     for (const r of resolutions) {
       await client.query(
-        'UPDATE circuit_breaker_events SET resolved_at = now(), resolution_action = $2 WHERE event_id = $1 AND resolved_at IS NULL',
+        'UPDATE circuit_breaker_events SET resolved_at = precog_now(), resolution_action = $2 WHERE event_id = $1 AND resolved_at IS NULL',
         [r.eventId, r.action],
       );
     }
@@ -238,7 +238,7 @@ export async function tripManualBreaker(db: Queryable, args: { reason: string; l
 /** An operator's resolution (`precog breaker resolve ID --action …`). */
 export async function resolveBreaker(db: Queryable, args: { eventId: number; action: string }): Promise<{ type: CircuitBreakerType; triggeredAt: Date; resolvedAt: Date }> {
   const { rows } = await db.query(
-    `UPDATE circuit_breaker_events SET resolved_at = now(), resolution_action = $2 WHERE event_id = $1 AND resolved_at IS NULL
+    `UPDATE circuit_breaker_events SET resolved_at = precog_now(), resolution_action = $2 WHERE event_id = $1 AND resolved_at IS NULL
      RETURNING breaker_type, triggered_at, resolved_at`,
     [args.eventId, args.action],
   );

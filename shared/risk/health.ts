@@ -27,7 +27,7 @@ export interface HealthCheckResult {
 }
 
 const STATUS_SQL = `
-SELECT now() AS now,
+SELECT precog_now() AS now,
   (SELECT max(last_check) FROM system_health WHERE component = 'ingest-markets' AND status <> 'down') AS markets_at,
   (SELECT max(last_check) FROM system_health WHERE component = 'ingest-game-states' AND status <> 'down') AS games_at,
   (SELECT min(coalesce(last_update, created_at)) FROM positions WHERE row_current_ind AND status = 'open' AND execution_mode = $1) AS oldest_mark,

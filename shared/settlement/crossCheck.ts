@@ -125,7 +125,7 @@ export async function crossCheckSettlements(
         `INSERT INTO venue_desyncs (platform_id, execution_mode, ticker, market_id, kind, local_value, venue_value)
          VALUES ($1, $2, $3, $4, 'settlement', $5::jsonb, $6::jsonb)
          ON CONFLICT (platform_id, execution_mode, ticker, kind) WHERE resolved_at IS NULL
-         DO UPDATE SET last_seen_at = now(), local_value = EXCLUDED.local_value, venue_value = EXCLUDED.venue_value
+         DO UPDATE SET last_seen_at = precog_now(), local_value = EXCLUDED.local_value, venue_value = EXCLUDED.venue_value
          RETURNING (xmax = 0) AS inserted`,
         [platformId, mode, books.ticker, books.marketId, JSON.stringify(desync.local), JSON.stringify(desync.venue)],
       );
