@@ -507,6 +507,8 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
       print(`\nreport: ${reportJson}\nHTML report (open in a browser): file://${reportHtml}`);
       for (const [key, n] of errors) if (n > 1) print(`  ! ${key} (${n} times)`);
       print(describeStats(stats));
+      // The machine figures beside the report (never in report.json: they differ from run to run).
+      await writeFile(path.join(options.reportDir, 'run-stats.json'), `${JSON.stringify(stats, null, 2)}\n`);
       state.status = 'finished';
       writeFileSync(options.stateFile, JSON.stringify(state));
       await sim.close();
