@@ -4,7 +4,7 @@ import { FUNCTION_SPECS, scheduledFunctions } from '../../infra/functions';
 import { LOCAL_SCHEDULES } from '../../local/runtime';
 
 /**
- * The local runtime runs the scheduled functions at their EventBridge periods (sped up by --speed):
+ * The local runtime runs the scheduled functions at their EventBridge periods (in virtual time):
  * its table must be the deployed one, function for function.
  */
 
