@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,8 +62,10 @@ describe.sequential('exact local runs', () => {
     try {
       const dir = newDir();
       const args = ['--scenario', 'comeback', '--state', path.join(dir, 'state.json'), '--report-dir', path.join(dir, 'report')];
-      const first = startLocalRun(args, db.url);
-      await first.waitFor(/^Q2 10:00 .*open [1-9]/m);
+      // Paced until the interruption (so that it lands in the third quarter, positions open),
+      // then resumed unpaced: neither the pace nor the stop shows in the report.
+      const first = startLocalRun([...args, '--pace', '120'], db.url);
+      await first.waitFor(/^Q3 12:00 .*open [1-9]/m);
       first.child.kill('SIGINT');
       const stopped = await first.exited;
       expect(stopped.code, first.output().slice(-3000)).toBe(130);
@@ -74,7 +76,6 @@ describe.sequential('exact local runs', () => {
       const { code } = await second.exited;
       expect(code, second.output().slice(-3000)).toBe(0);
       expect(second.output()).toMatch(/resuming comeback/);
-      const { readFileSync } = await import('node:fs');
       const resumed = JSON.parse(readFileSync(path.join(dir, 'report', 'report.json'), 'utf8'));
       const uninterrupted = JSON.parse(whole.reportJson);
       expect(resumed.resumed).toBe(true);
