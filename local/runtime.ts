@@ -245,8 +245,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
 
   try {
     sim = new KalshiSimulator({
-      // INTERIM until the clock branch puts the request signing on the clock: the skew check on the wall.
-      scenario, clock: simClock, now: () => Date.now(), gameDate: state.gameDate, runTag: state.runTag, keyId: state.keyId,
+      scenario, clock: simClock, now: () => loop.nowMs(), gameDate: state.gameDate, runTag: state.runTag, keyId: state.keyId,
       publicKey: state.publicKeyPem, balanceDollars: state.balance, portfolio: state.portfolio, onChange: () => save(),
     });
     await sim.start();

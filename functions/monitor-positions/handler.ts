@@ -6,6 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
+import { now, nowMs, sleep } from '../../shared/clock/clock';
 import { ConfigError, getPool } from '../../shared/db/pool';
 import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
@@ -69,7 +70,10 @@ export interface MonitorResult {
   last?: Omit<SweepResult, 'triggers'> & { triggers: number };
 }
 
-/** What the local runtime injects instead of SQS and the real clock (defaults: EXIT_QUEUE_URL, Date.now, setTimeout). */
+/**
+ * What the local runtime may inject instead of SQS and the clock (defaults: EXIT_QUEUE_URL and the
+ * clock in use, shared/clock/clock.ts: the system clock deployed, the virtual one in a simulation).
+ */
 export interface MonitorRuntime {
   queue?: ExitQueue;
   now?: () => number;
@@ -103,7 +107,7 @@ export async function runMonitor(
       metrics.addMetric('OpenDesyncs', MetricUnit.Count, r.desyncs.length);
       if (r.desyncs.length > 0) logger.warn('venue desyncs', { desyncs: r.desyncs });
       publisher ??= eventPublisherFromEnv();
-      await publishQuietly(publisher, desyncEvents(r.newDesyncs, new Date()), (message, extra) => logger.error(message, { ...extra }));
+      await publishQuietly(publisher, desyncEvents(r.newDesyncs, now()), (message, extra) => logger.error(message, { ...extra }));
     } catch (error) {
       // Monitoring must go on when the venue is unreachable: the exits are what protects capital.
       result.reconciliation = { error: (error as Error).message };
@@ -125,10 +129,13 @@ export async function runMonitor(
     return last;
   };
   const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
+  const clockNowMs = runtime.now ?? nowMs;
   result.sweeps = await runCadence(
     {
-      sweep, rules, now: runtime.now ?? Date.now, sleep: runtime.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-      deadline: (runtime.now ?? Date.now)() + remaining - DEADLINE_MARGIN_MS,
+      sweep, rules, now: clockNowMs, sleep: runtime.sleep ?? sleep,
+      // The remaining time is on the clock the invocation runs on (AWS's deployed; the local
+      // runtime's context counts virtual time), so the deadline is too.
+      deadline: clockNowMs() + remaining - DEADLINE_MARGIN_MS,
     },
     { once: options.once || options.dryRun || options.positionIds !== undefined },
   );

@@ -4,6 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import * as z from 'zod';
+import { now } from '../../shared/clock/clock';
 import { getPool } from '../../shared/db/pool';
 import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
 import { createExchangeFromEnv } from '../../shared/exchange/factory';
@@ -48,7 +49,7 @@ export async function runReconcile(event: unknown, context?: Pick<Context, 'getR
   metrics.addMetric('ReconcileFillsRecorded', MetricUnit.Count, result.fillsRecorded);
   metrics.addMetric('ReconcileErrors', MetricUnit.Count, result.errors.length);
   publisher ??= eventPublisherFromEnv();
-  await publishQuietly(publisher, desyncEvents(result.newDesyncs, new Date()), (message, extra) => logger.error(message, { ...extra }));
+  await publishQuietly(publisher, desyncEvents(result.newDesyncs, now()), (message, extra) => logger.error(message, { ...extra }));
   const log = result.desyncs.length > 0 || result.errors.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
   log('reconciled', { ...result });
   await reportHealth(pool, 'reconcile', result.desyncs.length > 0 || result.errors.length > 0 ? 'degraded' : 'healthy', {

@@ -4,6 +4,7 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type pg from 'pg';
 import * as z from 'zod';
+import { now } from '../../shared/clock/clock';
 import { getPool } from '../../shared/db/pool';
 import { parseScheduledOrConsoleEvent } from '../../shared/events/scheduled';
 import { createExchangeFromEnv, parseExchangeEnv } from '../../shared/exchange/factory';
@@ -51,7 +52,7 @@ export async function runSettleMarkets(event: unknown, context?: Pick<Context, '
   metrics.addMetric('SettlementDesyncs', MetricUnit.Count, differing.length);
   for (const c of differing) logger.warn('settlement desync: the venue credited another amount than the books', { ...c });
   publisher ??= eventPublisherFromEnv();
-  await publishQuietly(publisher, desyncEvents(result.newDesyncs, new Date()), (message, extra) => logger.error(message, { ...extra }));
+  await publishQuietly(publisher, desyncEvents(result.newDesyncs, now()), (message, extra) => logger.error(message, { ...extra }));
   for (const s of result.settled) logger.info(options.dryRun ? 'would settle market' : 'market settled', { ...s });
   const log = result.errors.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
   log('settle-markets finished', {

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/transaction';
 import { resolveTradingRules } from './overrides';
 import type { TradingRules } from './tradingRules';
+import { nowMs } from '../clock/clock';
 
 /**
  * The trading rules a function runs with: code defaults < PRECOG_RULE__ environment <
@@ -14,10 +15,13 @@ export async function currentRules(
   options: { maxAgeMs?: number; log?: (message: string, extra: object) => void; env?: NodeJS.ProcessEnv } = {},
 ): Promise<TradingRules> {
   const maxAge = options.maxAgeMs ?? 15_000;
-  if (cached && Date.now() - cached.at < maxAge) return cached.rules;
+  // The rules' age on the application's clock (virtual in a simulation, where a re-read depends
+  // on simulated time, not on how fast the machine runs); a clock moved back re-reads too.
+  const age = cached ? nowMs() - cached.at : Number.POSITIVE_INFINITY;
+  if (cached && age >= 0 && age < maxAge) return cached.rules;
   const resolved = await resolveTradingRules(db, options.env ?? process.env);
   for (const w of resolved.warnings) options.log?.('config override ignored', { warning: w });
-  cached = { at: Date.now(), rules: resolved.rules };
+  cached = { at: nowMs(), rules: resolved.rules };
   return resolved.rules;
 }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { now as clockNow } from '../clock/clock';
 import type { Decimal } from '../domain/decimal';
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../config/tradingRules';
 import { withTransaction, type Queryable } from '../db/transaction';
@@ -50,7 +51,7 @@ export async function executeEntry(
   delivery: DeliveryInfo = {},
 ): Promise<EntryOutcome> {
   const rules = deps.rules ?? DEFAULT_TRADING_RULES;
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? clockNow;
   // Survives a transaction retry (deadlock): the venue already has the order, do not place again.
   let placed: VenueOrder | undefined;
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { now as clockNow } from '../clock/clock';
 import { DEFAULT_TRADING_RULES, type ExitPriority, type TradingRules } from '../config/tradingRules';
 import { Decimal, toSqlDecimal } from '../domain/decimal';
 import { decimal, decimalOrNull } from '../db/rows';
@@ -63,7 +64,7 @@ export async function executeExit(
   delivery: { receiveCount?: number } = {},
 ): Promise<ExitOutcome> {
   const rules = deps.rules ?? DEFAULT_TRADING_RULES;
-  const now = deps.now ?? (() => new Date());
+  const now = deps.now ?? clockNow;
   const id = message.exitRequestId;
 
   return withTransaction(deps.pool, async (client) => {

@@ -1,5 +1,6 @@
 import { ApiError } from './errors';
 import { TokenBucket } from './rateLimiter';
+import { machineTimeoutSignal, sleep } from '../clock/clock';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -85,7 +86,7 @@ export class HttpClient {
 
   constructor(private readonly options: HttpClientOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleep; // backoff and Retry-After waits: the application's clock
     this.random = options.random ?? Math.random;
     this.basePath = new URL(options.baseUrl).pathname.replace(/\/$/, '');
   }
@@ -158,7 +159,8 @@ export class HttpClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        // A technical timeout on this machine's I/O: machine time, whatever clock trading runs on.
+        signal: machineTimeoutSignal(timeoutMs),
       });
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';

@@ -1,3 +1,5 @@
+import { nowMs, sleep as clockSleep } from '../clock/clock';
+
 /**
  * Token bucket: holds at most `burst` tokens, refilled at `perSecond` tokens a second. `take(cost)`
  * resolves once `cost` tokens are available, so callers queue instead of being rejected. With the
@@ -12,8 +14,8 @@ export class TokenBucket {
   constructor(
     private readonly perSecond: number,
     private readonly burst: number = Math.max(1, Math.floor(perSecond)),
-    private readonly now: () => number = () => Date.now(),
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly now: () => number = nowMs,
+    private readonly sleep: (ms: number) => Promise<void> = clockSleep,
   ) {
     if (!(perSecond > 0)) throw new RangeError('perSecond must be positive');
     if (!(burst >= 1)) throw new RangeError('burst must be at least 1');
@@ -32,7 +34,8 @@ export class TokenBucket {
   private async acquire(cost: number): Promise<void> {
     for (;;) {
       const now = this.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+      // max(0, …): a bucket made before a virtual clock was installed must not see time run backwards.
+      this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, now - this.last) / 1000) * this.perSecond);
       this.last = now;
       if (this.tokens >= cost) {
         this.tokens -= cost;

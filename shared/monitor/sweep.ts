@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { machineElapsedMs } from '../clock/clock';
 import {
   DEFAULT_TRADING_RULES, type CircuitBreakerType, type ConfidenceLevel, type ExitPriority,
   type TradingRules,
@@ -157,7 +158,7 @@ interface Loaded {
 export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepResult> {
   const rules = deps.rules ?? DEFAULT_TRADING_RULES;
   const mode = deps.executionMode ?? 'paper';
-  const started = Date.now();
+  const started = machineElapsedMs(); // how long the sweep took: machine time (a metric)
   const result: SweepResult = {
     positions: 0, versions: 0, heartbeats: 0, triggers: [], exits: [], waiting: 0, urgent: [], enqueued: 0, resent: 0, unsent: 0, unpriced: [], ms: 0,
   };
@@ -345,7 +346,7 @@ export async function sweepPositions(deps: SweepDeps, options: SweepOptions = {}
   if (!result.skipped && !options.dryRun && deps.queue) {
     Object.assign(result, await sendUnsentExits(deps.pool, deps.queue, { messageWindowSeconds: deps.messageWindowSeconds }));
   }
-  result.ms = Date.now() - started;
+  result.ms = Math.round(machineElapsedMs() - started);
   return result;
 }
 

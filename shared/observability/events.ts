@@ -11,6 +11,7 @@ import {
 } from '../config/tradingRules';
 import { dec, type Decimal } from '../domain/decimal';
 import { createLogger } from './logger';
+import { now, sleep } from '../clock/clock';
 
 /**
  * Precog's operational events, put on its own EventBridge bus. Operators route them anywhere (the
@@ -309,8 +310,6 @@ export function putEventsEntrySize(entry: PutEventsRequestEntry): number {
   );
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 function errorText(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
@@ -360,8 +359,8 @@ export class EventBridgePublisher implements EventPublisher {
     this.source = source.data;
     this.maxAttempts = maxAttempts;
     this.baseDelayMs = options.baseDelayMs ?? 100;
-    this.sleep = options.sleep ?? defaultSleep;
-    this.now = options.now ?? (() => new Date());
+    this.sleep = options.sleep ?? sleep;
+    this.now = options.now ?? now;
     this.loggerInstance = options.logger;
   }
 

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/monitor-positions/handler';
+import { ManualClock, useClock } from '../../shared/clock/clock';
 import { MarketRepository } from '../../shared/db';
 import { closeSharedPool } from '../../shared/db/pool';
 import { MONITOR_LOCK_KEY } from '../../shared/monitor/sweep';
@@ -130,5 +131,31 @@ describe('monitor-positions function', () => {
     const after = await handler({ once: true }, context);
     expect(after.last).toMatchObject({ positions: 1 });
     expect(after.last?.skipped).toBeUndefined();
+  });
+
+  it('on an installed virtual clock the cadence sleeps on that clock and its deadline is counted on it', async () => {
+    // A fixed instant (no dependence on today's date); the test moves the clock a second at a time,
+    // only while the cadence is asleep on it, so every sweep sees one constant virtual instant.
+    const start = Date.parse('2040-01-01T00:00:00Z');
+    const clock = new ManualClock(start);
+    const restore = useClock(clock);
+    try {
+      let settled = false;
+      const run = handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, context);
+      run.then(() => (settled = true), () => (settled = true));
+      while (!settled) {
+        if (clock.pendingTimers() > 0) await clock.advance(1_000);
+        else await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      const result = await run;
+      const offsets = result.sweeps.map((s) => s.at - start);
+      // 60 s left minus the 8 s margin: ticks every 5 s up to 50 s, full sweeps at 0 and 30 s.
+      expect(result.sweeps.filter((s) => s.kind === 'full').map((s) => s.at - start)).toEqual([0, 30_000]);
+      expect(offsets.every((o) => o % 5_000 === 0 && o <= 50_000)).toBe(true);
+      expect(result.sweeps.map((s) => s.ms)).toEqual(result.sweeps.map(() => 0)); // no virtual time passes inside a sweep
+      expect(clock.nowMs() - start).toBeLessThanOrEqual(52_000);
+    } finally {
+      restore();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { now as clockNow } from '../../clock/clock';
 import { Decimal, ONE } from '../../domain/decimal';
 import { decimalOrNull } from '../../db/rows';
 import type { Queryable } from '../../db/transaction';
@@ -61,7 +62,7 @@ export class IngestedBookSource implements BookSource {
 export class KalshiOrderbookBookSource implements BookSource {
   constructor(
     private readonly client: KalshiClient,
-    private readonly now: () => Date = () => new Date(),
+    private readonly now: () => Date = clockNow,
   ) {}
 
   async book(ticker: string): Promise<PaperBook | null> {

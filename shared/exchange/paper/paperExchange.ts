@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { now as clockNow } from '../../clock/clock';
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../../config/tradingRules';
 import { Decimal, ONE, ZERO, dec, toSqlDecimal } from '../../domain/decimal';
 import { COUNT_DECIMALS, formatCount } from '../../domain/quantity';
@@ -464,7 +465,7 @@ export class PaperExchange implements Exchange {
     this.startingBalance = options.startingBalance;
     this.accountId = options.accountId ?? 'default';
     this.rules = options.rules ?? DEFAULT_TRADING_RULES;
-    this.now = options.now ?? (() => new Date());
+    this.now = options.now ?? clockNow;
   }
 
   async placeOrder(request: PlaceOrderRequest): Promise<VenueOrder> {

@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { ExchangeStatus, GetAccountApiLimitsResponse } from 'kalshi-typescript';
 import * as z from 'zod';
+import { machineTimeoutSignal, nowMs } from '../../clock/clock';
 import { ApiError } from '../../http/errors';
 import { parseStrict } from '../../http/parse';
 import { kalshiAuthHeaders, type KalshiCredentials } from './signing';
@@ -75,7 +76,7 @@ export class KalshiAccountProbe {
     this.key = options.credentials
       ? { keyId: options.credentials.keyId, privateKey: createPrivateKey(options.credentials.privateKeyPem) }
       : undefined;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? nowMs;
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
@@ -115,7 +116,7 @@ export class KalshiAccountProbe {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(url, { method: 'GET', headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await fetch(url, { method: 'GET', headers, signal: machineTimeoutSignal(this.timeoutMs) });
       text = await response.text();
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';

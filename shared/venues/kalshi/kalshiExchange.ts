@@ -1,5 +1,6 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { CreateOrderV2Request } from 'kalshi-typescript';
+import { machineTimeoutSignal, sleep } from '../../clock/clock';
 import { Decimal } from '../../domain/decimal';
 import { COUNT_DECIMALS, countWireText } from '../../domain/quantity';
 import {
@@ -120,7 +121,7 @@ export class KalshiExchange implements Exchange {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.lookupAttempts = Math.max(1, options.lookupAttempts ?? 4);
     this.lookupDelayMs = options.lookupDelayMs ?? 500;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? sleep; // retry backoff and lookup waits: the application's clock
     this.random = options.random ?? Math.random;
     this.onFailedAttempt = options.onFailedAttempt;
     this.maxPages = options.maxPages ?? 500;
@@ -459,7 +460,7 @@ export class KalshiExchange implements Exchange {
           ...kalshiAuthHeaders(this.key, 'POST', url.pathname),
         },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: machineTimeoutSignal(timeoutMs), // technical timeout: machine time
       });
       // The body read is covered by the same timeout; losing it after a 2xx is still ambiguous.
       text = await response.text();

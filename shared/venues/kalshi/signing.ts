@@ -1,4 +1,5 @@
 import { constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { nowMs } from '../../clock/clock';
 
 /** Kalshi API credentials: the key id and the RSA private key (PEM) it was issued with. */
 export interface KalshiCredentials {
@@ -29,7 +30,7 @@ export function kalshiAuthHeaders(
   credentials: { keyId: string; privateKey: KeyObject },
   method: string,
   path: string,
-  now: () => number = Date.now,
+  now: () => number = nowMs,
 ): Record<string, string> {
   const timestamp = String(now());
   return {
