@@ -48,7 +48,7 @@ describe('npm start: arguments', () => {
     [['--pace', '0'], /--pace must be a number of game seconds per wall second from 1 to 100000, not "0"/],
     [['--pace', 'fast'], /--pace must be .* not "fast"/],
     [['--pace', '200000'], /--pace must be .* not "200000"/],
-    [['--speed', '-3'], /--speed must be a number of game seconds per wall second .* not "-3"/],
+    [['--speed=-3'], /--speed must be a number of game seconds per wall second .* not "-3"/],
     [['--pace', '60', '--speed', '120'], /--speed is another name for --pace: give one of them/],
     [['--balance', '-5'], /--balance/],
     [['--balance=-5'], /--balance must be dollars like 2000 or 2500\.50, not "-5"/],
