@@ -86,6 +86,8 @@ export interface RunOptions {
 export interface RunStats {
   /** Wall seconds of the event loop (this process's part of the run). */
   wallSeconds: number;
+  /** CPU seconds this process used meanwhile (the handlers, the simulator, the loop; PostgreSQL's own not included). */
+  cpuSeconds: number;
   /** Virtual seconds the loop covered. */
   simulatedSeconds: number;
   /** Wall seconds from the kickoff to the final whistle (null: this process did not see both). */
@@ -466,6 +468,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
       process.once('SIGTERM', onSignal);
 
       const simFrom = loop.nowMs();
+      const cpuFrom = process.cpuUsage();
       wall.loopStart = performance.now();
       try {
         await loop.run({ pace, beforeAdvance: () => consumers.forEach((ensure) => ensure()) });
@@ -474,7 +477,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
         process.removeListener('SIGTERM', onSignal);
       }
       const stats: RunStats = {
-        wallSeconds: (performance.now() - wall.loopStart) / 1000, simulatedSeconds: (loop.nowMs() - simFrom) / 1000,
+        wallSeconds: (performance.now() - wall.loopStart) / 1000, cpuSeconds: cpuSecondsSince(cpuFrom), simulatedSeconds: (loop.nowMs() - simFrom) / 1000,
         gameWallSeconds: wall.kickoff !== null && wall.final !== null ? (wall.final - wall.kickoff) / 1000 : null,
         gameSimulatedSeconds: timing.final - timing.quarters[0], events: loop.stats.events, processes: loop.stats.processes,
         queries: io.counters.queries, requests: io.counters.requests, skipped: { ...jobs.skipped },
@@ -526,13 +529,18 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
   }
 }
 
+function cpuSecondsSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1e6;
+}
+
 /** The machine figures of a run, one line (console only). */
 export function describeStats(s: RunStats): string {
   const minutes = s.simulatedSeconds / 60;
   const game = s.gameWallSeconds !== null && s.gameWallSeconds > 0
     ? `; game phase ${s.gameWallSeconds.toFixed(1)} s wall for ${(s.gameSimulatedSeconds / 60).toFixed(0)} game minutes (${Math.round(s.gameSimulatedSeconds / s.gameWallSeconds)}x real time)`
     : '';
-  return `wall ${s.wallSeconds.toFixed(1)} s for ${minutes.toFixed(1)} simulated minutes${game}; ${s.events} events (${Math.round(s.events / Math.max(s.wallSeconds, 1e-9))}/s), ` +
+  return `wall ${s.wallSeconds.toFixed(1)} s (CPU ${s.cpuSeconds.toFixed(1)} s) for ${minutes.toFixed(1)} simulated minutes${game}; ${s.events} events (${Math.round(s.events / Math.max(s.wallSeconds, 1e-9))}/s), ` +
     `${s.processes} invocations, ${Math.round(s.queries / Math.max(minutes, 1e-9))} database round trips per simulated minute\n` +
     `wall ms by invocation: ${Object.entries(s.wallMsBy).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`;
 }

@@ -77,6 +77,7 @@ export const localRunBench: Bench = async (ctx) => {
         `default scenario ${r.scenario}, ${minutes.toFixed(0)} simulated minutes: unpaced ${s.wallSeconds.toFixed(1)} s, paced at ${PACE} ${paced.stats.wallSeconds.toFixed(1)} s ` +
           `(event loop wall; spawn to exit ${unpaced.seconds.toFixed(1)} s incl. initdb and ${paced.seconds.toFixed(1)} s): ${ratio.toFixed(1)}x (goal ≥ ${RATIO_GOAL})`,
         `game phase ${s.gameSimulatedSeconds / 60} game minutes in ${s.gameWallSeconds?.toFixed(1) ?? '?'} s: ${gameSpeed.toFixed(0)}x real time (goal ≥ ${GAME_SPEED_GOAL})`,
+        `runtime CPU ${s.cpuSeconds.toFixed(1)} s of the ${s.wallSeconds.toFixed(1)} s (the rest: waiting on PostgreSQL round trips, on a machine with load average ${(os.loadavg()[0] ?? 0).toFixed(1)})`,
         `${s.events} events (${eventsPerSecond.toFixed(0)}/s), ${s.processes} invocations, ${s.queries} database round trips (${roundTripsPerMinute.toFixed(0)} per simulated minute), ${s.requests} HTTP requests`,
         `wall ms by invocation: ${Object.entries(s.wallMsBy).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`,
         `reports unpaced and paced byte-identical: ${identical ? 'yes' : 'NO'}`,
