@@ -133,8 +133,8 @@ export async function runMonitor(
   result.sweeps = await runCadence(
     {
       sweep, rules, now: clockNowMs, sleep: runtime.sleep ?? sleep,
-      // The remaining time is on the clock the invocation runs on (AWS's deployed; the local
-      // runtime's context counts virtual time), so the deadline is too.
+      // The remaining time is counted on the clock the invocation runs on (AWS's when deployed; a
+      // simulation passes a context counting its virtual time), so the deadline is too.
       deadline: clockNowMs() + remaining - DEADLINE_MARGIN_MS,
     },
     { once: options.once || options.dryRun || options.positionIds !== undefined },

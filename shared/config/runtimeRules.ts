@@ -1,7 +1,7 @@
+import { nowMs } from '../clock/clock';
 import type { Queryable } from '../db/transaction';
 import { resolveTradingRules } from './overrides';
 import type { TradingRules } from './tradingRules';
-import { nowMs } from '../clock/clock';
 
 /**
  * The trading rules a function runs with: code defaults < PRECOG_RULE__ environment <

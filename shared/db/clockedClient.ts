@@ -28,6 +28,8 @@ export class ClockedClient extends pg.Client {
   private clockedQueue: Promise<unknown> = Promise.resolve();
 
   // pg's query has a dozen overloads (promise, callback, submittable); this forwards all of them.
+  // A submittable (a COPY stream, a cursor) passes unchanged: inside a transaction it sees that
+  // transaction's setting, outside one it reads now() (only the benches use one today).
   override query(...args: any[]): any {
     const clock = currentClock();
     const [config, second, third] = args;

@@ -1,6 +1,6 @@
+import { machineTimeoutSignal, sleep } from '../clock/clock';
 import { ApiError } from './errors';
 import { TokenBucket } from './rateLimiter';
-import { machineTimeoutSignal, sleep } from '../clock/clock';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */

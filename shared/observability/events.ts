@@ -1,6 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
+import { now, sleep } from '../clock/clock';
 import { parseEnvironment } from '../config/environment';
 import {
   CONFIDENCE_LEVELS,
@@ -11,7 +12,6 @@ import {
 } from '../config/tradingRules';
 import { dec, type Decimal } from '../domain/decimal';
 import { createLogger } from './logger';
-import { now, sleep } from '../clock/clock';
 
 /**
  * Precog's operational events, put on its own EventBridge bus. Operators route them anywhere (the

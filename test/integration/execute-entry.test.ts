@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { processEntryRecord, runExecuteEntry } from '../../functions/execute-entry/handler';
+import { ManualClock, useClock } from '../../shared/clock/clock';
 import { dec } from '../../shared/domain/decimal';
 import { MarketRepository, StrategyRepository } from '../../shared/db';
 import { scanEdges } from '../../shared/edges/scanEdges';
@@ -22,6 +23,21 @@ const orderRows = async () =>
   (await db().pool.query('SELECT client_order_id, status, filled_quantity, quantity, status_reason, venue_order_id FROM orders ORDER BY order_id')).rows;
 
 describe('execute-entry', () => {
+  it('on an installed virtual clock the order and its time to live count from that clock', async () => {
+    const start = Date.parse('2031-06-01T12:00:00.000Z'); // a fixed instant: no dependence on today's date
+    const restore = useClock(new ManualClock(start));
+    try {
+      const [message] = await scannedEntries(db().pool, { strategies: 1 });
+      const outcome = await executeEntry({ pool: db().pool, exchange: paperExchange(db().pool) }, message!);
+      expect(outcome.outcome).not.toBe('cancelled');
+      const { rows: [order] } = await db().pool.query('SELECT created_at, expires_at FROM orders');
+      // The default rules: good till cancelled, 300 s.
+      expect([order.created_at.getTime(), order.expires_at.getTime()]).toEqual([start, start + 300_000]);
+    } finally {
+      restore();
+    }
+  });
+
   it('every message delivered 3 times, two of them concurrently, places one order and records one trade', async () => {
     const messages = await scannedEntries(db().pool, { strategies: 3 });
     expect(messages).toHaveLength(3);

@@ -140,6 +140,9 @@ describe('on a virtual clock', () => {
     const trades = await pool.query('SELECT created_at FROM trades WHERE client_order_id = $1', ['pc-clock-1']);
     expect(trades.rows.length).toBeGreaterThan(0);
     expect(trades.rows.map((r) => ms(r.created_at))).toEqual(trades.rows.map(() => T2));
+    // The paper venue stamps its account with its own `now` option, which defaults to the clock.
+    const paperAccount = await pool.query('SELECT created_at FROM paper_accounts');
+    expect(paperAccount.rows.map((r) => ms(r.created_at))).toEqual([T2]);
     const positions = await pool.query('SELECT created_at, updated_at FROM positions WHERE position_id = $1', [positionId]);
     expect(positions.rows.map((r) => [ms(r.created_at), ms(r.updated_at)])).toEqual(positions.rows.map(() => [T2, T2]));
 
