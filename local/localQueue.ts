@@ -15,13 +15,13 @@ export interface LocalQueueOptions<M, Id> {
   name: string;
   /** The id send reports failures by (like SqsQueue), also sent as the `key` message attribute. */
   idOf: (message: M) => Id;
-  /** Epoch ms (default Date.now): share the local runtime's (possibly sped-up) clock. */
+  /** Epoch ms (default Date.now): the local runtime passes its virtual clock. */
   now?: () => number;
   /** Default 30 (SQS's default). */
   visibilityTimeoutSeconds?: number;
   /** Receives before the dead-letter list (default: no redrive policy). */
   maxReceiveCount?: number;
-  /** After every send, delete and dead-letter move: persist `exportMessages()` here (SQS is durable; a local process is not). */
+  /** After every send, receive, visibility change, delete and dead-letter move: persist `saveState()` here (SQS is durable; a local process is not). */
   onChange?: () => void;
 }
 
@@ -30,6 +30,27 @@ export interface SavedMessage<M> {
   message: M;
   receiveCount: number;
   sentAt: number;
+}
+
+/**
+ * A queue's whole state, saved by the local runtime on every change: every message with its
+ * visibility and receive state, the dead letters and the id sequence, so that a restarted run
+ * continues the same timeline (a message in flight when the process died comes back when its
+ * visibility timeout ends, as in SQS).
+ */
+export interface SavedQueue<M> {
+  seq: number;
+  messages: {
+    messageId: string;
+    message: M;
+    sentAt: number;
+    receiveCount: number;
+    firstReceivedAt: number | null;
+    receivedAt: number | null;
+    visibleAt: number;
+    receiptHandle: string | null;
+  }[];
+  deadLetters: DeadLetter<M>[];
 }
 
 export interface DeadLetter<M> {
@@ -129,6 +150,38 @@ export class LocalQueue<M, Id = string> {
     }
   }
 
+  /** The queue's whole state (see SavedQueue). */
+  saveState(): SavedQueue<M> {
+    return {
+      seq: this.seq,
+      messages: [...this.messages.values()].map((m) => ({
+        messageId: m.messageId, message: m.message, sentAt: m.sentAt, receiveCount: m.receiveCount,
+        firstReceivedAt: m.firstReceivedAt, receivedAt: m.receivedAt, visibleAt: m.visibleAt, receiptHandle: m.receiptHandle,
+      })),
+      deadLetters: [...this.deadLetters],
+    };
+  }
+
+  /** Replaces this queue's state with a saved one (a restarted local run). */
+  restoreState(saved: SavedQueue<M>): void {
+    this.messages.clear();
+    this.byReceipt.clear();
+    this.deadLetters.length = 0;
+    this.seq = saved.seq;
+    for (const m of saved.messages) {
+      this.messages.set(m.messageId, { ...m, body: JSON.stringify(m.message), id: String(this.idOf(m.message)) });
+      if (m.receiptHandle) this.byReceipt.set(m.receiptHandle, m.messageId);
+    }
+    this.deadLetters.push(...saved.deadLetters);
+  }
+
+  /** When the next message becomes visible (epoch ms; at or before now: one is visible), or undefined when the queue is empty. */
+  nextVisibleAt(): number | undefined {
+    let next: number | undefined;
+    for (const m of this.messages.values()) if (next === undefined || m.visibleAt < next) next = m.visibleAt;
+    return next;
+  }
+
   /**
    * Up to `max` (1–10) visible messages as Lambda delivers them, each now in flight for the
    * visibility timeout with a new receipt handle. Visible messages already received
@@ -157,6 +210,7 @@ export class LocalQueue<M, Id = string> {
       this.byReceipt.set(m.receiptHandle, m.messageId);
       records.push(this.record(m));
     }
+    if (records.length > 0) this.onChange?.();
     return records;
   }
 
@@ -187,6 +241,7 @@ export class LocalQueue<M, Id = string> {
       throw new RangeError(`${this.name}: message ${m.messageId} cannot stay in flight more than ${MAX_VISIBILITY_SECONDS} s after its receive`);
     }
     m.visibleAt = visibleAt;
+    this.onChange?.();
   }
 
   /** execute-exit's `runtime.retryAfter`: the record comes back after `seconds` (rounded up, clamped as in AWS). */
@@ -276,9 +331,12 @@ function checkSeconds(seconds: number): void {
 
 type QueueOptions = Partial<Omit<LocalQueueOptions<never, never>, 'idOf'>>;
 
-/** The deployed queues' visibility timeouts (infra/queues.ts): 6× the consumer's timeout. */
+/** The deployed queues' visibility timeouts (infra/queues.ts): 6× the consumer's timeout (a test keeps them equal). */
 export const ENTRY_VISIBILITY_SECONDS = 360;
-export const EXIT_VISIBILITY_SECONDS = 180;
+export const EXIT_VISIBILITY_SECONDS = 360;
+
+/** Messages per invocation of both consumers (infra/functions.ts ORDER_BATCH_SIZE; a test keeps them equal). */
+export const ORDER_BATCH_SIZE = 1;
 
 /**
  * The entry-orders queue locally: as in AWS, 6× execute-entry's 60 s timeout of visibility and 5
@@ -293,7 +351,7 @@ export class LocalEntryQueue extends LocalQueue<EntryOrderMessage, string> imple
   }
 }
 
-/** The exit-orders queue locally: 6× execute-exit's 30 s timeout, 30 receives (EXIT_MAX_RECEIVE_COUNT). */
+/** The exit-orders queue locally: 6× execute-exit's 60 s timeout, 30 receives (EXIT_MAX_RECEIVE_COUNT). */
 export class LocalExitQueue extends LocalQueue<ExitOrderMessage, number> implements ExitQueue {
   constructor(options: QueueOptions = {}) {
     super({

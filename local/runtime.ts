@@ -4,30 +4,38 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context, SQSEvent } from 'aws-lambda';
 import type pg from 'pg';
+import { useClock } from '../shared/clock/clock';
 import { Decimal } from '../shared/domain/decimal';
 import type { EntryOrderMessage, ExitOrderMessage } from '../shared/queues/messages';
-import { ENTRY_VISIBILITY_SECONDS, EXIT_VISIBILITY_SECONDS, LocalEntryQueue, LocalExitQueue, MAX_VISIBILITY_SECONDS, type SavedMessage } from './localQueue';
+import { EventLoop, type Scheduled } from './des/eventLoop';
+import { instrumentIo } from './des/instrument';
+import { LocalEntryQueue, LocalExitQueue, ORDER_BATCH_SIZE, type LocalQueue, type SavedQueue } from './localQueue';
 import { buildRunReport, renderTextReport } from './report/build';
 import { renderHtmlReport } from './report/html';
 import type { ReportGame, ReportSample, RunReport } from './report/types';
-import { LocalScheduler } from './scheduler';
+import { LocalScheduler, type SavedSchedule } from './scheduler';
 import type { PortfolioState } from './sim/kalshiPortfolioSim';
-import { loadScenario, schedule, type Scenario } from './sim/scenario';
+import { gameDateOf, loadScenario, schedule, startOnGameDate, type Scenario } from './sim/scenario';
 import { KalshiSimulator, type SimGame } from './sim/simulator';
 
 /**
  * The local runtime (`npm start`): the real Lambda handlers on this machine, trading a scripted
- * scenario on the Kalshi simulator.
+ * scenario on the Kalshi simulator, as a discrete-event simulation (local/des/eventLoop.ts).
  *
- *   - scheduled functions run on the local scheduler at their EventBridge periods (infra/functions.ts),
- *     `speed` times faster than real time, each never overlapping itself;
- *   - execute-entry and execute-exit consume local queues with SQS semantics (visibility timeout,
- *     receive count, dead letters after the deployed maxReceiveCount), polled like Lambda's event
- *     source mapping;
- *   - the exchange is the live Kalshi client (signed requests) against the simulator, whose clock
- *     is the scenario's; the trading rules' game durations are divided by `speed` (dilateRules);
- *   - everything that would be lost by a kill (the venue's account, the queues' messages, the
- *     game clock) is saved to the state file on every change, so running again resumes.
+ *   - one virtual clock for everything: it is installed as the process's clock (`useClock`), so the
+ *     handlers, the rate limiters, the monitor's cadence, SQL (precog_now()), the queues and the
+ *     simulator all read it; it starts at the scenario's fixed instant, never today;
+ *   - the handlers run as processes of the event loop, one at a time; time moves only between
+ *     them, to the next event: schedule ticks at the EventBridge periods (each job never overlapping
+ *     itself), SQS deliveries when a message becomes visible (after its send, its visibility
+ *     timeout, or what execute-exit's retryAfter set), a progress line per game minute. Nothing
+ *     waits on the wall unless paced (`pace`: game seconds per wall second), so the same scenario
+ *     on the same database gives the same trades and a byte-identical report.json;
+ *   - the trading rules run as written: no time dilation;
+ *   - everything a kill would lose (the clock, the event sequence, the pending ticks and
+ *     deliveries, the queues with their visibility state, the venue's account) is saved to the
+ *     state file on every change; running again resumes on the same timeline. Ctrl-C stops at the
+ *     first instant no invocation is in progress, so a resumed run equals an uninterrupted one.
  *
  * The handlers read their configuration from the environment, as in AWS: this module sets it, then
  * imports them.
@@ -43,12 +51,18 @@ export const LOCAL_SCHEDULES = {
   'settle-markets': 300,
 } as const;
 
+/** The deployed functions' timeouts, ms (infra/functions.ts): what the Lambda context's remaining time counts down from. */
+const FUNCTION_TIMEOUT_MS = { 'monitor-positions': 60_000, 'execute-entry': 60_000, 'execute-exit': 60_000 } as const;
+
+/** Seed of the run's Math.random (the HTTP clients' retry jitter): the same every run. */
+const RANDOM_SEED = 20260913;
+
 export interface RunOptions {
   databaseUrl: string;
   /** Scenario name (local/scenarios) or path; default: the saved run's, else sunday-slate. */
   scenario?: string;
-  /** Game time per wall time (60: a game minute per second). */
-  speed: number;
+  /** Game seconds per wall second for people watching; unset: as fast as the machine allows. Results do not depend on it. */
+  pace?: number;
   /** Where the resumable state is saved. */
   stateFile: string;
   /** Where report.json and report.html are written. */
@@ -65,30 +79,67 @@ export interface RunOptions {
   graceSeconds?: number;
 }
 
+/** Machine figures of a run (printed, never in report.json: they differ from run to run). */
+export interface RunStats {
+  /** Wall seconds of the event loop (this process's part of the run). */
+  wallSeconds: number;
+  /** CPU seconds this process used meanwhile (the handlers, the simulator, the loop; PostgreSQL's own not included). */
+  cpuSeconds: number;
+  /** Virtual seconds the loop covered. */
+  simulatedSeconds: number;
+  /** Wall seconds from the kickoff to the final whistle (null: this process did not see both). */
+  gameWallSeconds: number | null;
+  /** Virtual seconds from the kickoff to the final whistle. */
+  gameSimulatedSeconds: number;
+  events: number;
+  processes: number;
+  /** PostgreSQL queries (round trips) sent during the loop. */
+  queries: number;
+  /** HTTP requests to the simulator. */
+  requests: number;
+  /** Schedule ticks skipped because the job was still running, by job. */
+  skipped: Record<string, number>;
+  /** Wall ms spent running each kind of invocation (where the machine's time goes). */
+  wallMsBy: Record<string, number>;
+}
+
 export interface RunResult {
   report: RunReport;
   reportJson: string;
   reportHtml: string;
   /** 0: done; 1: positions were left open or a job kept failing. */
   exitCode: number;
+  stats: RunStats;
+}
+
+interface SavedEvent {
+  at: number;
+  seq: number;
 }
 
 interface SavedRun {
-  version: 1;
+  version: 2;
   status: 'running' | 'finished';
   scenario: string;
-  speed: number;
   gameDate: string;
   runTag: string;
-  startedAt: string;
-  simSeconds: number;
+  /** Virtual epoch ms of sim second 0 (the scenario's start on the game date). */
+  startMs: number;
+  /** The virtual clock when saved, and the next event sequence number. */
+  clockMs: number;
+  sequence: number;
+  schedule: SavedSchedule;
+  progress: SavedEvent | null;
+  deliveries: { entry: SavedEvent | null; exit: SavedEvent | null };
+  randomState: number;
   balance: string;
   keyId: string;
   privateKeyPem: string;
   publicKeyPem: string;
   portfolio?: PortfolioState;
-  queues: { entry: SavedMessage<EntryOrderMessage>[]; exit: SavedMessage<ExitOrderMessage>[] };
+  queues: { entry: SavedQueue<EntryOrderMessage>; exit: SavedQueue<ExitOrderMessage> };
   samples: ReportSample[];
+  lastLabel: string;
   resumes: number;
 }
 
@@ -96,14 +147,19 @@ const fmt = (d: Decimal | null | undefined) => (d ? d.toFixed(2).replace(/^0\./,
 
 export async function runLocal(options: RunOptions): Promise<RunResult> {
   const print = options.print ?? ((line: string) => console.log(line));
-  const speed = options.speed;
-  if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`--speed must be a positive number, not ${speed}`);
+  const pace = options.pace;
+  if (pace !== undefined && !(pace > 0 && Number.isFinite(pace))) throw new Error(`--pace must be a positive number, not ${pace}`);
 
   // --- the run: new, or the interrupted one -------------------------------------------------
   let saved: SavedRun | undefined;
   if (existsSync(options.stateFile) && !options.newRun) {
-    const candidate = JSON.parse(readFileSync(options.stateFile, 'utf8')) as SavedRun;
-    if (candidate.status === 'running') saved = candidate;
+    const candidate = JSON.parse(readFileSync(options.stateFile, 'utf8')) as SavedRun | { version: number; status: string };
+    if (candidate.status === 'running') {
+      if (candidate.version !== 2) {
+        throw new Error(`the interrupted run in ${options.stateFile} was saved by an older runtime (state version ${candidate.version}): pass --new-run to start a new one`);
+      }
+      saved = candidate as SavedRun;
+    }
   }
   if (saved && options.scenario && options.scenario !== saved.scenario) {
     throw new Error(
@@ -127,88 +183,23 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
   let state: SavedRun;
   if (saved) {
     state = { ...saved, resumes: saved.resumes + 1 };
-    print(`resuming ${scenario.name} at game time ${clockLabel(scenario, state.simSeconds)} (saved in ${options.stateFile})`);
   } else {
-    const gameDate = await freeGameDate(pool, scenario);
+    const { gameDate, startMs } = await freeGameDate(pool, scenario);
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     state = {
-      version: 1, status: 'running', scenario: scenario.name, speed, gameDate, runTag: gameDate.replace(/-/g, ''),
-      startedAt: new Date().toISOString(), simSeconds: 0, balance: options.balance ?? '2000', keyId: `precog-local-${gameDate}`,
+      version: 2, status: 'running', scenario: scenario.name, gameDate, runTag: gameDate.replace(/-/g, ''), startMs, clockMs: startMs,
+      sequence: 0, schedule: { next: {}, skipped: {} }, progress: null, deliveries: { entry: null, exit: null }, randomState: RANDOM_SEED,
+      balance: options.balance ?? '2000', keyId: `precog-local-${gameDate}`,
       privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      queues: { entry: [], exit: [] }, samples: [], resumes: 0,
+      queues: { entry: { seq: 0, messages: [], deadLetters: [] }, exit: { seq: 0, messages: [], deadLetters: [] } },
+      samples: [], lastLabel: '', resumes: 0,
     };
   }
   const keyFile = `${options.stateFile}.key.pem`;
   writeFileSync(keyFile, state.privateKeyPem, { mode: 0o600 });
 
-  // Sim time goes on from where it stopped (a kill pauses the game). Interim, until this runtime
-  // runs on one virtual clock (issue 17, branch des): the game runs `speed` times faster than the
-  // wall, and the simulator reads that dilated time from sim second 0 at the run's first start.
-  const wallAtStart = Date.now();
-  const simOffset = state.simSeconds;
-  const clock = { simSeconds: () => simOffset + ((Date.now() - wallAtStart) / 1000) * speed };
-  const simStartMs = Date.parse(state.startedAt);
-  let sim: KalshiSimulator | undefined;
-  let entryQueue: LocalEntryQueue | undefined;
-  let exitQueue: LocalExitQueue | undefined;
-  const save = () => {
-    if (!sim || !entryQueue || !exitQueue) return;
-    state.simSeconds = clock.simSeconds();
-    state.portfolio = sim.portfolio.exportState();
-    state.queues = { entry: entryQueue.exportMessages(), exit: exitQueue.exportMessages() };
-    const tmp = `${options.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
-    renameSync(tmp, options.stateFile);
-  };
-  sim = new KalshiSimulator({
-    scenario, clock: { nowMs: () => simStartMs + Math.round(clock.simSeconds() * 1000) }, startMs: simStartMs, runTag: state.runTag,
-    keyId: state.keyId, publicKey: state.publicKeyPem, balanceDollars: state.balance, portfolio: state.portfolio, onChange: save,
-    // The client signs with the wall clock, which the dilated game time leaves behind.
-    maxClockSkewMs: Number.MAX_SAFE_INTEGER,
-  });
-  await sim.start();
-
-  Object.assign(process.env, {
-    EXECUTION_MODE: 'live', KALSHI_ENV: 'demo', KALSHI_BASE_URL: sim.tradeApiUrl, KALSHI_API_KEY_ID: state.keyId, KALSHI_PRIVATE_KEY_FILE: keyFile,
-    ESPN_BASE_URL: sim.espnBaseUrl, INGEST_PLATFORMS: 'kalshi', INGEST_SERIES: 'KXNFLGAME', INGEST_LEAGUES: 'nfl', HTTP_TIMEOUT_MS: '5000',
-    KALSHI_READS_PER_SECOND: '10', KALSHI_RATE_LIMIT_SCALE: String(speed),
-  });
-  delete process.env.KALSHI_CREDENTIALS_SECRET_ARN;
-  const { setRuleTimeScale } = await import('../shared/config/runtimeRules');
-  setRuleTimeScale(speed);
-
-  // Queues on the game clock, so that an exit's walk waits game seconds. Their visibility
-  // timeouts are not about the game but guard a consumer still at work (6× the function's
-  // timeout, in real seconds): they are stretched by the speed to stay real seconds.
-  const queueClock = () => clock.simSeconds() * 1000;
-  const visibility = (wallSeconds: number) => Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(wallSeconds * speed));
-  entryQueue = new LocalEntryQueue({ now: queueClock, onChange: save, visibilityTimeoutSeconds: visibility(ENTRY_VISIBILITY_SECONDS) });
-  exitQueue = new LocalExitQueue({ now: queueClock, onChange: save, visibilityTimeoutSeconds: visibility(EXIT_VISIBILITY_SECONDS) });
-  entryQueue.importMessages(state.queues.entry);
-  exitQueue.importMessages(state.queues.exit);
-  save();
-
-  const [ingestMarkets, ingestGames, scan, monitor, health, settle, entry, exit, factory] = await Promise.all([
-    import('../functions/ingest-markets/handler'), import('../functions/ingest-game-states/handler'), import('../functions/scan-edges/handler'),
-    import('../functions/monitor-positions/handler'), import('../functions/check-health/handler'), import('../functions/settle-markets/handler'),
-    import('../functions/execute-entry/handler'), import('../functions/execute-exit/handler'), import('../shared/exchange/factory'),
-  ]);
-  const exitExchange = await factory.createExchangeFromEnv({ pool });
-  const periodWallMs = (seconds: number) => (seconds / speed) * 1000;
-  const context = (name: string, timeoutMs: number): Context => {
-    const deadline = Date.now() + timeoutMs;
-    return {
-      functionName: `precog-${name}`, functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:precog-${name}`,
-      memoryLimitInMB: '512', awsRequestId: `local-${Date.now()}`, logGroupName: `/aws/lambda/precog-${name}`, logStreamName: 'local',
-      callbackWaitsForEmptyEventLoop: false, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => undefined, fail: () => undefined, succeed: () => undefined,
-    };
-  };
-
-  // --- progress ------------------------------------------------------------------------------
-  const games: SimGame[] = sim.games;
-  const tickers = games.flatMap((g) => [g.homeTicker, g.awayTicker]);
+  // --- the clock: the event loop, installed for the whole run ---------------------------------
   const errors = new Map<string, number>();
   const problem = (name: string, message: string) => {
     const key = `${name}: ${message}`;
@@ -216,205 +207,338 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
     errors.set(key, n);
     if (n === 1) print(`  ! ${key}`);
   };
-  const startingBalance = new Decimal(state.balance);
-  const equityNow = (): Decimal => {
-    const portfolio = sim!.portfolio;
-    let equity = portfolio.balance();
-    for (const p of portfolio.positions()) {
-      const held = Number(p.position_fp ?? 0);
-      if (held === 0) continue;
-      equity = equity.plus(sim!.markValue(p.ticker, held > 0 ? 'yes' : 'no').times(Math.abs(held)));
-    }
-    return equity;
-  };
-  let lastLine = '';
-  const progress = async () => {
-    const t = clock.simSeconds();
-    const label = clockLabel(scenario, t);
-    if (label === lastLine) return;
-    lastLine = label;
-    sim!.update();
-    const { rows: [db] } = await pool.query(
-      `SELECT (SELECT count(*)::int FROM positions WHERE row_current_ind AND status = 'open' AND market_id = ANY($1::text[])) AS open,
-              (SELECT count(*)::int FROM edges e WHERE e.market_id = ANY($1::text[]) AND e.created_at >= now() - make_interval(secs => $2)
-                 AND e.recommended_action = 'auto_execute') AS edges`,
-      [tickers, 60 / speed],
-    );
-    const equity = equityNow();
-    const markets: ReportSample['markets'] = {};
-    const parts: string[] = [];
-    for (const g of games) {
-      const snap = sim!.snapshot(g, t);
-      const views = sim!.markets(g, t);
-      const heldOf = (ticker: string) => {
-        const p = sim!.portfolio.positions().find((x) => x.ticker === ticker);
-        return Number(p?.position_fp ?? 0);
-      };
-      for (const v of views) {
-        markets[v.ticker] = { yesBid: v.yesBid?.toFixed(4) ?? null, yesAsk: v.yesAsk?.toFixed(4) ?? null, held: heldOf(v.ticker) };
-      }
-      const { home, away } = g.compiled.script;
-      parts.push(`${away.abbr} ${snap.awayScore}-${snap.homeScore} ${home.abbr} ${fmt(views[0]!.yesBid)}/${fmt(views[0]!.yesAsk)}`);
-    }
-    const pnl = equity.minus(startingBalance);
-    state.samples.push({ minute: sim!.snapshot(games[0]!, t).minute, at: new Date().toISOString(), equity: equity.toFixed(4), realizedPnl: pnl.toFixed(4), markets });
-    print(`${label.padEnd(9)} ${parts.join(' | ')} | edges ${db.edges} | open ${db.open} | P&L ${pnl.isNeg() ? '-' : '+'}$${pnl.abs().toFixed(2)}`);
-    const notes = games.map((g) => g.compiled.moments.find((m) => m.note && m.t <= t && m.t > t - 60)).filter(Boolean);
-    for (const n of notes) print(`          * ${n!.note}`);
-    save();
-  };
+  const loop = new EventLoop(state.clockMs, {
+    sequence: state.sequence,
+    onProcessError: (name, error) => problem(name, error instanceof Error ? error.message : String(error)),
+  });
+  const restoreClock = useClock(loop);
+  const random = seededRandom(state.randomState);
+  const restoreRandom = installRandom(random);
+  const io = instrumentIo(loop);
+  const simSeconds = () => (loop.nowMs() - state.startMs) / 1000;
 
-  // The handlers' JSON logs (Powertools, as in CloudWatch) go to a file beside the report; an
-  // ERROR among them is also said on the console, once per distinct message.
-  await mkdir(options.reportDir, { recursive: true });
-  const logFile = path.join(options.reportDir, 'handlers.log');
-  writeFileSync(logFile, '');
-  const stdoutWrite = process.stdout.write.bind(process.stdout);
-  const stderrWrite = process.stderr.write.bind(process.stderr);
-  // Powertools writes INFO/WARN to stdout and ERROR to stderr: both are filtered.
-  const intercept = (original: typeof process.stdout.write) => ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    if (!text.startsWith('{"level":')) return (original as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
-    appendFileSync(logFile, text.endsWith('\n') ? text : `${text}\n`);
-    try {
-      const entry = JSON.parse(text) as { level: string; service?: string; message?: string; error?: unknown };
-      if (entry.level === 'ERROR' || entry.level === 'CRITICAL') {
-        problem(entry.service ?? 'handler', `${entry.message ?? ''}${entry.error ? `: ${typeof entry.error === 'string' ? entry.error : JSON.stringify(entry.error)}` : ''}`);
-      }
-    } catch {
-      // not one JSON line: kept in the file only
-    }
-    return true;
-  }) as typeof process.stdout.write;
-  process.stdout.write = intercept(stdoutWrite);
-  process.stderr.write = intercept(stderrWrite);
+  let sim: KalshiSimulator | undefined;
+  let scheduler: LocalScheduler | undefined;
+  let progressEvent: Scheduled | undefined;
+  const deliveries: Partial<Record<'entry' | 'exit', () => Scheduled | undefined>> = {};
+  const entryQueue = new LocalEntryQueue({ now: () => loop.nowMs(), onChange: () => save() });
+  const exitQueue = new LocalExitQueue({ now: () => loop.nowMs(), onChange: () => save() });
+  entryQueue.restoreState(state.queues.entry);
+  exitQueue.restoreState(state.queues.exit);
+  const eventOf = (e: Scheduled | undefined): SavedEvent | null => (e ? { at: e.at, seq: e.seq } : null);
+  function save() {
+    if (!sim || !scheduler) return;
+    state.clockMs = loop.nowMs();
+    state.sequence = loop.sequence;
+    state.schedule = scheduler.saveState();
+    state.progress = eventOf(progressEvent);
+    state.deliveries = { entry: eventOf(deliveries.entry?.()), exit: eventOf(deliveries.exit?.()) };
+    state.randomState = random.state();
+    state.portfolio = sim.portfolio.exportState();
+    state.queues = { entry: entryQueue.saveState(), exit: exitQueue.saveState() };
+    const tmp = `${options.stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state));
+    renameSync(tmp, options.stateFile);
+  }
 
   try {
-    // --- run -----------------------------------------------------------------------------------
-    const scheduler = new LocalScheduler();
-    const invoke = (name: keyof typeof LOCAL_SCHEDULES, run: () => Promise<unknown>) =>
-      scheduler.every(name, LOCAL_SCHEDULES[name], async () => {
-        try {
-          await run();
-        } catch (error) {
-          problem(name, (error as Error).message);
-        }
-      });
-    invoke('ingest-markets', () => ingestMarkets.runIngestMarkets({}));
-    invoke('ingest-game-states', () => ingestGames.runIngestGameStates({}));
-    invoke('scan-edges', () => scan.runScanEdges({}, { queue: entryQueue! }));
-    invoke('monitor-positions', () =>
-      monitor.runMonitor({}, context('monitor-positions', periodWallMs(LOCAL_SCHEDULES['monitor-positions']) + 8_000), { queue: exitQueue! }));
-    invoke('check-health', () => health.runCheckHealth({}));
-    invoke('settle-markets', () => settle.runSettleMarkets({}));
+    sim = new KalshiSimulator({
+      scenario, clock: loop, startMs: state.startMs, runTag: state.runTag, keyId: state.keyId,
+      publicKey: state.publicKeyPem, balanceDollars: state.balance, portfolio: state.portfolio, onChange: () => save(),
+    });
+    await sim.start();
 
-    let running = true;
-    const consume = async (name: string, queue: LocalEntryQueue | LocalExitQueue, handler: (event: SQSEvent) => Promise<unknown>) => {
-      let deadLetters = 0;
-      while (running) {
-        const delivered = await queue.deliver(async (event) => (await handler(event)) as never);
-        if (delivered.error) problem(name, delivered.error.message);
-        // The dead-letter queue's alarm, locally: a message that used up its receives.
-        for (const dead of queue.deadLetters.slice(deadLetters)) {
-          problem(name, `message ${dead.messageId} moved to the dead-letter queue after ${dead.receiveCount} receives: ${dead.body}`);
-        }
-        deadLetters = queue.deadLetters.length;
-        if (delivered.received === 0) await new Promise((r) => setTimeout(r, 20));
-      }
+    Object.assign(process.env, {
+      EXECUTION_MODE: 'live', KALSHI_ENV: 'demo', KALSHI_BASE_URL: sim.tradeApiUrl, KALSHI_API_KEY_ID: state.keyId, KALSHI_PRIVATE_KEY_FILE: keyFile,
+      ESPN_BASE_URL: sim.espnBaseUrl, INGEST_PLATFORMS: 'kalshi', INGEST_SERIES: 'KXNFLGAME', INGEST_LEAGUES: 'nfl', HTTP_TIMEOUT_MS: '5000',
+      KALSHI_READS_PER_SECOND: '10',
+    });
+    delete process.env.KALSHI_CREDENTIALS_SECRET_ARN;
+
+    const [ingestMarkets, ingestGames, scan, monitor, health, settle, entry, exit, factory] = await Promise.all([
+      import('../functions/ingest-markets/handler'), import('../functions/ingest-game-states/handler'), import('../functions/scan-edges/handler'),
+      import('../functions/monitor-positions/handler'), import('../functions/check-health/handler'), import('../functions/settle-markets/handler'),
+      import('../functions/execute-entry/handler'), import('../functions/execute-exit/handler'), import('../shared/exchange/factory'),
+    ]);
+    const exitExchange = await factory.createExchangeFromEnv({ pool });
+    let invocations = 0;
+    // The Lambda context on the virtual clock: the remaining time counts down in game time.
+    const context = (name: keyof typeof FUNCTION_TIMEOUT_MS): Context => {
+      const deadline = loop.nowMs() + FUNCTION_TIMEOUT_MS[name];
+      return {
+        functionName: `precog-${name}`, functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:precog-${name}`,
+        memoryLimitInMB: '512', awsRequestId: `local-${name}-${++invocations}`, logGroupName: `/aws/lambda/precog-${name}`, logStreamName: 'local',
+        callbackWaitsForEmptyEventLoop: false, getRemainingTimeInMillis: () => Math.max(0, deadline - loop.nowMs()),
+        done: () => undefined, fail: () => undefined, succeed: () => undefined,
+      };
     };
-    const consumers = [
-      consume('execute-entry', entryQueue, (event) => entry.runExecuteEntry(event, context('execute-entry', 60_000))),
-      consume('execute-exit', exitQueue, (event) =>
-        exit.runExecuteExit(event, context('execute-exit', 30_000), {
-          pool, exchange: exitExchange,
-          // execute-exit asks for wall seconds (its rules are dilated); the queue keeps game time.
-          retryAfter: (record, seconds) => exitQueue!.retryAfter(record, seconds * speed),
-        })),
-    ];
 
+    // --- progress ----------------------------------------------------------------------------
+    const games: SimGame[] = sim.games;
+    const tickers = games.flatMap((g) => [g.homeTicker, g.awayTicker]);
+    const startingBalance = new Decimal(state.balance);
+    const equityNow = (): Decimal => {
+      const portfolio = sim!.portfolio;
+      let equity = portfolio.balance();
+      for (const p of portfolio.positions()) {
+        const held = Number(p.position_fp ?? 0);
+        if (held === 0) continue;
+        equity = equity.plus(sim!.markValue(p.ticker, held > 0 ? 'yes' : 'no').times(Math.abs(held)));
+      }
+      return equity;
+    };
+    const timing = schedule(scenario.timing);
     const graceSeconds = options.graceSeconds ?? 600;
-    const settleAt = schedule(scenario.timing).settle;
     let leftOpen = 0;
-    const watcher = (async () => {
-      while (running) {
-        await new Promise((r) => setTimeout(r, 50));
-        try {
-          await progress();
-          const t = clock.simSeconds();
-          if (t < settleAt) continue;
-          const { rows: [r] } = await pool.query(
-            `SELECT (SELECT count(*)::int FROM positions WHERE row_current_ind AND status = 'open' AND market_id = ANY($1::text[])) AS open,
-                    (SELECT count(*)::int FROM markets WHERE row_current_ind AND status <> 'settled' AND market_id = ANY($1::text[])) AS unsettled`,
-            [tickers],
-          );
-          leftOpen = r.open;
-          const drained = entryQueue!.depth() === 0 && exitQueue!.depth() === 0;
-          if ((r.open === 0 && r.unsettled === 0 && drained) || t >= settleAt + graceSeconds) {
-            running = false;
-            scheduler.stop();
+    const wall = { loopStart: 0, kickoff: null as number | null, final: null as number | null };
+    const progress = async () => {
+      const t = simSeconds();
+      if (t >= timing.quarters[0] && wall.kickoff === null && state.resumes === 0) wall.kickoff = performance.now();
+      if (t >= timing.final && wall.final === null && wall.kickoff !== null) wall.final = performance.now();
+      const label = clockLabel(scenario, t);
+      if (label !== state.lastLabel) {
+        state.lastLabel = label;
+        sim!.update();
+        const { rows: [db] } = await pool.query(
+          `SELECT (SELECT count(*)::int FROM positions WHERE row_current_ind AND status = 'open' AND market_id = ANY($1::text[])) AS open,
+                  (SELECT count(*)::int FROM edges e WHERE e.market_id = ANY($1::text[]) AND e.created_at >= $2::timestamptz - interval '60 seconds'
+                     AND e.recommended_action = 'auto_execute') AS edges`,
+          [tickers, loop.now().toISOString()],
+        );
+        const equity = equityNow();
+        const markets: ReportSample['markets'] = {};
+        const parts: string[] = [];
+        for (const g of games) {
+          const snap = sim!.snapshot(g, t);
+          const views = sim!.markets(g, t);
+          const heldOf = (ticker: string) => {
+            const p = sim!.portfolio.positions().find((x) => x.ticker === ticker);
+            return Number(p?.position_fp ?? 0);
+          };
+          for (const v of views) {
+            markets[v.ticker] = { yesBid: v.yesBid?.toFixed(4) ?? null, yesAsk: v.yesAsk?.toFixed(4) ?? null, held: heldOf(v.ticker) };
           }
-        } catch (error) {
-          problem('runtime', (error as Error).message);
+          const { home, away } = g.compiled.script;
+          parts.push(`${away.abbr} ${snap.awayScore}-${snap.homeScore} ${home.abbr} ${fmt(views[0]!.yesBid)}/${fmt(views[0]!.yesAsk)}`);
         }
+        const pnl = equity.minus(startingBalance);
+        state.samples.push({ minute: sim!.snapshot(games[0]!, t).minute, at: loop.now().toISOString(), equity: equity.toFixed(4), realizedPnl: pnl.toFixed(4), markets });
+        print(`${label.padEnd(9)} ${parts.join(' | ')} | edges ${db.edges} | open ${db.open} | P&L ${pnl.isNeg() ? '-' : '+'}$${pnl.abs().toFixed(2)}`);
+        const notes = games.map((g) => g.compiled.moments.find((m) => m.note && m.t <= t && m.t > t - 60)).filter(Boolean);
+        for (const n of notes) print(`          * ${n!.note}`);
       }
-    })();
-    let wasInterrupted = false;
-    const onSignal = () => {
-      print('interrupted: the run is saved; `npm start` resumes it');
-      wasInterrupted = true;
-      running = false;
-      scheduler.stop();
+      // The end: every market settled, nothing open, the queues drained; or the grace is over.
+      if (t >= timing.settle) {
+        const { rows: [r] } = await pool.query(
+          `SELECT (SELECT count(*)::int FROM positions WHERE row_current_ind AND status = 'open' AND market_id = ANY($1::text[])) AS open,
+                  (SELECT count(*)::int FROM markets WHERE row_current_ind AND status <> 'settled' AND market_id = ANY($1::text[])) AS unsettled`,
+          [tickers],
+        );
+        leftOpen = r.open;
+        const drained = entryQueue.depth() === 0 && exitQueue.depth() === 0;
+        if ((r.open === 0 && r.unsettled === 0 && drained) || t >= timing.settle + graceSeconds) loop.stop();
+      }
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const scheduleProgress = (at: number, seq?: number) => {
+      progressEvent = loop.at(at, () => {
+        scheduleProgress(at + 60_000);
+        void loop.spawn('progress', async () => {
+          await progress();
+          save();
+        });
+      }, seq, 'progress');
+    };
 
-    // The data first (as a deployed stack has it before trading turns on): otherwise the first
-    // health check finds no prices and trips data_stale.
-    await Promise.all([ingestMarkets.runIngestMarkets({}), ingestGames.runIngestGameStates({})]).catch((error: Error) => problem('ingestion', error.message));
-    print(`${scenario.name}: ${scenario.description}`);
-    print(`venue: Kalshi simulator at ${sim.tradeApiUrl} (live Kalshi client, signed requests; no real money); speed ${speed}x; state ${options.stateFile}`);
-    await scheduler.run({ untilMs: Number.MAX_SAFE_INTEGER, speed });
-    running = false;
-    await Promise.all([...consumers, watcher]);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    save();
+    // The handlers' JSON logs (Powertools, as in CloudWatch) go to a file beside the report; an
+    // ERROR among them is also said on the console, once per distinct message.
+    await mkdir(options.reportDir, { recursive: true });
+    const logFile = path.join(options.reportDir, 'handlers.log');
+    writeFileSync(logFile, '');
+    const stdoutWrite = process.stdout.write.bind(process.stdout);
+    const stderrWrite = process.stderr.write.bind(process.stderr);
+    // Powertools writes INFO/WARN to stdout and ERROR to stderr: both are filtered.
+    const intercept = (original: typeof process.stdout.write) => ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      if (!text.startsWith('{"level":')) return (original as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+      appendFileSync(logFile, text.endsWith('\n') ? text : `${text}\n`);
+      try {
+        const entry = JSON.parse(text) as { level: string; service?: string; message?: string; error?: unknown };
+        if (entry.level === 'ERROR' || entry.level === 'CRITICAL') {
+          problem(entry.service ?? 'handler', `${entry.message ?? ''}${entry.error ? `: ${typeof entry.error === 'string' ? entry.error : JSON.stringify(entry.error)}` : ''}`);
+        }
+      } catch {
+        // not one JSON line: kept in the file only
+      }
+      return true;
+    }) as typeof process.stdout.write;
+    process.stdout.write = intercept(stdoutWrite);
+    process.stderr.write = intercept(stderrWrite);
 
-    if (wasInterrupted) {
+    try {
+      // --- the events ----------------------------------------------------------------------------
+      const jobs = new LocalScheduler(loop, { onError: (name, error) => problem(name, (error as Error).message) });
+      scheduler = jobs;
+      jobs.every('ingest-markets', LOCAL_SCHEDULES['ingest-markets'], () => ingestMarkets.runIngestMarkets({}));
+      jobs.every('ingest-game-states', LOCAL_SCHEDULES['ingest-game-states'], () => ingestGames.runIngestGameStates({}));
+      jobs.every('scan-edges', LOCAL_SCHEDULES['scan-edges'], () => scan.runScanEdges({}, { queue: entryQueue }));
+      jobs.every('monitor-positions', LOCAL_SCHEDULES['monitor-positions'], () =>
+        monitor.runMonitor({}, context('monitor-positions'), { queue: exitQueue, now: () => loop.nowMs(), sleep: (ms) => loop.sleep(ms) }));
+      jobs.every('check-health', LOCAL_SCHEDULES['check-health'], () => health.runCheckHealth({}));
+      jobs.every('settle-markets', LOCAL_SCHEDULES['settle-markets'], () => settle.runSettleMarkets({}));
+
+      // SQS event source mappings: one consumer per queue at a time, a delivery when a message is visible.
+      const consumer = <M, Id>(
+        key: 'entry' | 'exit', name: string, queue: LocalQueue<M, Id>, handler: (event: SQSEvent) => Promise<unknown>, restored: SavedEvent | null,
+      ) => {
+        let busy = false;
+        let pending: Scheduled | undefined;
+        let deadLetters = queue.deadLetters.length;
+        const deliver = () => {
+          pending = undefined;
+          busy = true;
+          void loop.spawn(name, async () => {
+            try {
+              const delivered = await queue.deliver(async (event) => (await handler(event)) as never, { batchSize: ORDER_BATCH_SIZE });
+              if (delivered.error) problem(name, delivered.error.message);
+              // The dead-letter queue's alarm, locally: a message that used up its receives.
+              for (const dead of queue.deadLetters.slice(deadLetters)) {
+                problem(name, `message ${dead.messageId} moved to the dead-letter queue after ${dead.receiveCount} receives: ${dead.body}`);
+              }
+              deadLetters = queue.deadLetters.length;
+            } finally {
+              busy = false;
+            }
+          });
+        };
+        if (restored) pending = loop.at(restored.at, deliver, restored.seq, name);
+        deliveries[key] = () => pending;
+        return () => {
+          if (busy) return;
+          const visibleAt = queue.nextVisibleAt();
+          if (visibleAt === undefined) {
+            pending?.cancel();
+            pending = undefined;
+            return;
+          }
+          const at = Math.max(loop.nowMs(), visibleAt);
+          if (pending?.at === at) return;
+          pending?.cancel();
+          pending = loop.at(at, deliver, undefined, name);
+        };
+      };
+      const consumers = [
+        consumer('entry', 'execute-entry', entryQueue, (event) => entry.runExecuteEntry(event, context('execute-entry')), state.deliveries.entry),
+        consumer('exit', 'execute-exit', exitQueue, (event) =>
+          exit.runExecuteExit(event, context('execute-exit'), { pool, exchange: exitExchange, retryAfter: (record, seconds) => exitQueue.retryAfter(record, seconds) }),
+        state.deliveries.exit),
+      ];
+
+      if (saved) {
+        print(`resuming ${scenario.name} at game time ${clockLabel(scenario, simSeconds())} (saved in ${options.stateFile})`);
+        jobs.restore(state.schedule, loop.nowMs());
+        scheduleProgress(state.progress?.at ?? loop.nowMs(), state.progress?.seq);
+      } else {
+        // The data first (as a deployed stack has it before trading turns on): otherwise the first
+        // health check finds no prices and trips data_stale.
+        loop.spawnAt(state.startMs, 'initial-data', async () => {
+          await ingestMarkets.runIngestMarkets({});
+          await ingestGames.runIngestGameStates({});
+        });
+        jobs.start(state.startMs);
+        scheduleProgress(state.startMs);
+      }
+      save();
+
+      print(`${scenario.name}: ${scenario.description}`);
+      print(`venue: Kalshi simulator at ${sim.tradeApiUrl} (live Kalshi client, signed requests; no real money); ${pace === undefined ? 'unpaced' : `paced at ${pace}x`}; state ${options.stateFile}`);
+
+      let wasInterrupted = false;
+      const onSignal = () => {
+        print('interrupted: finishing the invocations in progress, then saving; `npm start` resumes the run');
+        wasInterrupted = true;
+        loop.stop('idle');
+        // Should no instant come without an invocation in progress, stop anyway (a kill is safe too).
+        loop.at(loop.nowMs() + 300_000, () => loop.stop());
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+
+      const simFrom = loop.nowMs();
+      const cpuFrom = process.cpuUsage();
+      wall.loopStart = performance.now();
+      try {
+        await loop.run({ pace, beforeAdvance: () => consumers.forEach((ensure) => ensure()) });
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      }
+      const stats: RunStats = {
+        wallSeconds: (performance.now() - wall.loopStart) / 1000, cpuSeconds: cpuSecondsSince(cpuFrom), simulatedSeconds: (loop.nowMs() - simFrom) / 1000,
+        gameWallSeconds: wall.kickoff !== null && wall.final !== null ? (wall.final - wall.kickoff) / 1000 : null,
+        gameSimulatedSeconds: timing.final - timing.quarters[0], events: loop.stats.events, processes: loop.stats.processes,
+        queries: io.counters.queries, requests: io.counters.requests, skipped: { ...jobs.skipped },
+        wallMsBy: Object.fromEntries(Object.entries(loop.stats.wallMsBy).map(([k, v]) => [k, Math.round(v)])),
+      };
+      save();
+
+      if (wasInterrupted) {
+        await sim.close();
+        await closeSharedPool();
+        throw new InterruptedRun();
+      }
+
+      // --- report ----------------------------------------------------------------------------------
+      const reportGames: ReportGame[] = games.map((g) => {
+        const [homeScore, awayScore] = g.compiled.finalScore();
+        return { name: `${g.compiled.script.away.abbr} at ${g.compiled.script.home.abbr}`, home: g.compiled.script.home.abbr, away: g.compiled.script.away.abbr, homeScore, awayScore, tickers: [g.homeTicker, g.awayTicker] };
+      });
+      // Every time in the report is virtual; `speed` 1: the rules ran at game time, undilated.
+      const report = await buildRunReport(pool, {
+        scenario: scenario.name, description: scenario.description, speed: 1, startedAt: new Date(state.startMs), finishedAt: loop.now(), venue: 'kalshi-sim',
+        executionMode: 'live', resumed: state.resumes > 0, games: reportGames, startingBalance, endingBalance: sim.portfolio.balance(), samples: state.samples,
+      });
+      print(renderTextReport(report));
+      const reportJson = path.join(options.reportDir, 'report.json');
+      const reportHtml = path.join(options.reportDir, 'report.html');
+      await writeFile(reportJson, `${JSON.stringify(report, null, 2)}\n`);
+      await writeFile(reportHtml, renderHtmlReport(report));
+      print(`\nreport: ${reportJson}\nHTML report (open in a browser): file://${reportHtml}`);
+      for (const [key, n] of errors) if (n > 1) print(`  ! ${key} (${n} times)`);
+      print(describeStats(stats));
+      // The machine figures beside the report (never in report.json: they differ from run to run).
+      await writeFile(path.join(options.reportDir, 'run-stats.json'), `${JSON.stringify(stats, null, 2)}\n`);
+      state.status = 'finished';
+      writeFileSync(options.stateFile, JSON.stringify(state));
       await sim.close();
       await closeSharedPool();
-      throw new InterruptedRun();
+      if (leftOpen > 0) print(`  ! ${leftOpen} positions still open ${graceSeconds / 60} game minutes after settlement`);
+      return { report, reportJson, reportHtml, exitCode: leftOpen > 0 ? 1 : 0, stats };
+    } finally {
+      // Whatever happened, the console is the console again.
+      process.stdout.write = stdoutWrite;
+      process.stderr.write = stderrWrite;
     }
-
-    // --- report ----------------------------------------------------------------------------------
-    const finishedAt = new Date();
-    const reportGames: ReportGame[] = games.map((g) => {
-      const [homeScore, awayScore] = g.compiled.finalScore();
-      return { name: `${g.compiled.script.away.abbr} at ${g.compiled.script.home.abbr}`, home: g.compiled.script.home.abbr, away: g.compiled.script.away.abbr, homeScore, awayScore, tickers: [g.homeTicker, g.awayTicker] };
-    });
-    const report = await buildRunReport(pool, {
-      scenario: scenario.name, description: scenario.description, speed, startedAt: new Date(state.startedAt), finishedAt, venue: 'kalshi-sim',
-      executionMode: 'live', resumed: state.resumes > 0, games: reportGames, startingBalance, endingBalance: sim.portfolio.balance(), samples: state.samples,
-    });
-    print(renderTextReport(report));
-    await mkdir(options.reportDir, { recursive: true });
-    const reportJson = path.join(options.reportDir, 'report.json');
-    const reportHtml = path.join(options.reportDir, 'report.html');
-    await writeFile(reportJson, `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(reportHtml, renderHtmlReport(report));
-    print(`\nreport: ${reportJson}\nHTML report (open in a browser): file://${reportHtml}`);
-    for (const [key, n] of errors) if (n > 1) print(`  ! ${key} (${n} times)`);
-    state.status = 'finished';
-    writeFileSync(options.stateFile, JSON.stringify(state));
-    await sim.close();
-    await closeSharedPool();
-    if (leftOpen > 0) print(`  ! ${leftOpen} positions still open ${graceSeconds / 60} game minutes after settlement`);
-    return { report, reportJson, reportHtml, exitCode: leftOpen > 0 ? 1 : 0 };
   } finally {
-    // Whatever happened, the console is the console again.
-    process.stdout.write = stdoutWrite;
-    process.stderr.write = stderrWrite;
+    io.restore();
+    restoreRandom();
+    restoreClock();
   }
+}
+
+function cpuSecondsSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1e6;
+}
+
+/** The machine figures of a run, one line (console only). */
+export function describeStats(s: RunStats): string {
+  const minutes = s.simulatedSeconds / 60;
+  const game = s.gameWallSeconds !== null && s.gameWallSeconds > 0
+    ? `; game phase ${s.gameWallSeconds.toFixed(1)} s wall for ${(s.gameSimulatedSeconds / 60).toFixed(0)} game minutes (${Math.round(s.gameSimulatedSeconds / s.gameWallSeconds)}x real time)`
+    : '';
+  return `wall ${s.wallSeconds.toFixed(1)} s (CPU ${s.cpuSeconds.toFixed(1)} s) for ${minutes.toFixed(1)} simulated minutes${game}; ${s.events} events (${Math.round(s.events / Math.max(s.wallSeconds, 1e-9))}/s), ` +
+    `${s.processes} invocations, ${Math.round(s.queries / Math.max(minutes, 1e-9))} database round trips per simulated minute\n` +
+    `wall ms by invocation: ${Object.entries(s.wallMsBy).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`;
 }
 
 export class InterruptedRun extends Error {
@@ -439,19 +563,43 @@ export function clockLabel(scenario: Scenario, t: number): string {
   return 'PRE';
 }
 
-/** The first date from today (US Eastern) on which none of the scenario's pairings has an event yet. */
-async function freeGameDate(pool: pg.Pool, scenario: Scenario): Promise<string> {
+/**
+ * The first date from the scenario's start date (US Eastern) on which none of its pairings has an
+ * event in this database yet, and the start instant moved to it (same time of day): deterministic
+ * for a given database, never today's date.
+ */
+export async function freeGameDate(pool: pg.Pool, scenario: Scenario): Promise<{ gameDate: string; startMs: number }> {
   const pairs = scenario.games.map((g) => `${g.away.abbr}${g.home.abbr}`);
   const { rows } = await pool.query(`SELECT event_id FROM events WHERE event_id LIKE 'KXNFLGAME-%'`);
   const taken = new Set<string>(rows.map((r) => r.event_id as string));
-  const today = new Date(new Date().toLocaleString('en-US', { timeZone: 'America/New_York' }));
   const months = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
   for (let offset = 0; offset < 3650; offset++) {
-    const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() + offset);
-    const part = `${String(d.getFullYear()).slice(2)}${months[d.getMonth()]}${String(d.getDate()).padStart(2, '0')}`;
-    if (pairs.every((p) => !taken.has(`KXNFLGAME-${part}${p}`))) {
-      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-    }
+    const gameDate = gameDateOf(scenario.startMs + offset * 86_400_000, scenario.timing); // YYYY-MM-DD, US Eastern
+    const [y, m, d] = gameDate.split('-');
+    const part = `${y!.slice(2)}${months[Number(m) - 1]}${d}`;
+    if (pairs.every((p) => !taken.has(`KXNFLGAME-${part}${p}`))) return { gameDate, startMs: startOnGameDate(scenario, gameDate) };
   }
   throw new Error('no free game date in ten years of runs');
+}
+
+/** A seeded Math.random (mulberry32) whose state can be saved. */
+export function seededRandom(seed: number): (() => number) & { state(): number } {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return Object.assign(next, { state: () => a });
+}
+
+/** Replaces Math.random for the run (the handlers' retry jitter); returns the function that puts it back. */
+function installRandom(random: () => number): () => void {
+  const original = Math.random;
+  Math.random = random;
+  return () => {
+    Math.random = original;
+  };
 }

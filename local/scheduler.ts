@@ -1,125 +1,93 @@
+import type { EventLoop, Scheduled } from './des/eventLoop';
+
 /**
- * The local runtime's EventBridge: jobs fired at their period on a clock that may run `speed`
- * times faster than real time (speed 60: a minute per second). Each job runs at the start, then
- * every period; different jobs run concurrently, but never two instances of one job: a tick that
- * passes while the job still runs is skipped (counted), and the job runs again at the next tick.
- * A job's error is recorded in the log, never thrown. Injectable `now`/`sleep` (real time) make
- * tests instant.
+ * The local runtime's EventBridge, on the discrete-event loop: each job fires at its first tick
+ * and then every period of virtual time, as a process of the loop. Never two instances of one job:
+ * a tick that comes while the job still runs (e.g. the monitor asleep between its sweeps) is
+ * skipped and counted, and the job runs again at the next tick. A job's error goes to `onError`,
+ * never stops the others.
+ *
+ * The pending ticks are part of a saved run (`saveState`): a restored scheduler fires them at the
+ * same (time, sequence) as the original would have, so a resumed run keeps the same order of events.
  */
 
-export interface ScheduledRun {
-  name: string;
-  /** Scheduler-clock epoch ms at which the run started. */
-  at: number;
-  /** Its duration on the scheduler clock (real ms × speed). */
-  ms: number;
-  error?: string;
-}
-
-export interface SchedulerReport {
-  runs: ScheduledRun[];
+export interface SavedSchedule {
+  /** Job name → its next tick (virtual epoch ms) and that event's sequence number. */
+  next: Record<string, { at: number; seq: number }>;
   /** Ticks skipped because the job was still running, by job. */
   skipped: Record<string, number>;
-}
-
-export interface SchedulerRunOptions {
-  /** Scheduler-clock epoch ms: no run starts at or after it (runs in progress are awaited). */
-  untilMs: number;
-  /** How much faster than real time the scheduler clock runs (default 1). */
-  speed?: number;
-  /** Real epoch ms (default Date.now). */
-  now?: () => number;
-  /** Waits real ms (default setTimeout). */
-  sleep?: (ms: number) => Promise<void>;
-  /** Called after each run (logging). */
-  onRun?: (run: ScheduledRun) => void;
 }
 
 interface Job {
   name: string;
   periodMs: number;
-  run: (at: number) => unknown;
+  run: (at: number) => Promise<unknown>;
+  busy: boolean;
+  next?: Scheduled & { seq: number };
 }
-
-/**
- * A clock `speed` times faster than `now`, equal to it at `start`: the time every local
- * component (queues, jobs) should share when the runtime is sped up.
- */
-export function scaledClock(speed: number, now: () => number = Date.now, start: number = now()): () => number {
-  if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be a positive number, not ${speed}`);
-  return () => start + (now() - start) * speed;
-}
-
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class LocalScheduler {
   private readonly jobs: Job[] = [];
-  private clock: (() => number) | undefined;
-  private stopping = false;
+  readonly skipped: Record<string, number> = {};
 
-  /** Ends `run` early: no new run starts; runs in progress finish. */
-  stop(): void {
-    this.stopping = true;
-  }
+  constructor(
+    private readonly loop: EventLoop,
+    private readonly options: { onError?: (name: string, error: unknown) => void; onRun?: (name: string, at: number) => void } = {},
+  ) {}
 
-  /** Runs `run(at)` at the start and every `periodSeconds` of scheduler time. */
-  every(name: string, periodSeconds: number, run: (at: number) => unknown): this {
+  /** Registers `run(at)` every `periodSeconds` of virtual time (call `start` or `restore` to begin). */
+  every(name: string, periodSeconds: number, run: (at: number) => Promise<unknown>): this {
     if (this.jobs.some((j) => j.name === name)) throw new Error(`a job named ${name} is already scheduled`);
     if (!(periodSeconds > 0) || !Number.isFinite(periodSeconds)) throw new RangeError(`${name}: the period must be positive seconds, not ${periodSeconds}`);
-    this.jobs.push({ name, periodMs: periodSeconds * 1000, run });
+    this.jobs.push({ name, periodMs: periodSeconds * 1000, run, busy: false });
+    this.skipped[name] = 0;
     return this;
   }
 
-  /** The scheduler clock while running (else real time). */
-  now(): number {
-    return (this.clock ?? Date.now)();
+  /** Every job's first tick at `firstAtMs`, in registration order. */
+  start(firstAtMs: number): void {
+    for (const job of this.jobs) this.tick(job, firstAtMs);
   }
 
-  async run(options: SchedulerRunOptions): Promise<SchedulerReport> {
-    const speed = options.speed ?? 1;
-    const realNow = options.now ?? Date.now;
-    const sleep = options.sleep ?? realSleep;
-    const clock = scaledClock(speed, realNow);
-    this.clock = clock;
-    this.stopping = false;
-    const start = clock();
-    const runs: ScheduledRun[] = [];
-    const skipped: Record<string, number> = Object.fromEntries(this.jobs.map((j) => [j.name, 0]));
-
-    // Sleeps in slices of at most 100 ms so that stop() takes effect promptly.
-    const sleepUntil = async (target: number) => {
-      for (let left = target - clock(); left > 0 && !this.stopping; left = target - clock()) await sleep(Math.min(100, Math.ceil(left / speed)));
+  /** The pending ticks and skip counts (see SavedSchedule). */
+  saveState(): SavedSchedule {
+    return {
+      next: Object.fromEntries(this.jobs.flatMap((j) => (j.next ? [[j.name, { at: j.next.at, seq: j.next.seq }]] : []))),
+      skipped: { ...this.skipped },
     };
+  }
 
-    const loop = async (job: Job) => {
-      for (let tick = start; tick < options.untilMs; ) {
-        await sleepUntil(tick);
-        const at = clock();
-        if (at >= options.untilMs || this.stopping) return;
-        let error: string | undefined;
-        try {
-          await job.run(at);
-        } catch (thrown) {
-          error = thrown instanceof Error ? thrown.message : String(thrown);
-        }
-        const end = clock();
-        const run: ScheduledRun = { name: job.name, at, ms: end - at, ...(error === undefined ? {} : { error }) };
-        runs.push(run);
-        options.onRun?.(run);
-        // Ticks that passed while the job ran (or while this loop was late) are skipped.
-        tick += job.periodMs;
-        while (tick < Math.min(end, options.untilMs)) {
-          skipped[job.name]!++;
-          tick += job.periodMs;
-        }
-      }
-    };
-
-    try {
-      await Promise.all(this.jobs.map(loop));
-    } finally {
-      this.clock = undefined;
+  /** Continues a saved schedule; a job missing from it starts at `fallbackAtMs`. */
+  restore(saved: SavedSchedule, fallbackAtMs: number): void {
+    const ordered = [...this.jobs].sort((a, b) => (saved.next[a.name]?.seq ?? Infinity) - (saved.next[b.name]?.seq ?? Infinity));
+    for (const job of ordered) {
+      const next = saved.next[job.name];
+      this.tick(job, next?.at ?? fallbackAtMs, next?.seq);
+      this.skipped[job.name] = saved.skipped[job.name] ?? 0;
     }
-    return { runs, skipped };
+  }
+
+  private tick(job: Job, at: number, seq?: number): void {
+    const handle = this.loop.at(at, () => this.fire(job, handle.at), seq, job.name);
+    job.next = handle;
+  }
+
+  private fire(job: Job, at: number): void {
+    this.tick(job, at + job.periodMs);
+    if (job.busy) {
+      this.skipped[job.name]!++;
+      return;
+    }
+    job.busy = true;
+    this.options.onRun?.(job.name, at);
+    void this.loop.spawn(job.name, async () => {
+      try {
+        await job.run(at);
+      } catch (error) {
+        this.options.onError?.(job.name, error);
+      } finally {
+        job.busy = false;
+      }
+    });
   }
 }

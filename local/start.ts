@@ -4,9 +4,9 @@
  * the Kalshi simulator and runs the real handlers on a local scheduler and local queues (see
  * local/runtime.ts), printing a line per game minute and a report at the end.
  *
- *   npm start                              the default scenario (sunday-slate) at 60x
+ *   npm start                              the default scenario (sunday-slate), as fast as the machine allows
  *   npm start -- --scenario comeback       another scenario (comeback, blowout, illiquid, or a .json path)
- *   npm start -- --speed 120               faster (game seconds per wall second)
+ *   npm start -- --pace 60                 paced for watching: 60 game seconds per wall second (--speed: the same)
  *   npm start -- --list                    the shipped scenarios
  *   npm start -- --new-run                 abandon an interrupted run instead of resuming it
  *   npm start -- --fresh                   start from an empty embedded database
@@ -40,11 +40,10 @@ import { DEFAULT_SCENARIO, loadScenario, SHIPPED_SCENARIOS, type Scenario } from
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DEFAULT_SPEED = 60;
 /** Another process holds this checkout's cluster or the state file: nothing was touched. */
 const LOCKED_EXIT_CODE = 3;
 
-const USAGE = `usage: npm start -- [--scenario NAME|FILE] [--speed N] [--new-run] [--fresh] [--serve] [--list]
+const USAGE = `usage: npm start -- [--scenario NAME|FILE] [--pace N] [--new-run] [--fresh] [--serve] [--list]
                       [--report-dir DIR] [--state FILE] [--balance DOLLARS] [--data-dir DIR] [--verbose]`;
 
 /** One local cluster per checkout, kept between runs (under the temp folder the postgres user can reach). */
@@ -58,7 +57,7 @@ async function main(): Promise<number> {
   try {
     args = parseArgs({
       options: {
-        scenario: { type: 'string' }, speed: { type: 'string' }, 'new-run': { type: 'boolean' }, fresh: { type: 'boolean' },
+        scenario: { type: 'string' }, pace: { type: 'string' }, speed: { type: 'string' }, 'new-run': { type: 'boolean' }, fresh: { type: 'boolean' },
         serve: { type: 'boolean' }, list: { type: 'boolean' }, 'report-dir': { type: 'string' }, state: { type: 'string' },
         balance: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, 'data-dir': { type: 'string' },
       },
@@ -79,9 +78,15 @@ async function main(): Promise<number> {
     }
     return 0;
   }
-  const speed = args.speed === undefined ? DEFAULT_SPEED : Number(args.speed);
-  if (!(speed > 0) || !Number.isFinite(speed) || speed > 3600) {
-    console.error(`--speed must be a number of game seconds per wall second from 1 to 3600, not ${JSON.stringify(args.speed)}\n${USAGE}`);
+  // --speed is the old name of --pace (the run is no longer sped up: it is a simulation, paced only for watching).
+  if (args.pace !== undefined && args.speed !== undefined && args.pace !== args.speed) {
+    console.error(`--speed is another name for --pace: give one of them, not --pace ${args.pace} --speed ${args.speed}\n${USAGE}`);
+    return 2;
+  }
+  const paceText = args.pace ?? args.speed;
+  const pace = paceText === undefined ? undefined : Number(paceText);
+  if (pace !== undefined && (!(pace > 0) || !Number.isFinite(pace) || pace > 100_000)) {
+    console.error(`--${args.pace !== undefined ? 'pace' : 'speed'} must be a number of game seconds per wall second from 1 to 100000, not ${JSON.stringify(paceText)}\n${USAGE}`);
     return 2;
   }
   if (args.balance !== undefined && !/^\d+(\.\d{1,2})?$/.test(args.balance)) {
@@ -172,7 +177,7 @@ async function main(): Promise<number> {
       return 0;
     }
     const result = await runLocal({
-      databaseUrl: url, scenario: args.scenario, speed, stateFile, newRun: args['new-run'], balance: args.balance,
+      databaseUrl: url, scenario: args.scenario, pace, stateFile, newRun: args['new-run'], balance: args.balance,
       reportDir: path.resolve(args['report-dir'] ?? path.join(repoRoot, 'reports', 'latest')),
       logLevel: args.verbose ? 'INFO' : undefined,
     });

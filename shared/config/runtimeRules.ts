@@ -1,7 +1,6 @@
 import { nowMs } from '../clock/clock';
 import type { Queryable } from '../db/transaction';
 import { resolveTradingRules } from './overrides';
-import { dilateRules } from './timeScale';
 import type { TradingRules } from './tradingRules';
 
 /**
@@ -10,15 +9,6 @@ import type { TradingRules } from './tradingRules';
  * `precog config set` takes effect within seconds without a redeploy.
  */
 let cached: { at: number; rules: TradingRules } | undefined;
-/** The local runtime's speed factor (1 everywhere else): see dilateRules. */
-let timeScale = 1;
-
-/** Sped-up local games only: every later `currentRules` returns the rules dilated by `speed`. */
-export function setRuleTimeScale(speed: number): void {
-  if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be a positive number, not ${speed}`);
-  timeScale = speed;
-  cached = undefined;
-}
 
 export async function currentRules(
   db: Queryable,
@@ -31,9 +21,8 @@ export async function currentRules(
   if (cached && age >= 0 && age < maxAge) return cached.rules;
   const resolved = await resolveTradingRules(db, options.env ?? process.env);
   for (const w of resolved.warnings) options.log?.('config override ignored', { warning: w });
-  const rules = timeScale === 1 ? resolved.rules : dilateRules(resolved.rules, timeScale);
-  cached = { at: nowMs(), rules };
-  return rules;
+  cached = { at: nowMs(), rules: resolved.rules };
+  return resolved.rules;
 }
 
 /** Forget the cached rules (tests; a function that has just written an override). */

@@ -79,6 +79,9 @@ export interface World {
   now: Date;
 }
 
+// Ordered (markets, and the strategies, models and matrices below): the scan's order decides the
+// order of its entries, and a heap's physical order changes with vacuum timing: a replayed local
+// run must produce them in the same order.
 const MARKETS_SQL = `
 SELECT m.market_id, m.market_version_id, m.platform_id, m.event_id, e.series_id, s.subcategory AS sport,
        m.ticker, e.metadata->'mutually_exclusive' AS mutually_exclusive, m.status, m.yes_price, m.no_price, m.yes_bid, m.no_bid, m.spread, m.close_time, m.price_levels,
@@ -91,7 +94,8 @@ LEFT JOIN game_identities gi ON gi.event_id = m.event_id
 LEFT JOIN current_game_states gs ON gs.sport = gi.sport AND gs.external_game_id = gi.external_game_id
 WHERE m.platform_id = 'kalshi' AND m.status = 'open'
   AND ($1::text[] IS NULL OR m.market_id = ANY($1::text[]))
-  AND ($2::text[] IS NULL OR e.series_id = ANY($2::text[]))`;
+  AND ($2::text[] IS NULL OR e.series_id = ANY($2::text[]))
+ORDER BY m.market_id`;
 
 /**
  * Everything else the scan needs, in one statement (one round trip) as JSON. NUMERIC values are
@@ -101,13 +105,13 @@ const CONTEXT_SQL = `
 WITH strategies_json AS (
   SELECT coalesce(json_agg(json_build_object(
     'strategyId', s.strategy_id, 'name', s.strategy_name, 'version', s.strategy_version, 'sport', s.sport,
-    'config', s.config, 'modelName', s.config->'model'->>'name', 'modelVersion', s.config->'model'->>'version')), '[]') AS j
+    'config', s.config, 'modelName', s.config->'model'->>'name', 'modelVersion', s.config->'model'->>'version') ORDER BY s.strategy_id), '[]') AS j
   FROM strategies s WHERE s.status = 'active' AND s.strategy_type = 'entry'
 ),
 models_json AS (
   SELECT coalesce(json_agg(json_build_object(
     'modelId', pm.model_id, 'name', pm.model_name, 'version', pm.model_version, 'type', pm.model_type,
-    'status', pm.status, 'config', pm.config)), '[]') AS j
+    'status', pm.status, 'config', pm.config) ORDER BY pm.model_id), '[]') AS j
   FROM probability_models pm
   WHERE (pm.model_name, pm.model_version) IN (
     SELECT s.config->'model'->>'name', s.config->'model'->>'version' FROM strategies s
@@ -118,7 +122,7 @@ matrices_json AS (
     'probabilityId', c.probability_id, 'category', c.category, 'subcategory', c.subcategory, 'version', c.version,
     'stateDescriptor', c.state_descriptor, 'valueBucket', c.value_bucket, 'situationalFactors', c.situational_factors,
     'winProbability', c.win_probability::text, 'ciLower', c.confidence_interval_lower::text,
-    'ciUpper', c.confidence_interval_upper::text, 'sampleSize', c.sample_size)), '[]') AS j
+    'ciUpper', c.confidence_interval_upper::text, 'sampleSize', c.sample_size) ORDER BY c.probability_id), '[]') AS j
   FROM probability_matrices c
   WHERE (c.category, c.subcategory, c.version) IN (
     SELECT pm.config->>'category', pm.config->>'subcategory', pm.config->>'version'

@@ -42,12 +42,6 @@ export const ExchangeEnv = z
     /** Off AWS (a terminal, the local simulator): the API key id and the PEM file of its private key, instead of the secret. */
     KALSHI_API_KEY_ID: z.string().min(1).optional(),
     KALSHI_PRIVATE_KEY_FILE: z.string().min(1).optional(),
-    /**
-     * Multiplies the trading client's own request budget (10 reads and 8 writes a second, under
-     * Kalshi's limits). Only the local runtime sets it, to its --speed, for the simulator: a game
-     * sped up 60× needs 60× the requests a second. Never raise it against Kalshi.
-     */
-    KALSHI_RATE_LIMIT_SCALE: z.coerce.number().positive().max(10_000).default(1),
   })
   .superRefine((env, ctx) => {
     if (env.EXECUTION_MODE !== 'live') return;
@@ -107,8 +101,8 @@ export async function createExchangeFromEnv(deps: {
   const credentials = await loadKalshiCredentialsFromEnv(deps.env ?? process.env, deps.secrets);
   return new KalshiExchange({
     baseUrl: env.KALSHI_BASE_URL ?? KALSHI_BASE_URLS[environment], environment, credentials, onFailedAttempt: deps.onFailedAttempt,
-    readsPerSecond: KALSHI_TRADING_READS_PER_SECOND * env.KALSHI_RATE_LIMIT_SCALE,
-    writesPerSecond: KALSHI_TRADING_WRITES_PER_SECOND * env.KALSHI_RATE_LIMIT_SCALE,
+    readsPerSecond: KALSHI_TRADING_READS_PER_SECOND,
+    writesPerSecond: KALSHI_TRADING_WRITES_PER_SECOND,
     ...(deps.remainingTimeMs ? { remainingTimeMs: deps.remainingTimeMs } : {}),
   });
 }

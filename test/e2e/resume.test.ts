@@ -24,7 +24,8 @@ afterAll(async () => {
 it('resumes after two kills without duplicate orders or lost positions', async () => {
   db = await createTestDatabase();
   dir = mkdtempSync(path.join(tmpdir(), 'precog-resume-'));
-  const args = ['--scenario', 'comeback', '--speed', '120', '--state', path.join(dir, 'state.json'), '--report-dir', path.join(dir, 'report')];
+  // Paced (a game minute every half second) so that each kill lands near the line it waits for.
+  const args = ['--scenario', 'comeback', '--pace', '120', '--state', path.join(dir, 'state.json'), '--report-dir', path.join(dir, 'report')];
 
   // 1. Killed in the third quarter: the halftime positions are open.
   const first = startLocalRun(args, db.url);

@@ -12,11 +12,10 @@ import { filledExitsByCondition, readReport, readVenue, startLocalRun } from '..
 
 /**
  * The shipped scenarios end to end: `npm start` (local/start.ts) in a child process against a
- * database of its own, sped up (120×: a game minute every half second) but otherwise the path a
- * newcomer runs. Each asserts the exits its scenario is designed to produce, read from SQL.
+ * database of its own, the path a newcomer runs (unpaced, as by default). Each asserts the exits
+ * its scenario is designed to produce, read from SQL.
  */
 
-const SPEED = '120';
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -26,7 +25,7 @@ async function run(scenario: string | undefined): Promise<{ db: TestDatabase; di
   const db = await createTestDatabase();
   const dir = mkdtempSync(path.join(tmpdir(), 'precog-e2e-'));
   cleanups.push(() => db.drop(), () => rmSync(dir, { recursive: true, force: true }));
-  const args = ['--speed', SPEED, '--state', path.join(dir, 'state.json'), '--report-dir', path.join(dir, 'report')];
+  const args = ['--state', path.join(dir, 'state.json'), '--report-dir', path.join(dir, 'report')];
   if (scenario) args.push('--scenario', scenario);
   const child = startLocalRun(args, db.url);
   const { code } = await child.exited;

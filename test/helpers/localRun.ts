@@ -76,3 +76,25 @@ export async function filledExitsByCondition(pool: pg.Pool): Promise<Record<stri
   );
   return Object.fromEntries(rows.map((r) => [r.c, r.n]));
 }
+
+/**
+ * One `npm start` of `scenario` on a new test database, to its end: the report.json text
+ * (byte for byte), the exit code and the output. `extra`: more arguments (--pace …).
+ */
+export async function runScenarioToEnd(
+  scenario: string,
+  dir: string,
+  createDatabase: () => Promise<{ url: string; drop(): Promise<void> }>,
+  extra: string[] = [],
+): Promise<{ reportJson: string; code: number | null; output: string }> {
+  const db = await createDatabase();
+  try {
+    const args = ['--scenario', scenario, '--state', path.join(dir, 'state.json'), '--report-dir', path.join(dir, 'report'), ...extra];
+    const run = startLocalRun(args, db.url);
+    const { code } = await run.exited;
+    const reportJson = code === 0 ? readFileSync(path.join(dir, 'report', 'report.json'), 'utf8') : '';
+    return { reportJson, code, output: run.output() };
+  } finally {
+    await db.drop();
+  }
+}

@@ -45,9 +45,11 @@ function start(...args: string[]): Promise<{ code: number | null; stdout: string
 
 describe('npm start: arguments', () => {
   it.each([
-    [['--speed', '0'], /--speed must be a number of game seconds per wall second from 1 to 3600, not "0"/],
-    [['--speed', 'fast'], /--speed must be .* not "fast"/],
-    [['--speed', '7200'], /--speed must be .* not "7200"/],
+    [['--pace', '0'], /--pace must be a number of game seconds per wall second from 1 to 100000, not "0"/],
+    [['--pace', 'fast'], /--pace must be .* not "fast"/],
+    [['--pace', '200000'], /--pace must be .* not "200000"/],
+    [['--speed=-3'], /--speed must be a number of game seconds per wall second .* not "-3"/],
+    [['--pace', '60', '--speed', '120'], /--speed is another name for --pace: give one of them/],
     [['--balance', '-5'], /--balance/],
     [['--balance=-5'], /--balance must be dollars like 2000 or 2500\.50, not "-5"/],
     [['--balance', '12.345'], /--balance must be dollars .* not "12\.345"/],
@@ -76,7 +78,7 @@ describe('npm start: arguments', () => {
       const { code, stdout, stderr } = await start(flag);
       expect(code).toBe(0);
       expect(stderr).toBe('');
-      expect(stdout).toMatch(/^usage: npm start -- \[--scenario NAME\|FILE\] \[--speed N\]/);
+      expect(stdout).toMatch(/^usage: npm start -- \[--scenario NAME\|FILE\] \[--pace N\]/);
       expect(stdout).toContain('--balance DOLLARS');
     }
   });

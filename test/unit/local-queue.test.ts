@@ -249,7 +249,7 @@ describe('LocalEntryQueue and LocalExitQueue', () => {
     const entries: EntryQueue & LocalEntryQueue = new LocalEntryQueue({ now: () => t });
     const exits: ExitQueue & LocalExitQueue = new LocalExitQueue({ now: () => t });
     expect([entries.name, entries.visibilityTimeoutSeconds, entries.maxReceiveCount]).toEqual(['precog-entry-orders', 360, 5]);
-    expect([exits.name, exits.visibilityTimeoutSeconds, exits.maxReceiveCount]).toEqual(['precog-exit-orders', 180, 30]);
+    expect([exits.name, exits.visibilityTimeoutSeconds, exits.maxReceiveCount]).toEqual(['precog-exit-orders', 360, 30]);
     const entry = {
       version: 1 as const, clientOrderId: `pc-${'ab'.repeat(16)}`, marketId: 'KXNFL-1', platformId: 'kalshi', strategyId: 1, modelId: 1, edgeId: 1,
       side: 'yes' as const, quantity: 3, limitPrice: '0.61', createdAt: '2026-01-01T00:00:00.000Z',
@@ -314,7 +314,7 @@ describe('LocalQueue: saving and restoring (the local runtime\'s resume)', () =>
     expect(next.deadLetters.map((d) => [d.message.n, d.receiveCount])).toEqual([[1, 2]]);
   });
 
-  it('onChange fires on send, delete and dead-letter moves', async () => {
+  it('onChange fires on send, receive, delete and dead-letter moves', async () => {
     let changes = 0;
     const clock = { t: 0 };
     const queue = new LocalQueue<Msg, number>({
@@ -327,7 +327,12 @@ describe('LocalQueue: saving and restoring (the local runtime\'s resume)', () =>
     };
     expect(await delta(() => queue.send([{ n: 1 }, { n: 2 }, { n: 3 }]))).toBe(1);
     expect(await delta(() => queue.send([]))).toBe(0);
-    const [r1, r2] = queue.receive(2);
+    let r1: SQSRecord | undefined;
+    let r2: SQSRecord | undefined;
+    // A receive changes receive counts and visibility: saved too.
+    expect(await delta(() => {
+      [r1, r2] = queue.receive(2);
+    })).toBe(1);
     expect(await delta(() => queue.delete(r1!.receiptHandle))).toBe(1);
     // Nothing deleted: nothing changed.
     expect(await delta(() => queue.delete(r1!.receiptHandle))).toBe(0);
@@ -337,15 +342,51 @@ describe('LocalQueue: saving and restoring (the local runtime\'s resume)', () =>
     let received: SQSRecord[] = [];
     expect(await delta(() => {
       received = queue.receive();
-    })).toBe(1);
+    })).toBe(2);
     expect(ns(received)).toEqual([3]);
     expect(queue.deadLetters.map((d) => d.message.n)).toEqual([2]);
     expect(r2).toBeDefined();
     // deliver deletes what the consumer acknowledged: one change per deletion.
     await queue.send([{ n: 4 }, { n: 5 }]);
-    clock.t += 10_000; // 3 comes back exhausted too: a dead letter, and 4 and 5 are delivered and deleted
-    expect(await delta(() => queue.deliver(ok))).toBe(3);
+    clock.t += 10_000; // 3 comes back exhausted too: a dead letter, and 4 and 5 are received, delivered and deleted
+    expect(await delta(() => queue.deliver(ok))).toBe(4);
     expect(queue.depth()).toBe(0);
     expect(queue.deadLetters.map((d) => d.message.n)).toEqual([2, 3]);
+  });
+});
+
+describe('LocalQueue: the whole state (saveState/restoreState) and nextVisibleAt, for the discrete-event runtime', () => {
+  it('a restored queue continues the same timeline: in-flight messages stay invisible until their timeout, receive counts, ids and dead letters kept', async () => {
+    const clock = { t: 1_000 };
+    const make = () => new LocalQueue<Msg, number>({ name: 'test-q', idOf: (m) => m.n, now: () => clock.t, visibilityTimeoutSeconds: 30, maxReceiveCount: 2 });
+    const queue = make();
+    expect(queue.nextVisibleAt()).toBeUndefined();
+    await queue.send([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(queue.nextVisibleAt()).toBe(1_000);
+    const [first] = queue.receive(1);
+    await queue.retryAfter(first!, 5); // message 1 back at 6 000
+    const [second] = queue.receive(1); // message 2 in flight until 31 000
+    expect(ns([second!])).toEqual([2]);
+    queue.receive(1); // message 3 in flight until 31 000
+    expect(queue.nextVisibleAt()).toBe(6_000);
+
+    const restored = make();
+    restored.restoreState(JSON.parse(JSON.stringify(queue.saveState())));
+    expect(restored.nextVisibleAt()).toBe(6_000);
+    expect(restored.receive()).toEqual([]);
+    clock.t = 6_000;
+    const again = restored.receive();
+    expect(ns(again)).toEqual([1]);
+    expect(again[0]!.attributes.ApproximateReceiveCount).toBe('2');
+    // The old receipt handle of message 2 still deletes it (it is still its latest).
+    expect(restored.delete(second!.receiptHandle)).toBe(true);
+    await restored.send([{ n: 4 }]);
+    expect(restored.saveState().messages.map((m) => m.messageId)).toEqual(['test-q-000001', 'test-q-000003', 'test-q-000004']);
+    // Message 1 used its two receives: the next time it is visible it becomes a dead letter, kept by a save.
+    clock.t = 40_000;
+    restored.receive();
+    const last = make();
+    last.restoreState(restored.saveState());
+    expect(last.deadLetters.map((d) => d.message.n)).toEqual([1]);
   });
 });

@@ -4,7 +4,7 @@ import { FUNCTION_SPECS, scheduledFunctions } from '../../infra/functions';
 import { LOCAL_SCHEDULES } from '../../local/runtime';
 
 /**
- * The local runtime runs the scheduled functions at their EventBridge periods (sped up by --speed):
+ * The local runtime runs the scheduled functions at their EventBridge periods (in virtual time):
  * its table must be the deployed one, function for function.
  */
 
@@ -34,5 +34,18 @@ describe('LOCAL_SCHEDULES', () => {
     expect(deployed['settle-markets']).toBe(300);
     expect(deployed['monitor-positions']).toBe(60);
     expect(Object.keys(deployed)).toHaveLength(6);
+  });
+});
+
+describe('the local queues', () => {
+  it('have the deployed visibility timeouts (6× the consumer timeout), receive counts and batch size', async () => {
+    const { ENTRY_VISIBILITY_SECONDS, EXIT_VISIBILITY_SECONDS, ORDER_BATCH_SIZE: LOCAL_BATCH, LocalEntryQueue, LocalExitQueue } = await import('../../local/localQueue');
+    const { ORDER_BATCH_SIZE } = await import('../../infra/functions');
+    const { ENTRY_MAX_RECEIVE_COUNT, EXIT_MAX_RECEIVE_COUNT } = await import('../../infra/queues');
+    expect(ENTRY_VISIBILITY_SECONDS).toBe(FUNCTION_SPECS['execute-entry'].timeout.toSeconds() * 6);
+    expect(EXIT_VISIBILITY_SECONDS).toBe(FUNCTION_SPECS['execute-exit'].timeout.toSeconds() * 6);
+    expect(LOCAL_BATCH).toBe(ORDER_BATCH_SIZE);
+    expect(new LocalEntryQueue().maxReceiveCount).toBe(ENTRY_MAX_RECEIVE_COUNT);
+    expect(new LocalExitQueue().maxReceiveCount).toBe(EXIT_MAX_RECEIVE_COUNT);
   });
 });
