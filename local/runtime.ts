@@ -13,6 +13,7 @@ import { LocalEntryQueue, LocalExitQueue, ORDER_BATCH_SIZE, type LocalQueue, typ
 import { buildRunReport, renderTextReport } from './report/build';
 import { renderHtmlReport } from './report/html';
 import type { ReportGame, ReportSample, RunReport } from './report/types';
+import { blockingBreakers, emptyRunEventsState, newRunEvents, openBreakersAtStart, type RunEventsState } from './runEvents';
 import { LocalScheduler, type SavedSchedule } from './scheduler';
 import type { PortfolioState } from './sim/kalshiPortfolioSim';
 import { gameDateOf, loadScenario, schedule, startOnGameDate, type Scenario } from './sim/scenario';
@@ -141,6 +142,8 @@ interface SavedRun {
   samples: ReportSample[];
   lastLabel: string;
   resumes: number;
+  /** What the console has said (entries, exits, warnings): watermarks, so a resume neither repeats nor skips a line. */
+  events?: RunEventsState;
 }
 
 const fmt = (d: Decimal | null | undefined) => (d ? d.toFixed(2).replace(/^0\./, '.') : ' -- ');
@@ -193,7 +196,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
       privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       queues: { entry: { seq: 0, messages: [], deadLetters: [] }, exit: { seq: 0, messages: [], deadLetters: [] } },
-      samples: [], lastLabel: '', resumes: 0,
+      samples: [], lastLabel: '', resumes: 0, events: emptyRunEventsState(),
     };
   }
   const keyFile = `${options.stateFile}.key.pem`;
@@ -323,9 +326,11 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
         }
         const pnl = equity.minus(startingBalance);
         state.samples.push({ minute: sim!.snapshot(games[0]!, t).minute, at: loop.now().toISOString(), equity: equity.toFixed(4), realizedPnl: pnl.toFixed(4), markets });
-        print(`${label.padEnd(9)} ${parts.join(' | ')} | edges ${db.edges} | open ${db.open} | P&L ${pnl.isNeg() ? '-' : '+'}$${pnl.abs().toFixed(2)}`);
+        const blocked = await blockingBreakers(pool);
+        print(`${label.padEnd(9)} ${parts.join(' | ')} | edges ${db.edges} | open ${db.open} | P&L ${pnl.isNeg() ? '-' : '+'}$${pnl.abs().toFixed(2)}${blocked.length > 0 ? ` | entries blocked: ${blocked.join(', ')}` : ''}`);
         const notes = games.map((g) => g.compiled.moments.find((m) => m.note && m.t <= t && m.t > t - 60)).filter(Boolean);
         for (const n of notes) print(`          * ${n!.note}`);
+        for (const line of await newRunEvents(pool, (state.events ??= emptyRunEventsState()), tickers)) print(line);
       }
       // The end: every market settled, nothing open, the queues drained; or the grace is over.
       if (t >= timing.settle) {
@@ -451,6 +456,8 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
 
       print(`${scenario.name}: ${scenario.description}`);
       print(`venue: Kalshi simulator at ${sim.tradeApiUrl} (live Kalshi client, signed requests; no real money); ${pace === undefined ? 'unpaced' : `paced at ${pace}x`}; state ${options.stateFile}`);
+      // Breakers already open block every entry from the first minute: said now, not discovered in the report.
+      if (!saved) for (const line of await openBreakersAtStart(pool, (state.events ??= emptyRunEventsState()))) print(line);
 
       let wasInterrupted = false;
       const onSignal = () => {
@@ -487,6 +494,9 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
         throw new InterruptedRun();
       }
 
+      // What happened after the last game minute (the last settlements' exits, warnings).
+      for (const line of await newRunEvents(pool, (state.events ??= emptyRunEventsState()), tickers)) print(line);
+
       // --- report ----------------------------------------------------------------------------------
       const reportGames: ReportGame[] = games.map((g) => {
         const [homeScore, awayScore] = g.compiled.finalScore();
@@ -496,6 +506,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
       const report = await buildRunReport(pool, {
         scenario: scenario.name, description: scenario.description, speed: 1, startedAt: new Date(state.startMs), finishedAt: loop.now(), venue: 'kalshi-sim',
         executionMode: 'live', resumed: state.resumes > 0, games: reportGames, startingBalance, endingBalance: sim.portfolio.balance(), samples: state.samples,
+        warnings: state.events?.warnings ?? [],
       });
       print(renderTextReport(report));
       const reportJson = path.join(options.reportDir, 'report.json');

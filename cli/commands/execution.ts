@@ -16,6 +16,18 @@ export async function reconcile(
     return;
   }
   ctx.out(`reconciled with ${result.venue}: ${result.ordersChecked} open orders checked, ${result.fillsRecorded} new fills recorded`);
+  // Reconciling one mode while the database trades in the other checks an account nobody used
+  // (after `npm start`, whose trading is live against its simulator, the default paper account is empty).
+  const { rows: modes } = await ctx.pool.query(
+    `SELECT execution_mode::text AS mode, count(*)::int AS orders FROM orders GROUP BY 1 ORDER BY 1`,
+  );
+  const mode = exchange.executionMode;
+  const mine = modes.find((m) => m.mode === mode)?.orders ?? 0;
+  const others = modes.filter((m) => m.mode !== mode && m.orders > 0);
+  if (mine === 0 && others.length > 0) {
+    ctx.out(`  note: this database has no ${mode} orders; its trading is ${others.map((m) => `${m.mode} (${m.orders} orders)`).join(', ')}:`
+      + ` set EXECUTION_MODE (and the venue) to reconcile that account${others.some((m) => m.mode === 'live') ? '; a finished `npm start` run\'s simulator is no longer running' : ''}`);
+  }
   for (const o of result.ordersClosed) ctx.out(`  order ${o.clientOrderId} → ${o.status}${o.reason ? ` (${o.reason})` : ''}`);
   for (const e of result.errors) ctx.out(`  error${e.clientOrderId ? ` on ${e.clientOrderId}` : ''}: ${e.error}`);
   if (result.desyncs.length === 0) ctx.out('positions and resting orders agree with the venue');

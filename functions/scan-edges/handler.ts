@@ -66,7 +66,11 @@ export async function runScanEdges(event: unknown, runtime: ScanEdgesRuntime = {
     markets: result.markets, evaluated: result.evaluated, edges: result.edges, orders: result.orders, skipped: result.skipped.length,
   });
   for (const s of result.skipped.slice(0, 100)) logger.debug('market skipped', { ...s });
-  if (options.dryRun) return { ...result, alertsRepeated: 0 };
+  if (options.dryRun) {
+    // A dry run is counted, not silent (and Powertools warns of an invocation that published nothing).
+    metrics.addMetric('DryRuns', MetricUnit.Count, 1);
+    return { ...result, alertsRepeated: 0 };
+  }
   // Announcing is never worth failing the scan (its edges and orders are committed): if the
   // claim cannot be made, this scan announces nothing rather than risk a mail a minute.
   const alerts = await claimEdgeAlerts(pool, result.alerts).catch((error: Error) => {

@@ -22,6 +22,8 @@ export interface ReportContext {
   startingBalance: Decimal;
   endingBalance: Decimal;
   samples: ReportSample[];
+  /** The warnings the run printed as they happened (breakers, desyncs, degraded components), in order. */
+  warnings?: string[];
 }
 
 const money = (v: unknown) => new Decimal(String(v ?? 0)).toFixed(4);
@@ -93,7 +95,9 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
   );
   const { rows: breakers } = await pool.query(
     `SELECT event_id, breaker_type, triggered_at, resolved_at, coalesce(notes, trigger_value::text, '') AS reason
-     FROM circuit_breaker_events WHERE triggered_at >= $1 AND triggered_at <= $2 ORDER BY event_id`,
+     FROM circuit_breaker_events
+     -- tripped during the run, or open while it ran (a breaker open at start blocked its entries)
+     WHERE (triggered_at >= $1 AND triggered_at <= $2) OR resolved_at IS NULL OR resolved_at >= $1 ORDER BY event_id`,
     [ctx.startedAt, ctx.finishedAt],
   );
 
@@ -244,6 +248,7 @@ export async function buildRunReport(pool: pg.Pool, ctx: ReportContext): Promise
       resolvedAt: b.resolved_at ? iso(b.resolved_at) : null, reason: String(b.reason),
     })),
     samples: ctx.samples,
+    warnings: ctx.warnings ?? [],
     settlements,
     modelLines,
     strategyEquity: strategyEquitySeries(reportTrades, settlements, ctx.samples),
@@ -300,6 +305,9 @@ export function renderTextReport(r: RunReport): string {
   lines.push('', 'Realized P&L by strategy version');
   for (const s of r.byStrategy) lines.push(`  ${pad(s.strategy, 20)}${pad(`${s.positions} positions`, 14)}${pad(`${s.trades} trades`, 11)}${usd(s.realizedPnl)}`);
   lines.push(...abComparison(r.byStrategy));
+  lines.push('', 'Warnings (as the run printed them)');
+  if ((r.warnings ?? []).length === 0) lines.push('  none');
+  for (const w of r.warnings ?? []) lines.push(`  ${w}`);
   lines.push('', 'Circuit breaker events');
   if (r.breakerEvents.length === 0) lines.push('  none');
   for (const b of r.breakerEvents) lines.push(`  ${pad(b.type, 18)}tripped ${b.trippedAt}${b.resolvedAt ? `, resolved ${b.resolvedAt}` : ', unresolved'}  ${b.reason.slice(0, 80)}`);

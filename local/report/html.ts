@@ -113,6 +113,11 @@ ${positionsTable(report.positions ?? [])}
 </section>
 
 <section>
+<h2>Warnings</h2>
+${(report.warnings ?? []).length === 0 ? '<p>none</p>' : `<ul class="warnings">${(report.warnings ?? []).map((w) => `<li>${esc(w.replace(/^! /, ''))}</li>`).join('')}</ul>`}
+</section>
+
+<section>
 <h2>Breaker events</h2>
 ${breakersTable(report.breakerEvents ?? [])}
 </section>

@@ -214,6 +214,8 @@ export interface RunReport {
   positions: ReportPosition[];
   byStrategy: ReportStrategyPnl[];
   breakerEvents: ReportBreakerEvent[];
+  /** Warnings printed during the run (breakers open or tripped, desyncs, degraded components): what blocked or endangered trading. */
+  warnings?: string[];
   samples: ReportSample[];
   settlements: ReportSettlement[];
   modelLines: ReportModelLine[];
