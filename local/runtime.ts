@@ -294,11 +294,20 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
     const graceSeconds = options.graceSeconds ?? 600;
     let leftOpen = 0;
     const wall = { loopStart: 0, kickoff: null as number | null, final: null as number | null };
+    // Test hook (test/e2e/resume-phases.test.ts): interrupt, as Ctrl-C does, at the first minute of a
+    // phase ("PRE", "Q2", "HT", "FINAL", "SETTLED"...), to prove a resume from any saved state finishes.
+    const stopAtPhase = process.env.PRECOG_LOCAL_STOP_AT;
+    let interrupt: (() => void) | undefined;
     const progress = async () => {
       const t = simSeconds();
       if (t >= timing.quarters[0] && wall.kickoff === null && state.resumes === 0) wall.kickoff = performance.now();
       if (t >= timing.final && wall.final === null && wall.kickoff !== null) wall.final = performance.now();
       const label = clockLabel(scenario, t);
+      if (stopAtPhase && state.resumes === 0 && label.startsWith(stopAtPhase) && interrupt) {
+        const stop = interrupt;
+        interrupt = undefined;
+        stop();
+      }
       if (label !== state.lastLabel) {
         state.lastLabel = label;
         sim!.update();
@@ -469,6 +478,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      interrupt = onSignal;
 
       const simFrom = loop.nowMs();
       const cpuFrom = process.cpuUsage();

@@ -26,6 +26,8 @@ interface LocalNet {
   marketId: string;
   /** YES − NO contracts, exact (text from the database: whole or fractional). */
   net: Decimal;
+  /** The market has closed (trading over: closed, determined or settled as last ingested). */
+  marketClosed?: boolean;
 }
 
 interface LocalOrder {
@@ -48,7 +50,10 @@ export function diffBooksAndVenue(input: {
   for (const ticker of new Set([...local.keys(), ...venue.keys()])) {
     const books = local.get(ticker)?.net ?? new Decimal(0);
     const held = venue.get(ticker) ?? new Decimal(0);
-    if (!books.eq(held)) {
+    // A closed market the venue has paid out (its position gone) while the books still hold it is
+    // awaiting settle-markets, not a desync: the settlement cross-check compares the money.
+    const awaitingSettlement = held.isZero() && local.get(ticker)?.marketClosed === true;
+    if (!books.eq(held) && !awaitingSettlement) {
       // Recorded as decimal text ("2.97"), never a float.
       desyncs.push({ ticker, marketId: local.get(ticker)?.marketId ?? null, kind: 'position', local: { net: formatCount(books) }, venue: { net: formatCount(held) } });
     }
@@ -75,7 +80,8 @@ export async function readBooks(db: Queryable, platformId: string, mode: 'paper'
   const [{ rows: netRows }, { rows: orderRows }] = await Promise.all([
     db.query(
       `SELECT coalesce(cm.ticker, p.market_id) AS ticker, p.market_id,
-              sum(CASE WHEN p.side = 'yes' THEN p.quantity ELSE -p.quantity END)::text AS net
+              sum(CASE WHEN p.side = 'yes' THEN p.quantity ELSE -p.quantity END)::text AS net,
+              coalesce(bool_or(cm.status IN ('closed', 'determined', 'settled')), false) AS market_closed
        FROM open_positions p LEFT JOIN current_markets cm ON cm.market_id = p.market_id
        WHERE p.platform_id = $1 AND p.execution_mode = $2
        GROUP BY 1, 2`,
@@ -89,7 +95,7 @@ export async function readBooks(db: Queryable, platformId: string, mode: 'paper'
     ),
   ]);
   return {
-    localNet: netRows.map((r) => ({ ticker: r.ticker as string, marketId: r.market_id as string, net: new Decimal(r.net as string) })),
+    localNet: netRows.map((r) => ({ ticker: r.ticker as string, marketId: r.market_id as string, net: new Decimal(r.net as string), marketClosed: r.market_closed === true })),
     localOpenOrders: orderRows.map((r) => ({ clientOrderId: r.client_order_id as string, ticker: r.ticker as string, status: r.status as string })),
   };
 }

@@ -20,11 +20,11 @@ export interface LocalRun {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startLocalRun(args: string[], databaseUrl: string): LocalRun {
+export function startLocalRun(args: string[], databaseUrl: string, env: NodeJS.ProcessEnv = {}): LocalRun {
   let out = '';
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
+    env: { ...process.env, ...env, DATABASE_URL: databaseUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];

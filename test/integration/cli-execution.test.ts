@@ -48,17 +48,6 @@ describe('precog orders / reconcile / desync', () => {
     expect(again.err).toMatch(/no open desync #\d+/);
   });
 
-  it('says so when the account it reconciles was never used while the database trades in the other mode (after npm start)', async () => {
-    await scannedEntries(db().pool, { strategies: 1 });
-    // An npm start run trades live (against its simulator): the paper account reconcile checks by default is empty.
-    await db().pool.query(`UPDATE orders SET execution_mode = 'live'`);
-    const run = await precog('reconcile');
-    expect(run.code).toBe(EXIT_OK);
-    expect(run.out).toMatch(/note: this database has no paper orders; its trading is live \(1 orders\): set EXECUTION_MODE \(and the venue\) to reconcile that account; a finished `npm start` run's simulator is no longer running/);
-    await db().pool.query(`UPDATE orders SET execution_mode = 'paper'`);
-    expect((await precog('reconcile')).out).not.toMatch(/note:/);
-  });
-
   it('refuses a bad exchange configuration before doing anything', async () => {
     const out: string[] = [];
     const err: string[] = [];

@@ -23,6 +23,17 @@ describe('books against the venue', () => {
     ]);
   });
 
+  it('a closed market the venue has paid out while the books still hold it awaits settlement: no desync (a live market it would be)', () => {
+    // At settlement the venue's position goes to zero minutes before settle-markets closes the books'.
+    const held = { ticker: 'T', marketId: 'm1', net: D('-41') };
+    expect(diffBooksAndVenue({ ...none, localNet: [{ ...held, marketClosed: true }] })).toEqual([]);
+    expect(diffBooksAndVenue({ ...none, localNet: [{ ...held, marketClosed: false }] })).toEqual([
+      { ticker: 'T', marketId: 'm1', kind: 'position', local: { net: '-41' }, venue: { net: '0' } },
+    ]);
+    // Still holding a different amount on a closed market is a desync.
+    expect(diffBooksAndVenue({ ...none, localNet: [{ ...held, marketClosed: true }], venuePositions: [{ ticker: 'T', position: D('-40') }] })).toHaveLength(1);
+  });
+
   it('resting orders: venue-only and books-only ones per ticker; a pending local order is not yet expected at the venue', () => {
     const desyncs = diffBooksAndVenue({
       ...none,
