@@ -1,8 +1,9 @@
-import type pg from 'pg';
+import type { Queryable } from '../shared/db/transaction';
 import { DEFAULT_TRADING_RULES, breakerBlocksEntries, type CircuitBreakerType } from '../shared/config/tradingRules';
 import { Decimal } from '../shared/domain/decimal';
 import { formatCount } from '../shared/domain/quantity';
-import { decimal } from '../shared/db/rows';
+/** A NUMERIC from the database, typed (Decimal) or as text (the ::text casts below), as an exact Decimal. */
+const decimal = (value: unknown): Decimal => new Decimal(String(value));
 
 /**
  * What the console says as it happens during `npm start` (and the report lists afterwards): each
@@ -47,7 +48,7 @@ const breakerLine = (b: BreakerRow, how: string) => {
 };
 
 /** Breakers open before the run starts: each is said at once (they block entries from the first minute). */
-export async function openBreakersAtStart(pool: pg.Pool, state: RunEventsState): Promise<string[]> {
+export async function openBreakersAtStart(pool: Queryable, state: RunEventsState): Promise<string[]> {
   const { rows } = await pool.query<BreakerRow>(
     `SELECT event_id, breaker_type, coalesce(notes, trigger_value::text, '') AS reason, resolved_at, resolution_action
      FROM circuit_breaker_events WHERE resolved_at IS NULL ORDER BY event_id`,
@@ -64,13 +65,13 @@ export async function openBreakersAtStart(pool: pg.Pool, state: RunEventsState):
 }
 
 /** The breaker types open now that block entries (for the minute line). */
-export async function blockingBreakers(pool: pg.Pool): Promise<string[]> {
+export async function blockingBreakers(pool: Queryable): Promise<string[]> {
   const { rows } = await pool.query(`SELECT DISTINCT breaker_type FROM circuit_breaker_events WHERE resolved_at IS NULL ORDER BY breaker_type`);
   return rows.map((r) => r.breaker_type as string).filter((t) => breakerBlocksEntries(DEFAULT_TRADING_RULES, t as CircuitBreakerType));
 }
 
 /** The lines of what happened since the last call (entries, exits, refusals, warnings), in the order it happened. */
-export async function newRunEvents(pool: pg.Pool, state: RunEventsState, tickers: readonly string[]): Promise<string[]> {
+export async function newRunEvents(pool: Queryable, state: RunEventsState, tickers: readonly string[]): Promise<string[]> {
   const lines: string[] = [];
   const warn = (line: string) => {
     lines.push(line);
@@ -78,7 +79,7 @@ export async function newRunEvents(pool: pg.Pool, state: RunEventsState, tickers
   };
 
   const { rows: fills } = await pool.query(
-    `SELECT t.trade_id, t.market_id, t.contract_side, t.side, t.quantity, t.price::text, o.purpose,
+    `SELECT t.trade_id, t.position_id, t.market_id, t.contract_side, t.side, t.quantity, t.price::text, o.purpose,
             s.strategy_name, s.strategy_version, s.config->>'kind' AS kind, er.exit_condition, er.exit_priority,
             e.true_win_probability::text AS yes_probability, coalesce(e.edge, t.edge_at_execution)::text AS edge,
             p.realized_pnl::text AS realized_pnl, p.status AS position_status
@@ -92,6 +93,9 @@ export async function newRunEvents(pool: pg.Pool, state: RunEventsState, tickers
      ORDER BY t.trade_id`,
     [state.lastTradeId, tickers],
   );
+  // A closed position's P&L is said once, on its last fill of the batch.
+  const lastFillOf = new Map<string, string>();
+  for (const f of fills) if (f.position_id !== null) lastFillOf.set(String(f.position_id), String(f.trade_id));
   for (const f of fills) {
     state.lastTradeId = Math.max(state.lastTradeId, Number(f.trade_id));
     const what = `${shortTicker(f.market_id)} ${String(f.contract_side).toUpperCase()} ×${formatCount(decimal(f.quantity))} @ ${dollars(f.price)}`;
@@ -104,7 +108,8 @@ export async function newRunEvents(pool: pg.Pool, state: RunEventsState, tickers
       lines.push(`  + BUY  ${what}${model}${edge}  ${strategy}${f.kind ? ` (${f.kind} entry)` : ''}`);
     } else {
       const trigger = f.exit_condition ? `${f.exit_condition} (${String(f.exit_priority).toLowerCase()})` : f.purpose === 'exit' ? 'exit' : 'sell';
-      const closed = f.position_status !== 'open' && f.realized_pnl !== null ? `  position P&L after fees ${signed(decimal(f.realized_pnl))}` : '';
+      const last = f.position_id === null || lastFillOf.get(String(f.position_id)) === String(f.trade_id);
+      const closed = last && f.position_status !== 'open' && f.realized_pnl !== null ? `  position P&L after fees ${signed(decimal(f.realized_pnl))}` : '';
       lines.push(`  - SELL ${what}  ${trigger}  ${strategy}${closed}`);
     }
   }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Context, SQSEvent } from 'aws-lambda';
 import type pg from 'pg';
 import { useClock } from '../shared/clock/clock';
+import { withTransaction } from '../shared/db/transaction';
 import { Decimal } from '../shared/domain/decimal';
 import type { EntryOrderMessage, ExitOrderMessage } from '../shared/queues/messages';
 import { EventLoop, type Scheduled } from './des/eventLoop';
@@ -311,12 +312,6 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
       if (label !== state.lastLabel) {
         state.lastLabel = label;
         sim!.update();
-        const { rows: [db] } = await pool.query(
-          `SELECT (SELECT count(*)::int FROM positions WHERE row_current_ind AND status = 'open' AND market_id = ANY($1::text[])) AS open,
-                  (SELECT count(*)::int FROM edges e WHERE e.market_id = ANY($1::text[]) AND e.created_at >= $2::timestamptz - interval '60 seconds'
-                     AND e.recommended_action = 'auto_execute') AS edges`,
-          [tickers, loop.now().toISOString()],
-        );
         const equity = equityNow();
         const markets: ReportSample['markets'] = {};
         const parts: string[] = [];
@@ -331,15 +326,26 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
             markets[v.ticker] = { yesBid: v.yesBid?.toFixed(4) ?? null, yesAsk: v.yesAsk?.toFixed(4) ?? null, held: heldOf(v.ticker) };
           }
           const { home, away } = g.compiled.script;
-          parts.push(`${away.abbr} ${snap.awayScore}-${snap.homeScore} ${home.abbr} ${fmt(views[0]!.yesBid)}/${fmt(views[0]!.yesAsk)}`);
+          // The home market's YES bid/ask, labelled (the away market is its mirror: 1 − ask / 1 − bid).
+          parts.push(`${away.abbr} ${snap.awayScore}-${snap.homeScore} ${home.abbr} [${home.abbr} ${fmt(views[0]!.yesBid)}/${fmt(views[0]!.yesAsk)}]`);
         }
         const pnl = equity.minus(startingBalance);
         state.samples.push({ minute: sim!.snapshot(games[0]!, t).minute, at: loop.now().toISOString(), equity: equity.toFixed(4), realizedPnl: pnl.toFixed(4), markets });
-        const blocked = await blockingBreakers(pool);
-        print(`${label.padEnd(9)} ${parts.join(' | ')} | edges ${db.edges} | open ${db.open} | P&L ${pnl.isNeg() ? '-' : '+'}$${pnl.abs().toFixed(2)}${blocked.length > 0 ? ` | entries blocked: ${blocked.join(', ')}` : ''}`);
+        // The console's reads in one transaction: one clock stamp, not one per statement.
+        const { db, blocked, happened } = await withTransaction(pool, async (client) => ({
+          db: (await client.query(
+            `SELECT (SELECT count(*)::int FROM positions WHERE row_current_ind AND status = 'open' AND market_id = ANY($1::text[])) AS open,
+                    (SELECT count(*)::int FROM edges e WHERE e.market_id = ANY($1::text[]) AND e.created_at >= $2::timestamptz - interval '60 seconds'
+                       AND e.recommended_action = 'auto_execute') AS edges`,
+            [tickers, loop.now().toISOString()],
+          )).rows[0],
+          blocked: await blockingBreakers(client),
+          happened: await newRunEvents(client, (state.events ??= emptyRunEventsState()), tickers),
+        }));
+        print(`${label.padEnd(9)} ${parts.join(' | ')} | edges ${db.edges} | open ${db.open} | P&L (held marked at the bid) ${pnl.isNeg() ? '-' : '+'}$${pnl.abs().toFixed(2)}${blocked.length > 0 ? ` | entries blocked: ${blocked.join(', ')}` : ''}`);
         const notes = games.map((g) => g.compiled.moments.find((m) => m.note && m.t <= t && m.t > t - 60)).filter(Boolean);
         for (const n of notes) print(`          * ${n!.note}`);
-        for (const line of await newRunEvents(pool, (state.events ??= emptyRunEventsState()), tickers)) print(line);
+        for (const line of happened) print(line);
       }
       // The end: every market settled, nothing open, the queues drained; or the grace is over.
       if (t >= timing.settle) {
