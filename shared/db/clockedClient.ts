@@ -61,7 +61,7 @@ export class ClockedClient extends pg.Client {
       const results = (await this.send(`${text.trim().replace(/;\s*$/, '')}; ${stamp}`, undefined, text)) as pg.QueryResult[];
       return Array.isArray(results) ? results[0] : results;
     }
-    if (this.inTransaction || text === undefined || OUTSIDE_TRANSACTION.test(text) || TRANSACTION_END.test(text)) {
+    if (this.inTransaction || text === undefined || OUTSIDE_TRANSACTION.test(text) || TRANSACTION_END.test(text) || readsNoClock(text)) {
       return this.send(config, values, text);
     }
     await this.send(`BEGIN; ${stamp}`, undefined, 'BEGIN');
@@ -91,6 +91,21 @@ export class ClockedClient extends pg.Client {
     }
   }
 }
+
+/**
+ * A standalone statement that can neither read the clock nor write a row needs no stamp (one round
+ * trip instead of three): a plain query (SELECT, WITH, VALUES, TABLE, SHOW) that names no
+ * precog_now() and no writing keyword. Safe because the schema's only functions callable from a
+ * query are precog_now() and the immutable version_sort_key(), and no view reads the clock
+ * (test/integration/sql-clock.test.ts checks both); anything in doubt is wrapped.
+ */
+export function readsNoClock(text: string): boolean {
+  return READ_ONLY_START.test(text) && !CLOCK_OR_WRITE.test(stripLiterals(text));
+}
+const READ_ONLY_START = /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:SELECT|WITH|VALUES|TABLE|SHOW)\b/i;
+const CLOCK_OR_WRITE = /\b(?:precog_now|now|current_timestamp|current_date|localtimestamp|clock_timestamp|statement_timestamp|transaction_timestamp|insert|update|delete|merge|copy|call|do|nextval|setval|set_config|pg_sleep|lock)\b/i;
+/** The text without its quoted literals and comments (a keyword inside 'text' is not a statement). */
+const stripLiterals = (text: string) => text.replace(/'(?:[^']|'')*'/g, "''").replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
 
 /** SQL comments and blanks before the first keyword. */
 const LEADING = String.raw`^(?:\s|--[^\n]*(?:\n|$)|/\*[\s\S]*?\*/)*`;

@@ -4,6 +4,7 @@ import { ManualClock, useClock } from '../../shared/clock/clock';
 import { ACCOUNT_BALANCE, MarketRepository, versionedUpsert, withTransaction } from '../../shared/db';
 import { dec } from '../../shared/domain/decimal';
 import { createPool } from '../../shared/db/pool';
+import { readsNoClock } from '../../shared/db/clockedClient';
 import { useTestDatabase } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
 import { marketSnapshot, seedHierarchy } from '../helpers/seed';
@@ -198,7 +199,7 @@ describe('on a virtual clock', () => {
     }
   });
 
-  it('costs one round trip per BEGIN and three per standalone statement (BEGIN+stamp, statement, COMMIT)', async () => {
+  it('costs one round trip per BEGIN, three per standalone statement that may read the clock or write (BEGIN+stamp, statement, COMMIT), one per plain read', async () => {
     const { pool } = db();
     const sent: string[] = [];
     const original = pg.Client.prototype.query;
@@ -216,9 +217,29 @@ describe('on a virtual clock', () => {
     sent.length = 0;
     installClock(T1);
     await pool.query('SELECT 1');
+    const { rows: [read] } = await pool.query('SELECT precog_now() AS at');
     await withTransaction(pool, (c) => c.query('SELECT 2'));
     const stamp = `SELECT set_config('precog.now', '${new Date(T1).toISOString()}', true)`;
-    expect(sent).toEqual([`BEGIN; ${stamp}`, 'SELECT 1', 'COMMIT', `BEGIN; ${stamp}`, 'SELECT 2', 'COMMIT']);
+    expect(sent).toEqual(['SELECT 1', `BEGIN; ${stamp}`, 'SELECT precog_now() AS at', 'COMMIT', `BEGIN; ${stamp}`, 'SELECT 2', 'COMMIT']);
+    expect((read.at as Date).getTime()).toBe(T1);
+  });
+
+  it("the schema's functions callable from a query are precog_now() and the immutable version_sort_key() only (the plain-read shortcut relies on it)", async () => {
+    // A new function a SELECT could call might read the clock or write rows: then ClockedClient's
+    // readsNoClock shortcut (no stamp for a plain standalone read) must be reviewed.
+    const { rows } = await db().pool.query(
+      `SELECT proname, provolatile FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND prorettype <> 'trigger'::regtype ORDER BY proname`,
+    );
+    expect(rows).toEqual([{ proname: 'precog_now', provolatile: 's' }, { proname: 'version_sort_key', provolatile: 'i' }]);
+  });
+
+  it.each([
+    ['SELECT 1', true], ['  select * from current_markets where market_id = $1', true], ['-- why\nSELECT 1', true], ["SELECT 'update' AS x", true],
+    ['SELECT updated_at FROM orders', true], ['SELECT precog_now()', false], ['SELECT now()', false], ['SELECT * FROM t FOR UPDATE', false],
+    ['WITH x AS (INSERT INTO t VALUES (1) RETURNING *) SELECT * FROM x', false], ['UPDATE t SET a = 1', false], ['INSERT INTO t VALUES (1)', false],
+    ["SELECT set_config('precog.now', 'x', false)", false], ['SELECT nextval(1)', false],
+  ])('readsNoClock(%j) is %s', (text, expected) => {
+    expect(readsNoClock(text)).toBe(expected);
   });
 
   it('migrate on a virtual clock stamps its own transaction', async () => {
