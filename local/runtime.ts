@@ -469,10 +469,12 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
       }
       save();
 
+      // Breakers already open block every entry from the first minute: said at the start, not
+      // discovered in the report (read before the lines below: the Ctrl-C handler follows them at once).
+      const openAtStart = saved ? [] : await openBreakersAtStart(pool, (state.events ??= emptyRunEventsState()));
       print(`${scenario.name}: ${scenario.description}`);
       print(`venue: Kalshi simulator at ${sim.tradeApiUrl} (live Kalshi client, signed requests; no real money); ${pace === undefined ? 'unpaced' : `paced at ${pace}x`}; state ${options.stateFile}`);
-      // Breakers already open block every entry from the first minute: said now, not discovered in the report.
-      if (!saved) for (const line of await openBreakersAtStart(pool, (state.events ??= emptyRunEventsState()))) print(line);
+      for (const line of openAtStart) print(line);
 
       let wasInterrupted = false;
       const onSignal = () => {
