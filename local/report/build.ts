@@ -264,7 +264,7 @@ export function renderTextReport(r: RunReport): string {
     return `${d.isNeg() ? '-' : '+'}$${d.abs().toFixed(2)}`;
   };
   const pad = (s: string | number, n: number) => String(s).padEnd(n);
-  lines.push('', `=== Precog run report: ${r.scenario} (${r.venue}, ${r.executionMode}, speed ${r.speed}x, ${r.wallSeconds} s${r.resumed ? ', resumed' : ''}) ===`);
+  lines.push('', `=== Precog run report: ${r.scenario} (${r.venue}, ${r.executionMode}, ${(r.wallSeconds / 60).toFixed(0)} minutes of game time from ${r.startedAt}${r.resumed ? ', resumed' : ''}) ===`);
   for (const g of r.games) lines.push(`  ${g.away} ${g.awayScore} at ${g.home} ${g.homeScore} (final)`);
   lines.push(
     `  balance ${new Decimal(r.startingBalance).toFixed(2)} -> ${new Decimal(r.endingBalance).toFixed(2)}; realized P&L ${usd(r.totals.realizedPnl)} `

@@ -43,8 +43,7 @@ export function renderHtmlReport(report: RunReport): string {
 ${outcomesSummary(report.exitOutcomes ?? [])}
 <dl class="meta">
 ${meta('Venue', `${esc(report.venue)} (${esc(report.executionMode)})`)}
-${meta('Speed', `×${esc(report.speed)}`)}
-${meta('Wall time', `${esc(formatSeconds(report.wallSeconds))}`)}
+${meta('Game time', `${esc(formatSeconds(report.wallSeconds))}`)}
 ${meta('Started', esc(formatIsoTime(report.startedAt, true)))}
 ${meta('Finished', esc(formatIsoTime(report.finishedAt, true)))}
 ${meta('Resumed', report.resumed ? '<span class="badge warn" data-testid="resumed">yes: resumed an interrupted run</span>' : '<span data-testid="resumed">no</span>')}

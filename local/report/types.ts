@@ -184,9 +184,11 @@ export interface ReportGame {
 export interface RunReport {
   scenario: string;
   description: string;
+  /** 1: the rules ran at game time (the discrete-event runtime has no speed-up; kept for readers of older reports). */
   speed: number;
   startedAt: string;
   finishedAt: string;
+  /** The run's length on its own (virtual) clock, seconds: startedAt to finishedAt, not machine time. */
   wallSeconds: number;
   /** 'kalshi-sim' (the live Kalshi client against the simulator) or 'paper'. */
   venue: string;
