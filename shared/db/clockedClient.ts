@@ -21,6 +21,9 @@ import { currentClock, SQL_CLOCK_SETTING } from '../clock/clock';
  * Every path to the database gets it: createPool's pool (pool.query, pool.connect, withTransaction)
  * and migrate's own connection.
  */
+/** pg's own conversion of a parameter to the text it sends for $n (pg.utils, untyped in @types/pg). */
+const { prepareValue } = (pg as unknown as { utils: { prepareValue: (value: unknown) => unknown } }).utils;
+
 export class ClockedClient extends pg.Client {
   /** Whether this connection is inside a transaction block, as the server last reported it. */
   private inTransaction = false;
@@ -64,6 +67,22 @@ export class ClockedClient extends pg.Client {
     if (this.inTransaction || text === undefined || OUTSIDE_TRANSACTION.test(text) || TRANSACTION_END.test(text) || readsNoClock(text)) {
       return this.send(config, values, text);
     }
+    // One round trip where the statement's parameters can travel as literals (pg sends them
+    // untyped, as text, so a quoted literal resolves the same way): BEGIN, stamp, statement and
+    // COMMIT as one simple query. Anything else (binary values, dollar quotes, named or typed
+    // queries) takes the three round trips below.
+    const inlined = plainConfig(config) ? inlineParameters(text, values ?? (config as { values?: unknown[] }).values, (v) => this.escapeLiteral(v)) : undefined;
+    if (inlined !== undefined) {
+      try {
+        const results = (await this.send(`BEGIN; ${stamp}; ${inlined}; COMMIT`, undefined, 'BEGIN')) as pg.QueryResult[];
+        this.inTransaction = false;
+        return results[2];
+      } catch (error) {
+        // The statement failed inside the block: the rest was skipped and the transaction aborted.
+        await this.send('ROLLBACK', undefined, 'ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    }
     await this.send(`BEGIN; ${stamp}`, undefined, 'BEGIN');
     let result: unknown;
     try {
@@ -106,6 +125,46 @@ const READ_ONLY_START = /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:SELECT|WIT
 const CLOCK_OR_WRITE = /\b(?:precog_now|now|current_timestamp|current_date|localtimestamp|clock_timestamp|statement_timestamp|transaction_timestamp|insert|update|delete|merge|copy|call|do|nextval|setval|set_config|pg_sleep|lock)\b/i;
 /** The text without its quoted literals and comments (a keyword inside 'text' is not a statement). */
 const stripLiterals = (text: string) => text.replace(/'(?:[^']|'')*'/g, "''").replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+
+/** A statement given as text, or as {text, values} only (no name, row mode, types or submittable). */
+function plainConfig(config: unknown): boolean {
+  if (typeof config === 'string') return true;
+  if (config === null || typeof config !== 'object') return false;
+  return Object.keys(config).every((key) => key === 'text' || key === 'values');
+}
+
+/**
+ * The statement with its $n parameters written as quoted literals, as pg would send them (its own
+ * prepareValue, then escapeLiteral); undefined when that cannot be done safely: a binary value, a
+ * dollar-quoted body, a placeholder without a value, or more than one statement.
+ */
+export function inlineParameters(text: string, values: unknown, escapeLiteral: (value: string) => string): string | undefined {
+  const list = Array.isArray(values) ? values : values === undefined || values === null ? [] : undefined;
+  if (list === undefined || /\$[A-Za-z_]*\$/.test(text)) return undefined;
+  const literals: string[] = [];
+  for (const value of list) {
+    const prepared = prepareValue(value) as unknown;
+    if (prepared === null || prepared === undefined) literals.push('NULL');
+    else if (typeof prepared === 'string') literals.push(escapeLiteral(prepared));
+    else return undefined; // a Buffer (bytea): binary
+  }
+  let out = '';
+  let failed = false;
+  // Walk the text: quoted literals, quoted identifiers and comments pass unchanged.
+  const token = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\/|\$(\d+)|;|[^'"$;\-/]+|[\s\S]/g;
+  for (const match of text.matchAll(token)) {
+    if (match[1] !== undefined) {
+      const literal = literals[Number(match[1]) - 1];
+      if (literal === undefined) failed = true;
+      out += literal ?? '';
+    } else if (match[0] === ';') {
+      failed = true; // only one statement may travel this way
+    } else {
+      out += match[0];
+    }
+  }
+  return failed ? undefined : out;
+}
 
 /** SQL comments and blanks before the first keyword. */
 const LEADING = String.raw`^(?:\s|--[^\n]*(?:\n|$)|/\*[\s\S]*?\*/)*`;

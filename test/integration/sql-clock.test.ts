@@ -4,7 +4,7 @@ import { ManualClock, useClock } from '../../shared/clock/clock';
 import { ACCOUNT_BALANCE, MarketRepository, versionedUpsert, withTransaction } from '../../shared/db';
 import { dec } from '../../shared/domain/decimal';
 import { createPool } from '../../shared/db/pool';
-import { readsNoClock } from '../../shared/db/clockedClient';
+import { inlineParameters, readsNoClock } from '../../shared/db/clockedClient';
 import { useTestDatabase } from '../helpers/database';
 import { openPosition, paperExchange } from '../helpers/execution';
 import { marketSnapshot, seedHierarchy } from '../helpers/seed';
@@ -199,7 +199,7 @@ describe('on a virtual clock', () => {
     }
   });
 
-  it('costs one round trip per BEGIN, three per standalone statement that may read the clock or write (BEGIN+stamp, statement, COMMIT), one per plain read', async () => {
+  it('costs one round trip per BEGIN, per standalone statement (BEGIN, stamp, statement with its parameters as literals, COMMIT) and per plain read; three when parameters cannot travel as literals', async () => {
     const { pool } = db();
     const sent: string[] = [];
     const original = pg.Client.prototype.query;
@@ -217,11 +217,19 @@ describe('on a virtual clock', () => {
     sent.length = 0;
     installClock(T1);
     await pool.query('SELECT 1');
-    const { rows: [read] } = await pool.query('SELECT precog_now() AS at');
+    const { rows: [read] } = await pool.query('SELECT precog_now() AS at, $1::text AS said, $2::int AS n, $3::text AS none', ["it's", 7, null]);
+    const { rows: [binary] } = await pool.query('SELECT precog_now() AS at, $1::bytea AS b', [Buffer.from([1, 2])]);
     await withTransaction(pool, (c) => c.query('SELECT 2'));
     const stamp = `SELECT set_config('precog.now', '${new Date(T1).toISOString()}', true)`;
-    expect(sent).toEqual(['SELECT 1', `BEGIN; ${stamp}`, 'SELECT precog_now() AS at', 'COMMIT', `BEGIN; ${stamp}`, 'SELECT 2', 'COMMIT']);
-    expect((read.at as Date).getTime()).toBe(T1);
+    expect(sent).toEqual([
+      'SELECT 1',
+      `BEGIN; ${stamp}; SELECT precog_now() AS at, 'it''s'::text AS said, '7'::int AS n, NULL::text AS none; COMMIT`,
+      `BEGIN; ${stamp}`, 'SELECT precog_now() AS at, $1::bytea AS b', 'COMMIT',
+      `BEGIN; ${stamp}`, 'SELECT 2', 'COMMIT',
+    ]);
+    expect(read).toEqual({ at: new Date(T1), said: "it's", n: 7, none: null });
+    expect((binary.at as Date).getTime()).toBe(T1);
+    expect(binary.b).toEqual(Buffer.from([1, 2]));
   });
 
   it("the schema's functions callable from a query are precog_now() and the immutable version_sort_key() only (the plain-read shortcut relies on it)", async () => {
@@ -240,6 +248,32 @@ describe('on a virtual clock', () => {
     ["SELECT set_config('precog.now', 'x', false)", false], ['SELECT nextval(1)', false],
   ])('readsNoClock(%j) is %s', (text, expected) => {
     expect(readsNoClock(text)).toBe(expected);
+  });
+
+  it.each([
+    ['INSERT INTO t VALUES ($1, $2)', ['a', 1], "INSERT INTO t VALUES ('a', '1')"],
+    ["SELECT '$1', \"$2\", $1 -- $2\n", ['x'], "SELECT '$1', \"$2\", 'x' -- $2\n"],
+    ['SELECT $1::text[]', [['a', 'b']], "SELECT '{\"a\",\"b\"}'::text[]"],
+    ['SELECT $1', [null], 'SELECT NULL'],
+    ['SELECT $2', ['only one'], undefined],
+    ['DO $$ BEGIN END $$', [], undefined],
+    ['SELECT 1; SELECT 2', [], undefined],
+    ['SELECT $1', [Buffer.from([1])], undefined],
+  ])('inlineParameters(%j, %j) is %j', (text, values, expected) => {
+    expect(inlineParameters(text, values, (v) => `'${v.replace(/'/g, "''")}'`)).toBe(expected);
+  });
+
+  it('a failing standalone statement rolls back and leaves the connection usable', async () => {
+    installClock(T1);
+    const { pool } = db();
+    await expect(pool.query('INSERT INTO platforms (platform_id) VALUES ($1)', [null])).rejects.toThrow();
+    const client = await pool.connect();
+    try {
+      expect(client.getTransactionStatus()).toBe('I');
+      expect((await client.query('SELECT $1::text AS ok', ['yes'])).rows).toEqual([{ ok: 'yes' }]);
+    } finally {
+      client.release();
+    }
   });
 
   it('migrate on a virtual clock stamps its own transaction', async () => {
