@@ -15,6 +15,8 @@ export const FUNCTION_NAMES = [
   'check-health',
   'reconcile',
   'migrate',
+  'archive-partitions',
+  'restore-check',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -13,6 +14,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_RETRY } from '../shared/http/httpClient';
 import { BUNDLE_TARGET, ESM_REQUIRE_BANNER, EXTERNAL_MODULES, FUNCTION_NAMES, entryOf, type FunctionName } from './bundling';
 import type { ExecutionMode, KalshiEnv, ScheduleMode } from './config';
+import { ARCHIVE_PREFIX, INTEGRITY_PREFIX, type ArchiveBucket } from './archiveBucket';
 import type { Database } from './database';
 import { guardFindings } from './guard';
 import { LOG_RETENTION } from './logRetention';
@@ -41,8 +43,12 @@ export const SLOWEST_VENUE_CALL = Duration.millis(
     .reduce((a, b) => a + b, 0),
 );
 
-/** Which schedule switch turns a function's schedule on: `data` (schedules setting `data` or `all`) or `trading` (`all`). */
-type ScheduleGroup = 'data' | 'trading';
+/**
+ * Which schedule switch turns a function's schedule on: `data` (schedules setting `data` or
+ * `all`), `trading` (`all`), or `lifecycle` (daily data-lifecycle jobs such as archival: `data` or
+ * `all`, like ingestion; the local runtime, which plays a game day, does not run them).
+ */
+export type ScheduleGroup = 'data' | 'trading' | 'lifecycle';
 
 export interface FunctionSpec {
   readonly description: string;
@@ -56,6 +62,11 @@ export interface FunctionSpec {
   readonly publishesEvents?: boolean;
   /** Trades through the exchange factory: live mode reads the Kalshi credentials secret. */
   readonly usesExchange?: boolean;
+  /**
+   * Uses the archive bucket: `write` reads and writes the archive (ARCHIVE_BUCKET, ARCHIVE_PREFIX),
+   * `baseline` reads and writes the restore test's recorded counts (INTEGRITY_BASELINE_KEY).
+   */
+  readonly archive?: 'write' | 'baseline';
 }
 
 /** Timeouts, memory and cadences; the cadences are the trading rules' (README, Risk and operations). */
@@ -122,7 +133,24 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     description: 'Applies pending SQL migrations (run by a deploy-time trigger before any other function is created or updated)',
     timeout: Duration.seconds(300), memorySize: 512,
   },
+  'archive-partitions': {
+    description: 'Daily: exports partitions past the hot window to the archive bucket as Parquet, verifies them, then drops them',
+    // A month of a versioned table is exported, uploaded and read back in one run: the longest
+    // Lambda allows, and memory for the Parquet file it holds while uploading and verifying.
+    timeout: Duration.minutes(15), memorySize: 2048,
+    schedule: { every: Duration.days(1), group: 'lifecycle' },
+    archive: 'write',
+  },
+  'restore-check': {
+    description: 'Monthly restore test: integrity checks on the restored database, result reported to AWS Backup',
+    // Counts every append-only table of a full restored database.
+    timeout: Duration.minutes(15), memorySize: 512,
+    archive: 'baseline',
+  },
 };
+
+/** Lambda keeps an undelivered asynchronous event at most 6 hours: a daily schedule's bound is that. */
+const maxEventAgeOf = (every: Duration) => (every.toSeconds() > Duration.hours(6).toSeconds() ? Duration.hours(6) : every);
 
 /** The functions that run on a schedule at all (each has a rule, enabled or not). */
 export const SCHEDULED_FUNCTIONS: FunctionName[] = FUNCTION_NAMES.filter((name) => FUNCTION_SPECS[name].schedule !== undefined);
@@ -132,7 +160,7 @@ export function scheduledFunctions(mode: ScheduleMode): FunctionName[] {
   if (mode === 'off') return [];
   return FUNCTION_NAMES.filter((name) => {
     const group = FUNCTION_SPECS[name].schedule?.group;
-    return group !== undefined && (mode === 'all' || group === 'data');
+    return group !== undefined && (mode === 'all' || group === 'data' || group === 'lifecycle');
   });
 }
 
@@ -157,7 +185,12 @@ export interface FunctionsProps {
   readonly reservedConcurrency: boolean;
   /** Prefix of the function names (`Precog-ingest-markets`). */
   readonly namePrefix: string;
+  /** Where archive-partitions writes and restore-check keeps its baseline. */
+  readonly archiveBucket: ArchiveBucket;
 }
+
+/** The key of the restore test's recorded append-only row counts. */
+export const INTEGRITY_BASELINE_KEY = `${INTEGRITY_PREFIX}append-only-counts.json`;
 
 
 /**
@@ -202,6 +235,9 @@ export class PrecogFunctions extends Construct {
       // The sweep re-sends an active exit whose message went unseen for longer than this window.
       ...(name === 'monitor-positions' ? { EXIT_QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(exitOrders.visibilityTimeout.toSeconds()) } : {}),
       ...(name === 'migrate' ? { PRECOG_MIGRATIONS_DIR: MIGRATIONS_DIR_IN_BUNDLE } : {}),
+      ...(spec.archive ? { ARCHIVE_BUCKET: props.archiveBucket.bucket.bucketName } : {}),
+      ...(spec.archive === 'write' ? { ARCHIVE_PREFIX } : {}),
+      ...(spec.archive === 'baseline' ? { INTEGRITY_BASELINE_KEY } : {}),
     });
 
     const functions = {} as Record<FunctionName, nodejs.NodejsFunction>;
@@ -255,12 +291,33 @@ export class PrecogFunctions extends Construct {
       if (spec.schedule) {
         // A scheduled run that cannot start within its interval is superseded by the next one:
         // no delayed replays (the default would retry throttled events for up to 6 hours).
-        fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: spec.schedule.every });
+        fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: maxEventAgeOf(spec.schedule.every) });
       }
       // Every function reads and writes PostgreSQL through the proxy with the generated secret.
       database.secret.grantRead(fn);
       if (spec.publishesEvents) notifications.bus.grantPutEventsTo(fn);
       if (live && spec.usesExchange) props.kalshiCredentials.grantRead(fn);
+      if (spec.archive === 'write') props.archiveBucket.grantPrefix(fn, ARCHIVE_PREFIX, { write: true });
+      if (spec.archive === 'baseline') props.archiveBucket.grantPrefix(fn, INTEGRITY_PREFIX, { write: true });
+      if (name === 'restore-check') {
+        // Finds the restored instance's endpoint and reports the validation to AWS Backup.
+        fn.addToRolePolicy(new iam.PolicyStatement({
+          actions: ['rds:DescribeDBInstances', 'backup:PutRestoreValidationResult'],
+          resources: ['*'],
+        }));
+        acknowledge(fn.role!, {
+          'AwsSolutions-IAM5[Resource::*]':
+            'restore-check reads instance metadata (rds:DescribeDBInstances, read-only) to find the throwaway instance AWS Backup restores under a generated name, and reports its validation (backup:PutRestoreValidationResult, which has no resource-level permissions: the restore job id is not an ARN).',
+          'AwsSolutions-IAM5[Resource::<ArchiveBucketBucket7A9D3B8C.Arn>/integrity/*]':
+            'restore-check reads and rewrites one object under the integrity/ prefix of the archive bucket (its recorded append-only counts); the wildcard is that prefix, nothing else.',
+        });
+      }
+      if (spec.archive === 'write') {
+        acknowledge(fn.role!, {
+          'AwsSolutions-IAM5[Resource::<ArchiveBucketBucket7A9D3B8C.Arn>/archive/*]':
+            'archive-partitions writes and verifies one Parquet object per table and month, and the manifest, under the archive/ prefix: the objects are named by the run, so the grant is the prefix.',
+        });
+      }
       functions[name] = fn;
       acknowledge(fn, {
         'AwsSolutions-L1':
@@ -327,10 +384,10 @@ export class PrecogFunctions extends Construct {
     for (const name of SCHEDULED_FUNCTIONS) {
       const spec = FUNCTION_SPECS[name];
       const rule = new events.Rule(this, `${constructIdOf(name)}Schedule`, {
-        description: `Precog ${name} every ${spec.schedule!.every.toHumanString()} (the schedules setting enables it: ${spec.schedule!.group === 'data' ? 'data or all' : 'all'})`,
+        description: `Precog ${name} every ${spec.schedule!.every.toHumanString()} (the schedules setting enables it: ${spec.schedule!.group === 'trading' ? 'all' : 'data or all'})`,
         schedule: events.Schedule.rate(spec.schedule!.every),
         enabled: enabled.has(name),
-        targets: [new targets.LambdaFunction(functions[name], { retryAttempts: 0, maxEventAge: spec.schedule!.every })],
+        targets: [new targets.LambdaFunction(functions[name], { retryAttempts: 0, maxEventAge: maxEventAgeOf(spec.schedule!.every) })],
       });
       this.migrateTrigger.executeBefore(rule);
       schedules[name] = rule;

@@ -194,6 +194,42 @@ export class Monitoring extends Construct {
       });
     }
 
+    // --- Data lifecycle: archival and the restore test ----------------------------------------
+    // Both metrics are counted only when something went wrong (a failed archival run, a failed
+    // restore test): missing data is the quiet case. A run that never happens is the stale alarm's
+    // case (archival) or the errors alarm's (restore-check throwing on a bad event).
+    alarm('ArchiveFailures', {
+      alarmName: 'archive-failures',
+      alarmDescription: 'archive-partitions failed to archive a partition (ArchiveFailures > 0): nothing was dropped, but the hot tables keep growing until it succeeds. Its log group has the partition and the error; docs/operations.md, Archival.',
+      metric: precogMetric('archive-partitions', 'ArchiveFailures', { period: Duration.hours(1) }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const archiving = scheduled.has('archive-partitions');
+    alarm('ArchiveStale', {
+      alarmName: 'archive-stale',
+      alarmDescription: archiving
+        ? 'archive-partitions has not run for 2 days: its daily schedule is not firing or the function cannot start.'
+        : 'archive-partitions has not run for 2 days (its schedule is disabled by the settings, so this alarm only watches once it is on).',
+      metric: fns['archive-partitions'].metricInvocations({ period: Duration.days(1), statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: archiving ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm('RestoreTestFailed', {
+      alarmName: 'restore-test-failed',
+      alarmDescription: 'The monthly restore test failed (RestoreTestFailures > 0): the latest backup did not restore, or the restored database failed an integrity check. The message is in restore-check\'s log and on the restore job in the AWS Backup console; docs/operations.md, Restore test.',
+      metric: precogMetric('restore-check', 'RestoreTestFailures', { period: Duration.hours(1) }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     // --- Database ----------------------------------------------------------------------------
     const db = props.database.instance;
     alarm('DatabaseCpu', {
@@ -355,6 +391,30 @@ export class Monitoring extends Construct {
         title: 'Database free storage (bytes)',
         left: [props.database.instance.metricFreeStorageSpace({ label: 'Free storage' })],
         width: 8,
+      }),
+    );
+    const day = Duration.days(1);
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Archival (archive-partitions, per day)',
+        left: [
+          precogMetric('archive-partitions', 'ArchivedPartitions', { period: day, label: 'Partitions archived' }),
+          precogMetric('archive-partitions', 'ArchiveFailures', { period: day, label: 'Failures' }),
+        ],
+        right: [precogMetric('archive-partitions', 'ArchivedRows', { period: day, label: 'Rows archived' })],
+        // A daily job: two weeks show its rhythm whatever the dashboard's interval.
+        start: '-P14D',
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Monthly restore test (restore-check)',
+        left: [
+          precogMetric('restore-check', 'RestoreTestsPassed', { period: day, label: 'Passed' }),
+          precogMetric('restore-check', 'RestoreTestFailures', { period: day, label: 'Failed' }),
+        ],
+        // Monthly: three months show the last three tests.
+        start: '-P90D',
+        width: 12,
       }),
     );
     return dashboard;

@@ -1,6 +1,8 @@
 import { Annotations, CfnOutput, SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { ArchiveBucket } from './archiveBucket';
+import { Backup } from './backup';
 import { CONFIG_KEYS, resolveConfig, type DeploySettings, type PrecogConfig, type ResolvedConfig } from './config';
 import { Database } from './database';
 import { FUNCTION_SPECS, PrecogFunctions, scheduledFunctions } from './functions';
@@ -37,6 +39,8 @@ export class PrecogStack extends Stack {
   readonly notifications: Notifications;
   readonly kalshiCredentials: secretsmanager.Secret;
   readonly functions: PrecogFunctions;
+  readonly archive: ArchiveBucket;
+  readonly backup: Backup;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: PrecogStackProps = {}) {
@@ -83,6 +87,8 @@ export class PrecogStack extends Stack {
         'Kalshi API keys are issued in the Kalshi account (an RSA key pair registered there), so no rotation Lambda can mint one; the user rotates by creating a new key at Kalshi and putting it into this secret.',
     });
 
+    this.archive = new ArchiveBucket(this, 'ArchiveBucket');
+
     this.functions = new PrecogFunctions(this, 'Functions', {
       vpc: this.network.vpc,
       securityGroup: this.network.functionSecurityGroup,
@@ -96,6 +102,14 @@ export class PrecogStack extends Stack {
       schedules: config.schedules,
       reservedConcurrency: config.reservedConcurrency,
       namePrefix: this.stackName,
+      archiveBucket: this.archive,
+    });
+
+    this.backup = new Backup(this, 'Backup', {
+      database: this.database,
+      vpc: this.network.vpc,
+      clientSecurityGroup: this.network.functionSecurityGroup,
+      restoreCheck: this.functions.functions['restore-check'],
     });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -120,6 +134,9 @@ export class PrecogStack extends Stack {
     output('EventBusName', this.notifications.bus.eventBusName, 'Precog operational events');
     output('EntryQueueUrl', this.entryOrders.queue.queueUrl, 'entry-orders queue');
     output('ExitQueueUrl', this.exitOrders.queue.queueUrl, 'exit-orders queue');
+    output('ArchiveBucketName', this.archive.bucket.bucketName, 'Parquet archive of partitions past the hot window (retained when the stack is deleted)');
+    output('BackupVaultName', this.backup.vault.backupVaultName, 'AWS Backup vault of the database (retained when the stack is deleted)');
+    output('RestoreTestingPlanName', this.backup.restoreTestingPlan.restoreTestingPlanName, 'Monthly restore test (AWS Backup restore testing)');
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
   }
 }

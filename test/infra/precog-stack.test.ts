@@ -171,6 +171,7 @@ describe('schedules', () => {
     'monitor-positions': 'rate(1 minute)',
     'check-health': 'rate(1 minute)',
     'settle-markets': 'rate(5 minutes)',
+    'archive-partitions': 'rate(1 day)',
   };
 
   const enabledOf = (built: Built) =>
@@ -199,10 +200,10 @@ describe('schedules', () => {
     expect(enabledOf(off)).toEqual([]);
   });
 
-  it('schedules=data enables ingestion and check-health only; the others stay, disabled', () => {
-    expect(schedulesByFunction(data).size).toBe(6);
-    expect(enabledOf(data)).toEqual(['check-health', 'ingest-game-states', 'ingest-markets']);
-    expect(scheduledFunctions('data').sort()).toEqual(['check-health', 'ingest-game-states', 'ingest-markets']);
+  it('schedules=data enables ingestion, check-health and the daily archival only; the others stay, disabled', () => {
+    expect(schedulesByFunction(data).size).toBe(7);
+    expect(enabledOf(data)).toEqual(['archive-partitions', 'check-health', 'ingest-game-states', 'ingest-markets']);
+    expect(scheduledFunctions('data').sort()).toEqual(['archive-partitions', 'check-health', 'ingest-game-states', 'ingest-markets']);
   });
 
   it('a late scheduled event is dropped, not replayed', () => {
@@ -501,6 +502,7 @@ describe('alarms and dashboard', () => {
     'entry-orders-dlq', 'exit-orders-dlq', 'alert-rule-dlq',
     ...FUNCTION_NAMES.flatMap((n) => [`${n}-errors`, `${n}-throttles`]),
     'database-cpu', 'database-free-storage', 'database-connections',
+    'archive-failures', 'archive-stale', 'restore-test-failed',
   ].map((n) => `Precog-${n}`);
 
   const alarmsByName = (built: Built) =>
