@@ -154,7 +154,7 @@ export class Backup extends Construct {
         vpcSecurityGroupIds: stack.toJsonString([this.restoredSecurityGroup.securityGroupId]),
       },
     });
-    this.restoreTestingSelection.addDependency(this.restoreTestingPlan);
+    this.restoreTestingSelection.node.addDependency(this.restoreTestingPlan);
 
     // The restore job's end (AWS Backup's own event on the default bus), for this plan's jobs only.
     this.restoreCompletedRule = new events.Rule(this, 'RestoreTestJobEnded', {

@@ -308,13 +308,13 @@ export class PrecogFunctions extends Construct {
         acknowledge(fn.role!, {
           'AwsSolutions-IAM5[Resource::*]':
             'restore-check reads instance metadata (rds:DescribeDBInstances, read-only) to find the throwaway instance AWS Backup restores under a generated name, and reports its validation (backup:PutRestoreValidationResult, which has no resource-level permissions: the restore job id is not an ARN).',
-          'AwsSolutions-IAM5[Resource::<ArchiveBucketBucket7A9D3B8C.Arn>/integrity/*]':
+          'AwsSolutions-IAM5[Resource::<ArchiveBucket93645409.Arn>/integrity/*]':
             'restore-check reads and rewrites one object under the integrity/ prefix of the archive bucket (its recorded append-only counts); the wildcard is that prefix, nothing else.',
         });
       }
       if (spec.archive === 'write') {
         acknowledge(fn.role!, {
-          'AwsSolutions-IAM5[Resource::<ArchiveBucketBucket7A9D3B8C.Arn>/archive/*]':
+          'AwsSolutions-IAM5[Resource::<ArchiveBucket93645409.Arn>/archive/*]':
             'archive-partitions writes and verifies one Parquet object per table and month, and the manifest, under the archive/ prefix: the objects are named by the run, so the grant is the prefix.',
         });
       }

@@ -52,6 +52,22 @@ export const GUARD_REASONS = {
     'CT.RDS.PR.7',
     'The functions authenticate to the RDS Proxy with the generated Secrets Manager secret (IAM auth off on purpose: the proxy reads the same secret); nothing connects to the instance directly.',
   ],
+  s3_bucket_default_encryption_kms_check: [
+    'CT.S3.PR.10',
+    'The archive bucket uses SSE-S3: its objects are market history without credentials, IAM on the bucket is the access control either way, and a customer key would add a per-request charge and a key whose deletion makes every archive (the only copy of what archival dropped) unreadable.',
+  ],
+  s3_bucket_logging_enabled_check: [
+    'CT.S3.PR.2',
+    'No server access logs for the archive bucket: only the archive and restore-check functions write it, through their IAM roles, once a day or once a month; a log bucket would need its own retention for logs nobody reads, and CloudTrail already records who called the bucket APIs.',
+  ],
+  s3_event_notifications_enabled_check: [
+    'CT.S3.PR.4',
+    'Nothing reacts to archive objects arriving: archive-partitions verifies each upload itself (size, checksum and row count) before it drops a partition, and its failures are a metric with an alarm.',
+  ],
+  s3_bucket_object_lock_enabled_check: [
+    'CT.S3.PR.9',
+    'No Object Lock on the archive bucket: a default retention would pin every archived month and every rewritten manifest version for its whole retention, undeletable even when an archive is wrong and must be rewritten. Versioning keeps overwritten or deleted versions 30 days, and the archive function refuses to overwrite an object whose checksum differs.',
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type GuardRule = keyof typeof GUARD_REASONS;

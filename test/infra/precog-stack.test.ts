@@ -238,7 +238,7 @@ describe('migrations on deploy', () => {
     for (const after of [db.instance, db.proxy, proxyTargetGroup]) expect(trigger.DependsOn).toContain(logicalId(after));
 
     const rules = schedulesByFunction(paperAll);
-    expect(rules.size).toBe(6);
+    expect(rules.size).toBe(SCHEDULED_FUNCTIONS.length);
     for (const rule of rules.values()) expect(rule.DependsOn).toContain(triggerId);
     for (const mapping of Object.values(resourcesOf(paperAll.template, 'AWS::Lambda::EventSourceMapping'))) {
       expect(mapping.DependsOn).toContain(triggerId);
