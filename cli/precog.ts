@@ -37,6 +37,23 @@ import { explainDatabaseError } from './commands/databaseErrors';
 import { MODEL_TRANSITIONS, STRATEGY_TRANSITIONS } from '../shared/strategies/lifecycle';
 import { preflight } from './commands/preflight';
 import { DLQ_NAMES, dlqList, dlqRedrive, type DlqName } from './commands/dlq';
+import { dbCheck } from './commands/dbCheck';
+
+/** A --baseline file of `precog db check`: table → row count; anything else is a usage error naming the file. */
+function readBaselineFile(file: string): Record<string, number> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--baseline ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const counts = (parsed as { appendOnlyCounts?: unknown })?.appendOnlyCounts ?? parsed;
+  if (typeof counts !== 'object' || counts === null || Array.isArray(counts)
+    || !Object.values(counts).every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) {
+    throw new UsageError(`--baseline ${file}: expected a JSON object of table → row count (or restore-check's {"appendOnlyCounts": {…}})`);
+  }
+  return counts as Record<string, number>;
+}
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -363,6 +380,19 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { dryRun?: boolean; json?: boolean }) => {
       await run(opts.json, (ctx) => migrateCommand(ctx, opts));
+    });
+
+  const db = program.command('db').description('the database itself');
+  db
+    .command('check')
+    .summary("the restore test's integrity checks on this database")
+    .description('one current row per key in every versioned table, each paper account\'s cash equal to its fills and settlements, '
+      + 'and the append-only tables\' row counts (compared with --baseline FILE, a JSON object table → count, when given); '
+      + 'exit 1 on any violation')
+    .option('--baseline <file>', 'JSON file of append-only row counts recorded earlier ({"trades": 120, …})')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { baseline?: string; json?: boolean }) => {
+      await run(opts.json, async (ctx) => dbCheck(ctx, { json: opts.json, baseline: opts.baseline ? readBaselineFile(opts.baseline) : undefined }));
     });
 
   const names = functionNames();

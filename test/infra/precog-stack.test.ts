@@ -941,7 +941,7 @@ describe('bundles (real esbuild, as npm run synth builds them)', () => {
         return path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
       },
     };
-  }, 120_000);
+  }, 300_000); // twelve esbuild bundles on a shared two-core machine
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
   it('each function is one minified ESM file with the require banner and a source map', () => {

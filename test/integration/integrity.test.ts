@@ -5,6 +5,8 @@ import { StaticBookSource } from '../../shared/exchange/paper/bookSources';
 import type { PaperBook } from '../../shared/exchange/paper/matching';
 import { PaperExchange } from '../../shared/exchange/paper/paperExchange';
 import { appendOnlyTables, checkIntegrity, formatIntegrityReport, VERSIONED_TABLES } from '../../shared/lifecycle/integrity';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../cli/precog';
+import { runPrecog } from '../helpers/cli';
 import { useTestDatabase } from '../helpers/database';
 import { marketSnapshot, seedHierarchy, seedMarkets } from '../helpers/seed';
 
@@ -111,5 +113,33 @@ describe('integrity checks on a real database', () => {
     }]);
     expect((await checkIntegrity(db().pool, { baselineCounts: baseline, archivedSinceBaseline: { paper_fills: 2 } })).ok).toBe(true);
     expect((await checkIntegrity(db().pool, { baselineCounts: appendOnlyCounts })).ok).toBe(true);
+  });
+});
+
+describe('precog db check', () => {
+  const precog = (...args: string[]) => runPrecog(db().url, args);
+
+  it('prints what it examined and exits 0 on a consistent database', async () => {
+    const r = await precog('db', 'check');
+    expect(r.code, r.err).toBe(EXIT_OK);
+    expect(r.out).toMatch(/one-current-row\s+markets\s+1\n/);
+    expect(r.out).toMatch(/integrity: ok$/);
+  });
+
+  it('names each violation and exits 1; a bad --baseline file is a usage error', async () => {
+    await db().pool.query(`INSERT INTO paper_accounts (account_id, starting_balance, balance) VALUES ('cli-check', 100, 99.5)`);
+    try {
+      const r = await precog('db', 'check');
+      expect(r.code).toBe(EXIT_FAILURE);
+      expect(r.out).toContain('VIOLATION paper-cash paper_accounts: paper account cli-check: balance 99.500000 but starting 100.000000 + fills 0.000000 + settlements 0.000000 = 100.000000 (difference -0.500000)');
+      expect(r.err).toContain('integrity check failed: 1 violation(s)');
+      const asJson = await precog('db', 'check', '--json');
+      expect(JSON.parse(asJson.out).violations).toHaveLength(1);
+    } finally {
+      await db().pool.query(`DELETE FROM paper_accounts WHERE account_id = 'cli-check'`);
+    }
+    const missing = await precog('db', 'check', '--baseline', '/nonexistent/counts.json');
+    expect(missing.code).toBe(EXIT_USAGE);
+    expect(missing.err).toContain('--baseline /nonexistent/counts.json: ENOENT');
   });
 });
