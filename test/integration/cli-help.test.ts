@@ -38,6 +38,7 @@ describe('precog help', () => {
       'ab', 'attribution',
       'breaker list', 'breaker resolve', 'breaker trip',
       'config get', 'config keys', 'config list', 'config set', 'config unset',
+      'db check',
       'desync list', 'desync resolve',
       'dlq list', 'dlq redrive',
       'edges', 'exits', 'health', 'invoke', 'matrix import', 'migrate',
