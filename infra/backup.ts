@@ -41,8 +41,9 @@ export interface BackupProps {
  * AWS Backup for the RDS instance, and the monthly restore test.
  *
  * - A vault (recovery points encrypted with the source instance's RDS key, as AWS Backup does for
- *   RDS; the vault's own key is AWS Backup's managed key), retained with the stack, recovery
- *   points protected from deletion by anyone but their lifecycle.
+ *   RDS; the vault's own key is AWS Backup's managed key), retained with the stack; its access
+ *   policy denies DeleteRecoveryPoint and UpdateRecoveryPointLifecycle through AWS Backup to
+ *   everyone (vault policies govern the AWS Backup API only: the lifecycle still expires points).
  * - A plan: daily at 05:00 UTC kept 30 days; monthly on the 1st kept 365 days (no cold tier for
  *   RDS: see MONTHLY_RETENTION_DAYS). Point-in-time recovery stays with the instance's own
  *   automated backups (30 days, infra/database.ts): AWS Backup's continuous backup for RDS would
