@@ -18,7 +18,6 @@ export class RestoreError extends Error {
 }
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
-const INSERT_BATCH = 500;
 
 export interface MonthRange {
   table: string;
@@ -89,17 +88,7 @@ export async function restoreMonths(deps: ArchiveDeps, range: MonthRange): Promi
       if (bytes === null) throw new RestoreError(`${entry.path}: listed in the manifest but missing from the archive`);
       const sha = sha256Hex(bytes);
       if (sha !== entry.sha256) throw new RestoreError(`${entry.path}: sha256 ${sha}, the manifest says ${entry.sha256} (the file was altered or truncated)`);
-      let batch: Array<Record<string, unknown>> = [];
-      let rows = 0;
-      for await (const row of deps.codec.readTableFile(bytes)) {
-        batch.push(row);
-        rows++;
-        if (batch.length >= INSERT_BATCH) {
-          await deps.codec.insertRowsExact(client, range.table, batch);
-          batch = [];
-        }
-      }
-      if (batch.length > 0) await deps.codec.insertRowsExact(client, range.table, batch);
+      const rows = await deps.codec.insertRowsExact(client, range.table, deps.codec.readTableFile(bytes));
       if (rows !== entry.rows) throw new RestoreError(`${entry.path}: holds ${rows} rows, the manifest says ${entry.rows}`);
       restored.push({ month, rows, path: entry.path });
     }

@@ -51,5 +51,5 @@ export interface TableFileCodec {
   exportTableFile(db: pg.Pool, spec: { table: string; where?: string; params?: unknown[]; orderBy?: string }): Promise<ExportedFile>;
   readTableFile(bytes: Uint8Array): AsyncIterable<Record<string, unknown>>;
   /** Inside the caller's transaction; identity values kept (OVERRIDING SYSTEM VALUE). */
-  insertRowsExact(db: pg.ClientBase, table: string, rows: Array<Record<string, unknown>>): Promise<void>;
+  insertRowsExact(db: pg.ClientBase, table: string, rows: AsyncIterable<Record<string, unknown>>): Promise<number>;
 }
