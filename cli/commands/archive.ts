@@ -76,7 +76,7 @@ export async function archiveExportCommand(ctx: CommandContext, options: MonthCo
     ctx.out(JSON.stringify({ table: options.table, months: written }));
     return;
   }
-  for (const w of written) ctx.out(`${w.path}: ${w.rows} rows, verified${w.uploaded ? '' : ' (already archived, same content)'}`);
+  for (const w of written) ctx.out(`${w.key}: ${w.rows} rows, verified${w.uploaded ? '' : ' (already archived, same content)'}`);
 }
 
 /** `precog archive list`: the archived months per table, from the manifest. */
@@ -102,6 +102,6 @@ export async function archiveListCommand(
     { header: 'BYTES', cell: (f) => String(f.bytes), align: 'right' },
     { header: 'FIRST', cell: (f) => f.minTime ?? '-' },
     { header: 'LAST', cell: (f) => f.maxTime ?? '-' },
-    { header: 'FILE', cell: (f) => f.path },
+    { header: 'FILE', cell: (f) => f.key },
   ])) out(line);
 }

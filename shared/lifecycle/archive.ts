@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { now as clockNow } from '../clock/clock';
 import type { ArchiveTiers } from './archiveConfig';
-import { recordArchivedFile } from './archiveManifest';
+import { withTransaction } from '../db/transaction';
+import { archiveKeyColumns, recordArchivedFile } from './archiveManifest';
 import { exactMonth, hotWindowStart } from './archiveMonths';
 import type { ArchiveStore, PartitionOps, TableFileCodec, TimePartition } from './archiveTypes';
 
@@ -80,8 +81,14 @@ export function duePartitions(partitions: readonly TimePartition[], cutoff: Date
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-/** The ORDER BY that makes an export deterministic: the table's primary key, else every column. */
-export async function exportOrder(db: Pick<pg.ClientBase, 'query'>, table: string): Promise<string> {
+/**
+ * The ORDER BY of an archive file: the time column, then the tape's key columns of the table (the
+ * order openTape checks); a table the tape does not know, its primary key or every column. The
+ * same rows give the same bytes.
+ */
+export async function exportOrder(db: Pick<pg.ClientBase, 'query'>, table: string, timeColumn: string): Promise<string> {
+  const keys = archiveKeyColumns(table);
+  if (keys.length > 0) return [timeColumn, ...keys].map(quoteIdent).join(', ');
   const pk = await db.query<{ column_name: string }>(
     `SELECT a.attname AS column_name
        FROM pg_index i
@@ -90,7 +97,7 @@ export async function exportOrder(db: Pick<pg.ClientBase, 'query'>, table: strin
       ORDER BY array_position(i.indkey::int2[], a.attnum)`,
     [table],
   );
-  if (pk.rows.length > 0) return pk.rows.map((r) => quoteIdent(r.column_name)).join(', ');
+  if (pk.rows.length > 0) return [timeColumn, ...pk.rows.map((r) => r.column_name)].map(quoteIdent).join(', ');
   const cols = await db.query<{ attnum: number }>(
     `SELECT attnum FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
     [table],
@@ -99,8 +106,8 @@ export async function exportOrder(db: Pick<pg.ClientBase, 'query'>, table: strin
   return cols.rows.map((r) => String(r.attnum)).join(', ');
 }
 
-async function countRows(pool: pg.Pool, relation: string): Promise<number> {
-  const { rows } = await pool.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${quoteIdent(relation)}`);
+async function countRows(db: Pick<pg.ClientBase, 'query'>, relation: string): Promise<number> {
+  const { rows } = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${quoteIdent(relation)}`);
   return Number(rows[0]!.n);
 }
 
@@ -140,7 +147,7 @@ export async function archiveRows(
   target: { table: string; timeColumn: string; month: string; source: string; where?: string; params?: unknown[]; expectedRows: number },
 ): Promise<Omit<ArchivedPartition, 'partition'>> {
   const key = archiveKey(target.table, target.month);
-  const orderBy = await exportOrder(deps.pool, target.table);
+  const orderBy = await exportOrder(deps.pool, target.table, target.timeColumn);
   const file = await deps.codec.exportTableFile(deps.pool, {
     table: target.source,
     orderBy,
@@ -173,7 +180,14 @@ export async function archivePartition(deps: ArchiveDeps, partition: TimePartiti
   }
   const rows = await countRows(deps.pool, partition.partition);
   const archived = await archiveRows(deps, { table: partition.table, timeColumn, month, source: partition.partition, expectedRows: rows });
-  await deps.partitions.detachAndDropPartition(deps.pool, partition.table, partition.partition);
+  // Writes are blocked while the rows are counted once more and the partition leaves: what is
+  // dropped is exactly what was verified (history months are closed, so this only guards a mistake).
+  await withTransaction(deps.pool, async (client) => {
+    await client.query(`LOCK TABLE ${quoteIdent(partition.partition)} IN SHARE MODE`);
+    const now = await countRows(client, partition.partition);
+    if (now !== rows) throw new ArchiveVerificationError(`${partition.partition}: ${now} rows now, ${rows} when archived: not dropped`);
+    await deps.partitions.detachAndDropPartition(client, partition.table, partition.partition);
+  }, { retries: 0 });
   return { ...archived, partition: partition.partition };
 }
 

@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type pg from 'pg';
-import { DirectoryStore, S3Store, describeTable, exportTableFile, insertRowsExact, readTableFile } from '../tape';
+import { DirectoryStore, S3Store, exportTableFile, insertRowsExact, readTableFile } from '../tape';
 import { PARTITIONED_TABLES, detachAndDropPartition, ensurePartitionsFor, listTimePartitions } from './partitions';
 import type { ArchiveDeps } from './archive';
 import type { ArchiveLocation } from './archiveConfig';
@@ -8,7 +8,7 @@ import type { ArchiveStore, PartitionOps, TableFileCodec } from './archiveTypes'
 
 /** The real implementations: the tape library (Parquet, stores) and the partition module. */
 
-export const tapeCodec: TableFileCodec = { describeTable, exportTableFile, readTableFile, insertRowsExact };
+export const tapeCodec: TableFileCodec = { exportTableFile, readTableFile, insertRowsExact };
 
 export const partitionOps: PartitionOps = {
   tables: () => PARTITIONED_TABLES.map((t) => ({ table: t.table, timeColumn: t.partitionKey })),

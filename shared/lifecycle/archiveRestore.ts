@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction';
 import { archiveRows, exportOrder, sha256Hex, type ArchiveDeps } from './archive';
-import { readArchiveManifest, type ArchiveFileEntry, type ArchiveManifest } from './archiveManifest';
+import type { Manifest, ManifestFile } from '../tape/manifest';
+import { readArchiveManifest } from './archiveManifest';
 import { addMonths, monthStart, monthsBetween } from './archiveMonths';
 
 /**
@@ -36,7 +37,7 @@ function timeColumnOf(deps: Pick<ArchiveDeps, 'partitions'>, table: string): str
   return spec.timeColumn;
 }
 
-async function requireManifest(deps: Pick<ArchiveDeps, 'store'>): Promise<ArchiveManifest> {
+async function requireManifest(deps: Pick<ArchiveDeps, 'store'>): Promise<Manifest> {
   const manifest = await readArchiveManifest(deps.store);
   if (manifest === null) throw new RestoreError('the archive has no manifest.json: nothing was archived there');
   return manifest;
@@ -44,7 +45,7 @@ async function requireManifest(deps: Pick<ArchiveDeps, 'store'>): Promise<Archiv
 
 /** Rows of `table` already in the database for each month of the range: "2025-03: 12 rows (keys …)". */
 async function rowsAlreadyThere(db: pg.ClientBase, table: string, timeColumn: string, months: readonly string[]): Promise<string[]> {
-  const order = await exportOrder(db, table);
+  const order = await exportOrder(db, table, timeColumn);
   const found: string[] = [];
   for (const month of months) {
     const range = [monthStart(month), addMonths(monthStart(month), 1)];
@@ -62,7 +63,7 @@ async function rowsAlreadyThere(db: pg.ClientBase, table: string, timeColumn: st
 export interface RestoredMonth {
   month: string;
   rows: number;
-  path: string;
+  key: string;
 }
 
 export async function restoreMonths(deps: ArchiveDeps, range: MonthRange): Promise<{ table: string; months: RestoredMonth[] }> {
@@ -70,7 +71,7 @@ export async function restoreMonths(deps: ArchiveDeps, range: MonthRange): Promi
   const months = monthsBetween(range.from, range.to);
   if (months.length === 0) throw new RestoreError(`--from ${range.from} is after --to ${range.to}`);
   const manifest = await requireManifest(deps);
-  const entries = new Map<string, ArchiveFileEntry>();
+  const entries = new Map<string, ManifestFile>();
   for (const f of manifest.files) if (f.table === range.table) entries.set(f.month, f);
   const missing = months.filter((m) => !entries.has(m));
   if (missing.length > 0) throw new RestoreError(`${range.table}: not in the archive for ${missing.join(', ')}`);
@@ -84,20 +85,20 @@ export async function restoreMonths(deps: ArchiveDeps, range: MonthRange): Promi
     const restored: RestoredMonth[] = [];
     for (const month of months) {
       const entry = entries.get(month)!;
-      const bytes = await deps.store.get(entry.path);
-      if (bytes === null) throw new RestoreError(`${entry.path}: listed in the manifest but missing from the archive`);
+      const bytes = await deps.store.get(entry.key);
+      if (bytes === null) throw new RestoreError(`${entry.key}: listed in the manifest but missing from the archive`);
       const sha = sha256Hex(bytes);
-      if (sha !== entry.sha256) throw new RestoreError(`${entry.path}: sha256 ${sha}, the manifest says ${entry.sha256} (the file was altered or truncated)`);
+      if (sha !== entry.sha256) throw new RestoreError(`${entry.key}: sha256 ${sha}, the manifest says ${entry.sha256} (the file was altered or truncated)`);
       const rows = await deps.codec.insertRowsExact(client, range.table, deps.codec.readTableFile(bytes));
-      if (rows !== entry.rows) throw new RestoreError(`${entry.path}: holds ${rows} rows, the manifest says ${entry.rows}`);
-      restored.push({ month, rows, path: entry.path });
+      if (rows !== entry.rows) throw new RestoreError(`${entry.key}: holds ${rows} rows, the manifest says ${entry.rows}`);
+      restored.push({ month, rows, key: entry.key });
     }
     return { table: range.table, months: restored };
   }, { retries: 0 });
 }
 
 /** Manual archival of months of one table (no drop): each month's rows, verified like archival's. */
-export async function exportMonths(deps: ArchiveDeps, range: MonthRange): Promise<Array<{ month: string; rows: number; path: string; uploaded: boolean }>> {
+export async function exportMonths(deps: ArchiveDeps, range: MonthRange): Promise<Array<{ month: string; rows: number; key: string; uploaded: boolean }>> {
   const timeColumn = timeColumnOf(deps, range.table);
   const months = monthsBetween(range.from, range.to);
   if (months.length === 0) throw new RestoreError(`--from ${range.from} is after --to ${range.to}`);
@@ -109,12 +110,12 @@ export async function exportMonths(deps: ArchiveDeps, range: MonthRange): Promis
     const archived = await archiveRows(deps, {
       table: range.table, timeColumn, month, source: range.table, where, params, expectedRows: Number(rows[0]!.n),
     });
-    out.push({ month, rows: archived.rows, path: archived.key, uploaded: archived.uploaded });
+    out.push({ month, rows: archived.rows, key: archived.key, uploaded: archived.uploaded });
   }
   return out;
 }
 
 /** What the archive holds, from its manifest. */
-export async function listArchive(deps: Pick<ArchiveDeps, 'store'>): Promise<ArchiveManifest | null> {
+export async function listArchive(deps: Pick<ArchiveDeps, 'store'>): Promise<Manifest | null> {
   return readArchiveManifest(deps.store);
 }

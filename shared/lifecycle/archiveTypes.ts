@@ -1,19 +1,15 @@
 import type pg from 'pg';
+import type { Queryable } from '../db/transaction';
+import type { ExportTableOptions, TableFile, TapeRow } from '../tape';
 
 /**
  * What archival and restore need from the tape library (shared/tape, decision 2) and the
- * partition module (shared/lifecycle/partitions.ts, decision 5), as interfaces: the archive's
- * state machine is tested with the real implementations (archiveDeps.ts wires them) and, for the
- * failure paths, with stores and codecs that fail on purpose.
+ * partition module (shared/lifecycle/partitions.ts, decision 5), as interfaces: archiveDeps.ts
+ * wires the real ones; the tests swap in stores, codecs and partition operations that fail on
+ * purpose, to prove nothing is dropped unless verified.
  */
 
-/** A store of archive files keyed by tape path (`<table>/<YYYY-MM>.parquet`, `manifest.json`). */
-export interface ArchiveStore {
-  put(key: string, bytes: Uint8Array, options: { sha256: string }): Promise<void>;
-  get(key: string): Promise<Uint8Array | null>;
-  stat(key: string): Promise<{ bytes: number; sha256: string } | null>;
-  list(prefix: string): Promise<string[]>;
-}
+export type { ArchiveStore } from '../tape';
 
 /** One leaf time-range partition of a partitioned table ([from, to)). */
 export interface TimePartition {
@@ -27,29 +23,19 @@ export interface PartitionOps {
   /** Every partitioned table with its partition key (the archive's time column). */
   tables(): ReadonlyArray<{ table: string; timeColumn: string }>;
   /** Leaf time-range partitions, oldest first. */
-  listTimePartitions(db: pg.Pool, table: string): Promise<TimePartition[]>;
-  /** Creates the missing month partitions covering [from, to) (restore uses it, in its transaction). */
-  ensurePartitionsFor(db: pg.ClientBase, table: string, from: Date, to: Date): Promise<void>;
-  detachAndDropPartition(db: pg.Pool, table: string, partition: string): Promise<void>;
+  listTimePartitions(db: Queryable, table: string): Promise<TimePartition[]>;
+  /** Creates the missing month partitions covering [from, to) (restore: in its transaction). */
+  ensurePartitionsFor(db: Queryable, table: string, from: Date, to: Date): Promise<unknown>;
+  /** In the caller's transaction when given a client inside one. */
+  detachAndDropPartition(db: Queryable, table: string, partition: string): Promise<void>;
 }
 
-export interface ExportedFile {
-  bytes: Uint8Array;
-  rows: number;
-  /** Lower-case hex sha256 of `bytes`. */
-  sha256: string;
-}
-
-export interface ColumnSpec {
-  name: string;
-  [key: string]: unknown;
-}
+export type ExportedFile = TableFile;
 
 export interface TableFileCodec {
-  describeTable(db: pg.Pool | pg.ClientBase, table: string): Promise<ColumnSpec[]>;
   /** `table` may be a leaf partition (same columns as its parent). */
-  exportTableFile(db: pg.Pool, spec: { table: string; where?: string; params?: unknown[]; orderBy?: string }): Promise<ExportedFile>;
-  readTableFile(bytes: Uint8Array): AsyncIterable<Record<string, unknown>>;
-  /** Inside the caller's transaction; identity values kept (OVERRIDING SYSTEM VALUE). */
-  insertRowsExact(db: pg.ClientBase, table: string, rows: AsyncIterable<Record<string, unknown>>): Promise<number>;
+  exportTableFile(db: pg.Pool, options: ExportTableOptions): Promise<TableFile>;
+  readTableFile(bytes: Uint8Array): AsyncIterable<TapeRow>;
+  /** Inside the caller's transaction; identity values kept (OVERRIDING SYSTEM VALUE). Returns the rows inserted. */
+  insertRowsExact(db: Queryable, table: string, rows: AsyncIterable<TapeRow>): Promise<number>;
 }

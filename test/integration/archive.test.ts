@@ -260,7 +260,7 @@ describe('archival to S3 (aws-sdk-client-mock at the SDK boundary)', () => {
     // S3 acknowledges the put but stores (and reports) other bytes.
     s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: Uint8Array }) => {
       const body = new Uint8Array(input.Body);
-      if (input.Key.endsWith('.parquet')) body[body.byteLength - 1] ^= 0xff;
+      if (input.Key.endsWith('.parquet')) body[body.byteLength - 1] = body[body.byteLength - 1]! ^ 0xff;
       objects.set(input.Key, body);
       return {};
     });
