@@ -179,7 +179,13 @@ export async function archivePartition(deps: ArchiveDeps, partition: TimePartiti
     throw new Error(`partition ${partition.partition} covers ${partition.from.toISOString()} to ${partition.to.toISOString()}, not one UTC calendar month: the archive holds months`);
   }
   const rows = await countRows(deps.pool, partition.partition);
-  const archived = await archiveRows(deps, { table: partition.table, timeColumn, month, source: partition.partition, expectedRows: rows });
+  // Read through the parent (partition pruning keeps it to this partition): the file then names
+  // the table, not the partition, as a tape file must. Its rows are checked against the partition's count.
+  const archived = await archiveRows(deps, {
+    table: partition.table, timeColumn, month, source: partition.table,
+    where: `${quoteIdent(timeColumn)} >= $1 AND ${quoteIdent(timeColumn)} < $2`, params: [partition.from, partition.to],
+    expectedRows: rows,
+  });
   // Writes are blocked while the rows are counted once more and the partition leaves: what is
   // dropped is exactly what was verified (history months are closed, so this only guards a mistake).
   await withTransaction(deps.pool, async (client) => {

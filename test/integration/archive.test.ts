@@ -7,7 +7,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type pg from 'pg';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { archiveRestoreCommand } from '../../cli/commands/archive';
+import { closeSharedPool } from '../../shared/db/pool';
+import { runArchivePartitions } from '../../functions/archive-partitions/handler';
+import { DirectoryStore, openTape } from '../../shared/tape';
+import { runPrecog } from '../helpers/cli';
 import { ManualClock, useClock } from '../../shared/clock/clock';
 import { dec } from '../../shared/domain/decimal';
 import { ArchiveConflict, archiveDuePartitions, type ArchiveDeps } from '../../shared/lifecycle/archive';
@@ -162,7 +167,7 @@ describe('archival to a directory, and restore', () => {
     // The cursor "stopped early": one row of the partition never reaches the file.
     const shortRead: ArchiveDeps = {
       ...deps,
-      codec: { ...tapeCodec, exportTableFile: (p, spec) => tapeCodec.exportTableFile(p, { ...spec, where: `market_id <> '${MARKETS[2]}'` }) },
+      codec: { ...tapeCodec, exportTableFile: (p, spec) => tapeCodec.exportTableFile(p, { ...spec, where: `(${spec.where}) AND market_id <> '${MARKETS[2]}'` }) },
     };
     const result = await archiveDuePartitions(shortRead, HOT);
     expect(result.failures).toMatchObject([{ partition: MARCH, error: 'markets/2024-03.parquet: the file holds 2 rows, the partition 3' }]);
@@ -240,6 +245,17 @@ describe('archival to S3 (aws-sdk-client-mock at the SDK boundary)', () => {
     expect(heads).toContainEqual(expect.objectContaining({ Bucket: 'precog-archive-test', Key: 'archive/markets/2024-03.parquet', ChecksumMode: 'ENABLED' }));
   });
 
+  it('restores from the bucket, byte-equal', async () => {
+    const pool = db().pool;
+    await seedHistory(pool);
+    const before = await monthRows(pool);
+    await archiveDuePartitions(s3Deps(pool), HOT);
+    expect(await monthRows(pool)).toEqual([]);
+    const restored = await restoreMonths(s3Deps(pool), { table: 'markets', from: '2024-03', to: '2024-04' });
+    expect(restored.months.map((m) => [m.key, m.rows])).toEqual([['markets/2024-03.parquet', 3], ['markets/2024-04.parquet', 3]]);
+    expect(await monthRows(pool)).toEqual(before);
+  });
+
   it('a rejected PutObject: the partition is still there with all its rows', async () => {
     const pool = db().pool;
     await seedHistory(pool);
@@ -268,5 +284,97 @@ describe('archival to S3 (aws-sdk-client-mock at the SDK boundary)', () => {
     expect(result.failures).toMatchObject([{ partition: MARCH, error: expect.stringMatching(/markets\/2024-03\.parquet: the archive's sha256 [0-9a-f]{64} is not the export's/) }]);
     expect(await partitionRows(pool, MARCH)).toBe(3);
     expect(await monthRows(pool)).toEqual(before);
+  });
+});
+
+describe('the archive is a tape, opened by other readers', () => {
+  it('openTape replays it (rows in superseded_at order) and DuckDB reads a month file', async () => {
+    const pool = db().pool;
+    await seedHistory(pool);
+    await archiveDuePartitions(archiveDeps(pool, { kind: 'directory', dir }), HOT);
+    const tape = await openTape(new DirectoryStore(dir));
+    expect(tape.manifest.tables).toEqual([{ table: 'markets', role: 'timeseries', timeColumn: 'superseded_at', keyColumns: ['market_version_id'] }]);
+    expect(tape.manifest.window).toEqual({ from: '2024-03-01T00:00:00.000Z', to: '2024-05-01T00:00:00.000Z' });
+    const events = [];
+    for await (const e of tape.events()) events.push(e);
+    expect(events.map((e) => [e.table, e.at.toISOString()])).toEqual([
+      ...MARKETS.map(() => ['markets', '2024-03-20T09:30:00.123Z']),
+      ...MARKETS.map(() => ['markets', '2024-04-10T18:45:00.456Z']),
+    ]);
+
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      const file = path.join(dir, 'markets', '2024-03.parquet').replace(/'/g, "''");
+      const reader = await connection.runAndReadAll(
+        `SELECT count(*)::INTEGER AS n, min(superseded_at)::VARCHAR AS first, typeof(min(yes_price)) AS price_type FROM read_parquet('${file}')`,
+      );
+      expect(reader.getRowObjectsJS()).toEqual([{ n: 3, first: '2024-03-20 09:30:00.123+00', price_type: expect.stringMatching(/^DECIMAL/) }]);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
+});
+
+describe('the archive-partitions function and the precog archive commands', () => {
+  const saved = { ...process.env };
+  afterEach(async () => {
+    process.env = { ...saved };
+    await closeSharedPool();
+  });
+
+  it('the function takes its archive from ARCHIVE_DIR; a dry run lists what is due and touches nothing', async () => {
+    const pool = db().pool;
+    await seedHistory(pool);
+    Object.assign(process.env, { DATABASE_URL: db().url, ARCHIVE_DIR: dir });
+    const dry = await runArchivePartitions({ dryRun: true });
+    expect(dry).toMatchObject({ dryRun: true, cutoff: new Date('2025-06-01T00:00:00Z') });
+    expect((dry as { due: Array<{ partition: string }> }).due.map((d) => d.partition)).toEqual([MARCH, APRIL]);
+    expect(await partitionRows(pool, MARCH)).toBe(3);
+    const run = await runArchivePartitions({ 'detail-type': 'Scheduled Event', source: 'aws.events' });
+    expect(run).toMatchObject({ failures: [], archived: [{ partition: MARCH, rows: 3 }, { partition: APRIL, rows: 3 }] });
+    expect(await partitionRows(pool, MARCH)).toBeNull();
+  });
+
+  it('refuses a configuration without an archive, naming the variable', async () => {
+    Object.assign(process.env, { DATABASE_URL: db().url });
+    delete process.env.ARCHIVE_DIR;
+    delete process.env.ARCHIVE_BUCKET;
+    await expect(runArchivePartitions({})).rejects.toThrow('invalid archive configuration: ARCHIVE_BUCKET: required: the archive bucket (or ARCHIVE_DIR for a directory)');
+  });
+
+  it('precog archive export, list and restore against a directory; usage errors exit 2', async () => {
+    const pool = db().pool;
+    await seedHistory(pool);
+    const before = await monthRows(pool);
+    const exported = await runPrecog(db().url, ['archive', 'export', '--table', 'markets', '--from', '2024-03', '--to', '2024-04', '--dir', dir]);
+    expect(exported).toMatchObject({ code: 0, out: 'markets/2024-03.parquet: 3 rows, verified\nmarkets/2024-04.parquet: 3 rows, verified' });
+    expect(await partitionRows(pool, MARCH)).toBe(3); // export drops nothing
+
+    const listed = await runPrecog(db().url, ['archive', 'list', '--dir', dir, '--json']);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.out).files.map((f: { key: string; rows: number }) => [f.key, f.rows])).toEqual([['markets/2024-03.parquet', 3], ['markets/2024-04.parquet', 3]]);
+
+    const refused = await runPrecog(db().url, ['archive', 'restore', '--table', 'markets', '--from', '2024-03', '--to', '2024-03', '--dir', dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^precog: markets already has rows in the months to restore; nothing restored:\n {2}2024-03: 3 rows/);
+
+    // Archive (drop) them, then bring them back through the CLI.
+    await archiveDuePartitions(archiveDeps(pool, { kind: 'directory', dir }), HOT);
+    const restored = await runPrecog(db().url, ['archive', 'restore', '--table', 'markets', '--from', '2024-03', '--to', '2024-04', '--dir', dir]);
+    expect(restored).toMatchObject({ code: 0, out: 'restored 6 rows of markets (2024-03: 3, 2024-04: 3)' });
+    expect(await monthRows(pool)).toEqual(before);
+
+    for (const args of [
+      ['archive', 'restore', '--table', 'markets', '--from', '2024-3', '--to', '2024-04', '--dir', dir],
+      ['archive', 'restore', '--table', 'markets', '--from', '2024-04', '--to', '2024-03', '--dir', dir],
+      ['archive', 'restore', '--table', 'markets', '--from', '2024-03', '--to', '2024-04', '--dir', dir, '--bucket', 'b-1'],
+      ['archive', 'restore', '--table', 'markets', '--from', '2024-03', '--to', '2024-04'],
+      ['archive', 'export', '--table', 'markets', '--from', '2024-03', '--to', '2024-04'],
+    ]) {
+      const r = await runPrecog(db().url, args);
+      expect(r.code, args.join(' ')).toBe(2);
+    }
   });
 });
