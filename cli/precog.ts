@@ -562,7 +562,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
 
   const archive = program
     .command('archive')
-    .summary('archived months: list, restore, export (Parquet, directory or S3)')
+    .summary('the Parquet archive: list, restore, export')
     .description('the archive of the partitioned tables (Parquet, one file per table and month, manifest.json): '
       + 'a directory (--dir) or an S3 bucket (--bucket [--prefix]); default ARCHIVE_DIR / ARCHIVE_BUCKET');
   const archiveWhere = (command: Command) => command
@@ -571,6 +571,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .option('--prefix <prefix>', 'key prefix in the bucket (default archive/)');
   archiveWhere(archive
     .command('list')
+    .summary('archived months, from the manifest')
     .description("what is archived, from the archive's manifest.json: table, month, rows, bytes, first and last time, file")
     .option('--table <table>', 'only this table'))
     .option('--json', 'print the result as JSON')
