@@ -50,7 +50,9 @@ function schemaElement(column: ColumnSpec): SchemaElement {
     case 'boolean':
       return { name, repetition_type, type: 'BOOLEAN' };
     case 'json':
-      // Logical type only: hyparquet-writer would JSON.stringify a converted_type JSON value again.
+      // Logical type only while writing (hyparquet-writer would JSON.stringify a converted_type
+      // JSON value again, quoting the text); exportTableFile adds converted_type JSON before the
+      // footer, so readers that go by it (DuckDB) see a JSON column.
       return { name, repetition_type, type: 'BYTE_ARRAY', logical_type: { type: 'JSON' } };
     case 'numeric_text':
     case 'text':
@@ -106,10 +108,11 @@ export async function exportTableFile(db: pg.Pool | Queryable, options: ExportTa
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const columns = await describeTable(db, options.table);
   const writer = new ByteWriter();
+  const schema = [{ name: 'root', num_children: columns.length }, ...columns.map(schemaElement)];
   const parquet = new ParquetWriter({
     writer,
     // hyparquet-writer bundles its own hyparquet types: same shape, a different declaration.
-    schema: [{ name: 'root', num_children: columns.length }, ...columns.map(schemaElement)] as never,
+    schema: schema as never,
     kvMetadata: [
       { key: TABLE_METADATA_KEY, value: options.table },
       { key: COLUMNS_METADATA_KEY, value: JSON.stringify(columns) },
@@ -135,6 +138,8 @@ export async function exportTableFile(db: pg.Pool | Queryable, options: ExportTa
     if (batch.rows.length < batchRows) break;
   }
   await db.query(`CLOSE ${cursor}`);
+  // The footer is written from the same schema objects: JSON columns get their converted type now.
+  for (const element of schema) if (element.logical_type?.type === 'JSON') element.converted_type = 'JSON';
   await parquet.finish();
   const bytes = new Uint8Array(writer.getBuffer());
   return { bytes, rows, sha256: sha256Hex(bytes), columns };
@@ -160,7 +165,7 @@ function rawSchema(metadata: FileMetaData): FileMetaData {
   return {
     ...metadata,
     schema: metadata.schema.map((element) => {
-      if (element.converted_type === 'UTF8') return element;
+      if (element.converted_type === 'UTF8' || element.logical_type?.type === 'STRING') return element;
       const { converted_type: _c, logical_type: _l, ...raw } = element;
       return raw as SchemaElement;
     }),
@@ -281,7 +286,7 @@ export async function insertRowsExact(db: Queryable, table: string, rows: Iterab
   for (const column of columns ?? []) {
     if (!column.identity) continue;
     await db.query(
-      `SELECT setval(s.seq, m.v)
+      `SELECT setval(s.seq, m.v)::text
          FROM (SELECT pg_get_serial_sequence($1, $2) AS seq) s, (SELECT max(${quoteIdent(column.name)}) AS v FROM ${quoteIdent(table)}) m
         WHERE m.v IS NOT NULL AND m.v > COALESCE(pg_sequence_last_value(s.seq::regclass), 0)`,
       [quoteIdent(table), column.name],
