@@ -38,8 +38,9 @@ export const ManifestFileSchema = z.strictObject({
 }).superRefine((file, ctx) => {
   if (file.key !== `${file.table}/${file.month}.parquet`) ctx.addIssue({ code: 'custom', path: ['key'], message: `must be ${file.table}/${file.month}.parquet` });
   if ((file.month === 'all') !== (file.timeColumn === null)) ctx.addIssue({ code: 'custom', path: ['timeColumn'], message: 'a month file has a time column, an "all" file none' });
-  if ((file.rows === 0) !== (file.minTime === null) || (file.minTime === null) !== (file.maxTime === null)) {
-    ctx.addIssue({ code: 'custom', path: ['minTime'], message: 'minTime/maxTime are null exactly when the file has no rows' });
+  const timed = file.timeColumn !== null && file.rows > 0;
+  if (timed !== (file.minTime !== null) || timed !== (file.maxTime !== null)) {
+    ctx.addIssue({ code: 'custom', path: ['minTime'], message: 'minTime/maxTime are set exactly when a month file has rows' });
   }
 });
 

@@ -100,13 +100,10 @@ export async function writeTape(db: pg.Pool, window: TapeWindow, store: ArchiveS
   const files: ManifestFile[] = [];
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // First the months of each time series (and whether the window saw anything), before any file is written.
+    const monthsOf = new Map<string, string[]>();
     let seenInWindow = 0;
-    for (const table of TAPE_TABLES) {
-      if (table.role === 'catalog') {
-        const selection = catalogSelection(table.table, series);
-        files.push(await writeFile(client, store, table, 'all', selection, null));
-        continue;
-      }
+    for (const table of TAPE_TABLES.filter((t) => t.role === 'timeseries')) {
       const selection = timeSeriesSelection(table, window, series);
       const t = `"${table.timeColumn!}"`;
       const { rows: months } = await client.query<{ month: string; in_window: string }>(
@@ -116,8 +113,17 @@ export async function writeTape(db: pg.Pool, window: TapeWindow, store: ArchiveS
         selection.params,
       );
       seenInWindow += months.reduce((sum, m) => sum + Number(m.in_window), 0);
-      const all = [...new Set([...months.map((m) => m.month), ...monthsOverlapping(window.from, window.to)])].sort();
-      for (const month of all) {
+      monthsOf.set(table.table, [...new Set([...months.map((m) => m.month), ...monthsOverlapping(window.from, window.to)])].sort());
+    }
+    if (seenInWindow === 0) throw new EmptyWindowError(window.from, window.to);
+    for (const table of TAPE_TABLES) {
+      if (table.role === 'catalog') {
+        files.push(await writeFile(client, store, table, 'all', catalogSelection(table.table, series), null));
+        continue;
+      }
+      const selection = timeSeriesSelection(table, window, series);
+      const t = `"${table.timeColumn!}"`;
+      for (const month of monthsOf.get(table.table)!) {
         const { start, end } = monthBounds(month);
         const n = selection.params.length;
         files.push(await writeFile(client, store, table, month, {
@@ -126,7 +132,6 @@ export async function writeTape(db: pg.Pool, window: TapeWindow, store: ArchiveS
         }, table.timeColumn));
       }
     }
-    if (seenInWindow === 0) throw new EmptyWindowError(window.from, window.to);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
