@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type pg from 'pg';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { archiveRestoreCommand } from '../../cli/commands/archive';
 import { closeSharedPool } from '../../shared/db/pool';
@@ -147,7 +148,6 @@ describe('archival to a directory, and restore', () => {
   it('an object already in the archive with another content is never overwritten and its partition is kept', async () => {
     const pool = db().pool;
     await seedHistory(pool);
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(path.join(dir, 'markets'), { recursive: true });
     await writeFile(path.join(dir, 'markets', '2024-03.parquet'), 'someone else wrote this');
     const result = await archiveDuePartitions(archiveDeps(pool, { kind: 'directory', dir }), HOT);
@@ -335,6 +335,27 @@ describe('the archive-partitions function and the precog archive commands', () =
     const run = await runArchivePartitions({ 'detail-type': 'Scheduled Event', source: 'aws.events' });
     expect(run).toMatchObject({ failures: [], archived: [{ partition: MARCH, rows: 3 }, { partition: APRIL, rows: 3 }] });
     expect(await partitionRows(pool, MARCH)).toBeNull();
+  });
+
+  it('emits ArchiveFailures (the alarm), ArchivedPartitions and ArchivedRows on every run', async () => {
+    const pool = db().pool;
+    await seedHistory(pool);
+    Object.assign(process.env, { DATABASE_URL: db().url, ARCHIVE_DIR: dir });
+    const added = vi.spyOn(Metrics.prototype, 'addMetric');
+    const emitted = () => Object.fromEntries(added.mock.calls.map(([name, , value]) => [name, value]));
+    try {
+      await mkdir(path.join(dir, 'markets'), { recursive: true });
+      await writeFile(path.join(dir, 'markets', '2024-03.parquet'), 'not this month');
+      await runArchivePartitions({});
+      expect(emitted()).toEqual({ ArchivedPartitions: 0, ArchivedRows: 0, ArchiveFailures: 1 });
+      expect(await partitionRows(pool, MARCH)).toBe(3);
+      added.mockClear();
+      await rm(path.join(dir, 'markets', '2024-03.parquet'));
+      await runArchivePartitions({});
+      expect(emitted()).toEqual({ ArchivedPartitions: 2, ArchivedRows: 6, ArchiveFailures: 0 });
+    } finally {
+      added.mockRestore();
+    }
   });
 
   it('refuses a configuration without an archive, naming the variable', async () => {
