@@ -291,9 +291,18 @@ describe('the archive is a tape, opened by other readers', () => {
   it('openTape replays it (rows in superseded_at order) and DuckDB reads a month file', async () => {
     const pool = db().pool;
     await seedHistory(pool);
-    await archiveDuePartitions(archiveDeps(pool, { kind: 'directory', dir }), HOT);
+    // game_states has (empty) partitions for the same months: archived as empty files.
+    await withTransaction(pool, (client) => partitionOps.ensurePartitionsFor(client, 'game_states', new Date('2024-03-01T00:00:00Z'), new Date('2024-05-01T00:00:00Z')));
+    const result = await archiveDuePartitions(archiveDeps(pool, { kind: 'directory', dir }), HOT);
+    expect(result.archived.map((a) => [a.partition, a.rows])).toEqual([
+      [MARCH, 3], [APRIL, 3], ['game_states_history_2024_03', 0], ['game_states_history_2024_04', 0],
+    ]);
     const tape = await openTape(new DirectoryStore(dir));
-    expect(tape.manifest.tables).toEqual([{ table: 'markets', role: 'timeseries', timeColumn: 'superseded_at', keyColumns: ['market_version_id'] }]);
+    expect(tape.manifest.tables).toEqual([
+      { table: 'markets', role: 'timeseries', timeColumn: 'superseded_at', keyColumns: ['market_version_id'] },
+      { table: 'game_states', role: 'timeseries', timeColumn: 'superseded_at', keyColumns: ['game_state_id'] },
+    ]);
+    expect(tape.manifest.files.find((f) => f.key === 'game_states/2024-03.parquet')).toMatchObject({ rows: 0, minTime: null, maxTime: null });
     expect(tape.manifest.window).toEqual({ from: '2024-03-01T00:00:00.000Z', to: '2024-05-01T00:00:00.000Z' });
     const events = [];
     for await (const e of tape.events()) events.push(e);
