@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { sha256Hex } from '../tape';
 import { now as clockNow } from '../clock/clock';
 import type { ArchiveTiers } from './archiveConfig';
 import { withTransaction } from '../db/transaction';
@@ -14,14 +14,16 @@ import type { ArchiveStore, PartitionOps, TableFileCodec, TimePartition } from '
  * detached and dropped.
  *
  * The steps of one partition, each safe to repeat (a crash anywhere is finished by the next run):
- *   1. export   the partition's rows, ordered by the table's key (the same rows give the same bytes)
+ *   1. export   the partition's rows (read through the parent table, pruned to the partition's
+ *               range), ordered by (partition key, the tape's key columns): same rows, same bytes
  *   2. put      unless the object exists: an existing object with the same sha256 and size is this
  *               export (a run that crashed after its upload); any other is an ArchiveConflict and
  *               is never overwritten
  *   3. record   the file in manifest.json (rows, bytes, sha256, min/max time)
  *   4. verify   stat (size and sha256 as exported), read the object back, its sha256 again, and
  *               count its rows: they must equal the partition's row count in the database
- *   5. drop     detach and drop the partition
+ *   5. drop     in one transaction: lock the partition against writes, count its rows again (still
+ *               the verified count), detach and drop it
  * Any failure stops that table's run before step 5: nothing is dropped, the error is reported.
  */
 
@@ -64,10 +66,6 @@ export interface ArchiveRunResult {
   cutoff: Date;
   archived: ArchivedPartition[];
   failures: ArchiveFailure[];
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 export function archiveKey(table: string, month: string): string {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction';
-import { archiveRows, exportOrder, sha256Hex, type ArchiveDeps } from './archive';
+import { sha256Hex } from '../tape';
+import { archiveRows, exportOrder, type ArchiveDeps } from './archive';
 import type { Manifest, ManifestFile } from '../tape/manifest';
 import { readArchiveManifest } from './archiveManifest';
 import { addMonths, monthStart, monthsBetween } from './archiveMonths';
