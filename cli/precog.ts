@@ -37,6 +37,7 @@ import { explainDatabaseError } from './commands/databaseErrors';
 import { MODEL_TRANSITIONS, STRATEGY_TRANSITIONS } from '../shared/strategies/lifecycle';
 import { preflight } from './commands/preflight';
 import { DLQ_NAMES, dlqList, dlqRedrive, type DlqName } from './commands/dlq';
+import { addTapeCommands } from './commands/tape';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -558,6 +559,8 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .action(async (opts: { queue: string; limit: number; json?: boolean }) => {
       await runWithoutDatabase(opts.json, () => dlqRedrive({ sqs: lazySqs, env: io.env, out: io.out }, { queues: queuesOf(opts.queue), limit: opts.limit, json: opts.json }));
     });
+
+  addTapeCommands(program, { run, runWithoutDatabase, out: io.out });
 
   deferRequiredOptions(program);
   return program;
