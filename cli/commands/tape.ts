@@ -106,7 +106,7 @@ type RunWithoutDatabase = (json: boolean | undefined, fn: () => Promise<unknown>
 
 /** Registers `precog tape …` on the program (cli/precog.ts wires the runners). */
 export function addTapeCommands(program: Command, runners: { run: Run; runWithoutDatabase: RunWithoutDatabase; out: (line: string) => void }): void {
-  const tape = program.command('tape').description('tapes: recorded market and game-state versions as Parquet (docs/tape.md)');
+  const tape = program.command('tape').summary('recorded versions as Parquet tapes').description('tapes: recorded market and game-state versions as Parquet (docs/tape.md)');
   tape
     .command('export')
     .summary('write a tape of a window from the database')
