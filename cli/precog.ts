@@ -38,6 +38,7 @@ import { MODEL_TRANSITIONS, STRATEGY_TRANSITIONS } from '../shared/strategies/li
 import { preflight } from './commands/preflight';
 import { DLQ_NAMES, dlqList, dlqRedrive, type DlqName } from './commands/dlq';
 import { archiveExportCommand, archiveListCommand, archiveLocation, archiveRestoreCommand, parseMonthArgument } from './commands/archive';
+import { addTapeCommands } from './commands/tape';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -602,6 +603,8 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .action(async (opts: { table: string; from: string; to: string; dir: string; json?: boolean }) => {
       await run(opts.json, (ctx) => archiveExportCommand(ctx, { table: opts.table, from: opts.from, to: opts.to, location: { kind: 'directory', dir: opts.dir }, json: opts.json }));
     });
+
+  addTapeCommands(program, { run, runWithoutDatabase, out: io.out });
 
   deferRequiredOptions(program);
   return program;

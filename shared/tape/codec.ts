@@ -120,7 +120,9 @@ export async function exportTableFile(db: pg.Pool | Queryable, options: ExportTa
     createdBy: 'precog tape (hyparquet-writer)',
   });
   const cursor = `precog_tape_${randomBytes(6).toString('hex')}`;
-  const select = `SELECT ${columns.map((c) => `${exactSelectExpression(c)} AS ${quoteIdent(c.name)}`).join(', ')} FROM ${quoteIdent(options.table)}`
+  // Output columns are positional (c0, c1, …): aliasing them by their own names would make an
+  // ORDER BY on a column sort by its exact-text form instead ('10' < '9').
+  const select = `SELECT ${columns.map((c, i) => `${exactSelectExpression(c)} AS c${i}`).join(', ')} FROM ${quoteIdent(options.table)}`
     + (options.where ? ` WHERE ${options.where}` : '')
     + (options.orderBy ? ` ORDER BY ${options.orderBy}` : '');
   await db.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${select}`, options.params ?? []);

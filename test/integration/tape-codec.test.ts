@@ -189,6 +189,15 @@ describe('tape codec: PostgreSQL ⇄ Parquet, exact', () => {
     }
   });
 
+  it('orders by the table\'s columns, not by their exported text (9 before 10)', async () => {
+    await source.pool.query('CREATE TABLE ordering_check (id bigint PRIMARY KEY, seen timestamptz NOT NULL)');
+    await source.pool.query(`INSERT INTO ordering_check VALUES (10, '2026-09-13 17:00:00+00'), (9, '2026-09-13 17:00:00+00'), (100, '2026-09-13 16:59:59.999999+00')`);
+    const file = await exportTableFile(source.pool, { table: 'ordering_check', orderBy: 'seen, id' });
+    const ids = [];
+    for await (const row of readTableFile(file.bytes)) ids.push(row.id);
+    expect(ids).toEqual([100n, 9n, 10n]);
+  });
+
   it('names the file when it is not Parquet or is corrupted', async () => {
     const bogus = path.join(dir, 'bogus.parquet');
     await writeFile(bogus, 'not parquet at all');
