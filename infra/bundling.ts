@@ -15,6 +15,7 @@ export const FUNCTION_NAMES = [
   'check-health',
   'reconcile',
   'migrate',
+  'maintain-partitions',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 

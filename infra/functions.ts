@@ -118,6 +118,12 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.seconds(120), memorySize: 512,
     publishesEvents: true, usesExchange: true,
   },
+  'maintain-partitions': {
+    description: 'Creates the month partitions of the versioned tables ahead (current month + 3) and empties their default partitions',
+    timeout: Duration.seconds(120), memorySize: 256,
+    // Daily, with the data group: partitions must exist ahead of ingestion whatever trades.
+    schedule: { every: Duration.days(1), group: 'data' },
+  },
   migrate: {
     description: 'Applies pending SQL migrations (run by a deploy-time trigger before any other function is created or updated)',
     timeout: Duration.seconds(300), memorySize: 512,
@@ -255,7 +261,9 @@ export class PrecogFunctions extends Construct {
       if (spec.schedule) {
         // A scheduled run that cannot start within its interval is superseded by the next one:
         // no delayed replays (the default would retry throttled events for up to 6 hours).
-        fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: spec.schedule.every });
+        // Lambda caps the event age at 6 hours (the daily maintain-partitions gets that).
+        const maxEventAge = Duration.seconds(Math.min(spec.schedule.every.toSeconds(), Duration.hours(6).toSeconds()));
+        fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge });
       }
       // Every function reads and writes PostgreSQL through the proxy with the generated secret.
       database.secret.grantRead(fn);

@@ -31,6 +31,12 @@
 -- triggers (0002 immutability, 0006 identity check), indexes and the dependent views are copied
 -- from the catalog, not listed here, so columns added by an earlier migration (0020) come along.
 
+-- The conversion copies every row of both tables once, in this transaction: lift the role's 30 s
+-- statement_timeout (0013) for it. At deployed sizes (millions of versions) it takes minutes and
+-- holds ACCESS EXCLUSIVE on markets and game_states meanwhile: run it in a maintenance window,
+-- from `npx precog migrate` when it cannot fit the migrate function's 300 s.
+SELECT set_config('statement_timeout', '0', true);
+
 -- ensure_history_partitions(T, from, to): creates the missing month partitions of T_history
 -- covering [from, to), moving any row of those months out of T_history_default first. Returns
 -- the partitions created. One implementation for this migration, maintain-partitions and restore
@@ -233,6 +239,7 @@ $$;
 
 -- Down Migration
 -- Back to one plain table each, same generic copy; the primary keys and foreign keys return.
+SELECT set_config('statement_timeout', '0', true);
 DO $$
 DECLARE
   tbl text;

@@ -171,6 +171,7 @@ describe('schedules', () => {
     'monitor-positions': 'rate(1 minute)',
     'check-health': 'rate(1 minute)',
     'settle-markets': 'rate(5 minutes)',
+    'maintain-partitions': 'rate(1 day)',
   };
 
   const enabledOf = (built: Built) =>
@@ -199,10 +200,10 @@ describe('schedules', () => {
     expect(enabledOf(off)).toEqual([]);
   });
 
-  it('schedules=data enables ingestion and check-health only; the others stay, disabled', () => {
-    expect(schedulesByFunction(data).size).toBe(6);
-    expect(enabledOf(data)).toEqual(['check-health', 'ingest-game-states', 'ingest-markets']);
-    expect(scheduledFunctions('data').sort()).toEqual(['check-health', 'ingest-game-states', 'ingest-markets']);
+  it('schedules=data enables ingestion, check-health and partition maintenance only; the others stay, disabled', () => {
+    expect(schedulesByFunction(data).size).toBe(7);
+    expect(enabledOf(data)).toEqual(['check-health', 'ingest-game-states', 'ingest-markets', 'maintain-partitions']);
+    expect(scheduledFunctions('data').sort()).toEqual(['check-health', 'ingest-game-states', 'ingest-markets', 'maintain-partitions']);
   });
 
   it('a late scheduled event is dropped, not replayed', () => {
@@ -237,7 +238,7 @@ describe('migrations on deploy', () => {
     for (const after of [db.instance, db.proxy, proxyTargetGroup]) expect(trigger.DependsOn).toContain(logicalId(after));
 
     const rules = schedulesByFunction(paperAll);
-    expect(rules.size).toBe(6);
+    expect(rules.size).toBe(7);
     for (const rule of rules.values()) expect(rule.DependsOn).toContain(triggerId);
     for (const mapping of Object.values(resourcesOf(paperAll.template, 'AWS::Lambda::EventSourceMapping'))) {
       expect(mapping.DependsOn).toContain(triggerId);
