@@ -96,12 +96,12 @@ export async function exportOrder(db: Pick<pg.ClientBase, 'query'>, table: strin
     [table],
   );
   if (pk.rows.length > 0) return [timeColumn, ...pk.rows.map((r) => r.column_name)].map(quoteIdent).join(', ');
-  const cols = await db.query<{ attnum: number }>(
-    `SELECT attnum FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+  const cols = await db.query<{ attname: string }>(
+    `SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
     [table],
   );
   if (cols.rows.length === 0) throw new Error(`table ${table} does not exist`);
-  return cols.rows.map((r) => String(r.attnum)).join(', ');
+  return [timeColumn, ...cols.rows.map((r) => r.attname).filter((c) => c !== timeColumn)].map(quoteIdent).join(', ');
 }
 
 async function countRows(db: Pick<pg.ClientBase, 'query'>, relation: string): Promise<number> {
