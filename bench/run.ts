@@ -2,6 +2,7 @@ import { printResult, recordResults, withBenchServer, withoutBenchServer, type B
 import { bundlesBench } from './benches/bundles';
 import { executeEntryBench } from './benches/executeEntry';
 import { ingestMarketsBench } from './benches/ingestMarkets';
+import { lifecycleBench } from './benches/lifecycle';
 import { localRunBench } from './benches/localRun';
 import { monitorSweepBench } from './benches/monitorSweep';
 import { scanEdgesBench } from './benches/scanEdges';
@@ -16,6 +17,7 @@ const BENCHES: Record<string, Bench> = {
   'monitor-sweep': monitorSweepBench,
   bundles: bundlesBench,
   'local-run': localRunBench,
+  lifecycle: lifecycleBench,
 };
 
 /** Benches that use no database: a run of only these starts no PostgreSQL server. */

@@ -54,6 +54,8 @@ function readBaselineFile(file: string): Record<string, number> {
   }
   return counts as Record<string, number>;
 }
+import { archiveExportCommand, archiveListCommand, archiveLocation, archiveRestoreCommand, parseMonthArgument } from './commands/archive';
+import { addTapeCommands } from './commands/tape';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -588,6 +590,51 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .action(async (opts: { queue: string; limit: number; json?: boolean }) => {
       await runWithoutDatabase(opts.json, () => dlqRedrive({ sqs: lazySqs, env: io.env, out: io.out }, { queues: queuesOf(opts.queue), limit: opts.limit, json: opts.json }));
     });
+
+  const archive = program
+    .command('archive')
+    .summary('the Parquet archive: list, restore, export')
+    .description('the archive of the partitioned tables (Parquet, one file per table and month, manifest.json): '
+      + 'a directory (--dir) or an S3 bucket (--bucket [--prefix]); default ARCHIVE_DIR / ARCHIVE_BUCKET');
+  const archiveWhere = (command: Command) => command
+    .option('--dir <dir>', 'the archive is this directory')
+    .option('--bucket <bucket>', 'the archive is this S3 bucket (AWS credentials of the shell)')
+    .option('--prefix <prefix>', 'key prefix in the bucket (default archive/)');
+  archiveWhere(archive
+    .command('list')
+    .summary('archived months, from the manifest')
+    .description("what is archived, from the archive's manifest.json: table, month, rows, bytes, first and last time, file")
+    .option('--table <table>', 'only this table'))
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { table?: string; dir?: string; bucket?: string; prefix?: string; json?: boolean }) => {
+      await runWithoutDatabase(opts.json, () => archiveListCommand(io.out, { location: archiveLocation(opts, io.env), table: opts.table, json: opts.json }));
+    });
+  archiveWhere(archive
+    .command('restore')
+    .summary('bring archived months back into the database, exactly')
+    .description('re-create the month partitions and insert the archived rows exactly (identity values kept), in one transaction; '
+      + 'refused, writing nothing, when the database already has rows in those months or a file does not match the manifest')
+    .requiredOption('--table <table>', 'a partitioned table, e.g. markets')
+    .requiredOption('--from <month>', 'first month, YYYY-MM', parseMonthArgument)
+    .requiredOption('--to <month>', 'last month (included), YYYY-MM', parseMonthArgument))
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { table: string; from: string; to: string; dir?: string; bucket?: string; prefix?: string; json?: boolean }) => {
+      await run(opts.json, (ctx) => archiveRestoreCommand(ctx, { table: opts.table, from: opts.from, to: opts.to, location: archiveLocation(opts, io.env), json: opts.json }));
+    });
+  archive
+    .command('export')
+    .summary('archive months to a directory by hand (nothing dropped)')
+    .description("write the months' rows to DIR as the archive does (Parquet, manifest.json), verified; drops nothing")
+    .requiredOption('--table <table>', 'a partitioned table, e.g. markets')
+    .requiredOption('--from <month>', 'first month, YYYY-MM', parseMonthArgument)
+    .requiredOption('--to <month>', 'last month (included), YYYY-MM', parseMonthArgument)
+    .requiredOption('--dir <dir>', 'the directory to write (an archive: files and manifest.json)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { table: string; from: string; to: string; dir: string; json?: boolean }) => {
+      await run(opts.json, (ctx) => archiveExportCommand(ctx, { table: opts.table, from: opts.from, to: opts.to, location: { kind: 'directory', dir: opts.dir }, json: opts.json }));
+    });
+
+  addTapeCommands(program, { run, runWithoutDatabase, out: io.out });
 
   deferRequiredOptions(program);
   return program;

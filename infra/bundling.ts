@@ -17,6 +17,7 @@ export const FUNCTION_NAMES = [
   'migrate',
   'archive-partitions',
   'restore-check',
+  'maintain-partitions',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 

@@ -129,6 +129,12 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.seconds(120), memorySize: 512,
     publishesEvents: true, usesExchange: true,
   },
+  'maintain-partitions': {
+    description: 'Creates the month partitions of the versioned tables ahead (current month + 3) and empties their default partitions',
+    timeout: Duration.seconds(120), memorySize: 256,
+    // Daily, with the data group: partitions must exist ahead of ingestion whatever trades.
+    schedule: { every: Duration.days(1), group: 'data' },
+  },
   migrate: {
     description: 'Applies pending SQL migrations (run by a deploy-time trigger before any other function is created or updated)',
     timeout: Duration.seconds(300), memorySize: 512,

@@ -51,6 +51,7 @@ export const LOCAL_SCHEDULES = {
   'monitor-positions': 60,
   'check-health': 60,
   'settle-markets': 300,
+  'maintain-partitions': 86_400,
 } as const;
 
 /** The deployed functions' timeouts, ms (infra/functions.ts): what the Lambda context's remaining time counts down from. */
@@ -259,10 +260,11 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
     });
     delete process.env.KALSHI_CREDENTIALS_SECRET_ARN;
 
-    const [ingestMarkets, ingestGames, scan, monitor, health, settle, entry, exit, factory] = await Promise.all([
+    const [ingestMarkets, ingestGames, scan, monitor, health, settle, entry, exit, factory, partitions] = await Promise.all([
       import('../functions/ingest-markets/handler'), import('../functions/ingest-game-states/handler'), import('../functions/scan-edges/handler'),
       import('../functions/monitor-positions/handler'), import('../functions/check-health/handler'), import('../functions/settle-markets/handler'),
       import('../functions/execute-entry/handler'), import('../functions/execute-exit/handler'), import('../shared/exchange/factory'),
+      import('../functions/maintain-partitions/handler'),
     ]);
     const exitExchange = await factory.createExchangeFromEnv({ pool });
     let invocations = 0;
@@ -405,6 +407,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
         monitor.runMonitor({}, context('monitor-positions'), { queue: exitQueue, now: () => loop.nowMs(), sleep: (ms) => loop.sleep(ms) }));
       jobs.every('check-health', LOCAL_SCHEDULES['check-health'], () => health.runCheckHealth({}));
       jobs.every('settle-markets', LOCAL_SCHEDULES['settle-markets'], () => settle.runSettleMarkets({}));
+      jobs.every('maintain-partitions', LOCAL_SCHEDULES['maintain-partitions'], () => partitions.runMaintainPartitions({}));
 
       // SQS event source mappings: one consumer per queue at a time, a delivery when a message is visible.
       const consumer = <M, Id>(

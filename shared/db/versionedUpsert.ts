@@ -186,7 +186,9 @@ WITH changed AS (
 ${identityCte}
 closed AS (
   UPDATE ${table} t SET row_current_ind = FALSE, superseded_at = precog_now()
-  WHERE t.ctid = ANY (ARRAY(SELECT _old_ctid FROM changed WHERE _old_ctid IS NOT NULL))
+  -- row_current_ind: on a partitioned table (migration 0021) a ctid is only unique within one
+  -- partition; the condition prunes the update to the partition of current rows.
+  WHERE t.row_current_ind AND t.ctid = ANY (ARRAY(SELECT _old_ctid FROM changed WHERE _old_ctid IS NOT NULL))
   RETURNING 1
 ),
 inserted AS (

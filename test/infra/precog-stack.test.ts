@@ -172,6 +172,7 @@ describe('schedules', () => {
     'check-health': 'rate(1 minute)',
     'settle-markets': 'rate(5 minutes)',
     'archive-partitions': 'rate(1 day)',
+    'maintain-partitions': 'rate(1 day)',
   };
 
   const enabledOf = (built: Built) =>
@@ -200,10 +201,10 @@ describe('schedules', () => {
     expect(enabledOf(off)).toEqual([]);
   });
 
-  it('schedules=data enables ingestion, check-health and the daily archival only; the others stay, disabled', () => {
-    expect(schedulesByFunction(data).size).toBe(7);
-    expect(enabledOf(data)).toEqual(['archive-partitions', 'check-health', 'ingest-game-states', 'ingest-markets']);
-    expect(scheduledFunctions('data').sort()).toEqual(['archive-partitions', 'check-health', 'ingest-game-states', 'ingest-markets']);
+  it('schedules=data enables ingestion, check-health, partition maintenance and the daily archival only; the others stay, disabled', () => {
+    expect(schedulesByFunction(data).size).toBe(8);
+    expect(enabledOf(data)).toEqual(['archive-partitions', 'check-health', 'ingest-game-states', 'ingest-markets', 'maintain-partitions']);
+    expect(scheduledFunctions('data').sort()).toEqual(['archive-partitions', 'check-health', 'ingest-game-states', 'ingest-markets', 'maintain-partitions']);
   });
 
   it('a late scheduled event is dropped, not replayed', () => {

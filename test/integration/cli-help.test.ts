@@ -35,7 +35,7 @@ const listed = (c: Command) => c.summary() || c.description();
 describe('precog help', () => {
   it('the program holds every command of the operator CLI', () => {
     expect(leaves.map((n) => n.path.join(' ')).sort()).toEqual([
-      'ab', 'attribution',
+      'ab', 'archive export', 'archive list', 'archive restore', 'attribution',
       'breaker list', 'breaker resolve', 'breaker trip',
       'config get', 'config keys', 'config list', 'config set', 'config unset',
       'db check',
@@ -45,6 +45,7 @@ describe('precog help', () => {
       'model activate', 'model create', 'model deprecate', 'model list', 'model status', 'model validate',
       'orders', 'pnl', 'positions', 'preflight', 'reconcile',
       'strategy activate', 'strategy create', 'strategy deprecate', 'strategy list', 'strategy show', 'strategy status',
+      'tape export', 'tape import', 'tape show',
       'trades',
     ]);
   });

@@ -70,21 +70,23 @@ describe('precog invoke', () => {
     // nothing is sent; with events that would send, use the dry-run events (next test).
     const queues = { ENTRY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/precog-entry-orders', EXIT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/precog-exit-orders' };
     const names = functionNames();
-    expect(names).toEqual(['archive-partitions', 'check-health', 'execute-entry', 'execute-exit', 'ingest-game-states', 'ingest-markets', 'migrate',
-      'monitor-positions', 'reconcile', 'restore-check', 'scan-edges', 'settle-markets']);
-    // Not here: archive-partitions (a placeholder in this branch; branch archive's handler and its
-    // tests replace it) and restore-check (its event names a restored RDS instance and it reports to
-    // AWS Backup: test/integration/integrity-restore-check.test.ts; below, its configuration check).
+    expect(names).toEqual(['archive-partitions', 'check-health', 'execute-entry', 'execute-exit', 'ingest-game-states', 'ingest-markets',
+      'maintain-partitions', 'migrate', 'monitor-positions', 'reconcile', 'restore-check', 'scan-edges', 'settle-markets']);
+    // Not here: restore-check (its event names a restored RDS instance and it reports to AWS
+    // Backup: test/integration/integrity-restore-check.test.ts; below, its configuration check).
+    // archive-partitions archives to a directory off AWS (nothing is past the hot window here).
+    const archiveDir = mkdtempSync(path.join(tmpdir(), 'precog-invoke-archive-'));
     const results: Record<string, unknown> = {};
-    for (const name of names.filter((n) => n !== 'archive-partitions' && n !== 'restore-check')) {
+    for (const name of names.filter((n) => n !== 'restore-check')) {
       // monitor-positions' `{}` monitors until shortly (8 s) before the timeout: a 10 s context keeps it to one sweep.
-      const r = await runPrecog(db().url, ['invoke', name, '--json', '--timeout', '10'], { ...env, ...queues });
+      const r = await runPrecog(db().url, ['invoke', name, '--json', '--timeout', '10'], { ...env, ...queues, ARCHIVE_DIR: archiveDir });
       expect(r.code, `${name}: ${r.err}`).toBe(EXIT_OK);
       const out = JSON.parse(r.out);
       expect(out).toMatchObject({ function: name, eventFile: expect.stringMatching(new RegExp(`events/${name}\\.json$`)), requestId: expect.any(String) });
       results[name] = out.result;
     }
     expect(results.migrate).toEqual({ dryRun: false, migrations: [] });
+    expect(results['archive-partitions']).toMatchObject({ archived: [], failures: [] });
     // The execute-* samples name an order / exit request this database never recorded: acknowledged, nothing done.
     expect(results['execute-entry']).toEqual({ batchItemFailures: [] });
     expect(results['execute-exit']).toEqual({ batchItemFailures: [] });

@@ -36,7 +36,8 @@ describe('LOCAL_SCHEDULES', () => {
   it('the periods are the documented cadences (a minute; settlement every five)', () => {
     expect(deployed['settle-markets']).toBe(300);
     expect(deployed['monitor-positions']).toBe(60);
-    expect(Object.keys(deployed)).toHaveLength(6);
+    expect(deployed['maintain-partitions']).toBe(86_400);
+    expect(Object.keys(deployed)).toHaveLength(7);
   });
 });
 
