@@ -6,6 +6,7 @@ import { localRunBench } from './benches/localRun';
 import { monitorSweepBench } from './benches/monitorSweep';
 import { scanEdgesBench } from './benches/scanEdges';
 import { versionedUpsertBench } from './benches/versionedUpsert';
+import { tapeBench } from './benches/tape';
 
 /** Every benchmark, by the key it records in bench/results.json. */
 const BENCHES: Record<string, Bench> = {
@@ -16,6 +17,7 @@ const BENCHES: Record<string, Bench> = {
   'monitor-sweep': monitorSweepBench,
   bundles: bundlesBench,
   'local-run': localRunBench,
+  tape: tapeBench,
 };
 
 /** Benches that use no database: a run of only these starts no PostgreSQL server. */
