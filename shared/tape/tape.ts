@@ -28,6 +28,12 @@ export const TAPE_TABLES: readonly ManifestTable[] = Object.freeze([
   { table: 'game_states', role: 'timeseries', timeColumn: 'created_at', keyColumns: ['game_state_id'] },
 ] as const satisfies ManifestTable[]);
 
+/**
+ * Rows per row group in a time-series file: what a reader holds per table at once (about 2 MiB of
+ * rows), whatever the tape's length. Catalog files keep the codec's default.
+ */
+export const TIME_SERIES_ROW_GROUP_ROWS = 2_000;
+
 /** A time-series key's version that is already over at the window's start is left out of the opening state. */
 const TERMINAL_STATUS: Record<string, string> = { markets: 'settled', game_states: 'final' };
 
@@ -154,7 +160,10 @@ export async function writeTape(db: pg.Pool, window: TapeWindow, store: ArchiveS
 }
 
 async function writeFile(client: Queryable, store: ArchiveStore, table: ManifestTable, month: string, selection: Selection, timeColumn: string | null): Promise<ManifestFile> {
-  const file = await exportTableFile(client, { table: table.table, where: selection.where, params: selection.params, orderBy: orderBy(table) });
+  const file = await exportTableFile(client, {
+    table: table.table, where: selection.where, params: selection.params, orderBy: orderBy(table),
+    ...(table.role === 'timeseries' ? { batchRows: TIME_SERIES_ROW_GROUP_ROWS } : {}),
+  });
   let minTime: string | null = null;
   let maxTime: string | null = null;
   if (timeColumn && file.rows > 0) {
