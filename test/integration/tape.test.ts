@@ -208,4 +208,17 @@ describe('importTape', () => {
     await expect(importTape(target.pool, tapeDir)).rejects.toThrow(/platforms\/all\.parquet: a row is already in the database \(Key \(platform_id\)=\(kalshi\) already exists\.\); nothing was imported/);
     expect((await target.pool.query(`SELECT count(*)::int AS n FROM markets`)).rows[0].n).toBe(6);
   });
+
+  it('a conflict in a late table (strategies) leaves nothing of the earlier tables behind', async () => {
+    const other = await createTestDatabase();
+    try {
+      await other.pool.query(`INSERT INTO strategies (strategy_name, strategy_version, strategy_type, config) VALUES ('halftime_entry', 'v1.0', 'entry', '{}')`);
+      await expect(importTape(other.pool, tapeDir)).rejects.toThrow(/strategies\/all\.parquet: a row is already in the database .*nothing was imported/);
+      for (const table of ['platforms', 'events', 'market_identities', 'probability_models', 'markets', 'game_states']) {
+        expect((await other.pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n, table).toBe(0);
+      }
+    } finally {
+      await other.drop();
+    }
+  });
 });
