@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Queryable } from '../db/transaction';
 import { exportTableFile, openTableFile, insertRowsExact, sha256Hex, TapeFileError } from './codec';
 import {
-  MANIFEST_KEY, TAPE_FORMAT, TAPE_FORMAT_VERSION, TapeError, manifestText, monthBounds, monthsOverlapping, readManifest, tapeId,
+  MANIFEST_KEY, TAPE_FORMAT, TAPE_FORMAT_VERSION, TapeError, canonicalJson, manifestText, monthBounds, monthsOverlapping, readManifest, tapeId,
   type Manifest, type ManifestFile, type ManifestTable,
 } from './manifest';
 import { DirectoryStore, type ArchiveStore } from './store';
@@ -267,6 +267,7 @@ export async function openTape(source: string | ArchiveStore): Promise<OpenedTap
     const opened = await openTableFile(source, { label: where });
     if (opened.table !== file.table) throw new TapeFileError(where, `holds table ${opened.table}, the manifest says ${file.table}`);
     if (opened.rows !== file.rows) throw new TapeFileError(where, `holds ${opened.rows} rows, the manifest says ${file.rows}`);
+    if (canonicalJson(opened.columns) !== canonicalJson(file.columns)) throw new TapeFileError(where, 'its columns differ from the manifest\'s');
     yield* opened.rows$();
   }
 
