@@ -7,6 +7,7 @@ import { localRunBench } from './benches/localRun';
 import { monitorSweepBench } from './benches/monitorSweep';
 import { scanEdgesBench } from './benches/scanEdges';
 import { versionedUpsertBench } from './benches/versionedUpsert';
+import { tapeBench } from './benches/tape';
 
 /** Every benchmark, by the key it records in bench/results.json. */
 const BENCHES: Record<string, Bench> = {
@@ -18,6 +19,7 @@ const BENCHES: Record<string, Bench> = {
   bundles: bundlesBench,
   'local-run': localRunBench,
   lifecycle: lifecycleBench,
+  tape: tapeBench,
 };
 
 /** Benches that use no database: a run of only these starts no PostgreSQL server. */

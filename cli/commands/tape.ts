@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DirectoryStore, isEmptyOrMissingDirectory, importTape, openTape, writeTape, EmptyWindowError, type Manifest } from '../../shared/tape';
 import type { CommandContext } from './context';
@@ -38,6 +39,17 @@ export async function checkTapeExportArgs(args: Pick<TapeExportArgs, 'dir' | 'fr
   }
   if (!(await isEmptyOrMissingDirectory(args.dir))) {
     throw new UsageError(`${args.dir} exists and is not an empty directory: a tape is written into a new or empty directory`);
+  }
+}
+
+/** A tape directory named on the command line must exist: a missing one is a usage error naming it. */
+export async function checkTapeDir(dir: string): Promise<void> {
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new UsageError(`cannot read tape ${dir}: not a directory`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read tape ${dir}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`);
   }
 }
 
@@ -129,6 +141,7 @@ export function addTapeCommands(program: Command, runners: { run: Run; runWithou
     .argument('<dir>', 'tape directory')
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, opts: { json?: boolean }) => {
+      await runners.runWithoutDatabase(opts.json, () => checkTapeDir(dir));
       await runners.run(opts.json, (ctx) => tapeImport(ctx, { dir, json: opts.json }));
     });
   tape
@@ -138,6 +151,9 @@ export function addTapeCommands(program: Command, runners: { run: Run; runWithou
     .argument('<dir>', 'tape directory')
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, opts: { json?: boolean }) => {
-      await runners.runWithoutDatabase(opts.json, () => tapeShow(runners.out, { dir, json: opts.json }));
+      await runners.runWithoutDatabase(opts.json, async () => {
+        await checkTapeDir(dir);
+        await tapeShow(runners.out, { dir, json: opts.json });
+      });
     });
 }

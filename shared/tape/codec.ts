@@ -2,8 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import * as z from 'zod';
 import type { Queryable } from '../db/transaction';
 import { describeTable, exactSelectExpression, quoteIdent, type ColumnSpec } from './columns';
+import { ColumnSpecSchema } from './manifest';
 import { parquetToTape, sqlToParquet, tapeToSqlParam, type TapeRow } from './values';
 
 /** Key-value metadata entry of every tape file: the PostgreSQL columns it was written from. */
@@ -202,7 +204,12 @@ export async function openTableFile(source: Uint8Array | string, options: ReadTa
   const table = entry(TABLE_METADATA_KEY);
   const columnsJson = entry(COLUMNS_METADATA_KEY);
   if (!table || !columnsJson) throw new TapeFileError(label, `not a Precog tape file (no ${TABLE_METADATA_KEY} / ${COLUMNS_METADATA_KEY} metadata)`);
-  const columns = JSON.parse(columnsJson) as ColumnSpec[];
+  let columns: ColumnSpec[];
+  try {
+    columns = z.array(ColumnSpecSchema).min(1).parse(JSON.parse(columnsJson));
+  } catch (error) {
+    throw new TapeFileError(label, `its ${COLUMNS_METADATA_KEY} metadata is not a valid column list (${(error as Error).message.slice(0, 200)})`);
+  }
   const raw = rawSchema(metadata);
   async function* rows(): AsyncIterable<TapeRow> {
     let rowStart = 0;

@@ -178,7 +178,7 @@ export class S3Store implements ArchiveStore {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), ChecksumMode: 'ENABLED' }));
       if (!out.ChecksumSHA256) throw new Error(`${this.location}/${key}: S3 returned no SHA-256 checksum (object not uploaded with ChecksumSHA256?)`);
       // A multipart upload's checksum is a checksum of part checksums ("…-N"): not the file's sha256.
-      if (out.ChecksumSHA256.includes('-')) throw new Error(`${this.location}/${key}: composite (multipart) checksum ${out.ChecksumSHA256} is not a whole-object sha256`);
+      if (out.ChecksumType === 'COMPOSITE' || out.ChecksumSHA256.includes('-')) throw new Error(`${this.location}/${key}: composite (multipart) checksum ${out.ChecksumSHA256} is not a whole-object sha256`);
       return { bytes: Number(out.ContentLength ?? 0), sha256: base64ToHex(out.ChecksumSHA256) };
     } catch (error) {
       if (isNotFound(error)) return null;

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Queryable } from '../db/transaction';
 import { exportTableFile, openTableFile, insertRowsExact, sha256Hex, TapeFileError } from './codec';
 import {
-  MANIFEST_KEY, TAPE_FORMAT, TAPE_FORMAT_VERSION, TapeError, manifestText, monthBounds, monthsOverlapping, readManifest, tapeId,
+  MANIFEST_KEY, TAPE_FORMAT, TAPE_FORMAT_VERSION, TapeError, canonicalJson, manifestText, monthBounds, monthsOverlapping, readManifest, tapeId,
   type Manifest, type ManifestFile, type ManifestTable,
 } from './manifest';
 import { DirectoryStore, type ArchiveStore } from './store';
@@ -27,6 +27,12 @@ export const TAPE_TABLES: readonly ManifestTable[] = Object.freeze([
   { table: 'markets', role: 'timeseries', timeColumn: 'created_at', keyColumns: ['market_version_id'] },
   { table: 'game_states', role: 'timeseries', timeColumn: 'created_at', keyColumns: ['game_state_id'] },
 ] as const satisfies ManifestTable[]);
+
+/**
+ * Rows per row group in a time-series file: what a reader holds per table at once (about 2 MiB of
+ * rows), whatever the tape's length. Catalog files keep the codec's default.
+ */
+export const TIME_SERIES_ROW_GROUP_ROWS = 2_000;
 
 /** A time-series key's version that is already over at the window's start is left out of the opening state. */
 const TERMINAL_STATUS: Record<string, string> = { markets: 'settled', game_states: 'final' };
@@ -154,7 +160,10 @@ export async function writeTape(db: pg.Pool, window: TapeWindow, store: ArchiveS
 }
 
 async function writeFile(client: Queryable, store: ArchiveStore, table: ManifestTable, month: string, selection: Selection, timeColumn: string | null): Promise<ManifestFile> {
-  const file = await exportTableFile(client, { table: table.table, where: selection.where, params: selection.params, orderBy: orderBy(table) });
+  const file = await exportTableFile(client, {
+    table: table.table, where: selection.where, params: selection.params, orderBy: orderBy(table),
+    ...(table.role === 'timeseries' ? { batchRows: TIME_SERIES_ROW_GROUP_ROWS } : {}),
+  });
   let minTime: string | null = null;
   let maxTime: string | null = null;
   if (timeColumn && file.rows > 0) {
@@ -258,6 +267,7 @@ export async function openTape(source: string | ArchiveStore): Promise<OpenedTap
     const opened = await openTableFile(source, { label: where });
     if (opened.table !== file.table) throw new TapeFileError(where, `holds table ${opened.table}, the manifest says ${file.table}`);
     if (opened.rows !== file.rows) throw new TapeFileError(where, `holds ${opened.rows} rows, the manifest says ${file.rows}`);
+    if (canonicalJson(opened.columns) !== canonicalJson(file.columns)) throw new TapeFileError(where, 'its columns differ from the manifest\'s');
     yield* opened.rows$();
   }
 

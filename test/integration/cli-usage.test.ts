@@ -61,6 +61,9 @@ const USAGE_ERRORS: ReadonlyArray<readonly [command: string, args: readonly stri
   ['strategy list', ['strategy', 'list', '--status', 'training'], /argument 'training' is invalid\. Allowed choices are draft, testing, active, inactive, deprecated/],
   ['strategy show', ['strategy', 'show', 'halftime_entry', 'one'], /value 'one' is invalid for argument 'version'\. expected a version like v1\.0/],
   ['strategy status', ['strategy', 'status', 'halftime_entry', 'v1.0', 'paused'], /value 'paused' is invalid for argument 'status'\. Allowed choices are draft, testing, active, inactive, deprecated/],
+  ['tape export', ['tape', 'export', '--from', '2026-09-13T21:00:00Z', '--to', '2026-09-13T17:00:00Z', '/nonexistent/tape'], /--from \(2026-09-13T21:00:00\.000Z\) must be before --to/],
+  ['tape import', ['tape', 'import', '/nonexistent/tape'], /cannot read tape \/nonexistent\/tape: no such directory/],
+  ['tape show', ['tape', 'show', '/nonexistent/tape'], /cannot read tape \/nonexistent\/tape: no such directory/],
   ['trades', ['trades', '--position', 'x'], /option '--position <id>' argument 'x' is invalid/],
 ];
 

@@ -1,12 +1,14 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, useClock } from '../../shared/clock/clock';
 import { EventRepository, SeriesRepository, withTransaction } from '../../shared/db';
 import { GAME_STATES } from '../../shared/db/versionedTables';
 import { versionedUpsert } from '../../shared/db/versionedUpsert';
-import { EmptyWindowError, importTape, openTape, tapeId, writeTape, DirectoryStore, type Manifest, type TapeEvent } from '../../shared/tape';
+import { EmptyWindowError, importTape, openTape, tapeId, writeTape, DirectoryStore, S3Store, type Manifest, type TapeEvent } from '../../shared/tape';
 import { canonicalJson } from '../../shared/tape/manifest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { marketSnapshot, seedHierarchy, seedMarkets, seedStrategyAndModel } from '../helpers/seed';
@@ -190,6 +192,45 @@ describe('openTape', () => {
   });
 });
 
+describe('a tape in S3 (S3Store over aws-sdk-client-mock holding the objects)', () => {
+  it('writes the same files and tapeId as a directory, opens and streams the same events, and names a corrupted object', async () => {
+    const objects = new Map<string, { body: Uint8Array; sha256: string }>();
+    const s3 = mockClient(S3Client);
+    s3.on(PutObjectCommand).callsFake((input) => {
+      objects.set(input.Key, { body: input.Body as Uint8Array, sha256: input.ChecksumSHA256 });
+      return {};
+    });
+    s3.on(HeadObjectCommand).callsFake((input) => {
+      const object = objects.get(input.Key);
+      if (!object) throw Object.assign(new Error('not found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+      return { ContentLength: object.body.byteLength, ChecksumSHA256: object.sha256, ChecksumType: 'FULL_OBJECT' };
+    });
+    s3.on(GetObjectCommand).callsFake((input) => {
+      const object = objects.get(input.Key);
+      if (!object) throw Object.assign(new Error('no such key'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+      return { Body: { transformToByteArray: async () => object.body } };
+    });
+    s3.on(ListObjectsV2Command).callsFake((input) => ({ Contents: [...objects.keys()].filter((k) => k.startsWith(input.Prefix ?? '')).map((Key) => ({ Key })), IsTruncated: false }));
+    try {
+      const store = new S3Store(new S3Client({ region: 'us-east-1' }), 'precog-archive', 'tapes/2026-09-30');
+      const written = await writeTape(source.pool, { from: FROM, to: TO }, store);
+      expect(written.tapeId).toBe(manifest.tapeId);
+      expect([...objects.keys()]).toContain('tapes/2026-09-30/markets/2026-10.parquet');
+      const fromS3 = await collect((await openTape(store)).events());
+      const fromDir = await collect((await openTape(tapeDir)).events());
+      expect(fromS3.map(describeEvent)).toEqual(fromDir.map(describeEvent));
+      // S3 says the stored checksum is fine but the bytes served differ: the reader's own hash catches it.
+      const object = objects.get('tapes/2026-09-30/markets/2026-10.parquet')!;
+      const opened = await openTape(store);
+      object.body = new Uint8Array(object.body);
+      object.body[object.body.length >> 1]! ^= 0xff;
+      await expect(collect(opened.events())).rejects.toThrow('s3://precog-archive/tapes/2026-09-30/markets/2026-10.parquet: sha256 does not match the manifest');
+    } finally {
+      s3.restore();
+    }
+  });
+});
+
 describe('importTape', () => {
   it('loads every row exactly, then refuses a second import as a conflict and writes nothing', async () => {
     const counts = await importTape(target.pool, tapeDir);
@@ -207,5 +248,18 @@ describe('importTape', () => {
 
     await expect(importTape(target.pool, tapeDir)).rejects.toThrow(/platforms\/all\.parquet: a row is already in the database \(Key \(platform_id\)=\(kalshi\) already exists\.\); nothing was imported/);
     expect((await target.pool.query(`SELECT count(*)::int AS n FROM markets`)).rows[0].n).toBe(6);
+  });
+
+  it('a conflict in a late table (strategies) leaves nothing of the earlier tables behind', async () => {
+    const other = await createTestDatabase();
+    try {
+      await other.pool.query(`INSERT INTO strategies (strategy_name, strategy_version, strategy_type, config) VALUES ('halftime_entry', 'v1.0', 'entry', '{}')`);
+      await expect(importTape(other.pool, tapeDir)).rejects.toThrow(/strategies\/all\.parquet: a row is already in the database .*nothing was imported/);
+      for (const table of ['platforms', 'events', 'market_identities', 'probability_models', 'markets', 'game_states']) {
+        expect((await other.pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n, table).toBe(0);
+      }
+    } finally {
+      await other.drop();
+    }
   });
 });

@@ -43,6 +43,8 @@ describe('S3Store (aws-sdk-client-mock at the SDK boundary)', () => {
     await expect(store().stat('markets/2026-10.parquet')).rejects.toThrow('s3://precog-archive/tapes/2026-09/markets/2026-10.parquet: S3 returned no SHA-256 checksum');
     s3.on(HeadObjectCommand).resolves({ ContentLength: 3, ChecksumSHA256: `${sha256Base64}-2` });
     await expect(store().stat('markets/2026-10.parquet')).rejects.toThrow(/composite \(multipart\) checksum/);
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 3, ChecksumSHA256: sha256Base64, ChecksumType: 'COMPOSITE' });
+    await expect(store().stat('markets/2026-10.parquet')).rejects.toThrow(/composite \(multipart\) checksum/);
   });
 
   it('gets the bytes (null when missing) and lists keys relative to the prefix across pages', async () => {
