@@ -235,6 +235,8 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
     sim = new KalshiSimulator({
       scenario, clock: loop, startMs: state.startMs, runTag: state.runTag, keyId: state.keyId,
       publicKey: state.publicKeyPem, balanceDollars: state.balance, portfolio: state.portfolio, onChange: () => save(),
+      // Quotes change on the minute, when ingestion reads them: the run's tape holds every quote the venue showed.
+      quoteStepSeconds: 60,
     });
     await sim.start();
 
