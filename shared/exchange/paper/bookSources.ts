@@ -14,7 +14,7 @@ export interface BookSource {
  * How many contracts each level of an ingested top of book offers: a fixed number for every level,
  * `null` (unlimited), or `'recorded'`: the sizes ingestion recorded with the version (Kalshi's
  * `yes_bid_size_fp` / `yes_ask_size_fp`, migration 0020); a version recorded without sizes is
- * unlimited.
+ * unlimited. With recorded sizes each ingestion run is a new snapshot (see `observedAt`).
  */
 export type IngestedDepth = number | null | 'recorded';
 
@@ -38,7 +38,8 @@ export class IngestedBookSource implements BookSource {
 
   async book(ticker: string): Promise<PaperBook | null> {
     const { rows } = await this.db.query(
-      `SELECT yes_price, no_price, yes_bid, no_bid, yes_bid_size, yes_ask_size, status, created_at
+      `SELECT yes_price, no_price, yes_bid, no_bid, yes_bid_size, yes_ask_size, status, created_at,
+              (SELECT max(last_check) FROM system_health WHERE component = 'ingest-markets' AND status <> 'down') AS observed_at
          FROM current_markets
         WHERE platform_id = 'kalshi' AND ticker = $1
         ORDER BY created_at DESC, market_version_id DESC
@@ -62,9 +63,19 @@ export class IngestedBookSource implements BookSource {
       yes: { asks: level(row.yes_price, yesAskSize), bids: level(row.yes_bid, yesBidSize) },
       no: { asks: level(row.no_price, yesBidSize), bids: level(row.no_bid, yesAskSize) },
       open: row.status === 'open',
-      at: row.created_at as Date,
+      at: this.depth === 'recorded' ? observedAt(row.created_at as Date, row.observed_at as Date | null) : (row.created_at as Date),
     };
   }
+}
+
+/**
+ * With recorded sizes, a snapshot is each time ingestion looked, not only each new version: an
+ * unchanged quote writes no version, but a minute later the venue displays its size again (the
+ * market never saw our paper fills), so what a paper order took from the previous look is
+ * available again.
+ */
+function observedAt(createdAt: Date, lastIngestion: Date | null): Date {
+  return lastIngestion && lastIngestion.getTime() > createdAt.getTime() ? lastIngestion : createdAt;
 }
 
 /**
