@@ -67,6 +67,17 @@ describe('the backtest fill model over recorded top-of-book sizes', () => {
     expect(await exchange.placeOrder(order({ count: qty(5) }))).toMatchObject({ status: 'executed', filledCount: 5 });
   });
 
+  it('an unchanged quote seen again by the next ingestion is a new snapshot: its size is offered again', async () => {
+    await snapshot({ yesAsk: '0.61', yesBid: '0.53', askSize: '10.00', bidSize: '4.00' });
+    const exchange = venue();
+    expect(await exchange.placeOrder(order({ count: qty(10), limitPrice: dec('0.61') }))).toMatchObject({ filledCount: 10 });
+    expect(await exchange.placeOrder(order({ count: qty(10), limitPrice: dec('0.61') }))).toMatchObject({ filledCount: 0 });
+    // A minute later ingestion reads the same quote: no new version (nothing changed), a health row.
+    clock.advance(60_000);
+    await db().pool.query(`INSERT INTO system_health (component, status) VALUES ('ingest-markets', 'healthy')`);
+    expect(await exchange.placeOrder(order({ count: qty(10), limitPrice: dec('0.61') }))).toMatchObject({ filledCount: 10 });
+  });
+
   it('a NO buy takes the YES bid\'s size (one book seen from both sides); a resting order fills as maker when a later snapshot crosses it, up to that snapshot\'s size', async () => {
     await snapshot({ yesAsk: '0.56', yesBid: '0.53', askSize: '50.00', bidSize: '4.00' });
     const exchange = venue();
