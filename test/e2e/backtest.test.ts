@@ -1,4 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runCli } from '../../cli/precog';
 import type { VersionRef } from '../../backtest/catalog';
 import { BacktestInputError } from '../../backtest/engine';
 import { lookaheadAnalysis, rowsFromTheFuture } from '../../backtest/lookahead';
@@ -78,6 +82,26 @@ describe.sequential('backtest of a recorded npm start run', () => {
     expect(checked.length).toBeGreaterThan(1);
     expect(findings.map((f) => f.message)).toEqual([]);
   }, 600_000);
+
+  it('precog backtest --source: the same outcome.json as the engine, a summary, progress lines on stderr', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'precog-backtest-'));
+    try {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli([
+        'backtest', ...RUN_STRATEGIES.flatMap((s) => ['--strategy', `${s.name}@${s.version}`]), '--source', recorded.db.directUrl,
+        '--from', full.info.window.from.toISOString(), '--to', full.info.window.to.toISOString(), '--balance', '2000', '--seed', '7',
+        '--out', dir, '--database-url', inject('adminDatabaseUrl'),
+      ], { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
+      expect(code, err.join('\n')).toBe(0);
+      expect(readFileSync(path.join(dir, 'outcome.json'), 'utf8')).toBe(outcomeJson(full));
+      expect(out.join('\n')).toMatch(/quarter_live@v1\.1 +\d+ buys +\d+ sells/);
+      expect(out.at(-1)).toBe(`outcome: ${path.join(dir, 'outcome.json')}`);
+      expect(err.at(-1)).toMatch(/^replaying database \S+ \[#{20}\] 100%$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('refuses what the source cannot answer: an unknown version (listing the known ones), a window the source does not cover', async () => {
     await expect(backtestOn(recorded.db.directUrl, { strategies: [{ name: 'quarter_live', version: 'v9.9' }], balance: new Decimal(100), seed: 1 }))
