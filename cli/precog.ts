@@ -38,6 +38,7 @@ import { MODEL_TRANSITIONS, STRATEGY_TRANSITIONS } from '../shared/strategies/li
 import { preflight } from './commands/preflight';
 import { DLQ_NAMES, dlqList, dlqRedrive, type DlqName } from './commands/dlq';
 import { backtestCommand } from './commands/backtest';
+import { addTapeCommands } from './commands/tape';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -586,6 +587,8 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .action(async (opts: { queue: string; limit: number; json?: boolean }) => {
       await runWithoutDatabase(opts.json, () => dlqRedrive({ sqs: lazySqs, env: io.env, out: io.out }, { queues: queuesOf(opts.queue), limit: opts.limit, json: opts.json }));
     });
+
+  addTapeCommands(program, { run, runWithoutDatabase, out: io.out });
 
   deferRequiredOptions(program);
   return program;

@@ -44,6 +44,7 @@ describe('precog help', () => {
       'model activate', 'model create', 'model deprecate', 'model list', 'model status', 'model validate',
       'orders', 'pnl', 'positions', 'preflight', 'reconcile',
       'strategy activate', 'strategy create', 'strategy deprecate', 'strategy list', 'strategy show', 'strategy status',
+      'tape export', 'tape import', 'tape show',
       'trades',
     ]);
   });
