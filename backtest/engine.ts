@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { useClock } from '../shared/clock/clock';
 import { Decimal } from '../shared/domain/decimal';
@@ -95,7 +95,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
   const chosen = chooseCatalog(catalog, { strategies: options.strategies, model: options.model ?? null, from });
 
   const rows: ReplayRow[] = [];
-  for await (const row of options.source.rows(from, to)) rows.push(row);
+  const digest = createHash('sha256');
+  for await (const row of options.source.rows(from, to)) {
+    rows.push(row);
+    digest.update(JSON.stringify([row.table, row.at.toISOString(), row.row]));
+    digest.update('\n');
+  }
+  const tapeId = options.source.tapeId ? await options.source.tapeId() : `rows-sha256:${digest.digest('hex')}`;
   const gaps = findGaps(rows, options.maxGapMinutes ?? 5);
   if (gaps.length > 0) {
     const g = gaps[0]!;
@@ -200,6 +206,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
         options.onProgress?.(total, total);
 
         const info: BacktestRunInfo = {
+          tapeId,
           source: options.source.label,
           window: { from, to },
           strategies: chosen.strategies.map((s) => ({ name: String(s.strategy_name), version: String(s.strategy_version) })),

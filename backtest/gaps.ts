@@ -27,7 +27,9 @@ export function findGaps(rows: readonly ReplayRow[], maxMinutes: number): TapeGa
     }
   };
   for (const r of rows) {
-    if (r.table === 'markets' || (r.table === 'system_health' && r.row.component === 'ingest-markets')) {
+    // A tape's assumed ingestion minutes (TapeSource) say nothing about the data: only recorded rows count.
+    const recordedHealth = r.table === 'system_health' && r.row.component === 'ingest-markets' && (r.row.details as { replayed?: string } | null)?.replayed !== 'tape';
+    if (r.table === 'markets' || recordedHealth) {
       check(r.at);
       lastData = r.at;
     } else if (r.table === 'game_states') {

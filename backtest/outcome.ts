@@ -11,6 +11,11 @@ import type { Exchange } from '../shared/exchange/types';
 
 /** The run, as decision 4's BacktestRunInfo has it, plus what this engine adds. */
 export interface BacktestRunInfo {
+  /**
+   * What was replayed: a tape's tapeId (sha256 over its manifest's file entries), or for a
+   * database source `rows-sha256:` and the sha256 of the rows replayed, in replay order.
+   */
+  tapeId: string;
   /** The source as named in messages (`database host/precog`, `tape ./tapes/x`). */
   source: string;
   window: { from: Date; to: Date };

@@ -41,6 +41,8 @@ export interface ReplaySource {
    */
   rows(from: Date, to: Date): AsyncIterable<ReplayRow>;
   close(): Promise<void>;
+  /** The tape's identity when the source is a tape (else the engine hashes the rows it replays). */
+  tapeId?(): Promise<string>;
 }
 
 /** Health rows of the ingestion components: the scan, the entry checks and the breakers judge data freshness by them. */

@@ -4,6 +4,7 @@ import { BacktestInputError, parseVersionRef, type VersionRef } from '../../back
 import { runBacktest } from '../../backtest/engine';
 import { outcomeJson, type BacktestOutcome } from '../../backtest/outcome';
 import { DatabaseSource, type ReplaySource } from '../../backtest/source';
+import { TapeSource } from '../../backtest/tapeSource';
 import { Decimal } from '../../shared/domain/decimal';
 import { databaseServer } from '../../local/embeddedPostgres';
 import { UsageError } from './usage';
@@ -101,10 +102,8 @@ export function progressReporter(io: BacktestCommandIo, label: string) {
 export async function backtestCommand(io: BacktestCommandIo, options: BacktestCommandOptions): Promise<BacktestOutcome[]> {
   const args = parseBacktestArgs(options);
   const sources: ReplaySource[] = [];
-  if (args.tapes.length > 0) {
-    throw new UsageError('--tape: the tape library (shared/tape) is not part of this build yet; use --source DATABASE_URL --from --to');
-  }
-  sources.push(new DatabaseSource(args.source!));
+  for (const tape of args.tapes) sources.push(new TapeSource(tape));
+  if (args.source) sources.push(new DatabaseSource(args.source));
   const server = await databaseServer(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : io.env);
   const outcomes: BacktestOutcome[] = [];
   try {

@@ -35,7 +35,7 @@ export async function recordedOutcome(url: string): Promise<BacktestOutcome> {
   try {
     const venue = { getBalance: async () => new Decimal(0) } as unknown as Exchange;
     return await readOutcome(pool, {
-      source: 'recorded', window: { from: new Date(0), to: new Date(0) }, strategies: [], model: null, models: [], fillModel: {}, seed: 0,
+      tapeId: 'recorded', source: 'recorded', window: { from: new Date(0), to: new Date(0) }, strategies: [], model: null, models: [], fillModel: {}, seed: 0,
       balance: new Decimal(0), startedAt: new Date(0), finishedAt: new Date(0),
     }, venue);
   } finally {
