@@ -552,7 +552,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .option('--out <dir>', 'where outcome.json is written', 'reports/backtest')
     .option('--keep', 'keep the replay database (its URL is printed)')
     .option('--database-url <url>', 'server for the replay database (default DATABASE_URL\'s server, else a throwaway embedded PostgreSQL)')
-    .option('--json', 'print the outcome as JSON')
+    .option('--json', 'print the result as JSON (the outcome)')
     .action(async (opts: { strategy?: string[]; model?: string; tape?: string[]; source?: string; from?: string; to?: string; balance: string; seed: string; latencyMs?: string; out: string; keep?: boolean; databaseUrl?: string; json?: boolean }) => {
       const tty = terminal && process.stderr.isTTY;
       await runWithoutDatabase(opts.json, () => backtestCommand({
