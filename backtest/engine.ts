@@ -106,7 +106,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
   if (gaps.length > 0) {
     const g = gaps[0]!;
     throw new BacktestInputError(
-      `${options.source.label} has a gap: no market data from ${g.from.toISOString()} to ${g.to.toISOString()} (${g.minutes} minutes) ` +
+      `${options.source.label} has a gap: no market or game data from ${g.from.toISOString()} to ${g.to.toISOString()} (${g.minutes} minutes) ` +
         `while ${g.games.join(', ')} ${g.games.length === 1 ? 'was' : 'were'} live${gaps.length > 1 ? ` (and ${gaps.length - 1} more gaps)` : ''}`,
     );
   }

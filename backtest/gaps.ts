@@ -11,10 +11,12 @@ export interface TapeGap {
 const LIVE = new Set(['live', 'halftime']);
 
 /**
- * Stretches longer than `maxMinutes` with no market data while a game is live: a tape recorded by
+ * Stretches longer than `maxMinutes` with no data at all while a game is live: a tape recorded by
  * a stack that stopped ingesting (or an archive with a missing month) would otherwise replay as a
- * frozen market. Market data = a market version or an ingest-markets health row (ingestion ran
- * and found nothing changed: an unchanged market writes no version).
+ * frozen market. Data = a market or game-state version, or a recorded ingest-markets health row
+ * (ingestion ran and found nothing changed: an unchanged market writes no version, and a market
+ * pinned at 0.99 in a decided game can stay unchanged for many minutes while the game clock, a
+ * game-state version every minute, shows ingestion was running).
  */
 export function findGaps(rows: readonly ReplayRow[], maxMinutes: number): TapeGap[] {
   const gaps: TapeGap[] = [];
@@ -29,10 +31,11 @@ export function findGaps(rows: readonly ReplayRow[], maxMinutes: number): TapeGa
   for (const r of rows) {
     // A tape's assumed ingestion minutes (TapeSource) say nothing about the data: only recorded rows count.
     const recordedHealth = r.table === 'system_health' && r.row.component === 'ingest-markets' && (r.row.details as { replayed?: string } | null)?.replayed !== 'tape';
-    if (r.table === 'markets' || recordedHealth) {
+    if (r.table === 'markets' || r.table === 'game_states' || recordedHealth) {
       check(r.at);
       lastData = r.at;
-    } else if (r.table === 'game_states') {
+    }
+    if (r.table === 'game_states') {
       const key = `${r.row.sport}:${r.row.external_game_id}`;
       if (LIVE.has(String(r.row.status))) live.add(key);
       else live.delete(key);

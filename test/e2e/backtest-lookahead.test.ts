@@ -73,6 +73,7 @@ const replay = async (to?: Date) => {
 describe('lookahead analysis', () => {
   it('exposes a model that reads the result from the tape, naming each decision', async () => {
     const full = await replay();
+    console.log(JSON.stringify({ peeked: [...peek.results], decisions: full.decisions, warnings: full.warnings }));
     const { findings } = await lookaheadAnalysis(full, (to) => replay(to));
     expect(findings.length).toBeGreaterThan(0);
     const first = findings[0]!;
