@@ -7,7 +7,7 @@ import { recordScenario } from '../helpers/backtest';
 
 /**
  * A deliberately peeking model, test-only: the shipped matrix model, except that while a game is
- * live it answers 0.99 / 0.01 when the market's result is in the tape it is replayed on (a side
+ * live it answers 0.80 / 0.20 (the winner / the loser) when the market's result is in the tape it is replayed on (a side
  * channel: it reads the tape instead of the world the handlers give it). The lookahead analysis
  * must expose it, naming the decisions.
  */
@@ -21,8 +21,11 @@ vi.mock('../../shared/models/matrixModel', async (importOriginal) => {
       ...original.matrixModel,
       probability(config: Parameters<typeof original.matrixModel.probability>[0], input: Parameters<typeof original.matrixModel.probability>[1]) {
         const result = peek.results.get(input.market.marketId);
-        if (result !== undefined && input.game?.status === 'live') return { p: new D(result === '1.0000' ? '0.99' : '0.01'), basis: { peeked: true } };
-        return original.matrixModel.probability(config, input);
+        const honest = original.matrixModel.probability(config, input);
+        if (result === undefined || input.game?.status !== 'live') return honest;
+        // As sure of itself as the matrix's best cells, so the strategy's confidence rules let it trade.
+        const p = new D(result === '1.0000' ? '0.80' : '0.20');
+        return { ...('p' in honest ? honest : {}), p, sampleSize: 5000, ciLower: p.minus('0.02'), ciUpper: p.plus('0.02'), basis: { peeked: true } };
       },
     },
   };
@@ -73,7 +76,6 @@ const replay = async (to?: Date) => {
 describe('lookahead analysis', () => {
   it('exposes a model that reads the result from the tape, naming each decision', async () => {
     const full = await replay();
-    console.log(JSON.stringify({ peeked: [...peek.results], decisions: full.decisions, warnings: full.warnings }));
     const { findings } = await lookaheadAnalysis(full, (to) => replay(to));
     expect(findings.length).toBeGreaterThan(0);
     const first = findings[0]!;
