@@ -35,7 +35,7 @@ const listed = (c: Command) => c.summary() || c.description();
 describe('precog help', () => {
   it('the program holds every command of the operator CLI', () => {
     expect(leaves.map((n) => n.path.join(' ')).sort()).toEqual([
-      'ab', 'archive export', 'archive list', 'archive restore', 'attribution',
+      'ab', 'archive export', 'archive list', 'archive restore', 'attribution', 'backtest',
       'breaker list', 'breaker resolve', 'breaker trip',
       'config get', 'config keys', 'config list', 'config set', 'config unset',
       'db check',
