@@ -28,24 +28,31 @@ export interface BacktestRunInfo {
 
 /**
  * A number that may not exist: Sharpe with fewer than two days, profit factor without losses.
- * `value` is a decimal string when it exists; otherwise `display` says why ("n/a", "∞").
+ * `value` is a decimal string when it exists; `display` is what the report shows ("0.500000",
+ * "n/a (fewer than 2 days)", "∞").
  */
 export interface MaybeMetric {
   value: string | null;
   display: string;
 }
 
-/** The metrics of one strategy version (or of the whole run). Money and ratios are decimal strings. */
+/**
+ * The metrics of one strategy version (or of the whole run: strategy "all"). Money is a decimal
+ * string with 4 places, ratios with 6 (shared/backtest/metrics.ts states every convention).
+ */
 export interface BacktestMetrics {
   /** "quarter_live v1.1", or "all" for the whole run. */
   strategy: string;
   positions: number;
   closedPositions: number;
+  trades: number;
   /** Realised P&L after fees, settlement included. */
   pnl: string;
   fees: string;
   /** pnl / opening balance. */
   roi: string;
+  /** Closed positions' P&L / the cost of their buys (paper_roi's definition); null without one. */
+  roiOnCost: string | null;
   winRate: MaybeMetric;
   expectancy: MaybeMetric;
   profitFactor: MaybeMetric;
@@ -53,27 +60,27 @@ export interface BacktestMetrics {
   maxDrawdownPct: string;
   /** Longest span below a previous equity peak, seconds of virtual time. */
   timeUnderWaterSeconds: number;
+  /** One per UTC day of the window. */
+  dailyReturns: string[];
   sharpe: MaybeMetric;
   sortino: MaybeMetric;
   fillRate: { contractsOrdered: string; contractsFilled: string; contracts: MaybeMetric; orders: number; ordersWithFill: number; ordersRate: MaybeMetric };
   closingLine: { entries: number; mean: MaybeMetric; sharePositive: MaybeMetric };
+  /** P&L after fees by exit condition, and 'settlement'. */
+  byCondition: Array<{ condition: string; exits: number; pnl: string }>;
+  /** Equity (this version alone on the opening balance) after every event, and at UTC midnights. */
+  equity: Array<{ at: string; equity: string }>;
 }
 
 export interface BacktestEquityPoint {
   at: string;
   equity: string;
+  /** How far below the running peak (≥ 0). */
   drawdown: string;
 }
 
-export interface BacktestExitCondition {
-  strategy: string;
-  condition: string;
-  exits: number;
-  pnl: string;
-}
-
 export interface ForecastScore {
-  /** Decision moments scored (edge rows of settled markets). */
+  /** Decision moments scored (edge rows of settled markets, one per model, market and time). */
   n: number;
   brier: string;
   logLoss: string;
@@ -85,18 +92,34 @@ export interface BacktestForecasts {
   model: string;
   modelScore: ForecastScore;
   marketScore: ForecastScore;
+  /** What model_validations stores beside the Brier score: accuracy and calibration bins (as `precog model validate`). */
+  accuracy: string;
+  calibration: Array<{ lower: string; upper: string; count: number; mean_predicted: string | null; observed_frequency: string | null }>;
 }
 
 export interface BacktestAbComparison {
+  /** The strategy name; a and b are versions ("v1.0"), b compared with a. */
   strategy: string;
   a: string;
   b: string;
-  /** Mean P&L per position of b minus that of a. */
+  /** Mean P&L per closed position of b minus that of a. */
   meanDifference: string;
-  /** Seeded bootstrap 95 % interval of that difference. */
+  /** Seeded bootstrap 95 % interval of that difference; null with fewer than 2 closed positions a side. */
   interval: { low: string; high: string } | null;
   resamples: number;
   seed: number;
+}
+
+export interface BacktestPosition {
+  positionId: number;
+  strategy: string;
+  ticker: string;
+  side: 'yes' | 'no';
+  pnl: string;
+  fees: string;
+  closed: boolean;
+  /** How it ended: exit conditions, then 'settlement'. */
+  closedBy: string[];
 }
 
 export interface BacktestReport {
@@ -111,11 +134,15 @@ export interface BacktestReport {
   startedAt: string;
   finishedAt: string;
   startingBalance: string;
-  endingBalance: string;
+  /** Opening balance + every cash flow (fills, fees, payouts). */
+  endingCash: string;
+  /** endingCash + contracts still held at their bid. */
+  endingEquity: string;
   totals: BacktestMetrics;
   byVersion: BacktestMetrics[];
+  /** The whole run's equity and drawdown. */
   equity: BacktestEquityPoint[];
-  exitConditions: BacktestExitCondition[];
+  positions: BacktestPosition[];
   forecasts: BacktestForecasts[];
   ab: BacktestAbComparison[];
 }

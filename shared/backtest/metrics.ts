@@ -413,7 +413,7 @@ export function forecastScore(forecasts: Array<{ p: Decimal; outcome: 0 | 1 }>):
 }
 
 /** Per model, its Brier score and log loss against the outcomes next to the market's own at the same moments. */
-export function forecastComparison(moments: ForecastMoment[]): Array<{ model: string; modelScore: ForecastScore; marketScore: ForecastScore }> {
+export function forecastComparison<M extends ForecastMoment>(moments: M[]): Array<{ model: string; modelScore: ForecastScore; marketScore: ForecastScore; moments: M[] }> {
   const models = [...new Set(moments.map((m) => m.model))].sort();
   return models.map((model) => {
     const own = moments.filter((m) => m.model === model);
@@ -421,6 +421,7 @@ export function forecastComparison(moments: ForecastMoment[]): Array<{ model: st
       model,
       modelScore: forecastScore(own.map((m) => ({ p: m.model_p, outcome: m.outcome })))!,
       marketScore: forecastScore(own.map((m) => ({ p: m.market_p, outcome: m.outcome })))!,
+      moments: own,
     };
   });
 }
