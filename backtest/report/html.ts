@@ -54,7 +54,7 @@ ${card('ROI on the opening balance', 'roi', formatRatio(report.totals.roi), sign
 ${card('Opening balance', 'starting-balance', formatDollars(report.startingBalance, false))}
 ${card('Ending equity', 'ending-equity', formatDollars(report.endingEquity, false))}
 ${card('Max drawdown', 'max-drawdown', formatDollars(new Decimal(report.totals.maxDrawdown).negated().toFixed()), signClass(`-${report.totals.maxDrawdown}`))}
-${card('Sharpe (daily, annualised)', 'sharpe', formatMaybe(report.totals.sharpe, 'number'))}
+${card('Sharpe (daily, annualised)', 'sharpe', report.totals.sharpe.value === null ? shortDisplay(report.totals.sharpe) : formatMaybe(report.totals.sharpe, 'number'))}
 ${card('Win rate', 'win-rate', formatMaybe(report.totals.winRate, 'ratio'))}
 </section>
 
@@ -74,15 +74,16 @@ ${metricsTable(report.totals, versions)}
 ${abTable(report)}
 </section>
 
-<section class="two-col">
-<div>
-<h2>P&amp;L by exit condition</h2>
-${conditionTable([report.totals, ...versions])}
-</div>
-<div>
-<h2>Forecasts: model against market</h2>
+<section>
+<h2>Forecasts: the model against the market</h2>
+<p class="note">At every decision moment (an edge row) of a market that settled YES or NO: the model's probability of YES and the market's own (the mid of its quotes), scored against the outcome. Lower is better; a model with an edge scores below the market.</p>
 ${forecastTable(report)}
-</div>
+</section>
+
+<section>
+<h2>P&amp;L by exit condition</h2>
+<p class="note">Per exit fill (and per settlement): its P&amp;L after fees, the entry's fees shared by contract.</p>
+${conditionTable([report.totals, ...versions])}
 </section>
 
 <section>
@@ -110,6 +111,21 @@ export function formatMaybe(m: MaybeMetric, as: 'ratio' | 'number' | 'dollars'):
   if (as === 'dollars') return formatDollars(m.value);
   const d = new Decimal(m.value).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
   return `${d.isNegative() ? '\u2212' : ''}${d.abs().toFixed(2)}`;
+}
+
+/** "n/a" of "n/a (fewer than 2 days)": a card has no room for the reason (the metrics table gives it). */
+const shortDisplay = (m: MaybeMetric) => m.display.replace(/ \(.*\)$/, '');
+
+/** ["a", "a", "a", "b"] → ["a ×3", "b"]. */
+export function compressRuns(items: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < items.length;) {
+    let j = i;
+    while (j < items.length && items[j] === items[i]) j++;
+    out.push(j - i > 1 ? `${items[i]} ×${j - i}` : items[i]!);
+    i = j;
+  }
+  return out;
 }
 
 const isoMinute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
@@ -221,7 +237,7 @@ function conditionTable(metrics: BacktestMetrics[]): string {
     [
       { head: 'Strategy', cell: (r) => esc(r.strategy === 'all' ? 'all versions' : r.strategy) },
       { head: 'Condition', cell: (r) => esc(r.condition) },
-      { head: 'Exits', num: true, cell: (r) => esc(r.exits) },
+      { head: 'Fills', num: true, cell: (r) => esc(r.exits) },
       { head: 'P&L', num: true, cell: (r) => esc(formatDollars(r.pnl)), cls: (r) => signClass(r.pnl) },
     ],
     rows,
@@ -253,7 +269,7 @@ function positionsTable(report: BacktestReport): string {
       { head: 'Side', cell: (p) => esc(p.side.toUpperCase()) },
       { head: 'P&L', num: true, cell: (p) => esc(formatDollars(p.pnl)), cls: (p) => signClass(p.pnl) },
       { head: 'Fees', num: true, cell: (p) => esc(formatDollars(p.fees, false)) },
-      { head: 'Closed by', cell: (p) => esc(p.closed ? p.closedBy.join(' > ') : 'open') },
+      { head: 'Closed by', cell: (p) => esc(p.closed ? compressRuns(p.closedBy).join(' > ') : 'open') },
     ],
     report.positions,
   );

@@ -18,7 +18,8 @@ export function formatBacktestText(r: BacktestReport): string {
   lines.push(`Balance ${new Decimal(r.startingBalance).toFixed(2)} -> equity ${new Decimal(r.endingEquity).toFixed(2)}; realised P&L ${usd(r.totals.pnl)} (fees ${new Decimal(r.totals.fees).toFixed(2)}), ROI ${formatRatio(r.totals.roi)}, `
     + `max drawdown ${new Decimal(r.totals.maxDrawdown).toFixed(2)}, under water ${formatDuration(r.totals.timeUnderWaterSeconds)}`);
   const columns = [r.totals, ...r.byVersion];
-  const width = Math.max(18, ...columns.map((c) => c.strategy.length + 2));
+  const cells = columns.flatMap((c) => [c.strategy, ...METRIC_ROWS.map((row) => row.show(c))]);
+  const width = Math.max(18, ...cells.map((cell) => cell.length + 2));
   lines.push('', 'Metrics (Sharpe/Sortino: daily returns, risk-free 0, x sqrt(365))');
   lines.push(`  ${pad('', 34)}${columns.map((c) => pad(c.strategy === 'all' ? 'all versions' : c.strategy, width)).join('')}`);
   for (const row of METRIC_ROWS) lines.push(`  ${pad(row.label, 34)}${columns.map((c) => pad(row.show(c).replace(/\u2212/g, '-'), width)).join('')}`);
@@ -30,7 +31,7 @@ export function formatBacktestText(r: BacktestReport): string {
   }
   lines.push('', 'P&L by exit condition');
   for (const m of columns) {
-    for (const c of m.byCondition) lines.push(`  ${pad(m.strategy === 'all' ? 'all versions' : m.strategy, width)}${pad(c.condition, 22)}${pad(`${c.exits} exits`, 10)}${usd(c.pnl)}`);
+    for (const c of m.byCondition) lines.push(`  ${pad(m.strategy === 'all' ? 'all versions' : m.strategy, width)}${pad(c.condition, 22)}${pad(`${c.exits} fill${c.exits === 1 ? '' : 's'}`, 10)}${usd(c.pnl)}`);
   }
   lines.push('', 'Forecasts: Brier score and log loss, model against the market at the same moments');
   if (r.forecasts.length === 0) lines.push('  none (no edge row of a settled market)');

@@ -356,13 +356,17 @@ export function fillRate(orders: LedgerOrder[]): FillRate {
   };
 }
 
-/** The last recorded ask of `side` at or before `closeAt` (what buying that side cost at the close); null when none. */
+/**
+ * The last recorded ask of `side` at or before `closeAt` (what buying that side cost at the
+ * close); null when none. Only a real quote counts, strictly inside (0, 1): Kalshi's 0 and 1 mean
+ * "no offer" (as shared/domain/edge.ts reads them), and a finished game's book shows them.
+ */
 export function closingPrice(quotes: LedgerQuote[], ticker: string, side: Side, closeAt: Date): Decimal | null {
   let last: LedgerQuote | null = null;
   for (const q of quotes) {
     if (q.ticker !== ticker || q.at > closeAt) continue;
     const price = side === 'yes' ? q.yesAsk : q.noAsk;
-    if (price === null) continue;
+    if (price === null || price.lte(0) || price.gte(1)) continue;
     if (last === null || q.at >= last.at) last = q;
   }
   if (last === null) return null;

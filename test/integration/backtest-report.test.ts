@@ -137,7 +137,7 @@ describe('the backtest HTML report in headless Chromium', () => {
     expect(await page.getByTestId('fees').textContent()).toBe(formatDollars(json.totals.fees, false));
     expect(await page.getByTestId('ending-equity').textContent()).toBe(formatDollars(json.endingEquity, false));
     expect(await page.getByTestId('roi').textContent()).toBe(formatRatio(json.totals.roi));
-    expect(await page.getByTestId('sharpe').textContent()).toBe('n/a (fewer than 2 days)');
+    expect(await page.getByTestId('sharpe').textContent()).toBe('n/a');
     // The equity chart: the run and each version; the drawdown area.
     expect(await page.locator('[data-testid="equity-chart"] path[data-testid="equity-line"]').count()).toBe(1 + json.byVersion.length);
     expect(await page.locator('[data-testid="drawdown-chart"] path[data-testid="drawdown-area"]').count()).toBe(1);

@@ -21,7 +21,8 @@ import {
  *   M1 d1 10:00 .40/.55/.45/.60   d1 12:00 .50/.45/.55/.50   d2 10:00 .60/.35/.65/.40
  *      d2 13:00 .98/.01/.99/.02 (after M1 closed at d2 12:00: not its closing line)
  *   M2 d1 10:00 .30/.65/.35/.70   d2 09:00 .20/.75/.25/.80   (never settles: open at the end)
- *   M3 d2 10:00 .50/.45/.55/.50   d3 10:00 .70/.25/.75/.30   (closes and settles YES at d3 12:00)
+ *   M3 d2 10:00 .50/.45/.55/.50   d3 10:00 .70/.25/.75/.30   d3 11:00 .70/.25/1/1 (no offer)
+ *      (closes and settles YES at d3 12:00)
  * Settlements: M1 YES (1) at d2 12:00; M3 YES (1) at d3 12:00.
  *
  * Fills (P&L after fees):
@@ -62,6 +63,8 @@ export function smallTape(): Ledger {
       quote('M2', at(2, '09:00'), '.20', '.75', '.25', '.80'),
       quote('M3', at(2, '10:00'), '.50', '.45', '.55', '.50'),
       quote('M3', at(3, '10:00'), '.70', '.25', '.75', '.30'),
+      // The book empties before the close: asks of 1 are Kalshi's "no offer", not a closing price.
+      quote('M3', at(3, '11:00'), '.70', '.25', '1', '1'),
     ],
     fills: [
       fill(1, A, 'M1', 'yes', 'buy', at(1, '10:00'), '10', '.45', '.10'),
@@ -141,7 +144,7 @@ describe('backtest metrics on the small tape, against hand-computed values', () 
     // d2 09:00 M2 bid .20: 99.15; d2 10:00 bought M3 NO: cash 84.55 + 15×.60 + 10×.20 + 10×.45 = 100.05;
     // d2 12:00 M1 pays 15: 99.55 + 2 + 4.50 = 106.05; d3 10:00 NO bid .25: 104.05; d3 12:00 NO pays 0: 101.55.
     expect(m.equity.map((p) => p.equity.toFixed(2))).toEqual(
-      ['100.00', '98.20', '100.15', '100.15', '99.15', '100.05', '106.05', '106.05', '106.05', '104.05', '101.55', '101.55'],
+      ['100.00', '98.20', '100.15', '100.15', '99.15', '100.05', '106.05', '106.05', '106.05', '104.05', '104.05', '101.55', '101.55'],
     );
     // Under water 2 h (d1 10→12), 3 h (d2 09→12), then 14 h from d3 10:00 to the end: the longest 14 h.
     expect(m.drawdown.timeUnderWaterSeconds).toBe(14 * 3600);
@@ -180,7 +183,8 @@ describe('backtest metrics on the small tape, against hand-computed values', () 
     //    M2 YES @.35, M2 never closed: its last YES ask .25: −.10. Mean .05, 1 of 2 positive.
     const a = strategyMetrics(tape, A).closingLine;
     expect([a.entries, a.mean.display, a.sharePositive.display]).toEqual([2, '0.050000', '0.500000']);
-    // B: M1 +.20; M2 −.10; M3 NO @.50, last NO ask before d3 12:00 is .30 (d3 10:00): −.20. Mean −.1/3.
+    // B: M1 +.20; M2 −.10; M3 NO @.50, last real NO ask before d3 12:00 is .30 (d3 10:00; the 1 at d3 11:00 is
+    //    no offer): −.20. Mean −.1/3.
     const b = strategyMetrics(tape, B).closingLine;
     expect([b.entries, b.mean.display, b.sharePositive.display]).toEqual([3, '-0.033333', '0.333333']);
     expect(s(closingPrice(tape.quotes, 'M1', 'yes', at(2, '12:00')))).toBe('0.65');
