@@ -37,6 +37,7 @@ import { explainDatabaseError } from './commands/databaseErrors';
 import { MODEL_TRANSITIONS, STRATEGY_TRANSITIONS } from '../shared/strategies/lifecycle';
 import { preflight } from './commands/preflight';
 import { DLQ_NAMES, dlqList, dlqRedrive, type DlqName } from './commands/dlq';
+import { backtestCommand } from './commands/backtest';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -530,6 +531,33 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .option('--json', 'print the result as JSON')
     .action(async (key: string, opts: { reason: string; by?: string; json?: boolean }) => {
       await run(opts.json, (ctx) => configUnset(ctx, { key, reason: opts.reason, by: opts.by, env: io.env, json: opts.json }));
+    });
+
+  program
+    .command('backtest')
+    .summary('replay recorded history through the handlers')
+    .description('replay recorded market and game-state versions into a fresh database through the real scan, entry, monitor, exit, '
+      + 'settlement and health handlers on a virtual clock, the paper venue filling against the recorded quotes (docs/backtest.md); '
+      + 'writes <out>/outcome.json and prints a summary')
+    .option('--strategy <name@version>', 'a strategy version to replay (repeat for an A/B in one run)', (v: string, all: string[] = []) => [...all, v])
+    .option('--model <name@version>', 'the model version the strategies use (checked against their configs)')
+    .option('--tape <dir>', 'a tape directory (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--source <database-url>', 'a Precog database to read the history from (with --from and --to)')
+    .option('--from <iso>', 'start of the window (default: the source\'s first row)')
+    .option('--to <iso>', 'end of the window, exclusive (default: after the source\'s last row)')
+    .requiredOption('--balance <usd>', 'starting cash of the paper account, dollars')
+    .requiredOption('--seed <n>', 'seed of every random choice (retry jitter)')
+    .option('--latency-ms <n>', 'order latency of the fill model (default 0)')
+    .option('--out <dir>', 'where outcome.json is written', 'reports/backtest')
+    .option('--keep', 'keep the replay database (its URL is printed)')
+    .option('--database-url <url>', 'server for the replay database (default DATABASE_URL\'s server, else a throwaway embedded PostgreSQL)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (opts: { strategy?: string[]; model?: string; tape?: string[]; source?: string; from?: string; to?: string; balance: string; seed: string; latencyMs?: string; out: string; keep?: boolean; databaseUrl?: string; json?: boolean }) => {
+      const tty = terminal && process.stderr.isTTY;
+      await runWithoutDatabase(opts.json, () => backtestCommand({
+        out: io.out, env: io.env,
+        progress: (text, final) => (tty ? process.stderr.write(`\r${text}${final ? '\n' : ''}`) : io.err(text)),
+      }, { ...opts, strategy: opts.strategy ?? [] }));
     });
 
   const dlq = program

@@ -2,7 +2,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Context, SQSEvent } from 'aws-lambda';
 import type pg from 'pg';
 import { useClock } from '../shared/clock/clock';
 import { withTransaction } from '../shared/db/transaction';
@@ -10,7 +9,8 @@ import { Decimal } from '../shared/domain/decimal';
 import type { EntryOrderMessage, ExitOrderMessage } from '../shared/queues/messages';
 import { EventLoop, type Scheduled } from './des/eventLoop';
 import { instrumentIo } from './des/instrument';
-import { LocalEntryQueue, LocalExitQueue, ORDER_BATCH_SIZE, type LocalQueue, type SavedQueue } from './localQueue';
+import { importTradingHandlers, LOCAL_SCHEDULES, wireTradingHandlers, type SavedDelivery } from './handlerHarness';
+import { LocalEntryQueue, LocalExitQueue, type SavedQueue } from './localQueue';
 import { buildRunReport, renderTextReport } from './report/build';
 import { renderHtmlReport } from './report/html';
 import type { ReportGame, ReportSample, RunReport } from './report/types';
@@ -43,18 +43,7 @@ import { KalshiSimulator, type SimGame } from './sim/simulator';
  * imports them.
  */
 
-/** EventBridge periods of the scheduled functions, seconds (infra/functions.ts FUNCTION_SPECS; a test keeps them equal). */
-export const LOCAL_SCHEDULES = {
-  'ingest-markets': 60,
-  'ingest-game-states': 60,
-  'scan-edges': 60,
-  'monitor-positions': 60,
-  'check-health': 60,
-  'settle-markets': 300,
-} as const;
-
-/** The deployed functions' timeouts, ms (infra/functions.ts): what the Lambda context's remaining time counts down from. */
-const FUNCTION_TIMEOUT_MS = { 'monitor-positions': 60_000, 'execute-entry': 60_000, 'execute-exit': 60_000 } as const;
+export { LOCAL_SCHEDULES } from './handlerHarness';
 
 /** Seed of the run's Math.random (the HTTP clients' retry jitter): the same every run. */
 const RANDOM_SEED = 20260913;
@@ -114,10 +103,7 @@ export interface RunResult {
   stats: RunStats;
 }
 
-interface SavedEvent {
-  at: number;
-  seq: number;
-}
+type SavedEvent = SavedDelivery;
 
 interface SavedRun {
   version: 2;
@@ -224,7 +210,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
   let sim: KalshiSimulator | undefined;
   let scheduler: LocalScheduler | undefined;
   let progressEvent: Scheduled | undefined;
-  const deliveries: Partial<Record<'entry' | 'exit', () => Scheduled | undefined>> = {};
+  let deliveries: Partial<Record<'entry' | 'exit', () => Scheduled | undefined>> = {};
   const entryQueue = new LocalEntryQueue({ now: () => loop.nowMs(), onChange: () => save() });
   const exitQueue = new LocalExitQueue({ now: () => loop.nowMs(), onChange: () => save() });
   entryQueue.restoreState(state.queues.entry);
@@ -249,6 +235,8 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
     sim = new KalshiSimulator({
       scenario, clock: loop, startMs: state.startMs, runTag: state.runTag, keyId: state.keyId,
       publicKey: state.publicKeyPem, balanceDollars: state.balance, portfolio: state.portfolio, onChange: () => save(),
+      // Quotes change on the minute, when ingestion reads them: the run's tape holds every quote the venue showed.
+      quoteStepSeconds: 60,
     });
     await sim.start();
 
@@ -259,23 +247,11 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
     });
     delete process.env.KALSHI_CREDENTIALS_SECRET_ARN;
 
-    const [ingestMarkets, ingestGames, scan, monitor, health, settle, entry, exit, factory] = await Promise.all([
-      import('../functions/ingest-markets/handler'), import('../functions/ingest-game-states/handler'), import('../functions/scan-edges/handler'),
-      import('../functions/monitor-positions/handler'), import('../functions/check-health/handler'), import('../functions/settle-markets/handler'),
-      import('../functions/execute-entry/handler'), import('../functions/execute-exit/handler'), import('../shared/exchange/factory'),
+    const [ingestMarkets, ingestGames, handlers, factory] = await Promise.all([
+      import('../functions/ingest-markets/handler'), import('../functions/ingest-game-states/handler'), importTradingHandlers(),
+      import('../shared/exchange/factory'),
     ]);
     const exitExchange = await factory.createExchangeFromEnv({ pool });
-    let invocations = 0;
-    // The Lambda context on the virtual clock: the remaining time counts down in game time.
-    const context = (name: keyof typeof FUNCTION_TIMEOUT_MS): Context => {
-      const deadline = loop.nowMs() + FUNCTION_TIMEOUT_MS[name];
-      return {
-        functionName: `precog-${name}`, functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:precog-${name}`,
-        memoryLimitInMB: '512', awsRequestId: `local-${name}-${++invocations}`, logGroupName: `/aws/lambda/precog-${name}`, logStreamName: 'local',
-        callbackWaitsForEmptyEventLoop: false, getRemainingTimeInMillis: () => Math.max(0, deadline - loop.nowMs()),
-        done: () => undefined, fail: () => undefined, succeed: () => undefined,
-      };
-    };
 
     // --- progress ----------------------------------------------------------------------------
     const games: SimGame[] = sim.games;
@@ -400,58 +376,10 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
       scheduler = jobs;
       jobs.every('ingest-markets', LOCAL_SCHEDULES['ingest-markets'], () => ingestMarkets.runIngestMarkets({}));
       jobs.every('ingest-game-states', LOCAL_SCHEDULES['ingest-game-states'], () => ingestGames.runIngestGameStates({}));
-      jobs.every('scan-edges', LOCAL_SCHEDULES['scan-edges'], () => scan.runScanEdges({}, { queue: entryQueue }));
-      jobs.every('monitor-positions', LOCAL_SCHEDULES['monitor-positions'], () =>
-        monitor.runMonitor({}, context('monitor-positions'), { queue: exitQueue, now: () => loop.nowMs(), sleep: (ms) => loop.sleep(ms) }));
-      jobs.every('check-health', LOCAL_SCHEDULES['check-health'], () => health.runCheckHealth({}));
-      jobs.every('settle-markets', LOCAL_SCHEDULES['settle-markets'], () => settle.runSettleMarkets({}));
-
-      // SQS event source mappings: one consumer per queue at a time, a delivery when a message is visible.
-      const consumer = <M, Id>(
-        key: 'entry' | 'exit', name: string, queue: LocalQueue<M, Id>, handler: (event: SQSEvent) => Promise<unknown>, restored: SavedEvent | null,
-      ) => {
-        let busy = false;
-        let pending: Scheduled | undefined;
-        let deadLetters = queue.deadLetters.length;
-        const deliver = () => {
-          pending = undefined;
-          busy = true;
-          void loop.spawn(name, async () => {
-            try {
-              const delivered = await queue.deliver(async (event) => (await handler(event)) as never, { batchSize: ORDER_BATCH_SIZE });
-              if (delivered.error) problem(name, delivered.error.message);
-              // The dead-letter queue's alarm, locally: a message that used up its receives.
-              for (const dead of queue.deadLetters.slice(deadLetters)) {
-                problem(name, `message ${dead.messageId} moved to the dead-letter queue after ${dead.receiveCount} receives: ${dead.body}`);
-              }
-              deadLetters = queue.deadLetters.length;
-            } finally {
-              busy = false;
-            }
-          });
-        };
-        if (restored) pending = loop.at(restored.at, deliver, restored.seq, name);
-        deliveries[key] = () => pending;
-        return () => {
-          if (busy) return;
-          const visibleAt = queue.nextVisibleAt();
-          if (visibleAt === undefined) {
-            pending?.cancel();
-            pending = undefined;
-            return;
-          }
-          const at = Math.max(loop.nowMs(), visibleAt);
-          if (pending?.at === at) return;
-          pending?.cancel();
-          pending = loop.at(at, deliver, undefined, name);
-        };
-      };
-      const consumers = [
-        consumer('entry', 'execute-entry', entryQueue, (event) => entry.runExecuteEntry(event, context('execute-entry')), state.deliveries.entry),
-        consumer('exit', 'execute-exit', exitQueue, (event) =>
-          exit.runExecuteExit(event, context('execute-exit'), { pool, exchange: exitExchange, retryAfter: (record, seconds) => exitQueue.retryAfter(record, seconds) }),
-        state.deliveries.exit),
-      ];
+      const wired = wireTradingHandlers({
+        loop, jobs, handlers, pool, entryQueue, exitQueue, exitExchange, problem, restored: state.deliveries,
+      });
+      deliveries = wired.pendingDelivery;
 
       if (saved) {
         print(`resuming ${scenario.name} at game time ${clockLabel(scenario, simSeconds())} (saved in ${options.stateFile})`);
@@ -492,7 +420,7 @@ export async function runLocal(options: RunOptions): Promise<RunResult> {
       const cpuFrom = process.cpuUsage();
       wall.loopStart = performance.now();
       try {
-        await loop.run({ pace, beforeAdvance: () => consumers.forEach((ensure) => ensure()) });
+        await loop.run({ pace, beforeAdvance: wired.ensureDeliveries });
       } finally {
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);

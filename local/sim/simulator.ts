@@ -12,7 +12,7 @@ import { compileScript, gameDateOf, NOISE_STEP_SECONDS, schedule, type CompiledG
  * balance, settlements) and ESPN's NFL scoreboard, both playing a scenario on the run's clock
  * (shared/clock): sim second 0 is `startMs`, and every timestamp served is read from that clock.
  *
- * Every 15 s of game time (and at each phase change) the quotes move to the script's price at that
+ * Every `quoteStepSeconds` of game time (15 by default; 60 in `npm start`) and at each phase change the quotes move to the script's price at that
  * instant and the depth at the best bid and ask refills; resting orders the new quotes cross fill
  * as maker, stamped with that instant. At the final whistle the markets close (orders refused:
  * `market_closed`), and `settleAfterMinutes` later they settle: the account is paid and the
@@ -60,6 +60,13 @@ export interface SimulatorOptions {
   onChange?: () => void;
   /** Signed timestamps further than this from the clock are refused. Default 5 minutes. */
   maxClockSkewMs?: number;
+  /**
+   * Seconds between the venue's quote refreshes (default 15, the script's noise step). `npm start`
+   * uses 60: the quotes change on the minute, the instant ingestion reads them, so what the venue
+   * ever showed is exactly what the run recorded and a backtest of its tape can fill as it did
+   * (docs/backtest.md, parity). A whole number of seconds dividing 60.
+   */
+  quoteStepSeconds?: number;
 }
 
 export interface MarketView {
@@ -69,7 +76,6 @@ export interface MarketView {
   yesAsk: Decimal | null;
 }
 
-const STEP_MS = NOISE_STEP_SECONDS * 1000;
 
 export class KalshiSimulator {
   readonly games: SimGame[];
@@ -80,8 +86,10 @@ export class KalshiSimulator {
   private readonly startMs: number;
   private readonly settleAt: number;
   private readonly finalAt: number;
-  /** Phase changes (quarter starts and ends, final whistle, settlement), ms after sim second 0: quote refreshes besides the 15 s steps. */
+  /** Phase changes (quarter starts and ends, final whistle, settlement), ms after sim second 0: quote refreshes besides the regular steps. */
   private readonly phaseChangesMs: number[];
+  /** Between two quote refreshes (besides the phase changes), ms. */
+  private readonly stepMs: number;
   private server?: TestServer;
 
   constructor(private readonly options: SimulatorOptions) {
@@ -89,6 +97,9 @@ export class KalshiSimulator {
     if (!Number.isSafeInteger(options.startMs)) throw new RangeError(`simulator: startMs must be whole epoch milliseconds, not ${options.startMs}`);
     this.clock = options.clock ?? { nowMs: () => currentClock().nowMs() };
     this.startMs = options.startMs;
+    const step = options.quoteStepSeconds ?? NOISE_STEP_SECONDS;
+    if (!Number.isSafeInteger(step) || step <= 0 || 60 % step !== 0) throw new RangeError(`simulator: quoteStepSeconds must be a whole number of seconds dividing 60, not ${step}`);
+    this.stepMs = step * 1000;
     this.gameDate = gameDateOf(options.startMs, scenario.timing);
     const [y, m, d] = this.gameDate.split('-');
     const datePart = `${y!.slice(2)}${MONTHS[Number(m) - 1]}${d}`;
@@ -165,13 +176,13 @@ export class KalshiSimulator {
   }
 
   private refreshAtMs(offsetMs: number): number {
-    let at = Math.floor(offsetMs / STEP_MS) * STEP_MS;
+    let at = Math.floor(offsetMs / this.stepMs) * this.stepMs;
     for (const change of this.phaseChangesMs) if (change <= offsetMs && change > at) at = change;
     return at;
   }
 
   private nextRefreshMs(afterMs: number): number {
-    let next = (Math.floor(afterMs / STEP_MS) + 1) * STEP_MS;
+    let next = (Math.floor(afterMs / this.stepMs) + 1) * this.stepMs;
     for (const change of this.phaseChangesMs) if (change > afterMs && change < next) next = change;
     return next;
   }

@@ -29,6 +29,8 @@ export const MARKETS: VersionedTableSpec = {
     close_time: 'timestamptz',
     price_level_structure: 'text',
     price_levels: 'jsonb',
+    yes_bid_size: 'numeric',
+    yes_ask_size: 'numeric',
   },
 };
 

@@ -33,8 +33,8 @@ export const ExchangeEnv = z
     PAPER_STARTING_BALANCE: z.string().regex(/^\d+(\.\d{1,4})?$/, 'dollars, e.g. "10000" or "2500.50"').default('10000'),
     /** Paper: fill against the ingested top of book (default) or Kalshi's public order book (real depth). */
     PAPER_BOOK: z.enum(['ingested', 'kalshi']).default('ingested'),
-    /** Paper, ingested book: contracts available at the top of each side ("unlimited": no cap). */
-    PAPER_TOP_OF_BOOK_DEPTH: z.union([z.literal('unlimited'), z.coerce.number().int().positive()]).default('unlimited'),
+    /** Paper, ingested book: contracts available at the top of each side ("unlimited": no cap; "recorded": the sizes ingestion recorded). */
+    PAPER_TOP_OF_BOOK_DEPTH: z.union([z.literal('unlimited'), z.literal('recorded'), z.coerce.number().int().positive()]).default('unlimited'),
     KALSHI_ENV: z.enum(['demo', 'production']).optional(),
     /** Overrides the environment's base URL (a local simulator). */
     KALSHI_BASE_URL: z.url().optional(),
@@ -76,6 +76,22 @@ async function readPrivateKey(file: string): Promise<string> {
   return pem;
 }
 
+let installedExchange: ((pool: pg.Pool) => Exchange) | undefined;
+
+/**
+ * A simulation that drives the real handlers (the backtest) installs ITS venue: every handler's
+ * `createExchangeFromEnv` then returns it, so entries, exits, the monitor's reconciliation and
+ * settlement all trade on one exchange (one fill model, one view of the depth taken). Returns the
+ * function that uninstalls it. Deployed code never calls it.
+ */
+export function installExchange(build: (pool: pg.Pool) => Exchange): () => void {
+  if (installedExchange) throw new Error('an exchange is already installed in this process');
+  installedExchange = build;
+  return () => {
+    installedExchange = undefined;
+  };
+}
+
 export async function createExchangeFromEnv(deps: {
   pool: pg.Pool;
   env?: NodeJS.ProcessEnv;
@@ -89,6 +105,7 @@ export async function createExchangeFromEnv(deps: {
    */
   remainingTimeMs?: () => number;
 }): Promise<Exchange> {
+  if (installedExchange) return installedExchange(deps.pool);
   const env = parseExchangeEnv(deps.env);
   if (env.EXECUTION_MODE === 'paper') {
     const books = env.PAPER_BOOK === 'kalshi'

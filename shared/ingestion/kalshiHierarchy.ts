@@ -98,6 +98,8 @@ export function toMarketSnapshot(market: KalshiMarket): MarketSnapshot | { rejec
     noPrice: market.noAsk,
     yesBid: market.yesBid,
     noBid: market.noBid,
+    yesBidSize: market.yesBidSize,
+    yesAskSize: market.yesAskSize,
     lastPrice: market.lastPrice,
     volume: market.volume,
     openInterest: market.openInterest,

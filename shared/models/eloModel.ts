@@ -3,6 +3,7 @@ import { Decimal, ONE } from '../domain/decimal';
 import { kalshiTeamCode } from '../ingestion/gameMatching';
 import { resolveYesSide } from './gameState';
 import type { ModelInput, ModelOutput, ModelType } from './types';
+import { trainedThroughField } from './training';
 
 /**
  * The Elo model: a pre-game win probability from team ratings.
@@ -32,6 +33,8 @@ export const eloConfigSchema = z.strictObject({
   k_factor: z.number().positive().max(1000),
   /** Home-field advantage in Elo points (0 on a neutral site). */
   home_advantage: z.number().min(-1000).max(1000),
+  /** The last data the version was fitted on (shared/models/training.ts): a backtest refuses windows before it. */
+  trained_through: trainedThroughField,
 });
 export type EloModelConfig = z.infer<typeof eloConfigSchema>;
 

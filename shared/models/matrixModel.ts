@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ONE, type Decimal } from '../domain/decimal';
 import { GameStateError, mapGameState, resolveYesSide } from './gameState';
 import type { MatrixCell, ModelInput, ModelOutput, ModelType } from './types';
+import { trainedThroughField } from './training';
 
 /**
  * The matrix model: P(YES) read from a probability matrix cell for the game's live state.
@@ -29,6 +30,8 @@ export const matrixConfigSchema = z.strictObject({
   category: z.string().trim().min(1),
   subcategory: z.string().trim().min(1),
   version: z.string().regex(MATRIX_VERSION, { message: 'expected a version like v1.0' }),
+  /** The last data the version was fitted on (shared/models/training.ts): a backtest refuses windows before it. */
+  trained_through: trainedThroughField,
 });
 export type MatrixModelConfig = z.infer<typeof matrixConfigSchema>;
 

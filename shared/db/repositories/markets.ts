@@ -26,6 +26,9 @@ export interface MarketSnapshot {
   yesBid?: Decimal | null;
   /** Best NO bid. */
   noBid?: Decimal | null;
+  /** Contracts offered at the best YES bid / ask (the NO side's ask / bid); null: not known. */
+  yesBidSize?: Decimal | null;
+  yesAskSize?: Decimal | null;
   lastPrice?: Decimal | null;
   closeTime?: Date | null;
   volume?: number | null;
@@ -60,6 +63,8 @@ function toMarketVersion(r: Record<string, any>): MarketVersion {
     yesPrice: decimalOrNull(r.yes_price),
     noPrice: decimalOrNull(r.no_price),
     yesBid: decimalOrNull(r.yes_bid),
+    yesBidSize: decimalOrNull(r.yes_bid_size),
+    yesAskSize: decimalOrNull(r.yes_ask_size),
     noBid: decimalOrNull(r.no_bid),
     lastPrice: decimalOrNull(r.last_price),
     closeTime: r.close_time,
@@ -96,6 +101,8 @@ export function marketSnapshotRow(s: MarketSnapshot) {
     metadata: s.metadata ?? null,
     yes_bid: s.yesBid ?? null,
     no_bid: s.noBid ?? null,
+    yes_bid_size: s.yesBidSize ?? null,
+    yes_ask_size: s.yesAskSize ?? null,
     last_price: s.lastPrice ?? null,
     close_time: s.closeTime ?? null,
     price_level_structure: s.priceLevelStructure ?? null,

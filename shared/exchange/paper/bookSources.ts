@@ -11,26 +11,34 @@ export interface BookSource {
 }
 
 /**
+ * How many contracts each level of an ingested top of book offers: a fixed number for every level,
+ * `null` (unlimited), or `'recorded'`: the sizes ingestion recorded with the version (Kalshi's
+ * `yes_bid_size_fp` / `yes_ask_size_fp`, migration 0020); a version recorded without sizes is
+ * unlimited.
+ */
+export type IngestedDepth = number | null | 'recorded';
+
+/**
  * The book as ingestion last saw it: the current Kalshi market version's top of book, one level
- * per side and direction (ingestion keeps no depth). `depth` is how many contracts each level
- * offers (null = unlimited). `at` is the version's created_at, so a new snapshot is a new version.
+ * per side and direction (ingestion keeps no depth beyond the top). `at` is the version's
+ * created_at, so a new snapshot is a new version.
  */
 export class IngestedBookSource implements BookSource {
-  private readonly depth: Decimal | null;
+  private readonly depth: Decimal | null | 'recorded';
 
   constructor(
     private readonly db: Queryable,
-    options: { depth: number | null },
+    options: { depth: IngestedDepth },
   ) {
-    if (options.depth !== null && (!Number.isSafeInteger(options.depth) || options.depth < 0)) {
-      throw new RangeError(`depth must be a non-negative integer or null, got ${String(options.depth)}`);
+    if (options.depth !== null && options.depth !== 'recorded' && (!Number.isSafeInteger(options.depth) || options.depth < 0)) {
+      throw new RangeError(`depth must be a non-negative integer, null or 'recorded', got ${String(options.depth)}`);
     }
-    this.depth = options.depth === null ? null : new Decimal(options.depth);
+    this.depth = options.depth === null || options.depth === 'recorded' ? options.depth : new Decimal(options.depth);
   }
 
   async book(ticker: string): Promise<PaperBook | null> {
     const { rows } = await this.db.query(
-      `SELECT yes_price, no_price, yes_bid, no_bid, status, created_at
+      `SELECT yes_price, no_price, yes_bid, no_bid, yes_bid_size, yes_ask_size, status, created_at
          FROM current_markets
         WHERE platform_id = 'kalshi' AND ticker = $1
         ORDER BY created_at DESC, market_version_id DESC
@@ -39,15 +47,20 @@ export class IngestedBookSource implements BookSource {
     );
     const row = rows[0] as Record<string, unknown> | undefined;
     if (!row) return null;
-    const level = (value: unknown): BookLevel[] => {
+    const sized = (recorded: unknown): Decimal | null => (this.depth === 'recorded' ? decimalOrNull(recorded) : this.depth);
+    const level = (value: unknown, count: Decimal | null): BookLevel[] => {
       const price = decimalOrNull(value);
-      return price !== null && tradable(price) ? [{ price, count: this.depth }] : [];
+      return price !== null && tradable(price) ? [{ price, count }] : [];
     };
+    // One book seen from both sides: the YES ask IS the NO bid (1 − p) and the YES bid the NO ask,
+    // so the NO side's sizes are the YES side's, crossed.
+    const yesAskSize = sized(row.yes_ask_size);
+    const yesBidSize = sized(row.yes_bid_size);
     return {
       ticker,
       // yes_price / no_price are the asks (the price to buy each side), yes_bid / no_bid the bids.
-      yes: { asks: level(row.yes_price), bids: level(row.yes_bid) },
-      no: { asks: level(row.no_price), bids: level(row.no_bid) },
+      yes: { asks: level(row.yes_price, yesAskSize), bids: level(row.yes_bid, yesBidSize) },
+      no: { asks: level(row.no_price, yesBidSize), bids: level(row.no_bid, yesAskSize) },
       open: row.status === 'open',
       at: row.created_at as Date,
     };

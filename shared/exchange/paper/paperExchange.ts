@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { now as clockNow } from '../../clock/clock';
+import { now as clockNow, sleep as clockSleep } from '../../clock/clock';
 import { DEFAULT_TRADING_RULES, type TradingRules } from '../../config/tradingRules';
 import { Decimal, ONE, ZERO, dec, toSqlDecimal } from '../../domain/decimal';
 import { COUNT_DECIMALS, formatCount } from '../../domain/quantity';
@@ -43,6 +43,13 @@ export interface PaperExchangeOptions {
   rules?: TradingRules;
   /** The venue's clock: created_at, fills and expiry use it (a backtest replays time). */
   now?: () => Date;
+  /**
+   * Time between placing an order and its arrival at the market, ms (default 0): the order is
+   * matched against the book as it is at arrival. A backtest states it (docs/backtest.md).
+   */
+  latencyMs?: number;
+  /** How the latency is waited (default the clock's sleep: virtual in a simulation). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export class PaperOrderNotFoundError extends Error {
@@ -450,6 +457,8 @@ export class PaperExchange implements Exchange {
   private readonly accountId: string;
   private readonly rules: TradingRules;
   private readonly now: () => Date;
+  private readonly latencyMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
   /** Depth taken from the latest snapshot of each ticker's book, across calls (see `Pass.consumed`). */
   private readonly keptDepth = new Map<string, SnapshotDepth>();
 
@@ -466,6 +475,10 @@ export class PaperExchange implements Exchange {
     this.accountId = options.accountId ?? 'default';
     this.rules = options.rules ?? DEFAULT_TRADING_RULES;
     this.now = options.now ?? clockNow;
+    const latencyMs = options.latencyMs ?? 0;
+    if (!Number.isSafeInteger(latencyMs) || latencyMs < 0) throw new RangeError(`latencyMs must be a non-negative integer, got ${String(options.latencyMs)}`);
+    this.latencyMs = latencyMs;
+    this.sleep = options.sleep ?? clockSleep;
   }
 
   async placeOrder(request: PlaceOrderRequest): Promise<VenueOrder> {
@@ -476,6 +489,8 @@ export class PaperExchange implements Exchange {
     const placed = await this.orderByClientId(this.pool, request.clientOrderId);
     if (placed) return toVenueOrder(placed);
     const valid = validateRequest(request);
+    // The order travels to the market: it meets the book as it is when it arrives.
+    if (this.latencyMs > 0) await this.sleep(this.latencyMs);
 
     // Rejections are returned, not thrown, so the resting orders brought up to date in the same
     // pass are still committed.

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { Decimal } from '../../domain/decimal';
 import { DEFAULT_PRICE_LEVELS, priceLevelProblems, type PriceLevels } from '../../domain/priceLevels';
 import { deferredList } from '../../http/parse';
+import { contractCount } from './tradingSchemas';
 import { centsPrice, count, dollarPrice, decimalString, text } from '../../validation/decimals';
 
 /**
@@ -45,6 +46,8 @@ const rawMarket = z.object({
   status: z.enum(KALSHI_MARKET_STATUSES),
   yes_bid_dollars: dollarPrice.optional(),
   yes_ask_dollars: dollarPrice.optional(),
+  yes_bid_size_fp: contractCount.optional(),
+  yes_ask_size_fp: contractCount.optional(),
   no_bid_dollars: dollarPrice.optional(),
   no_ask_dollars: dollarPrice.optional(),
   last_price_dollars: dollarPrice.optional(),
@@ -75,6 +78,9 @@ export interface KalshiMarket {
   yesAsk: Decimal | null;
   noBid: Decimal | null;
   noAsk: Decimal | null;
+  /** Contracts offered at the best YES bid / YES ask (`yes_bid_size_fp`, `yes_ask_size_fp`); null when not sent. */
+  yesBidSize: Decimal | null;
+  yesAskSize: Decimal | null;
   lastPrice: Decimal | null;
   settlementValue: Decimal | null;
   volume: number | null;
@@ -101,6 +107,8 @@ export const kalshiMarket = rawMarket.transform((m): KalshiMarket => ({
   yesAsk: m.yes_ask_dollars ?? m.yes_ask ?? null,
   noBid: m.no_bid_dollars ?? m.no_bid ?? null,
   noAsk: m.no_ask_dollars ?? m.no_ask ?? null,
+  yesBidSize: m.yes_bid_size_fp ?? null,
+  yesAskSize: m.yes_ask_size_fp ?? null,
   lastPrice: m.last_price_dollars ?? m.last_price ?? null,
   settlementValue: m.settlement_value_dollars ?? m.settlement_value ?? null,
   volume: m.volume_fp ?? m.volume ?? null,
