@@ -184,7 +184,7 @@ function formatMoneyExact(value: string): string {
   return d.isNegative() ? `${MINUS}$${text.slice(1)}` : `$${text}`;
 }
 
-function signClass(value: string): string {
+export function signClass(value: string): string {
   const d = parseDecimal(value)?.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
   if (!d || d.isZero()) return '';
   return d.isNegative() ? 'neg' : 'pos';
@@ -225,7 +225,7 @@ function formatSeconds(seconds: number): string {
 }
 
 /** "17:03:12" (UTC) or, with the date, "2025-09-07 17:03:12 UTC"; the raw text if unparseable. */
-function formatIsoTime(iso: string | null, withDate = false): string {
+export function formatIsoTime(iso: string | null, withDate = false): string {
   if (!iso) return '—';
   const t = Date.parse(iso);
   if (!Number.isFinite(t)) return String(iso);
@@ -233,11 +233,11 @@ function formatIsoTime(iso: string | null, withDate = false): string {
   return withDate ? `${full.slice(0, 10)} ${full.slice(11, 19)} UTC` : full.slice(11, 19);
 }
 
-function meta(label: string, valueHtml: string): string {
+export function meta(label: string, valueHtml: string): string {
   return `<div><dt>${esc(label)}</dt><dd>${valueHtml}</dd></div>`;
 }
 
-function card(label: string, testId: string, value: string, cls = ''): string {
+export function card(label: string, testId: string, value: string, cls = ''): string {
   return `<div class="card"><div class="label">${esc(label)}</div><div class="value ${cls}" data-testid="${esc(testId)}">${esc(value)}</div></div>`;
 }
 
@@ -274,6 +274,14 @@ function minuteAxis(x: (m: number) => number, maxMinute: number, yBase: number, 
     .map((q, i) => `<text class="quarter" x="${px(x(i * 15 + 7.5))}" y="${px(top + 11)}" text-anchor="middle">${q}</text>`)
     .join('');
   return `${parts.join('')}${quarters}<line class="axis" x1="${px(x(0))}" y1="${px(yBase)}" x2="${px(x(maxMinute))}" y2="${px(yBase)}"/><text class="axis-title" x="${px(x(maxMinute))}" y="${px(yBase + 28)}" text-anchor="end">game minute</text>`;
+}
+
+function timeAxis(x: (v: number) => number, axis: ChartAxis, yBase: number, top: number): string {
+  const parts = axis.ticks.map((t) => {
+    const xt = px(x(t.at));
+    return `<line class="grid" x1="${xt}" y1="${px(top)}" x2="${xt}" y2="${px(yBase)}"/><text class="tick" x="${xt}" y="${px(yBase + 14)}" text-anchor="middle">${esc(t.label)}</text>`;
+  });
+  return `${parts.join('')}<line class="axis" x1="${px(x(0))}" y1="${px(yBase)}" x2="${px(x(axis.max))}" y2="${px(yBase)}"/><text class="axis-title" x="${px(x(axis.max))}" y="${px(yBase + 28)}" text-anchor="end">${esc(axis.title)}</text>`;
 }
 
 function equityChart(samples: ReportSample[], startingBalance: string): string {
@@ -590,22 +598,32 @@ ${markers}
 </figure>`;
 }
 
-interface Series {
+export interface Series {
   name: string;
   colour: string;
   points: { minute: number; value: Decimal }[];
 }
 
 /**
- * Dollar lines over the game minutes on one axis with its zero: per-strategy P&L, drawdown
- * (as an area below zero when `area`).
+ * An x axis other than game minutes (the backtest report's: hours of its window). `points[].minute`
+ * is then a position on it, from 0 to `max`.
  */
-function dollarChart(args: { testId: string; lineTestId: string; title: string; series: Series[]; samples: ReportSample[]; area?: boolean; note?: string }): string {
+export interface ChartAxis {
+  max: number;
+  ticks: { at: number; label: string }[];
+  title: string;
+}
+
+/**
+ * Dollar lines over the game minutes (or `axis`) on one axis with its zero: per-strategy P&L,
+ * drawdown (as an area below zero when `area`).
+ */
+export function dollarChart(args: { testId: string; lineTestId: string; title: string; series: Series[]; samples: ReportSample[]; area?: boolean; note?: string; axis?: ChartAxis }): string {
   const series = args.series.filter((s) => s.points.length > 0);
   if (series.length === 0) return `<p class="empty" data-testid="${esc(`${args.testId}-empty`)}">no samples</p>`;
   const H = 220;
   const left = 104, right = 20, top = 44, bottom = 36;
-  const maxMinute = minuteDomain(args.samples);
+  const maxMinute = args.axis ? args.axis.max : minuteDomain(args.samples);
   const values = series.flatMap((s) => s.points.map((p) => p.value));
   let lo = Decimal.min(0, ...values).toNumber();
   let hi = Decimal.max(0, ...values).toNumber();
@@ -650,7 +668,7 @@ function dollarChart(args: { testId: string; lineTestId: string; title: string; 
 ${args.note ? `<text class="legend-text" x="${px(W - right)}" y="16" text-anchor="end">${esc(args.note)}</text>` : ''}
 ${legend}
 ${ticks}
-${minuteAxis(x, maxMinute, H - bottom, top)}
+${args.axis ? timeAxis(x, args.axis, H - bottom, top) : minuteAxis(x, maxMinute, H - bottom, top)}
 <line class="axis" x1="${px(left)}" y1="${px(top)}" x2="${px(left)}" y2="${px(H - bottom)}"/>
 <line class="ref" x1="${px(left)}" y1="${px(y(0))}" x2="${px(W - right)}" y2="${px(y(0))}"/>
 ${lines}
@@ -658,7 +676,7 @@ ${lines}
 </figure>`;
 }
 
-const STRATEGY_COLOURS = ['#1f6fd1', '#e07b00', '#188038', '#b3261e', '#7b1fa2', '#00897b'];
+export const STRATEGY_COLOURS = ['#1f6fd1', '#e07b00', '#188038', '#b3261e', '#7b1fa2', '#00897b'];
 
 function drawdownChart(samples: ReportSample[]): string {
   const series = drawdownSeries(samples.filter((s) => Number.isFinite(s.minute) && parseDecimal(s.equity) !== undefined));
@@ -695,14 +713,14 @@ function strategyEquityChart(report: RunReport, samples: ReportSample[]): string
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-interface Column<T> {
+export interface Column<T> {
   head: string;
   cell: (row: T) => string;
   num?: boolean;
   cls?: (row: T) => string;
 }
 
-function table<T>(testId: string, columns: Column<T>[], rows: T[], rowClass?: (row: T) => string): string {
+export function table<T>(testId: string, columns: Column<T>[], rows: T[], rowClass?: (row: T) => string): string {
   const head = columns.map((c) => `<th${c.num ? ' class="num"' : ''}>${esc(c.head)}</th>`).join('');
   const body =
     rows.length === 0
@@ -893,7 +911,7 @@ function gamesTable(games: ReportGame[]): string {
 
 // ---------------------------------------------------------------------------------------------
 
-const STYLE = `
+export const STYLE = `
 :root { --fg:#1d2430; --muted:#5d6778; --line:#d9dee7; --zebra:#f5f7fa; --bg:#ffffff; --pos:#137333; --neg:#b3261e; --bid:#1f6fd1; --ask:#e07b00; --held:#8a94a6; }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }

@@ -115,6 +115,36 @@ LEFT JOIN LATERAL (
 WHERE s.strategy_name = $1
 ORDER BY version_sort_key(s.strategy_version) DESC`,
 
+  /**
+   * Added (issue 19): a strategy's versions with backtest beside paper and live. $1 = strategy
+   * name. backtest_roi is the latest stored backtest's ROI defined as paper_roi and live_roi are
+   * (closed positions' P&L over the cost of their buys), with the tape it ran on; the latest
+   * run's P&L, Sharpe and max drawdown come from backtest_results.
+   */
+  abTestStrategyVersionsWithBacktest: `
+SELECT
+    s.strategy_name,
+    s.strategy_version,
+    s.status,
+    s.paper_roi,
+    s.paper_trades_count,
+    s.live_roi,
+    s.live_trades_count,
+    s.backtest_roi,
+    s.backtest_trades_count,
+    br.tape_id AS backtest_tape_id,
+    br.tape_label AS backtest_tape_label,
+    br.window_from AS backtest_window_from,
+    br.window_to AS backtest_window_to,
+    res.pnl AS backtest_pnl,
+    res.sharpe AS backtest_sharpe,
+    res.max_drawdown AS backtest_max_drawdown
+FROM strategies s
+LEFT JOIN backtest_runs br ON br.backtest_run_id = s.backtest_run_id
+LEFT JOIN backtest_results res ON res.backtest_run_id = s.backtest_run_id AND res.strategy_id = s.strategy_id
+WHERE s.strategy_name = $1
+ORDER BY version_sort_key(s.strategy_version) DESC`,
+
   /** As documented, with the model name as $1 and versions in semantic order. */
   compareModelPerformance: `
 SELECT
