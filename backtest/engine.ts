@@ -68,6 +68,11 @@ export interface BacktestOptions {
   logLevel?: string;
   /** Test hook: called after each tape instant is applied, inside the run (e.g. to check the replay database). */
   afterInstant?: (at: Date, pool: pg.Pool) => Promise<void>;
+  /**
+   * Called once the replay is over, before the replay database is dropped, with a pool on it and
+   * the run's description: the report (backtest/report) reads the replay database here.
+   */
+  afterRun?: (pool: pg.Pool, info: BacktestRunInfo) => Promise<void>;
   /** Where a handler's error goes (default: collected in the outcome's warnings). */
   onProblem?: (name: string, message: string) => void;
 }
@@ -225,6 +230,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
         };
         outcome.warnings = [...warnings].map(([k, n]) => (n > 1 ? `${k} (${n} times)` : k));
         if (options.keep) outcome.replayDatabaseUrl = replayUrl;
+        if (options.afterRun) await options.afterRun(pool, info);
       } finally {
         uninstall();
         io.restore();

@@ -570,7 +570,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .summary('replay recorded history through the handlers')
     .description('replay recorded market and game-state versions into a fresh database through the real scan, entry, monitor, exit, '
       + 'settlement and health handlers on a virtual clock, the paper venue filling against the recorded quotes (docs/backtest.md); '
-      + 'writes <out>/outcome.json and prints a summary')
+      + 'writes <out>/outcome.json, report.json and report.html (metrics, equity curve, drawdown, A/B) and prints the report')
     .option('--strategy <name@version>', 'a strategy version to replay (repeat for an A/B in one run)', (v: string, all: string[] = []) => [...all, v])
     .option('--model <name@version>', 'the model version the strategies use (checked against their configs)')
     .option('--tape <dir>', 'a tape directory (repeatable)', (v: string, all: string[] = []) => [...all, v])
@@ -580,11 +580,12 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .requiredOption('--balance <usd>', 'starting cash of the paper account, dollars')
     .requiredOption('--seed <n>', 'seed of every random choice (retry jitter)')
     .option('--latency-ms <n>', 'order latency of the fill model (default 0)')
-    .option('--out <dir>', 'where outcome.json is written', 'reports/backtest')
+    .option('--out <dir>', 'where outcome.json and the report are written', 'reports/backtest')
     .option('--keep', 'keep the replay database (its URL is printed)')
     .option('--database-url <url>', 'server for the replay database (default DATABASE_URL\'s server, else a throwaway embedded PostgreSQL)')
+    .option('--store <database-url>', 'keep the results in this Precog database (backtest_runs, backtest_results, model_validations)')
     .option('--json', 'print the result as JSON (the outcome)')
-    .action(async (opts: { strategy?: string[]; model?: string; tape?: string[]; source?: string; from?: string; to?: string; balance: string; seed: string; latencyMs?: string; out: string; keep?: boolean; databaseUrl?: string; json?: boolean }) => {
+    .action(async (opts: { strategy?: string[]; model?: string; tape?: string[]; source?: string; from?: string; to?: string; balance: string; seed: string; latencyMs?: string; out: string; keep?: boolean; databaseUrl?: string; json?: boolean; store?: string }) => {
       const tty = terminal && process.stderr.isTTY;
       await runWithoutDatabase(opts.json, () => backtestCommand({
         out: io.out, env: io.env,

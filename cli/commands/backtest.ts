@@ -8,6 +8,10 @@ import { TapeSource } from '../../backtest/tapeSource';
 import { Decimal } from '../../shared/domain/decimal';
 import { databaseServer } from '../../local/embeddedPostgres';
 import { UsageError } from './usage';
+import pg from 'pg';
+import { buildBacktestReport, formatBacktestText, storeBacktestResults, writeBacktestReport, type BacktestReport } from '../../backtest/report';
+import type { BacktestRunInfo as ReplayRunInfo } from '../../backtest/outcome';
+import type { BacktestRunInfo as ReportRunInfo } from '../../backtest/report/types';
 
 /**
  * `precog backtest`: replays recorded history through the deployed handlers (backtest/engine.ts)
@@ -33,6 +37,8 @@ export interface BacktestCommandOptions {
   keep?: boolean;
   databaseUrl?: string;
   json?: boolean;
+  /** A Precog database to keep the results in (backtest_runs / backtest_results, model_validations). */
+  store?: string;
 }
 
 export interface BacktestCommandIo {
@@ -109,8 +115,12 @@ export async function backtestCommand(io: BacktestCommandIo, options: BacktestCo
   try {
     for (const [i, source] of sources.entries()) {
       let outcome: BacktestOutcome;
+      let report: BacktestReport | undefined;
       try {
         outcome = await runBacktest({
+          afterRun: async (pool, info) => {
+            report = await buildBacktestReport(pool, reportRunInfo(info));
+          },
           source, from: args.from, to: args.to, strategies: args.strategies, model: args.model, balance: args.balance, seed: args.seed,
           fillModel: args.latencyMs === undefined ? {} : { latencyMs: args.latencyMs }, serverUrl: server.url, keep: options.keep,
           onProgress: progressReporter(io, `replaying ${source.label}`),
@@ -124,9 +134,22 @@ export async function backtestCommand(io: BacktestCommandIo, options: BacktestCo
         await source.close();
       }
       const dir = sources.length === 1 ? options.out : path.join(options.out, String(i + 1));
-      await writeBacktestOutputs(dir, outcome);
+      const written = await writeBacktestOutputs(dir, outcome, report);
       outcomes.push(outcome);
-      if (!options.json) for (const line of summarize(outcome, dir)) io.out(line);
+      if (options.store && report) {
+        const target = new pg.Pool({ connectionString: options.store, max: 1 });
+        try {
+          const { runId } = await storeBacktestResults(target, report);
+          if (!options.json) io.out(`stored as backtest run ${runId}`);
+        } finally {
+          await target.end();
+        }
+      }
+      if (!options.json) {
+        if (report) io.out(formatBacktestText(report));
+        for (const line of summarize(outcome, dir)) io.out(line);
+        if (written.html) io.out(`HTML report: file://${path.resolve(written.html)}`);
+      }
     }
   } finally {
     await server.stop();
@@ -136,15 +159,35 @@ export async function backtestCommand(io: BacktestCommandIo, options: BacktestCo
 }
 
 /**
- * Writes a run's outputs into `dir`: outcome.json now. The report module's
- * `buildBacktestReport(db, runInfo)` / `writeBacktestReport(dir, report)` plug in here (they read
- * the replay database: run with --keep, or call them before the engine drops it).
+ * The report's description of a run from the engine's: the report keys results by a sha256
+ * (a tape's tapeId; for a database source the sha256 of the rows replayed).
  */
-export async function writeBacktestOutputs(dir: string, outcome: BacktestOutcome): Promise<{ outcome: string }> {
+export function reportRunInfo(info: ReplayRunInfo): ReportRunInfo {
+  return {
+    tapeId: info.tapeId.replace(/^rows-sha256:/, ''),
+    tapeLabel: info.source,
+    window: info.window,
+    strategies: info.strategies,
+    model: info.model,
+    fillModel: info.fillModel,
+    seed: info.seed,
+    balance: info.balance,
+    startedAt: info.startedAt,
+    finishedAt: info.finishedAt,
+  };
+}
+
+/**
+ * Writes a run's outputs into `dir`: outcome.json (what happened), and the report built from the
+ * replay database (report.json with every metric, report.html with the equity curve and drawdown).
+ */
+export async function writeBacktestOutputs(dir: string, outcome: BacktestOutcome, report?: BacktestReport): Promise<{ outcome: string; json?: string; html?: string }> {
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'outcome.json');
   await writeFile(file, outcomeJson(outcome));
-  return { outcome: file };
+  if (!report) return { outcome: file };
+  const { json, html } = await writeBacktestReport(dir, report);
+  return { outcome: file, json, html };
 }
 
 /** A few lines: the window, the versions, trades and realized P&L by strategy version, balances. */
