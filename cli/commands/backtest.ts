@@ -147,8 +147,8 @@ export async function backtestCommand(io: BacktestCommandIo, options: BacktestCo
       }
       if (!options.json) {
         if (report) io.out(formatBacktestText(report));
+        if (written.html) io.out(`HTML report (open in a browser): file://${path.resolve(written.html)}`);
         for (const line of summarize(outcome, dir)) io.out(line);
-        if (written.html) io.out(`HTML report: file://${path.resolve(written.html)}`);
       }
     }
   } finally {
