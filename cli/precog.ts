@@ -56,6 +56,7 @@ function readBaselineFile(file: string): Record<string, number> {
 }
 import { archiveExportCommand, archiveListCommand, archiveLocation, archiveRestoreCommand, parseMonthArgument } from './commands/archive';
 import { backtestCommand } from './commands/backtest';
+import { PARTITIONED_TABLES } from '../shared/lifecycle/partitions';
 import { addTapeCommands } from './commands/tape';
 
 export const EXIT_OK = 0;
@@ -633,7 +634,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .command('list')
     .summary('archived months, from the manifest')
     .description("what is archived, from the archive's manifest.json: table, month, rows, bytes, first and last time, file")
-    .option('--table <table>', 'only this table'))
+    .addOption(new Option('--table <table>', 'only this table').choices(PARTITIONED_TABLES.map((t) => t.table))))
     .option('--json', 'print the result as JSON')
     .action(async (opts: { table?: string; dir?: string; bucket?: string; prefix?: string; json?: boolean }) => {
       await runWithoutDatabase(opts.json, () => archiveListCommand(io.out, { location: archiveLocation(opts, io.env), table: opts.table, json: opts.json }));
@@ -643,7 +644,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .summary('bring archived months back into the database, exactly')
     .description('re-create the month partitions and insert the archived rows exactly (identity values kept), in one transaction; '
       + 'refused, writing nothing, when the database already has rows in those months or a file does not match the manifest')
-    .requiredOption('--table <table>', 'a partitioned table, e.g. markets')
+    .addOption(new Option('--table <table>', 'a partitioned table').choices(PARTITIONED_TABLES.map((t) => t.table)).makeOptionMandatory())
     .requiredOption('--from <month>', 'first month, YYYY-MM', parseMonthArgument)
     .requiredOption('--to <month>', 'last month (included), YYYY-MM', parseMonthArgument))
     .option('--json', 'print the result as JSON')
@@ -654,7 +655,7 @@ export function buildProgram(io: CliIo, options: BuildOptions = {}): Command {
     .command('export')
     .summary('archive months to a directory by hand (nothing dropped)')
     .description("write the months' rows to DIR as the archive does (Parquet, manifest.json), verified; drops nothing")
-    .requiredOption('--table <table>', 'a partitioned table, e.g. markets')
+    .addOption(new Option('--table <table>', 'a partitioned table').choices(PARTITIONED_TABLES.map((t) => t.table)).makeOptionMandatory())
     .requiredOption('--from <month>', 'first month, YYYY-MM', parseMonthArgument)
     .requiredOption('--to <month>', 'last month (included), YYYY-MM', parseMonthArgument)
     .requiredOption('--dir <dir>', 'the directory to write (an archive: files and manifest.json)')

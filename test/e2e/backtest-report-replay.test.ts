@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BacktestOutcome } from '../../backtest/outcome';
 import { buildBacktestReport } from '../../backtest/report/build';
+import { reportRunInfo } from '../../cli/commands/backtest';
 import { formatBacktestText } from '../../backtest/report/text';
 import type { BacktestReport, BacktestRunInfo } from '../../backtest/report/types';
 import { writeBacktestReport } from '../../backtest/report/write';
@@ -35,20 +35,8 @@ beforeAll(async () => {
   url.port = new URL(recorded.db.directUrl).port;
   replay = new pg.Client({ connectionString: url.href });
   await replay.connect();
-  const info = outcome.info;
-  run = {
-    // The engine's source has no tape id yet (a database source): a stand-in hash of its label.
-    tapeId: createHash('sha256').update(info.source).digest('hex'),
-    tapeLabel: info.source,
-    window: info.window,
-    strategies: info.strategies,
-    model: info.model,
-    fillModel: info.fillModel,
-    seed: info.seed,
-    balance: info.balance,
-    startedAt: info.startedAt,
-    finishedAt: info.finishedAt,
-  };
+  // The report's description of the run, as `precog backtest` gives it.
+  run = reportRunInfo(outcome.info);
   report = await buildBacktestReport(replay, run);
 }, 600_000);
 

@@ -35,7 +35,7 @@ DO $$
 DECLARE r record;
 BEGIN
   FOR r IN SELECT conrelid::regclass AS t, conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-           WHERE n.nspname = current_schema() AND contype IN ('f', 'c') AND conrelid <> 0 LOOP
+           WHERE n.nspname = current_schema() AND contype IN ('f', 'c') AND conrelid <> 0 AND coninhcount = 0 LOOP
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.t, r.conname);
   END LOOP;
   FOR r IN SELECT t.typname, c.conname FROM pg_constraint c JOIN pg_type t ON t.oid = c.contypid
