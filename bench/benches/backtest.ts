@@ -56,7 +56,6 @@ export const backtestBench: Bench = async (ctx) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), `precog-bench-backtest-${sundays}-`));
     try {
       const written = await writeSyntheticSundays(new DirectoryStore(path.join(dir, 'tape')), { db: history.pool, sundays, seed: 2026 });
-      await history.pool.end();
       const serverUrl = new URL(template.url);
       serverUrl.pathname = '/postgres';
       const r = await replayInChild({ tape: path.join(dir, 'tape'), serverUrl: serverUrl.toString(), template: new URL(template.url).pathname.slice(1) });
@@ -76,6 +75,7 @@ export const backtestBench: Bench = async (ctx) => {
         `${minutes.toFixed(0)} simulated minutes in ${s.wallSeconds.toFixed(1)} s wall = ${speed.toFixed(0)}x (goal ≥ ${SPEED_GOAL}); ` +
         `${s.queries} round trips (${perMinute.toFixed(1)} per simulated minute); ${s.events} events (${eventsPerSecond.toFixed(0)}/s), ` +
         `${s.processes} invocations; ${tapeRows} tape rows applied; ${r.trades} trades; peak RSS ${(r.maxRssBytes / 1048576).toFixed(0)} MiB` +
+        `; wall ms by ${Object.entries(s.wallMsBy ?? {}).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}` +
         (r.warnings.length > 0 ? `; warnings: ${r.warnings.slice(0, 3).join(' | ')}` : ''));
     } finally {
       await rm(dir, { recursive: true, force: true });
