@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { runBacktest } from '../../backtest/engine';
 import { GapFinder, findGaps } from '../../backtest/gaps';
 import { InstantReader } from '../../backtest/instants';
-import type { ReplayRow } from '../../backtest/source';
+import type { ReplayRow, ReplaySource } from '../../backtest/source';
+import { Decimal } from '../../shared/domain/decimal';
 
 const T0 = Date.parse('2026-09-13T17:00:00Z');
 const row = (minute: number, table: ReplayRow['table'], id: string, status = 'live'): ReplayRow => ({
@@ -42,5 +44,23 @@ describe('streamed replay input', () => {
     for (const r of rows) finder.add(r);
     expect(finder.gaps).toEqual(findGaps(rows, 5));
     expect(finder.gaps).toEqual([{ from: new Date(T0 + 2 * 60_000), to: new Date(T0 + 10 * 60_000), minutes: 8, games: ['nfl:G'] }]);
+  });
+
+  it('runBacktest refuses a source with a gap from its streamed first pass, before it creates any database', async () => {
+    const rows = [row(0, 'markets', 'A'), row(1, 'game_states', 'G'), row(2, 'markets', 'A'), row(10, 'markets', 'A'), row(11, 'game_states', 'G', 'final')];
+    const source: ReplaySource = {
+      label: 'tape in memory',
+      coverage: async () => ({ from: new Date(T0), to: new Date(T0 + 12 * 60_000) }),
+      catalog: async () => ({
+        platforms: [], probabilityMatrices: [],
+        probabilityModels: [{ model_id: '1', model_name: 'nfl_matrix', model_version: 'v1.0', config: {} }],
+        strategies: [{ strategy_id: '1', strategy_name: 'quarter_live', strategy_version: 'v1.0', config: { model: { name: 'nfl_matrix', version: 'v1.0' } } }],
+      }),
+      rows: () => counted(rows).stream,
+      close: async () => undefined,
+    };
+    // Nothing listens on port 1: reaching for the server would fail with another error.
+    await expect(runBacktest({ source, strategies: [{ name: 'quarter_live', version: 'v1.0' }], balance: new Decimal(100), seed: 1, serverUrl: 'postgres://127.0.0.1:1/postgres' }))
+      .rejects.toThrow('tape in memory has a gap: no market or game data from 2026-09-13T17:02:00.000Z to 2026-09-13T17:10:00.000Z (8 minutes) while nfl:G was live');
   });
 });
