@@ -12,9 +12,10 @@ import { LocalScheduler } from '../local/scheduler';
 import { BacktestInputError, chooseCatalog, formatRef, loadCatalog, type VersionRef } from './catalog';
 import { DEFAULT_FILL_MODEL, describeFillModel, validateFillModel, type FillModel } from './fillModel';
 import { readOutcome, type BacktestOutcome, type BacktestRunInfo } from './outcome';
-import { findGaps } from './gaps';
+import { GapFinder } from './gaps';
 import { TapePlayer } from './tapePlayer';
 import type { ReplayRow, ReplaySource } from './source';
+import { InstantReader } from './instants';
 
 /**
  * `precog backtest`: replays recorded history through the deployed handlers.
@@ -99,15 +100,19 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
   const catalog = await options.source.catalog();
   const chosen = chooseCatalog(catalog, { strategies: options.strategies, model: options.model ?? null, from });
 
-  const rows: ReplayRow[] = [];
-  const digest = createHash('sha256');
+  // First pass, streamed (memory flat whatever the tape's length): the gap check and, for a source
+  // with no identity of its own, the hash of the rows. The replay streams the source again.
+  const digest = options.source.tapeId ? null : createHash('sha256');
+  const gapFinder = new GapFinder(options.maxGapMinutes ?? 5);
   for await (const row of options.source.rows(from, to)) {
-    rows.push(row);
-    digest.update(JSON.stringify([row.table, row.at.toISOString(), row.row]));
-    digest.update('\n');
+    gapFinder.add(row);
+    if (digest) {
+      digest.update(JSON.stringify([row.table, row.at.toISOString(), row.row]));
+      digest.update('\n');
+    }
   }
-  const tapeId = options.source.tapeId ? await options.source.tapeId() : `rows-sha256:${digest.digest('hex')}`;
-  const gaps = findGaps(rows, options.maxGapMinutes ?? 5);
+  const tapeId = digest ? `rows-sha256:${digest.digest('hex')}` : await options.source.tapeId!();
+  const gaps = gapFinder.gaps;
   if (gaps.length > 0) {
     const g = gaps[0]!;
     throw new BacktestInputError(
@@ -182,14 +187,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
         const player = new TapePlayer(pool);
         let tapeFailure: Error | undefined;
         const total = to.getTime() - from.getTime();
-        let next = 0;
-        const scheduleNext = () => {
-          if (next >= rows.length) return;
-          const at = rows[next]!.at.getTime();
-          let end = next;
-          while (end < rows.length && rows[end]!.at.getTime() === at) end++;
-          const batch = rows.slice(next, end);
-          next = end;
+        // Streamed: the next instant is read when the previous one is applied (inside the tape
+        // process, as its I/O: the loop does not advance meanwhile).
+        const instants = new InstantReader(options.source.rows(from, to));
+        const scheduleNext = (batch: ReplayRow[] | null) => {
+          if (!batch) return;
+          const at = batch[0]!.at.getTime();
           loop.at(at, () => void loop.spawn('tape', async () => {
             try {
               await player.apply(batch);
@@ -201,10 +204,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
             }
             await options.afterInstant?.(new Date(at), pool);
             options.onProgress?.(at - from.getTime(), total);
-            scheduleNext();
+            scheduleNext(await loop.io(() => instants.next()));
           }), 0, 'tape');
         };
-        scheduleNext();
+        scheduleNext(await instants.next());
         loop.at(to.getTime(), () => loop.stop(), undefined, 'end');
         await loop.run({ beforeAdvance: wired.ensureDeliveries });
         if (tapeFailure) throw tapeFailure;
@@ -226,7 +229,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestOut
         outcome = await readOutcome(pool, info, exchange);
         outcome.stats = {
           wallSeconds: (performance.now() - startedWall) / 1000, simulatedSeconds: (loop.nowMs() - from.getTime()) / 1000,
-          queries: io.counters.queries, events: loop.stats.events, processes: loop.stats.processes, tapeRows: { ...player.applied },
+          queries: io.counters.queries, events: loop.stats.events, processes: loop.stats.processes, tapeRows: { ...player.applied }, wallMsBy: { ...loop.stats.wallMsBy },
         };
         outcome.warnings = [...warnings].map(([k, n]) => (n > 1 ? `${k} (${n} times)` : k));
         if (options.keep) outcome.replayDatabaseUrl = replayUrl;

@@ -18,28 +18,37 @@ const LIVE = new Set(['live', 'halftime']);
  * pinned at 0.99 in a decided game can stay unchanged for many minutes while the game clock, a
  * game-state version every minute, shows ingestion was running).
  */
-export function findGaps(rows: readonly ReplayRow[], maxMinutes: number): TapeGap[] {
-  const gaps: TapeGap[] = [];
-  const live = new Set<string>();
-  let lastData: Date | null = null;
-  const check = (at: Date) => {
-    if (lastData && live.size > 0) {
-      const minutes = (at.getTime() - lastData.getTime()) / 60_000;
-      if (minutes > maxMinutes) gaps.push({ from: lastData, to: at, minutes: Math.round(minutes * 10) / 10, games: [...live].sort() });
-    }
-  };
-  for (const r of rows) {
+export function findGaps(rows: Iterable<ReplayRow>, maxMinutes: number): TapeGap[] {
+  const finder = new GapFinder(maxMinutes);
+  for (const r of rows) finder.add(r);
+  return finder.gaps;
+}
+
+/**
+ * findGaps one row at a time, in replay order: the engine's first pass streams the source through
+ * it, so the check holds only the games live at the moment, never the tape.
+ */
+export class GapFinder {
+  readonly gaps: TapeGap[] = [];
+  private readonly live = new Set<string>();
+  private lastData: Date | null = null;
+
+  constructor(private readonly maxMinutes: number) {}
+
+  add(r: ReplayRow): void {
     // A tape's assumed ingestion minutes (TapeSource) say nothing about the data: only recorded rows count.
     const recordedHealth = r.table === 'system_health' && r.row.component === 'ingest-markets' && (r.row.details as { replayed?: string } | null)?.replayed !== 'tape';
     if (r.table === 'markets' || r.table === 'game_states' || recordedHealth) {
-      check(r.at);
-      lastData = r.at;
+      if (this.lastData && this.live.size > 0) {
+        const minutes = (r.at.getTime() - this.lastData.getTime()) / 60_000;
+        if (minutes > this.maxMinutes) this.gaps.push({ from: this.lastData, to: r.at, minutes: Math.round(minutes * 10) / 10, games: [...this.live].sort() });
+      }
+      this.lastData = r.at;
     }
     if (r.table === 'game_states') {
       const key = `${r.row.sport}:${r.row.external_game_id}`;
-      if (LIVE.has(String(r.row.status))) live.add(key);
-      else live.delete(key);
+      if (LIVE.has(String(r.row.status))) this.live.add(key);
+      else this.live.delete(key);
     }
   }
-  return gaps;
 }

@@ -101,6 +101,8 @@ export interface BacktestOutcome {
     events: number;
     processes: number;
     tapeRows: Record<string, number>;
+    /** Machine ms by what the loop's events started or woke (where the wall time goes). */
+    wallMsBy?: Record<string, number>;
   };
   /** Set with `keep`: the replay database, left in place. */
   replayDatabaseUrl?: string;

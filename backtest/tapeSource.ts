@@ -60,20 +60,18 @@ export class TapeSource implements ReplaySource {
       const t = seen instanceof Date ? seen : new Date(String(seen));
       return t.getTime() < from.getTime() ? from : t;
     };
-    // The catalog rows of the data, when Precog first stored them, and ingestion's minutes: merged
-    // with the versions below (they are few beside them).
-    const extra: ReplayRow[] = [];
+    // The catalog rows of the data, when Precog first stored them (few beside the versions), and
+    // ingestion's minutes, generated as the merge reaches them (2 rows a minute of the window:
+    // never held whole, so memory stays flat however long the window), merged with the versions.
+    const catalogRows: ReplayRow[] = [];
     for (const table of ['series', 'events', 'game_identities'] as const) {
       for (const row of await this.table(table)) {
-        if (row.created_at instanceof Date && row.created_at.getTime() < to.getTime()) extra.push({ table, at: at(row.created_at), row });
+        if (row.created_at instanceof Date && row.created_at.getTime() < to.getTime()) catalogRows.push({ table, at: at(row.created_at), row });
       }
     }
-    for (let t = from.getTime(); t < to.getTime(); t += 60_000) {
-      for (const component of INGEST_COMPONENTS) extra.push({ table: 'system_health', at: new Date(t), row: { component, status: 'healthy', details: { replayed: 'tape' } } });
-    }
-    extra.sort(compareReplayRows);
+    catalogRows.sort(compareReplayRows);
+    const extra = peekable(mergeSorted(catalogRows, ingestionMinutes(from, to)));
     const columns = new Map<string, ColumnSpec[]>();
-    let i = 0;
     for await (const event of tape.events(undefined, to)) {
       const table = event.table as ReplayRow['table'];
       if (table !== 'markets' && table !== 'game_states') continue;
@@ -83,15 +81,44 @@ export class TapeSource implements ReplaySource {
         columns.set(table, specs);
       }
       const next: ReplayRow = { table, at: at(event.at), row: toPgRow(event.row, specs) };
-      while (i < extra.length && compareReplayRows(extra[i]!, next) <= 0) yield extra[i++]!;
+      while (extra.peek() && compareReplayRows(extra.peek()!, next) <= 0) yield extra.take()!;
       yield next;
     }
-    while (i < extra.length) yield extra[i++]!;
+    while (extra.peek()) yield extra.take()!;
   }
 
   async close(): Promise<void> {
     this.tape = undefined;
   }
+}
+
+/** The health rows of ingestion's assumed runs: both components, every minute of [from, to). */
+function* ingestionMinutes(from: Date, to: Date): Generator<ReplayRow> {
+  for (let t = from.getTime(); t < to.getTime(); t += 60_000) {
+    for (const component of INGEST_COMPONENTS) yield { table: 'system_health', at: new Date(t), row: { component, status: 'healthy', details: { replayed: 'tape' } } };
+  }
+}
+
+/** Two replay-ordered streams as one; on a tie the first stream's row comes first (a stable sort of the two would give the same). */
+function* mergeSorted(first: readonly ReplayRow[], second: Iterator<ReplayRow>): Generator<ReplayRow> {
+  let i = 0;
+  for (let step = second.next(); !step.done; step = second.next()) {
+    while (i < first.length && compareReplayRows(first[i]!, step.value) <= 0) yield first[i++]!;
+    yield step.value;
+  }
+  while (i < first.length) yield first[i++]!;
+}
+
+function peekable<T>(iterator: Iterator<T>): { peek(): T | undefined; take(): T | undefined } {
+  let head = iterator.next();
+  return {
+    peek: () => (head.done ? undefined : head.value),
+    take: () => {
+      const value = head.done ? undefined : head.value;
+      if (!head.done) head = iterator.next();
+      return value;
+    },
+  };
 }
 
 function columnsOf(tape: OpenedTape, table: string): ColumnSpec[] | undefined {

@@ -8,6 +8,7 @@ import { monitorSweepBench } from './benches/monitorSweep';
 import { scanEdgesBench } from './benches/scanEdges';
 import { versionedUpsertBench } from './benches/versionedUpsert';
 import { tapeBench } from './benches/tape';
+import { backtestBench } from './benches/backtest';
 
 /** Every benchmark, by the key it records in bench/results.json. */
 const BENCHES: Record<string, Bench> = {
@@ -20,6 +21,7 @@ const BENCHES: Record<string, Bench> = {
   'local-run': localRunBench,
   lifecycle: lifecycleBench,
   tape: tapeBench,
+  backtest: backtestBench,
 };
 
 /** Benches that use no database: a run of only these starts no PostgreSQL server. */

@@ -33,7 +33,12 @@ vi.mock('../../shared/models/matrixModel', async (importOriginal) => {
 
 /** The source, plus the side channel: the settlement values found in the rows it gives the run. */
 class PeekedSource implements ReplaySource {
-  constructor(private readonly inner: DatabaseSource) {}
+  // One source a replay: the side channel holds what this replay's window holds. Cleared here, not
+  // in rows(): the engine streams the rows twice (the gap check's first pass, then the replay), and
+  // a model reading the tape sees all of it from the start, not as the replay reaches it.
+  constructor(private readonly inner: DatabaseSource) {
+    peek.results.clear();
+  }
   get label() {
     return this.inner.label;
   }
@@ -44,7 +49,6 @@ class PeekedSource implements ReplaySource {
     return this.inner.catalog();
   }
   async *rows(from: Date, to: Date): AsyncIterable<ReplayRow> {
-    peek.results.clear();
     for await (const row of this.inner.rows(from, to)) {
       if (row.table === 'markets' && row.row.settlement_value != null) peek.results.set(String(row.row.market_id), String(row.row.settlement_value));
       yield row;
