@@ -8,6 +8,7 @@ import { DEFAULT_PRICE_LEVELS } from '../../shared/domain/priceLevels';
 import { EVENT_STATUS_OF_GAME } from '../../shared/ingestion/ingestGameStates';
 import { MATCH_RULE } from '../../shared/ingestion/gameMatching';
 import { writeTape, type ArchiveStore, type Manifest } from '../../shared/tape';
+import { seededRandom } from '../../shared/backtest/metrics';
 import { seedLocalDatabase } from '../../local/seed';
 
 /**
@@ -57,17 +58,6 @@ const HALFTIME = { start: 90, end: 110 };
 const GAME_MINUTES = 200;
 const PREGAME_MINUTES = 30;
 
-/** mulberry32: a small seeded PRNG (deterministic across machines). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** UTC offset of US Eastern on a date: EDT (-4) from the second Sunday of March to the first Sunday of November. */
 function easternOffsetHours(year: number, month: number, day: number): number {
@@ -131,7 +121,7 @@ function clock(seconds: number): string {
  */
 export async function writeSyntheticSundays(store: ArchiveStore, options: SyntheticSundaysOptions): Promise<SyntheticSundays> {
   if (!Number.isInteger(options.sundays) || options.sundays < 1) throw new RangeError(`sundays must be a whole number ≥ 1, not ${options.sundays}`);
-  const random = rng(options.seed);
+  const random = seededRandom(options.seed);
   const [y, m, d] = (options.firstSunday ?? '2026-09-13').split('-').map(Number) as [number, number, number];
   const first = Date.UTC(y, m - 1, d);
   if (new Date(first).getUTCDay() !== 0) throw new RangeError(`firstSunday ${options.firstSunday} is not a Sunday`);
