@@ -11,6 +11,8 @@ export interface TransactionOptions {
   /** Retries of the whole callback after a serialization failure or deadlock (default 3). */
   retries?: number;
   isolation?: 'read committed' | 'repeatable read' | 'serializable';
+  /** BEGIN … READ ONLY: the server refuses any write (exports that must only read). */
+  readOnly?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function withTransaction<T>(
     }
     let broken = false;
     try {
-      await client.query(options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation.toUpperCase()}` : 'BEGIN');
+      await client.query(`BEGIN${options.isolation ? ` ISOLATION LEVEL ${options.isolation.toUpperCase()}` : ''}${options.readOnly ? ' READ ONLY' : ''}`);
       const result = await fn(client);
       await client.query('COMMIT');
       return result;

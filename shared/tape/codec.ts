@@ -3,7 +3,7 @@ import pg from 'pg';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import * as z from 'zod';
-import type { Queryable } from '../db/transaction';
+import { withTransaction, type Queryable } from '../db/transaction';
 import { describeTable, exactSelectExpression, quoteIdent, type ColumnSpec } from './columns';
 import { ColumnSpecSchema } from './manifest';
 import { parquetToTape, sqlToParquet, tapeToSqlParam, type TapeRow } from './values';
@@ -94,18 +94,7 @@ function isPool(db: unknown): db is pg.Pool {
  */
 export async function exportTableFile(db: pg.Pool | Queryable, options: ExportTableOptions): Promise<TableFile> {
   if (isPool(db)) {
-    const client = await db.connect();
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const file = await exportTableFile(client, options);
-      await client.query('COMMIT');
-      return file;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    return withTransaction(db, (client) => exportTableFile(client, options), { isolation: 'repeatable read', readOnly: true, retries: 0 });
   }
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const columns = await describeTable(db, options.table);

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Queryable } from '../db/transaction';
+import { withTransaction, type Queryable } from '../db/transaction';
 import { exportTableFile, openTableFile, insertRowsExact, sha256Hex, TapeFileError } from './codec';
 import {
   MANIFEST_KEY, TAPE_FORMAT, TAPE_FORMAT_VERSION, TapeError, canonicalJson, manifestText, monthBounds, monthsOverlapping, readManifest, tapeId,
@@ -102,10 +102,9 @@ export async function writeTape(db: pg.Pool, window: TapeWindow, store: ArchiveS
   const existing = await store.list('');
   if (existing.length > 0) throw new TapeError(`${store.location} is not empty (${existing[0]} …): a tape is written into an empty place`);
   const series = window.series && window.series.length > 0 ? [...window.series].sort() : null;
-  const client = await db.connect();
   const files: ManifestFile[] = [];
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  // One read-only snapshot for every file of the tape; not retried (files are written as it goes).
+  await withTransaction(db, async (client) => {
     // First the months of each time series (and whether the window saw anything), before any file is written.
     const monthsOf = new Map<string, string[]>();
     let seenInWindow = 0;
@@ -138,13 +137,7 @@ export async function writeTape(db: pg.Pool, window: TapeWindow, store: ArchiveS
         }, table.timeColumn));
       }
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  }, { isolation: 'repeatable read', readOnly: true, retries: 0 });
   const withoutId = {
     format: TAPE_FORMAT,
     formatVersion: TAPE_FORMAT_VERSION,
@@ -346,9 +339,7 @@ export interface ImportTapeOptions {
 export async function importTape(db: pg.Pool, source: string | ArchiveStore | OpenedTape, options: ImportTapeOptions = {}): Promise<Record<string, number>> {
   const tape = typeof source === 'object' && 'events' in source ? source : await openTape(source);
   const counts: Record<string, number> = {};
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(db, async (client) => {
     for (const table of tape.manifest.tables) {
       counts[table.table] = 0;
       for (const file of tape.manifest.files.filter((f) => f.table === table.table).sort((a, b) => (a.month < b.month ? -1 : 1))) {
@@ -365,12 +356,6 @@ export async function importTape(db: pg.Pool, source: string | ArchiveStore | Op
         }
       }
     }
-    await client.query('COMMIT');
     return counts;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  }, { retries: 0 });
 }

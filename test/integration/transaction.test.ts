@@ -19,6 +19,16 @@ describe('withTransaction', () => {
     expect(rows[0].ns).toEqual([1]);
   });
 
+  it('readOnly: a snapshot that reads, and refuses any write (tape and archive exports)', async () => {
+    const { pool } = db();
+    await pool.query('CREATE TABLE IF NOT EXISTS tx_read_only (n int)');
+    const isolation = await withTransaction(pool, async (c) => (await c.query('SHOW transaction_isolation')).rows[0].transaction_isolation, { isolation: 'repeatable read', readOnly: true });
+    expect(isolation).toBe('repeatable read');
+    await expect(withTransaction(pool, (c) => c.query('INSERT INTO tx_read_only VALUES (1)'), { readOnly: true, retries: 0 }))
+      .rejects.toThrow(/read-only transaction/);
+    expect((await pool.query('SELECT count(*)::int AS n FROM tx_read_only')).rows[0].n).toBe(0);
+  });
+
   it('re-runs the whole callback after a serialization failure, not after other errors', async () => {
     const { pool } = db();
     let calls = 0;
