@@ -1,7 +1,7 @@
 import { Decimal } from '../../shared/domain/decimal';
 import {
+  documentHead,
   STRATEGY_COLOURS,
-  STYLE,
   card,
   dollarChart,
   escapeHtml as esc,
@@ -25,17 +25,7 @@ import type { BacktestMetrics, BacktestReport, MaybeMetric } from './types';
 export function renderBacktestHtml(report: BacktestReport): string {
   const versions = report.byVersion;
   const title = `Precog backtest: ${report.tapeLabel}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<header>
+  return `${documentHead(title)}<header>
 <h1>Precog backtest: <span data-testid="tape-label">${esc(report.tapeLabel)}</span></h1>
 <dl class="meta">
 ${meta('Tape', `<span class="mono" data-testid="tape-id">${esc(report.tapeId)}</span>`)}

@@ -22,11 +22,11 @@ import type {
  * Money and prices stay decimal strings and are formatted through decimal.js. The only place they
  * become JS numbers is the pixel coordinates of the charts, where a float is harmless.
  */
-export function renderHtmlReport(report: RunReport): string {
-  const samples = report.samples ?? [];
-  const trades = report.trades ?? [];
-  const title = `Precog run: ${report.scenario}`;
-
+/**
+ * The start of a self-contained report page up to <body>: no script, no request of any kind (the
+ * Content-Security-Policy forbids them), the report stylesheet inline. The run and backtest reports share it.
+ */
+export function documentHead(title: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -37,7 +37,15 @@ export function renderHtmlReport(report: RunReport): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header>
+`;
+}
+
+export function renderHtmlReport(report: RunReport): string {
+  const samples = report.samples ?? [];
+  const trades = report.trades ?? [];
+  const title = `Precog run: ${report.scenario}`;
+
+  return `${documentHead(title)}<header>
 <h1>Precog local run: <span data-testid="scenario">${esc(report.scenario)}</span></h1>
 <p class="description"><span class="label">Scenario, as scripted:</span> <span data-testid="description">${esc(report.description)}</span></p>
 ${outcomesSummary(report.exitOutcomes ?? [])}
